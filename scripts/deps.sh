@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages that building, testing, fuzzing and
+# benchmarking portico need, and only those that are missing.
+# Usage: scripts/deps.sh [--bench]   (run as root, or with sudo available)
+set -euo pipefail
+
+build_pkgs=(
+  build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
+  libevent-dev libssl-dev libsqlite3-dev libgmime-3.0-dev libinih-dev
+  libc-ares-dev libcrypt-dev libcmocka-dev
+)
+test_pkgs=(python3 curl openssl swaks)
+bench_pkgs=(nginx-light vsftpd dovecot-pop3d wrk apache2-utils)
+
+want=("${build_pkgs[@]}" "${test_pkgs[@]}")
+[ "${1:-}" = "--bench" ] && want+=("${bench_pkgs[@]}")
+
+missing=()
+for p in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps: installing ${missing[*]}" >&2
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# Daemons from the bench set must not start on install (policy-rc.d 101).
+$SUDO sh -c 'printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d'
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+$SUDO rm -f /usr/sbin/policy-rc.d

@@ -1,0 +1,80 @@
+/* config: the INI configuration (inih), its embedded default, and the table of
+ * every key with its type and limits. docs/CONFIG.md documents each key. */
+#pragma once
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define CONFIG_MAX_LISTEN 8
+
+struct listen_addr {
+    struct sockaddr_storage sa;
+    socklen_t salen;
+    char text[80]; /* "127.0.0.1:2525" or "[::1]:2525" */
+};
+
+struct listen_list {
+    int n;
+    struct listen_addr addr[CONFIG_MAX_LISTEN];
+};
+
+/* The services of the port table in DESIGN.md, in its order. */
+enum service { SVC_SMTP, SVC_SUBMISSION, SVC_POP3, SVC_IMAP, SVC_FTP, SVC_HTTP, SVC_COUNT };
+
+struct service_config {
+    struct listen_list listen;     /* plain, STARTTLS-capable */
+    struct listen_list listen_tls; /* implicit TLS */
+};
+
+struct config {
+    char path[PATH_MAX]; /* "" when the embedded default is used */
+    /* [portico] */
+    char data_dir[PATH_MAX];
+    char hostname[256];
+    char domains[1024]; /* space-separated, first is the primary */
+    int threads;        /* 0 = one per CPU */
+    int work_threads;   /* 0 = as many as loop threads */
+    char user[64];      /* drop to this user after binding when root */
+    int log_level;
+    /* [tls] */
+    char tls_cert[PATH_MAX];
+    char tls_key[PATH_MAX];
+    int tls_cert_line, tls_key_line; /* where they were set, for errors */
+    /* [auth] */
+    bool allow_plaintext_auth;
+    int max_sessions_per_ip;
+    /* [smtp] ... [http]: listeners */
+    struct service_config svc[SVC_COUNT];
+    /* [smtp] */
+    uint64_t smtp_max_message_size;
+    /* [ftp] */
+    int ftp_passive_min, ftp_passive_max;
+    char ftp_passive_address[64];
+    char ftp_anonymous_root[PATH_MAX];
+    /* [http] */
+    char http_access_log[PATH_MAX];
+    bool http_dir_listing;
+    /* [relay] */
+    char relay_smarthost[256];
+    char relay_routes[1024]; /* "DOMAIN HOST:PORT" entries separated by ',' */
+};
+
+/* Loads FILE, or the embedded default when path is NULL, into cfg.
+ * On error returns -1 and writes one line "FILE:LINE: [section] key: why"
+ * into err. Nothing is opened or bound here. */
+int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
+
+/* Parses an INI text as if it were the file `name` (used by the fuzzer and
+ * the unit tests). */
+int config_load_string(struct config *cfg, const char *name, const char *text,
+                       char *err, size_t errlen);
+
+/* Parses "ADDR:PORT [ADDR:PORT ...]" into out. Returns -1 with why set. */
+int config_parse_listen(const char *value, struct listen_list *out, const char **why);
+
+/* The name of a service's config section: "smtp", "submission", ... */
+const char *config_service_name(enum service svc);
+
+/* The embedded default configuration text. */
+extern const char config_default_text[];

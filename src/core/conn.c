@@ -1,0 +1,333 @@
+/* conn: the bufferevent plumbing under every protocol. Callbacks hold a
+ * reference while they run; the last unref schedules the free on the loop
+ * (the reaper event), never inside the caller's frame. */
+#include "core/conn.h"
+
+#include "core/limits.h"
+#include "core/log.h"
+#include "core/loop.h"
+#include "core/tls.h"
+
+#include <arpa/inet.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <openssl/err.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void read_cb(struct bufferevent *bev, void *arg);
+static void write_cb(struct bufferevent *bev, void *arg);
+static void event_cb(struct bufferevent *bev, short what, void *arg);
+
+static void peer_describe(struct conn *c, const struct sockaddr *sa)
+{
+    if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &v6->sin6_addr, c->peer_ip, sizeof c->peer_ip);
+        c->peer_port = ntohs(v6->sin6_port);
+        c->loopback = IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr) ||
+                      (IN6_IS_ADDR_V4MAPPED(&v6->sin6_addr) && v6->sin6_addr.s6_addr[12] == 127);
+    } else if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *v4 = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &v4->sin_addr, c->peer_ip, sizeof c->peer_ip);
+        c->peer_port = ntohs(v4->sin_port);
+        c->loopback = (ntohl(v4->sin_addr.s_addr) >> 24) == 127;
+    } else {
+        snprintf(c->peer_ip, sizeof c->peer_ip, "local");
+        c->loopback = true;
+    }
+}
+
+static void reap_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct conn *c = arg;
+    if (c->ops && c->ops->on_free)
+        c->ops->on_free(c);
+    loop_detach(c->loop, c);
+    if (c->bev)
+        bufferevent_free(c->bev);
+    event_free(c->reaper);
+    if (c->grace)
+        event_free(c->grace);
+    free(c);
+}
+
+static void apply_read_state(struct conn *c)
+{
+    if (c->closing || c->paused || c->blocked)
+        bufferevent_disable(c->bev, EV_READ);
+    else
+        bufferevent_enable(c->bev, EV_READ);
+}
+
+static void setup_bev(struct conn *c)
+{
+    bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
+    conn_set_idle_timeout(c, c->idle_sec);
+    apply_read_state(c);
+    bufferevent_enable(c->bev, EV_WRITE);
+}
+
+static struct bufferevent *new_bev(struct conn *c, int fd, bool implicit_tls)
+{
+    int opts = BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS;
+    if (!implicit_tls)
+        return bufferevent_socket_new(c->loop->base, fd, opts);
+    SSL *ssl = tls_new_ssl();
+    if (!ssl)
+        return NULL;
+    struct bufferevent *bev = bufferevent_openssl_socket_new(c->loop->base, fd, ssl,
+                                                             BUFFEREVENT_SSL_ACCEPTING, opts);
+    if (!bev) {
+        SSL_free(ssl);
+        return NULL;
+    }
+    bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+    c->tls = true;
+    return bev;
+}
+
+struct conn *conn_new(struct loop *loop, int fd, const struct sockaddr *peer,
+                      enum service svc, bool implicit_tls)
+{
+    struct conn *c = calloc(1, sizeof *c);
+    if (!c) {
+        close(fd);
+        return NULL;
+    }
+    c->id = loop_next_session_id();
+    c->loop = loop;
+    c->svc = svc;
+    c->refs = 1;
+    c->idle_sec = 300;
+    peer_describe(c, peer);
+    c->reaper = event_new(loop->base, -1, 0, reap_cb, c);
+    c->bev = c->reaper ? new_bev(c, fd, implicit_tls) : NULL;
+    if (!c->bev) {
+        close(fd);
+        if (c->reaper)
+            event_free(c->reaper);
+        free(c);
+        return NULL;
+    }
+    loop_attach(loop, c);
+    setup_bev(c);
+    return c;
+}
+
+void conn_ref(struct conn *c)
+{
+    c->refs++;
+}
+
+void conn_unref(struct conn *c)
+{
+    if (--c->refs == 0)
+        event_active(c->reaper, 0, 0);
+}
+
+struct evbuffer *conn_input(struct conn *c)
+{
+    return bufferevent_get_input(c->bev);
+}
+
+struct evbuffer *conn_output(struct conn *c)
+{
+    return bufferevent_get_output(c->bev);
+}
+
+bool conn_output_full(struct conn *c)
+{
+    return evbuffer_get_length(conn_output(c)) > SESSION_OUTPUT_HIGH;
+}
+
+/* Stop reading a client that does not read its replies; write_cb resumes. */
+static void check_backpressure(struct conn *c)
+{
+    if (!c->blocked && conn_output_full(c)) {
+        c->blocked = true;
+        bufferevent_setwatermark(c->bev, EV_WRITE, SESSION_OUTPUT_LOW, 0);
+        apply_read_state(c);
+    }
+}
+
+int conn_write(struct conn *c, const void *data, size_t len)
+{
+    if (c->closing || bufferevent_write(c->bev, data, len) < 0)
+        return -1;
+    check_backpressure(c);
+    return 0;
+}
+
+int conn_printf(struct conn *c, const char *fmt, ...)
+{
+    if (c->closing)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = evbuffer_add_vprintf(conn_output(c), fmt, ap);
+    va_end(ap);
+    check_backpressure(c);
+    return n < 0 ? -1 : 0;
+}
+
+void conn_set_idle_timeout(struct conn *c, unsigned seconds)
+{
+    c->idle_sec = seconds;
+    struct timeval tv = {(time_t)seconds, 0};
+    bufferevent_set_timeouts(c->bev, seconds ? &tv : NULL, seconds ? &tv : NULL);
+}
+
+void conn_pause(struct conn *c)
+{
+    c->paused = true;
+    apply_read_state(c);
+}
+
+void conn_resume(struct conn *c)
+{
+    c->paused = false;
+    apply_read_state(c);
+}
+
+int conn_starttls(struct conn *c)
+{
+    if (c->tls || c->closing)
+        return -1;
+    /* The injected-command hole (e.g. "STARTTLS\r\nRSET\r\n" in one write):
+     * whatever arrived after the upgrade command is thrown away unread. */
+    struct evbuffer *in = bufferevent_get_input(c->bev);
+    size_t dropped = evbuffer_get_length(in);
+    evbuffer_drain(in, dropped);
+    if (dropped)
+        log_warn(c->id, "core tls plaintext_discarded bytes=%zu", dropped);
+    SSL *ssl = tls_new_ssl();
+    if (!ssl)
+        return -1;
+    struct bufferevent *tls = bufferevent_openssl_filter_new(
+        c->loop->base, c->bev, ssl, BUFFEREVENT_SSL_ACCEPTING,
+        BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+    if (!tls) {
+        SSL_free(ssl);
+        return -1;
+    }
+    bufferevent_openssl_set_allow_dirty_shutdown(tls, 1);
+    c->bev = tls;
+    c->tls = true;
+    setup_bev(c);
+    return 0;
+}
+
+SSL *conn_ssl(struct conn *c)
+{
+    return c->tls ? bufferevent_openssl_get_ssl(c->bev) : NULL;
+}
+
+void conn_tls_describe(struct conn *c, char *buf, size_t len)
+{
+    SSL *ssl = conn_ssl(c);
+    if (ssl)
+        tls_describe(ssl, buf, len);
+    else if (len)
+        buf[0] = '\0';
+}
+
+static void grace_cb(evutil_socket_t fd, short what, void *arg)
+{
+    conn_abort(arg);
+}
+
+void conn_close(struct conn *c)
+{
+    if (c->closing)
+        return;
+    c->closing = true;
+    apply_read_state(c);
+    if (evbuffer_get_length(conn_output(c)) == 0) {
+        conn_abort(c);
+        return;
+    }
+    /* write_cb finishes the close when the output has drained. */
+    bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+    struct timeval tv = {SESSION_CLOSE_GRACE_SEC, 0};
+    c->grace = evtimer_new(c->loop->base, grace_cb, c);
+    if (c->grace)
+        evtimer_add(c->grace, &tv);
+}
+
+void conn_abort(struct conn *c)
+{
+    if (c->aborted)
+        return;
+    c->aborted = c->closing = true;
+    bufferevent_disable(c->bev, EV_READ | EV_WRITE);
+    bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
+    if (c->grace)
+        evtimer_del(c->grace);
+    conn_unref(c); /* the reference conn_new gave the connection itself */
+}
+
+static void read_cb(struct bufferevent *bev, void *arg)
+{
+    struct conn *c = arg;
+    if (c->closing || !c->ops)
+        return;
+    conn_ref(c);
+    c->ops->on_input(c);
+    conn_unref(c);
+}
+
+static void write_cb(struct bufferevent *bev, void *arg)
+{
+    struct conn *c = arg;
+    if (c->closing) {
+        if (evbuffer_get_length(conn_output(c)) == 0)
+            conn_abort(c);
+        return;
+    }
+    if (c->blocked && evbuffer_get_length(conn_output(c)) <= SESSION_OUTPUT_LOW) {
+        c->blocked = false;
+        bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+        apply_read_state(c);
+        if (c->ops && c->ops->on_drained) {
+            conn_ref(c);
+            c->ops->on_drained(c);
+            conn_unref(c);
+        }
+    }
+}
+
+static void log_tls_error(struct conn *c)
+{
+    unsigned long e;
+    while ((e = bufferevent_get_openssl_error(c->bev)) != 0) {
+        char buf[200];
+        ERR_error_string_n(e, buf, sizeof buf);
+        log_info(c->id, "core tls error=\"%s\"", buf);
+    }
+}
+
+static void event_cb(struct bufferevent *bev, short what, void *arg)
+{
+    struct conn *c = arg;
+    if (what & BEV_EVENT_CONNECTED)
+        return;
+    if (what & BEV_EVENT_TIMEOUT) {
+        log_info(c->id, "core conn idle_timeout after=%us", c->idle_sec);
+        if (c->ops && c->ops->on_timeout && !c->closing) {
+            conn_ref(c);
+            c->ops->on_timeout(c);
+            conn_unref(c);
+        }
+        conn_close(c);
+        return;
+    }
+    if ((what & BEV_EVENT_ERROR) && c->tls)
+        log_tls_error(c);
+    conn_abort(c);
+}

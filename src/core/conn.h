@@ -1,0 +1,86 @@
+/* conn: one client connection on one loop thread: its bufferevent (plain or
+ * TLS), peer address, idle timeout, output back-pressure, the in-place TLS
+ * upgrade, and a reference count so that nothing is freed inside its own
+ * callback. Protocols plug in through struct conn_ops. */
+#pragma once
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "core/config.h"
+
+struct bufferevent;
+struct evbuffer;
+struct loop;
+struct conn;
+typedef struct ssl_st SSL;
+
+struct conn_ops {
+    /* Bytes arrived (or processing may continue); read conn_input(). */
+    void (*on_input)(struct conn *c);
+    /* Output fell below the low-water mark after back-pressure. Optional. */
+    void (*on_drained)(struct conn *c);
+    /* Idle timeout; the conn is closed after it returns. Optional. */
+    void (*on_timeout)(struct conn *c);
+    /* The loop is shutting down; say goodbye and close. Optional. */
+    void (*on_shutdown)(struct conn *c);
+    /* Last call: free the protocol's state. */
+    void (*on_free)(struct conn *c);
+};
+
+struct conn {
+    uint64_t id; /* session id in logs */
+    struct loop *loop;
+    struct bufferevent *bev;
+    const struct conn_ops *ops;
+    void *ctx; /* the protocol's session */
+    enum service svc;
+    char peer_ip[INET6_ADDRSTRLEN];
+    int peer_port;
+    bool loopback; /* peer is 127/8 or ::1 */
+    bool tls;      /* TLS is up (implicit or after an upgrade) */
+    bool closing; /* no more input is handled; output drains */
+    bool aborted; /* the conn's own reference is dropped */
+    bool paused;  /* reading stopped by the protocol (async work) */
+    bool blocked; /* reading stopped by output back-pressure */
+    int refs;
+    unsigned idle_sec;
+    struct conn *prev, *next; /* the loop's list */
+    struct event *reaper;
+    struct event *grace;
+};
+
+/* Takes ownership of fd; starts TLS at once when implicit_tls. The caller
+ * sets ops/ctx right after. NULL on failure (fd closed). */
+struct conn *conn_new(struct loop *loop, int fd, const struct sockaddr *peer,
+                      enum service svc, bool implicit_tls);
+
+void conn_ref(struct conn *c);
+void conn_unref(struct conn *c);
+
+struct evbuffer *conn_input(struct conn *c);
+struct evbuffer *conn_output(struct conn *c);
+int conn_write(struct conn *c, const void *data, size_t len);
+int conn_printf(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* True while the client has not read enough of our output. */
+bool conn_output_full(struct conn *c);
+
+void conn_set_idle_timeout(struct conn *c, unsigned seconds);
+void conn_pause(struct conn *c);  /* stop reading */
+void conn_resume(struct conn *c); /* read again */
+
+/* Upgrades to TLS in place (STARTTLS, STLS, AUTH TLS). Every byte of
+ * plaintext already received after the upgrade command is discarded: a
+ * client may not inject commands that would run after the handshake. The
+ * reply announcing the upgrade must already be written. 0 or -1. */
+int conn_starttls(struct conn *c);
+/* "TLSv1.3 TLS_AES_256_GCM_SHA384", or "" without TLS. */
+void conn_tls_describe(struct conn *c, char *buf, size_t len);
+SSL *conn_ssl(struct conn *c);
+
+/* Flushes what is written (bounded by SESSION_CLOSE_GRACE_SEC), then frees. */
+void conn_close(struct conn *c);
+/* Frees without flushing. */
+void conn_abort(struct conn *c);

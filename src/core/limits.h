@@ -1,0 +1,38 @@
+/* limits: every fixed bound on client input, with the RFC section it comes
+ * from. Config keys override some of these; the rest are hard limits. */
+#pragma once
+
+/* RFC 5321 4.5.3.1.4: command line 512 octets incl. CRLF; we allow extensions'
+ * parameters (RFC 1870 SIZE, RFC 4954 AUTH initial response) room to grow. */
+#define SMTP_MAX_LINE 4096
+/* RFC 5321 4.5.3.1.8: at least 100 recipients must be accepted. */
+#define SMTP_MAX_RCPT 100
+/* RFC 1939 3: command line 255 octets, RFC 2449 raises it; SASL needs more. */
+#define POP3_MAX_LINE 4096
+/* RFC 9051 4: no limit in the RFC; RFC 7162 4 recommends at least 8192. */
+#define IMAP_MAX_LINE 65536
+/* RFC 959 does not bound a command; paths need PATH_MAX. */
+#define FTP_MAX_LINE 4096
+/* RFC 9112 3: a request line should be accepted up to 8000 octets. */
+#define HTTP_MAX_REQUEST_LINE 8192
+#define HTTP_MAX_HEADER_BYTES 65536
+#define HTTP_MAX_HEADERS 100
+
+/* Session-wide bounds shared by every line protocol. */
+#define SESSION_MAX_COMMANDS 100000 /* commands in one connection */
+#define SESSION_MAX_ERRORS 20       /* bad commands before we hang up */
+#define SESSION_OUTPUT_HIGH (1 << 20) /* stop reading while this much is unsent */
+#define SESSION_OUTPUT_LOW (64 << 10) /* resume reading below this */
+#define SESSION_CLOSE_GRACE_SEC 5     /* flushing the last reply before close */
+
+/* Login throttling (DESIGN.md "Accounts and authentication"). */
+#define AUTH_THROTTLE_FREE_FAILURES 3    /* failures before any delay */
+#define AUTH_THROTTLE_MAX_DELAY_MS 15000 /* growing delay caps here */
+#define AUTH_THROTTLE_LOCK_FAILURES 10   /* then refuse outright... */
+#define AUTH_THROTTLE_LOCK_SEC 300       /* ...for this long */
+#define AUTH_THROTTLE_WINDOW_SEC 900     /* failures older than this are forgotten */
+#define AUTH_MAX_PASSWORD 1024
+#define AUTH_MAX_USERNAME 320 /* RFC 5321 4.5.3.1.1/2: 64 + 1 + 255 */
+
+/* Storage sandbox. */
+#define STORE_MAX_PATH 4096 /* a client path, after joining to the cwd */

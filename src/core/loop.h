@@ -1,0 +1,66 @@
+/* loop: one event loop thread and what it owns (its listeners and
+ * connections), and the process-wide runtime that the loops share. */
+#pragma once
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/config.h"
+
+struct event_base;
+struct loop_listener;
+struct conn;
+struct workpool;
+struct authdb;
+struct throttle;
+
+struct loop {
+    int index;
+    struct event_base *base;
+    struct runtime *rt;
+    struct conn *conns; /* every live connection of this thread */
+    int nconns;
+    struct loop_listener **listeners;
+    int nlisteners;
+    bool stopping;
+    pthread_t thread;
+    struct event *stop_timer; /* hard deadline after a graceful stop began */
+};
+
+/* What a service needs to run on the loops: its name and how to start a
+ * connection (normally session_start with its line-protocol descriptor). */
+struct service_impl {
+    const char *name;
+    void (*start)(struct conn *c);
+};
+
+struct runtime {
+    const struct config *cfg;
+    int nloops;
+    struct loop *loops;
+    struct workpool *pool;
+    struct authdb *authdb;
+    struct throttle *throttle;
+    int datadir_fd;
+    const struct service_impl *services[SVC_COUNT];
+};
+
+/* The one runtime of `portico serve` (NULL in unit tests without one). */
+extern struct runtime *runtime;
+
+/* Next session id, unique in the process. */
+uint64_t loop_next_session_id(void);
+
+/* Creates the loops and opens every configured listener of an implemented
+ * service in each (SO_REUSEPORT). Fails with err set, nothing left open. */
+int runtime_open_listeners(struct runtime *rt, char *err, size_t errlen);
+/* Runs the loop threads; returns when all have stopped. */
+int runtime_start(struct runtime *rt);
+/* Asks every loop to stop gracefully (thread-safe, signal-safe via libevent). */
+void runtime_stop(struct runtime *rt);
+void runtime_join(struct runtime *rt);
+void runtime_free_loops(struct runtime *rt);
+
+/* Adds/removes a connection on its loop's list (conn.c calls these). */
+void loop_attach(struct loop *loop, struct conn *c);
+void loop_detach(struct loop *loop, struct conn *c);

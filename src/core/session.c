@@ -1,0 +1,406 @@
+/* session: reads lines from the conn, dispatches them one at a time through
+ * the protocol's command table, and runs the other input modes (continuation
+ * lines, raw input, counted bodies). Processing stops while suspended, while
+ * the client is not reading our output, and when the session closes. */
+#include "core/session.h"
+
+#include "core/log.h"
+#include "core/loop.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+static void process(struct session *s);
+
+static void on_input(struct conn *c)
+{
+    process(c->ctx);
+}
+
+static void on_drained(struct conn *c)
+{
+    process(c->ctx);
+}
+
+static void end_with(struct session *s, enum session_error e)
+{
+    s->proto->on_error(s, e, s->verb);
+    session_close(s);
+}
+
+static void on_timeout(struct conn *c)
+{
+    struct session *s = c->ctx;
+    s->proto->on_error(s, SERR_TIMEOUT, NULL);
+}
+
+static void on_shutdown(struct conn *c)
+{
+    struct session *s = c->ctx;
+    if (!s->suspended)
+        end_with(s, SERR_SHUTDOWN);
+}
+
+static void on_free(struct conn *c)
+{
+    struct session *s = c->ctx;
+    if (s->proto->on_close)
+        s->proto->on_close(s);
+    log_info(s->id, "%s close commands=%u", s->proto->name, s->commands);
+    if (s->kick)
+        event_free(s->kick);
+    free(s->line);
+    free(s);
+}
+
+static const struct conn_ops session_ops = {
+    .on_input = on_input,
+    .on_drained = on_drained,
+    .on_timeout = on_timeout,
+    .on_shutdown = on_shutdown,
+    .on_free = on_free,
+};
+
+static void kick_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct session *s = arg;
+    process(s);
+    session_unref(s);
+}
+
+struct session *session_start(struct conn *c, const struct proto *proto)
+{
+    struct session *s = calloc(1, sizeof *s);
+    if (s)
+        s->line = malloc(proto->max_line + 1);
+    if (s && s->line)
+        s->kick = event_new(c->loop->base, -1, 0, kick_cb, s);
+    if (!s || !s->kick) {
+        if (s)
+            free(s->line);
+        free(s);
+        conn_abort(c);
+        return NULL;
+    }
+    s->conn = c;
+    s->proto = proto;
+    s->id = c->id;
+    c->ops = &session_ops;
+    c->ctx = s;
+    session_set_timeout(s, proto->idle_timeout_sec);
+    log_info(s->id, "%s connect peer=%s port=%d%s", proto->name, c->peer_ip, c->peer_port,
+             c->tls ? " tls=implicit" : "");
+    proto->on_open(s);
+    return s;
+}
+
+int session_write(struct session *s, const void *data, size_t len)
+{
+    return conn_write(s->conn, data, len);
+}
+
+int session_printf(struct session *s, const char *fmt, ...)
+{
+    if (s->conn->closing)
+        return -1;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = evbuffer_add_vprintf(conn_output(s->conn), fmt, ap);
+    va_end(ap);
+    return n < 0 ? -1 : 0;
+}
+
+int session_reply(struct session *s, const char *fmt, ...)
+{
+    if (s->conn->closing)
+        return -1;
+    struct evbuffer *out = conn_output(s->conn);
+    va_list ap;
+    va_start(ap, fmt);
+    int n = evbuffer_add_vprintf(out, fmt, ap);
+    va_end(ap);
+    if (n < 0 || evbuffer_add(out, "\r\n", 2) < 0)
+        return -1;
+    return 0;
+}
+
+void session_set_state(struct session *s, unsigned state)
+{
+    if (state == s->state)
+        return;
+    const char *const *names = s->proto->state_names;
+    log_debug(s->id, "%s state %s -> %s", s->proto->name, names ? names[s->state] : "?",
+              names ? names[state] : "?");
+    s->state = state;
+}
+
+void session_set_timeout(struct session *s, unsigned seconds)
+{
+    conn_set_idle_timeout(s->conn, seconds);
+}
+
+void session_ref(struct session *s)
+{
+    conn_ref(s->conn);
+}
+
+void session_unref(struct session *s)
+{
+    conn_unref(s->conn);
+}
+
+bool session_gone(struct session *s)
+{
+    return s->conn->closing;
+}
+
+void session_suspend(struct session *s)
+{
+    s->suspended = true;
+    conn_pause(s->conn);
+}
+
+void session_resume(struct session *s)
+{
+    if (!s->suspended)
+        return;
+    s->suspended = false;
+    conn_resume(s->conn);
+    if (s->conn->loop->stopping) {
+        end_with(s, SERR_SHUTDOWN);
+        return;
+    }
+    /* Lines may already be buffered; no read event would come for them. */
+    if (!event_pending(s->kick, EV_TIMEOUT, NULL)) {
+        session_ref(s);
+        event_active(s->kick, 0, 0);
+    }
+}
+
+void session_expect_line(struct session *s, session_line_fn fn)
+{
+    s->mode = MODE_LINE;
+    s->line_fn = fn;
+}
+
+void session_read_raw(struct session *s, session_raw_fn fn)
+{
+    s->mode = MODE_RAW;
+    s->raw_fn = fn;
+}
+
+void session_read_counted(struct session *s, uint64_t n, int fd, struct evbuffer *buf,
+                          session_done_fn done)
+{
+    s->mode = MODE_COUNTED;
+    s->counted.remaining = n;
+    s->counted.fd = fd;
+    s->counted.buf = buf;
+    s->counted.done = done;
+    s->counted.failed = false;
+}
+
+int session_starttls(struct session *s)
+{
+    if (conn_starttls(s->conn) < 0)
+        return -1;
+    log_info(s->id, "%s starttls", s->proto->name);
+    return 0;
+}
+
+bool session_tls(const struct session *s)
+{
+    return s->conn->tls;
+}
+
+bool session_plaintext_auth_ok(const struct session *s, bool allow_loopback)
+{
+    if (s->conn->tls)
+        return true;
+    if (runtime && runtime->cfg->allow_plaintext_auth)
+        return true;
+    return allow_loopback && s->conn->loopback;
+}
+
+void session_close(struct session *s)
+{
+    conn_close(s->conn);
+}
+
+/* ---- dispatch ---- */
+
+static const struct command *find_command(const struct proto *p, const char *verb)
+{
+    for (const struct command *c = p->commands; c->verb; c++)
+        if (strcasecmp(c->verb, verb) == 0)
+            return c;
+    return NULL;
+}
+
+static enum session_error check_policy(struct session *s, const struct command *cmd)
+{
+    if (!(cmd->states & STATE_BIT(s->state)))
+        return SERR_BAD_STATE;
+    if ((cmd->flags & CMD_NEEDS_TLS) && !s->conn->tls)
+        return SERR_NEEDS_TLS;
+    if ((cmd->flags & CMD_NO_TLS) && s->conn->tls)
+        return SERR_ALREADY_TLS;
+    if ((cmd->flags & CMD_NEEDS_AUTH) && !s->authenticated)
+        return SERR_NEEDS_AUTH;
+    if ((cmd->flags & CMD_NO_AUTH) && s->authenticated)
+        return SERR_ALREADY_AUTH;
+    return (enum session_error)-1;
+}
+
+static void refuse(struct session *s, enum session_error e, const char *verb)
+{
+    log_info(s->id, "%s refused verb=%.32s why=%d", s->proto->name, verb ? verb : "-", e);
+    if (++s->errors > SESSION_MAX_ERRORS) {
+        end_with(s, SERR_TOO_MANY);
+        return;
+    }
+    s->proto->on_error(s, e, verb);
+}
+
+/* Splits "[tag SP] verb [SP args]" in place. */
+static char *split_word(char **rest)
+{
+    char *w = *rest;
+    char *sp = strchr(w, ' ');
+    if (sp) {
+        *sp = '\0';
+        *rest = sp + 1;
+    } else {
+        *rest = w + strlen(w);
+    }
+    return w;
+}
+
+static void dispatch(struct session *s, char *line, size_t len)
+{
+    s->tag[0] = '\0';
+    s->verb = NULL;
+    if (++s->commands > SESSION_MAX_COMMANDS) {
+        end_with(s, SERR_TOO_MANY);
+        return;
+    }
+    if (len == 0 || strlen(line) != len) {
+        refuse(s, SERR_SYNTAX, NULL);
+        return;
+    }
+    char *rest = line;
+    if (s->proto->tagged) {
+        char *tag = split_word(&rest);
+        if (!*tag || strlen(tag) >= sizeof s->tag || !*rest) {
+            refuse(s, SERR_SYNTAX, NULL);
+            return;
+        }
+        memcpy(s->tag, tag, strlen(tag) + 1);
+    }
+    char *verb = split_word(&rest);
+    const struct command *cmd = find_command(s->proto, verb);
+    if (!cmd) {
+        refuse(s, SERR_UNKNOWN, verb);
+        return;
+    }
+    s->verb = cmd->verb;
+    enum session_error e = check_policy(s, cmd);
+    if ((int)e >= 0) {
+        refuse(s, e, cmd->verb);
+        return;
+    }
+    log_debug(s->id, "%s command %s", s->proto->name, cmd->verb);
+    cmd->fn(s, rest);
+}
+
+/* One step of line input; false when no complete line is buffered. */
+static bool step_line(struct session *s, struct evbuffer *in)
+{
+    size_t len = 0;
+    switch (linebuf_next(&s->lines, in, s->proto->max_line, s->line, &len)) {
+    case LINE_MORE:
+        return false;
+    case LINE_TOO_LONG:
+        s->mode = MODE_COMMAND;
+        refuse(s, SERR_LINE_TOO_LONG, NULL);
+        return true;
+    case LINE_OK:
+        break;
+    }
+    if (s->mode == MODE_LINE) {
+        s->mode = MODE_COMMAND;
+        s->line_fn(s, s->line, len);
+    } else {
+        dispatch(s, s->line, len);
+    }
+    return true;
+}
+
+/* Moves up to n bytes of a counted body to its destination. */
+static size_t move_counted(struct session *s, struct evbuffer *in, size_t n)
+{
+    if (s->counted.fd >= 0) {
+        int w = evbuffer_write_atmost(in, s->counted.fd, (ev_ssize_t)n);
+        if (w > 0)
+            return (size_t)w;
+        if (w < 0 && errno == EINTR)
+            return 0;
+        s->counted.failed = true; /* keep consuming, stop writing */
+        s->counted.fd = -1;
+        return 0;
+    }
+    if (s->counted.buf)
+        evbuffer_remove_buffer(in, s->counted.buf, n);
+    else
+        evbuffer_drain(in, n);
+    return n;
+}
+
+static bool step_counted(struct session *s, struct evbuffer *in)
+{
+    size_t avail = evbuffer_get_length(in);
+    size_t n = s->counted.remaining < avail ? (size_t)s->counted.remaining : avail;
+    while (n > 0) {
+        size_t moved = move_counted(s, in, n);
+        n -= moved;
+        s->counted.remaining -= moved;
+    }
+    if (s->counted.remaining > 0)
+        return false;
+    s->mode = MODE_COMMAND;
+    s->counted.done(s, s->counted.failed ? -1 : 0);
+    return true;
+}
+
+static void process(struct session *s)
+{
+    struct conn *c = s->conn;
+    session_ref(s);
+    while (!s->suspended && !c->closing && !conn_output_full(c)) {
+        struct evbuffer *in = conn_input(c);
+        bool progressed;
+        switch (s->mode) {
+        case MODE_RAW:
+            progressed = evbuffer_get_length(in) > 0 && s->raw_fn(s, in);
+            if (progressed)
+                s->mode = MODE_COMMAND;
+            break;
+        case MODE_COUNTED:
+            progressed = step_counted(s, in);
+            break;
+        default:
+            progressed = step_line(s, in);
+            break;
+        }
+        if (!progressed)
+            break;
+    }
+    session_unref(s);
+}

@@ -1,0 +1,150 @@
+/* session: the line-protocol layer shared by SMTP, POP3, IMAP and FTP
+ * (DESIGN.md "The line-protocol session"). A protocol supplies a constant
+ * struct proto (limits, command table, error formatter, timeouts); the
+ * session reads lines, dispatches them in order through the table, pauses
+ * around async work, streams bodies and upgrades to TLS. Protocol code never
+ * touches the socket. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/conn.h"
+#include "core/limits.h"
+#include "core/linebuf.h"
+
+struct session;
+struct evbuffer;
+
+/* Command flags: checked by the dispatcher before the handler runs. */
+enum {
+    CMD_NEEDS_TLS = 1 << 0,  /* refused until TLS is up */
+    CMD_NEEDS_AUTH = 1 << 1, /* refused until authenticated */
+    CMD_NO_AUTH = 1 << 2,    /* refused once authenticated */
+    CMD_NO_TLS = 1 << 3,     /* refused once TLS is up (STARTTLS again) */
+};
+
+#define STATES_ALL (~0u)
+#define STATE_BIT(s) (1u << (s))
+
+typedef void (*cmd_handler)(struct session *s, char *args);
+
+struct command {
+    const char *verb; /* upper case; matched case-insensitively */
+    unsigned states;  /* STATE_BIT()s where the command is allowed */
+    unsigned flags;   /* CMD_* */
+    cmd_handler fn;
+};
+
+/* Why the session refused a line; the protocol turns it into its reply. */
+enum session_error {
+    SERR_LINE_TOO_LONG,
+    SERR_SYNTAX,      /* empty line, NUL byte, missing tag */
+    SERR_UNKNOWN,     /* verb not in the table */
+    SERR_BAD_STATE,   /* not allowed in this state */
+    SERR_NEEDS_TLS,
+    SERR_NEEDS_AUTH,
+    SERR_ALREADY_AUTH,
+    SERR_ALREADY_TLS,
+    SERR_TOO_MANY,    /* too many errors or commands: the session ends */
+    SERR_TIMEOUT,     /* idle timeout: the session ends */
+    SERR_SHUTDOWN,    /* server stopping: the session ends */
+};
+
+struct proto {
+    const char *name;    /* "smtp", used in logs */
+    size_t max_line;     /* with CRLF, limits.h */
+    bool tagged;         /* IMAP: lines are "tag verb args" */
+    unsigned idle_timeout_sec;
+    const struct command *commands; /* ends with a {NULL} entry */
+    const char *const *state_names; /* indexed by state, for logs */
+    /* Called once the connection is set up: allocate s->data, greet. */
+    void (*on_open)(struct session *s);
+    /* Called when the session ends: free s->data. */
+    void (*on_close)(struct session *s);
+    /* Formats the reply to a refused line; for SERR_TOO_MANY, SERR_TIMEOUT
+     * and SERR_SHUTDOWN a goodbye (the session closes after it). */
+    void (*on_error)(struct session *s, enum session_error e, const char *verb);
+};
+
+/* Counted reads (IMAP literals, BDAT chunks) report here when done. */
+typedef void (*session_done_fn)(struct session *s, int status);
+/* Raw input (SMTP DATA, SASL exchanges handled by the protocol): consume
+ * what you can from in; return true when done, false for more input. */
+typedef bool (*session_raw_fn)(struct session *s, struct evbuffer *in);
+/* Continuation line (SASL responses): the next line goes here, not to the
+ * command table. */
+typedef void (*session_line_fn)(struct session *s, char *line, size_t len);
+
+enum session_mode { MODE_COMMAND, MODE_LINE, MODE_RAW, MODE_COUNTED };
+
+struct session {
+    struct conn *conn;
+    const struct proto *proto;
+    void *data;     /* the protocol's state */
+    unsigned state; /* index into proto->state_names */
+    uint64_t id;    /* == conn->id */
+    char tag[64];   /* tagged protocols: the current command's tag */
+    const char *verb; /* the current command's verb (table string) */
+    bool authenticated;
+    char user[AUTH_MAX_USERNAME + 1]; /* who, once authenticated */
+    bool suspended;
+    unsigned commands, errors;
+    enum session_mode mode;
+    struct linebuf lines;
+    session_line_fn line_fn;
+    session_raw_fn raw_fn;
+    struct {
+        uint64_t remaining;
+        int fd;               /* destination file, or -1 */
+        struct evbuffer *buf; /* or destination buffer */
+        session_done_fn done;
+        bool failed;
+    } counted;
+    struct event *kick; /* resumes processing from the loop */
+    char *line;         /* proto->max_line + 1 bytes */
+};
+
+/* Starts a session of proto on c (the service's start hook calls this). */
+struct session *session_start(struct conn *c, const struct proto *proto);
+
+/* Output. Each reply is one write into the connection's output buffer. */
+int session_printf(struct session *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Appends fmt and CRLF. */
+int session_reply(struct session *s, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+int session_write(struct session *s, const void *data, size_t len);
+
+/* State changes are logged with their names. */
+void session_set_state(struct session *s, unsigned state);
+void session_set_timeout(struct session *s, unsigned seconds);
+
+/* Async work: suspend stops reading and dispatching (pipelined lines wait);
+ * resume continues with the next buffered line from the loop, not from the
+ * caller's frame. Hold a reference (session_ref) across the async work. */
+void session_suspend(struct session *s);
+void session_resume(struct session *s);
+void session_ref(struct session *s);
+void session_unref(struct session *s);
+/* True once the session is closing: async results are then dropped. */
+bool session_gone(struct session *s);
+
+/* Input modes; each returns to MODE_COMMAND when done. */
+void session_expect_line(struct session *s, session_line_fn fn);
+void session_read_raw(struct session *s, session_raw_fn fn);
+/* Streams exactly n bytes to fd (if >= 0) or to buf, then calls done with 0
+ * (or -1 on a write error; the bytes are still consumed). */
+void session_read_counted(struct session *s, uint64_t n, int fd, struct evbuffer *buf,
+                          session_done_fn done);
+
+/* Upgrades to TLS after the "go ahead" reply; see conn_starttls(). */
+int session_starttls(struct session *s);
+bool session_tls(const struct session *s);
+/* True if a plaintext password may be sent now: TLS is up, or
+ * [auth] allow_plaintext_auth = yes, or allow_loopback and the peer is on
+ * loopback (POP3/IMAP/FTP pass true; submission passes false). */
+bool session_plaintext_auth_ok(const struct session *s, bool allow_loopback);
+
+/* Closes after the output is flushed. */
+void session_close(struct session *s);

@@ -1,0 +1,125 @@
+/* workpool: a mutex/condvar queue feeding N threads. A finished job is handed
+ * back to its loop with event_base_once(), which libevent makes thread-safe
+ * once evthread_use_pthreads() ran (runtime.c does that first). */
+#include "core/workpool.h"
+
+#include "core/log.h"
+
+#include <event2/event.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+
+struct job {
+    struct job *next;
+    struct event_base *base;
+    work_fn work;
+    done_fn done;
+    void *arg;
+};
+
+struct workpool {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    struct job *head, *tail;
+    bool stopping;
+    int nthreads;
+    pthread_t threads[];
+};
+
+static void job_complete(evutil_socket_t fd, short what, void *p)
+{
+    struct job *job = p;
+    job->done(job->arg);
+    free(job);
+}
+
+static struct job *next_job(struct workpool *pool)
+{
+    pthread_mutex_lock(&pool->mu);
+    while (!pool->head && !pool->stopping)
+        pthread_cond_wait(&pool->cv, &pool->mu);
+    struct job *job = pool->head;
+    if (job) {
+        pool->head = job->next;
+        if (!pool->head)
+            pool->tail = NULL;
+    }
+    pthread_mutex_unlock(&pool->mu);
+    return job;
+}
+
+static void *worker(void *p)
+{
+    struct workpool *pool = p;
+    struct job *job;
+    while ((job = next_job(pool)) != NULL) {
+        job->work(job->arg);
+        static const struct timeval now = {0, 0};
+        if (!job->done || !job->base ||
+            event_base_once(job->base, -1, EV_TIMEOUT, job_complete, job, &now) < 0)
+            free(job);
+    }
+    return NULL;
+}
+
+struct workpool *workpool_new(int nthreads)
+{
+    if (nthreads < 1)
+        nthreads = 1;
+    struct workpool *pool = calloc(1, sizeof *pool + (size_t)nthreads * sizeof(pthread_t));
+    if (!pool)
+        return NULL;
+    pthread_mutex_init(&pool->mu, NULL);
+    pthread_cond_init(&pool->cv, NULL);
+    for (int i = 0; i < nthreads; i++) {
+        if (pthread_create(&pool->threads[i], NULL, worker, pool) != 0) {
+            log_error(0, "core workpool thread_start_failed");
+            break;
+        }
+        pool->nthreads++;
+    }
+    if (pool->nthreads == 0) {
+        workpool_free(pool);
+        return NULL;
+    }
+    return pool;
+}
+
+void workpool_free(struct workpool *pool)
+{
+    if (!pool)
+        return;
+    pthread_mutex_lock(&pool->mu);
+    pool->stopping = true;
+    pthread_cond_broadcast(&pool->cv);
+    pthread_mutex_unlock(&pool->mu);
+    for (int i = 0; i < pool->nthreads; i++)
+        pthread_join(pool->threads[i], NULL);
+    pthread_mutex_destroy(&pool->mu);
+    pthread_cond_destroy(&pool->cv);
+    free(pool);
+}
+
+int workpool_submit(struct workpool *pool, struct event_base *base, work_fn work,
+                    done_fn done, void *arg)
+{
+    struct job *job = calloc(1, sizeof *job);
+    if (!job)
+        return -1;
+    *job = (struct job){NULL, base, work, done, arg};
+    pthread_mutex_lock(&pool->mu);
+    if (pool->stopping) {
+        pthread_mutex_unlock(&pool->mu);
+        free(job);
+        return -1;
+    }
+    if (pool->tail)
+        pool->tail->next = job;
+    else
+        pool->head = job;
+    pool->tail = job;
+    pthread_cond_signal(&pool->cv);
+    pthread_mutex_unlock(&pool->mu);
+    return 0;
+}

@@ -1,0 +1,22 @@
+/* workpool: a fixed set of threads for blocking jobs (password hashing, fsync,
+ * directory scans). A job's completion runs on the loop that submitted it. */
+#pragma once
+#include <stddef.h>
+
+struct workpool;
+struct event_base;
+
+/* Runs on a pool thread; must not touch loop-owned state. */
+typedef void (*work_fn)(void *arg);
+/* Runs on the submitting loop's thread after work_fn returned. */
+typedef void (*done_fn)(void *arg);
+
+struct workpool *workpool_new(int nthreads);
+/* Stops the threads after the queued jobs ran; completions still pending on
+ * loops are dropped. workpool_free(NULL) is a no-op. */
+void workpool_free(struct workpool *pool);
+
+/* Queues a job. `base` is the loop that gets `done` (NULL: no completion).
+ * Returns 0, or -1 if the pool is stopping. */
+int workpool_submit(struct workpool *pool, struct event_base *base, work_fn work,
+                    done_fn done, void *arg);
