@@ -1,25 +1,16 @@
-/* check_config: `portico check-config`: the file parsed (main did that);
- * here the things a start would trip over: certificate files readable. */
+/* check_config: `portico check-config`: main already parsed the file; this
+ * adds the checks a start would trip over (config_check_files). */
 #include "cli/cli.h"
 
-#include <errno.h>
 #include <stdio.h>
-#include <string.h>
-#include <unistd.h>
 
 int cli_check_config(const struct config *cfg, int argc, char **argv)
 {
-    const char *name = cfg->path[0] ? cfg->path : "(default)";
-    const char *files[] = {cfg->tls_cert, cfg->tls_key};
-    const char *keys[] = {"cert", "key"};
-    const int lines[] = {cfg->tls_cert_line, cfg->tls_key_line};
-    for (int i = 0; i < 2; i++) {
-        if (files[i][0] && access(files[i], R_OK) < 0) {
-            fprintf(stderr, "portico: %s:%d: [tls] %s: cannot read %s: %s\n", name, lines[i],
-                    keys[i], files[i], strerror(errno));
-            return 1;
-        }
+    char err[1024];
+    if (config_check_files(cfg, err, sizeof err) < 0) {
+        fprintf(stderr, "portico: %s\n", err);
+        return 1;
     }
-    printf("%s: ok\n", name);
+    printf("%s: ok\n", cfg->path[0] ? cfg->path : "(default)");
     return 0;
 }

@@ -9,3 +9,13 @@ int cli_check_config(const struct config *cfg, int argc, char **argv);
 int cli_user(const struct config *cfg, int argc, char **argv);   /* add|passwd|del|list */
 int cli_domain(const struct config *cfg, int argc, char **argv); /* add|del|list */
 int cli_alias(const struct config *cfg, int argc, char **argv);  /* add|del|list */
+
+/* Helpers shared by the user, domain and alias subcommands (in user.c). */
+struct authdb;
+/* Prints "portico: CMD: reason" on stderr; returns 1, the exit status. */
+int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Opens the account store in cfg->data_dir, creating the directory (0700)
+ * if missing; on failure reports it as cli_fail does and returns NULL. */
+struct authdb *cli_authdb_open(const struct config *cfg, const char *cmd);
+/* Flushes stdout: 0, or 1 after reporting a write error. */
+int cli_flush(const char *cmd);

@@ -180,7 +180,7 @@ static void signals_close(struct signals *sg)
 static int run(struct runtime *rt, struct config *cfg, struct signals *sg, char *err,
                size_t errlen)
 {
-    if (prepare_data_dir(cfg, err, errlen) < 0 || prepare_accounts(rt, cfg, err, errlen) < 0)
+    if (config_check_files(cfg, err, errlen) < 0 || prepare_data_dir(cfg, err, errlen) < 0 || prepare_accounts(rt, cfg, err, errlen) < 0)
         return -1;
     if (tls_init(cfg, err, errlen) < 0)
         return -1;

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 /* DESIGN.md, "Configuration": data in ./var, loopback, the port table. */
 const char config_default_text[] =
@@ -393,5 +394,21 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
     if (finish(&ctx, rc) < 0)
         return -1;
     snprintf(cfg->path, sizeof cfg->path, "%s", path);
+    return 0;
+}
+
+int config_check_files(const struct config *cfg, char *err, size_t errlen)
+{
+    const char *name = cfg->path[0] ? cfg->path : "(default)";
+    const char *files[] = {cfg->tls_cert, cfg->tls_key};
+    const char *names[] = {"cert", "key"};
+    const int lines[] = {cfg->tls_cert_line, cfg->tls_key_line};
+    for (int i = 0; i < 2; i++) {
+        if (files[i][0] && access(files[i], R_OK) < 0) {
+            snprintf(err, errlen, "%s:%d: [tls] %s: cannot read %s: %s", name, lines[i],
+                     names[i], files[i], strerror(errno));
+            return -1;
+        }
+    }
     return 0;
 }

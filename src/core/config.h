@@ -65,6 +65,10 @@ struct config {
  * into err. Nothing is opened or bound here. */
 int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
 
+/* Checks what a start would trip over besides syntax: the files the config
+ * names are readable. Same error format as config_load. */
+int config_check_files(const struct config *cfg, char *err, size_t errlen);
+
 /* Parses an INI text as if it were the file `name` (used by the fuzzer and
  * the unit tests). */
 int config_load_string(struct config *cfg, const char *name, const char *text,

@@ -1,0 +1,232 @@
+/* throttle: failed-login accounting in a fixed-size table (no allocation
+ * after throttle_new, so a flood of addresses cannot grow memory). Keys are
+ * "i:ADDRESS" and "u:user"; each entry keeps the times of its recent
+ * failures. When the table is full the stalest entry in the probe window is
+ * replaced, preferring entries that are not locked. */
+#include "auth/throttle.h"
+
+#include <ctype.h>
+#include <openssl/rand.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/limits.h"
+
+#define THROTTLE_SLOTS 4096 /* power of two */
+#define THROTTLE_PROBE 8    /* slots looked at per key */
+#define THROTTLE_KEY_MAX (AUTH_MAX_USERNAME + 3)
+#define THROTTLE_BASE_DELAY_MS 1000
+
+struct tentry {
+    bool used;
+    char key[THROTTLE_KEY_MAX];
+    unsigned nfail;                           /* valid entries in fail[] */
+    time_t fail[AUTH_THROTTLE_LOCK_FAILURES]; /* oldest first */
+    time_t locked_until;
+};
+
+struct throttle {
+    pthread_mutex_t lock;
+    uint64_t seed;
+    struct tentry slot[THROTTLE_SLOTS];
+};
+
+struct throttle *throttle_new(void)
+{
+    struct throttle *t = calloc(1, sizeof *t);
+    if (t == NULL)
+        return NULL;
+    if (pthread_mutex_init(&t->lock, NULL) != 0) {
+        free(t);
+        return NULL;
+    }
+    /* A secret seed, so clients cannot aim their keys at one probe window. */
+    if (RAND_bytes((unsigned char *)&t->seed, sizeof t->seed) != 1)
+        t->seed = (uint64_t)(uintptr_t)t ^ (uint64_t)time(NULL);
+    return t;
+}
+
+void throttle_free(struct throttle *t)
+{
+    if (t == NULL)
+        return;
+    pthread_mutex_destroy(&t->lock);
+    free(t);
+}
+
+/* FNV-1a from a secret basis, then a splitmix64 finish to spread the bits. */
+static uint64_t key_hash(const struct throttle *t, const char *key)
+{
+    uint64_t h = 0xcbf29ce484222325ULL ^ t->seed;
+    for (const unsigned char *p = (const unsigned char *)key; *p; p++)
+        h = (h ^ *p) * 0x100000001b3ULL;
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebULL;
+    return h ^ (h >> 31);
+}
+
+/* "i:ip" or "u:user" (ASCII lower-cased: logins are case-insensitive);
+ * over-long input is cut, which only merges keys that long. */
+static void make_key(char *key, char kind, const char *name)
+{
+    int n = snprintf(key, THROTTLE_KEY_MAX, "%c:%s", kind, name);
+    if (n < 0)
+        key[0] = '\0';
+    for (char *p = key; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+}
+
+/* Drops failures older than the window; clears an expired lock. */
+static void entry_expire(struct tentry *e, time_t now)
+{
+    unsigned keep = 0;
+    for (unsigned i = 0; i < e->nfail; i++)
+        if (now - e->fail[i] < AUTH_THROTTLE_WINDOW_SEC)
+            e->fail[keep++] = e->fail[i];
+    e->nfail = keep;
+    if (e->locked_until <= now)
+        e->locked_until = 0;
+}
+
+static bool entry_idle(const struct tentry *e)
+{
+    return !e->used || (e->nfail == 0 && e->locked_until == 0);
+}
+
+static time_t entry_last(const struct tentry *e)
+{
+    return e->nfail > 0 ? e->fail[e->nfail - 1] : 0;
+}
+
+/* Is candidate a better victim than best? Unlocked before locked, then
+ * the one whose last failure is oldest. */
+static bool better_victim(const struct tentry *cand, const struct tentry *best)
+{
+    bool cl = cand->locked_until != 0, bl = best->locked_until != 0;
+    if (cl != bl)
+        return !cl;
+    return entry_last(cand) < entry_last(best);
+}
+
+static struct tentry *probe_slot(struct throttle *t, uint64_t base, size_t i)
+{
+    return &t->slot[(size_t)(base + i) & (THROTTLE_SLOTS - 1)];
+}
+
+/* The entry holding key, or NULL. */
+static struct tentry *find(struct throttle *t, const char *key)
+{
+    uint64_t base = key_hash(t, key);
+    for (size_t i = 0; i < THROTTLE_PROBE; i++) {
+        struct tentry *e = probe_slot(t, base, i);
+        if (e->used && strcmp(e->key, key) == 0)
+            return e;
+    }
+    return NULL;
+}
+
+/* A fresh entry for key (not in the table): an idle slot of its probe
+ * window, else the best victim there. */
+static struct tentry *claim(struct throttle *t, const char *key, time_t now)
+{
+    uint64_t base = key_hash(t, key);
+    struct tentry *victim = NULL;
+    for (size_t i = 0; i < THROTTLE_PROBE; i++) {
+        struct tentry *e = probe_slot(t, base, i);
+        entry_expire(e, now);
+        if (entry_idle(e)) {
+            victim = e;
+            break;
+        }
+        if (victim == NULL || better_victim(e, victim))
+            victim = e;
+    }
+    memset(victim, 0, sizeof *victim);
+    victim->used = true;
+    snprintf(victim->key, sizeof victim->key, "%s", key);
+    return victim;
+}
+
+static bool is_locked(struct throttle *t, char kind, const char *name, time_t now)
+{
+    char key[THROTTLE_KEY_MAX];
+    if (name == NULL)
+        return false;
+    make_key(key, kind, name);
+    struct tentry *e = find(t, key);
+    return e != NULL && e->locked_until > now;
+}
+
+int throttle_check(struct throttle *t, const char *ip, const char *user, time_t now)
+{
+    if (t == NULL)
+        return 0;
+    pthread_mutex_lock(&t->lock);
+    bool locked = is_locked(t, 'i', ip, now) || is_locked(t, 'u', user, now);
+    pthread_mutex_unlock(&t->lock);
+    return locked ? -1 : 0;
+}
+
+/* No delay for the first few failures, then 1 s doubling up to the cap. */
+static unsigned delay_for(unsigned nfail)
+{
+    if (nfail <= AUTH_THROTTLE_FREE_FAILURES)
+        return 0;
+    unsigned steps = nfail - AUTH_THROTTLE_FREE_FAILURES - 1;
+    if (steps >= 16)
+        return AUTH_THROTTLE_MAX_DELAY_MS;
+    unsigned ms = THROTTLE_BASE_DELAY_MS << steps;
+    return ms < AUTH_THROTTLE_MAX_DELAY_MS ? ms : AUTH_THROTTLE_MAX_DELAY_MS;
+}
+
+/* Records one failure for the key; returns its delay. */
+static unsigned record_fail(struct throttle *t, char kind, const char *name, time_t now)
+{
+    char key[THROTTLE_KEY_MAX];
+    if (name == NULL)
+        return 0;
+    make_key(key, kind, name);
+    struct tentry *e = find(t, key);
+    if (e != NULL)
+        entry_expire(e, now);
+    else
+        e = claim(t, key, now);
+    if (e->nfail == AUTH_THROTTLE_LOCK_FAILURES) {
+        memmove(&e->fail[0], &e->fail[1], (e->nfail - 1) * sizeof e->fail[0]);
+        e->nfail--;
+    }
+    e->fail[e->nfail++] = now;
+    if (e->nfail >= AUTH_THROTTLE_LOCK_FAILURES)
+        e->locked_until = now + AUTH_THROTTLE_LOCK_SEC;
+    return delay_for(e->nfail);
+}
+
+unsigned throttle_fail(struct throttle *t, const char *ip, const char *user, time_t now)
+{
+    if (t == NULL)
+        return 0;
+    pthread_mutex_lock(&t->lock);
+    unsigned d_ip = record_fail(t, 'i', ip, now);
+    unsigned d_user = record_fail(t, 'u', user, now);
+    pthread_mutex_unlock(&t->lock);
+    return d_ip > d_user ? d_ip : d_user;
+}
+
+void throttle_success(struct throttle *t, const char *ip, const char *user)
+{
+    char key[THROTTLE_KEY_MAX];
+    if (t == NULL || user == NULL)
+        return;
+    make_key(key, 'u', user);
+    pthread_mutex_lock(&t->lock);
+    struct tentry *e = find(t, key);
+    if (e != NULL)
+        memset(e, 0, sizeof *e);
+    pthread_mutex_unlock(&t->lock);
+}

@@ -1,0 +1,84 @@
+/* cli alias: `portico alias add|del|list`, addresses that forward to an
+ * account or another address. */
+#include "cli/cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "auth/accounts.h"
+
+struct alias_verb {
+    const char *name;
+    const char *cmd; /* for messages: "alias add" */
+    int nargs;       /* after the verb */
+    int (*run)(struct authdb *db, char **args);
+};
+
+static int alias_add(struct authdb *db, char **args)
+{
+    char err[512];
+    if (authdb_alias_add(db, args[0], args[1], err, sizeof err) < 0)
+        return cli_fail("alias add", "%s", err);
+    printf("added alias %s -> %s\n", args[0], args[1]);
+    return cli_flush("alias add");
+}
+
+static int alias_del(struct authdb *db, char **args)
+{
+    char err[512];
+    if (authdb_alias_del(db, args[0], err, sizeof err) < 0)
+        return cli_fail("alias del", "%s", err);
+    printf("deleted alias %s\n", args[0]);
+    return cli_flush("alias del");
+}
+
+static void print_alias(void *arg, const char *alias, const char *target)
+{
+    fprintf(arg, "%s -> %s\n", alias, target);
+}
+
+static int alias_list(struct authdb *db, char **args)
+{
+    if (authdb_alias_list(db, print_alias, stdout) < 0)
+        return cli_fail("alias list", "cannot read the aliases");
+    return cli_flush("alias list");
+}
+
+static const struct alias_verb alias_verbs[] = {
+    {"add", "alias add", 2, alias_add},
+    {"del", "alias del", 1, alias_del},
+    {"list", "alias list", 0, alias_list},
+};
+
+static int alias_usage(void)
+{
+    fprintf(stderr, "usage: portico alias add ALIAS TARGET\n"
+                    "       portico alias del ALIAS\n"
+                    "       portico alias list\n");
+    return 2;
+}
+
+/* Options are not taken here: any argument starting with '-' is a usage error. */
+static int has_option(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (argv[i][0] == '-')
+            return 1;
+    return 0;
+}
+
+int cli_alias(const struct config *cfg, int argc, char **argv)
+{
+    const struct alias_verb *v = NULL;
+    for (size_t i = 0; argc > 0 && i < sizeof alias_verbs / sizeof *alias_verbs; i++)
+        if (strcmp(argv[0], alias_verbs[i].name) == 0)
+            v = &alias_verbs[i];
+    if (v == NULL || argc - 1 != v->nargs || has_option(argc, argv))
+        return alias_usage();
+    struct authdb *db = cli_authdb_open(cfg, v->cmd);
+    if (db == NULL)
+        return 1;
+    int rc = v->run(db, argv + 1);
+    authdb_close(db);
+    return rc;
+}

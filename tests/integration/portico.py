@@ -1,0 +1,185 @@
+"""Integration test helper: runs a real `portico serve` on free loopback
+ports with a temporary data directory, waits until every listener accepts,
+and on stop fails the test if the server exited non-zero or printed a
+sanitizer report. Python standard library only."""
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+BIN = os.environ.get("PORTICO_BIN") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "build-test", "portico")
+
+SERVICES = ("smtp", "submission", "pop3", "imap", "ftp", "http")
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                   "runtime error:", "ERROR: UndefinedBehaviorSanitizer")
+_used_ports = set()
+
+
+def free_port():
+    """A port no other test of this run was given and nothing listens on."""
+    for _ in range(200):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _used_ports and not (30000 <= port <= 30999):
+            _used_ports.add(port)
+            return port
+    raise RuntimeError("no free port")
+
+
+def wait_until(predicate, timeout=10.0, what="condition"):
+    """Polls predicate until it is true; fails after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(delay)
+        delay = min(delay * 2, 0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def run_cli(*args, config=None, input=None, check=True):
+    """Runs `portico [-c config] args...`; returns CompletedProcess."""
+    cmd = [BIN] + (["-c", config] if config else []) + list(args)
+    p = subprocess.run(cmd, input=input, capture_output=True, text=True, timeout=60)
+    for mark in SANITIZER_MARKS:
+        if mark in p.stderr:
+            raise AssertionError(f"sanitizer report from {cmd}:\n{p.stderr}")
+    if check and p.returncode != 0:
+        raise AssertionError(f"{cmd} exited {p.returncode}:\n{p.stdout}\n{p.stderr}")
+    return p
+
+
+class Server:
+    """One `portico serve`. services: names of the sections whose listeners
+    are turned on (each gets free ports); extra: more INI text."""
+
+    def __init__(self, services=SERVICES, extra="", tls=True, threads=2,
+                 domains="example.org", data_dir=None):
+        self.tmp = tempfile.TemporaryDirectory(prefix="portico-it-")
+        self.data_dir = data_dir or os.path.join(self.tmp.name, "data")
+        self.ports = {}
+        lines = ["[portico]", f"data_dir = {self.data_dir}",
+                 "hostname = mail.example.org", f"domains = {domains}",
+                 f"threads = {threads}", "log_level = debug"]
+        for svc in services:
+            self.ports[svc] = free_port()
+            lines += [f"[{svc}]", f"listen = 127.0.0.1:{self.ports[svc]}"]
+            if tls and svc != "smtp":
+                self.ports[svc + "_tls"] = free_port()
+                lines.append(f"listen_tls = 127.0.0.1:{self.ports[svc + '_tls']}")
+        self.config = os.path.join(self.tmp.name, "portico.ini")
+        with open(self.config, "w") as f:
+            f.write("\n".join(lines) + "\n" + extra + "\n")
+        self.proc = None
+        self.stdout_path = os.path.join(self.tmp.name, "stdout")
+        self.stderr_path = os.path.join(self.tmp.name, "stderr")
+        self.password = None
+
+    # -- lifecycle --
+    def start(self, wait=True):
+        self.proc = subprocess.Popen(
+            [BIN, "-c", self.config, "serve"],
+            stdout=open(self.stdout_path, "w"), stderr=open(self.stderr_path, "w"))
+        if wait:
+            wait_until(lambda: self.proc.poll() is not None or "ready:" in self.stdout(),
+                       timeout=30, what="server ready")
+            if self.proc.poll() is not None:
+                raise AssertionError("server exited at start:\n" + self.stderr())
+            for port in self.ports.values():
+                wait_until(lambda: self._accepts(port), what=f"port {port}")
+            m = re.search(r"first account: (\S+)\s+password: (\S+)", self.stdout())
+            if m:
+                self.password = m.group(2)
+        return self
+
+    def _accepts(self, port):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    def stop(self, sig=signal.SIGTERM, timeout=20):
+        """Stops the server and checks it ended well; returns the exit code."""
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            rc = self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("server did not stop:\n" + self.stderr()[-4000:])
+        self.proc = None
+        self.check_sanitizers()
+        if sig in (signal.SIGTERM, signal.SIGINT) and rc != 0:
+            raise AssertionError(f"server exited {rc}:\n" + self.stderr()[-4000:])
+        return rc
+
+    def kill(self):
+        """SIGKILL, as a crash would; no exit-status check."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+    def cleanup(self):
+        try:
+            self.kill()
+        finally:
+            self.tmp.cleanup()
+
+    # -- output --
+    def stdout(self):
+        with open(self.stdout_path, errors="replace") as f:
+            return f.read()
+
+    def stderr(self):
+        with open(self.stderr_path, errors="replace") as f:
+            return f.read()
+
+    def check_sanitizers(self):
+        err = self.stderr()
+        for mark in SANITIZER_MARKS:
+            if mark in err:
+                raise AssertionError("sanitizer report:\n" + err[-8000:])
+
+    def cli(self, *args, **kw):
+        return run_cli(*args, config=self.config, **kw)
+
+    def add_user(self, address, password):
+        self.cli("user", "add", address, "--password-stdin", input=password + "\n")
+
+
+class ServerTest(unittest.TestCase):
+    """Base class: one server per test class (setUpClass), stopped and
+    checked in tearDownClass. Subclasses set SERVICES / EXTRA."""
+
+    SERVICES = SERVICES
+    EXTRA = ""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server(services=cls.SERVICES, extra=cls.EXTRA)
+        try:
+            cls.server.start()
+        except Exception:
+            cls.server.cleanup()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            cls.server.stop()
+        finally:
+            cls.server.cleanup()

@@ -1,0 +1,146 @@
+/* test_throttle: growing delays, lockout, expiry and bounded memory of the
+ * failed-login table. Time is passed in, so nothing here sleeps. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <stdio.h>
+
+#include "auth/throttle.h"
+#include "core/limits.h"
+
+#define T0 ((time_t)1700000000)
+
+static int setup(void **state)
+{
+    *state = throttle_new();
+    return *state == NULL ? -1 : 0;
+}
+
+static int teardown(void **state)
+{
+    throttle_free(*state);
+    return 0;
+}
+
+static void test_free_failures(void **state)
+{
+    struct throttle *t = *state;
+    for (int i = 0; i < AUTH_THROTTLE_FREE_FAILURES; i++) {
+        assert_int_equal(throttle_check(t, "192.0.2.1", "alice", T0), 0);
+        assert_int_equal(throttle_fail(t, "192.0.2.1", "alice", T0), 0);
+    }
+    assert_int_equal(throttle_fail(t, "192.0.2.1", "alice", T0), 1000);
+}
+
+static void test_growing_delay(void **state)
+{
+    struct throttle *t = *state;
+    unsigned prev = 0;
+    for (int i = 0; i < AUTH_THROTTLE_LOCK_FAILURES - 1; i++) {
+        unsigned d = throttle_fail(t, "192.0.2.2", NULL, T0 + i);
+        assert_true(d >= prev);
+        assert_true(d <= AUTH_THROTTLE_MAX_DELAY_MS);
+        if (i == AUTH_THROTTLE_FREE_FAILURES + 1)
+            assert_int_equal(d, 2000);
+        prev = d;
+    }
+    assert_int_equal(prev, AUTH_THROTTLE_MAX_DELAY_MS);
+    assert_int_equal(throttle_check(t, "192.0.2.2", NULL, T0 + 20), 0);
+}
+
+static void test_lockout(void **state)
+{
+    struct throttle *t = *state;
+    for (int i = 0; i < AUTH_THROTTLE_LOCK_FAILURES; i++)
+        throttle_fail(t, "192.0.2.3", "bob", T0);
+    assert_int_equal(throttle_check(t, "192.0.2.3", "bob", T0), -1);
+    /* the address is locked for any user, and the user from any address */
+    assert_int_equal(throttle_check(t, "192.0.2.3", NULL, T0 + 1), -1);
+    assert_int_equal(throttle_check(t, "198.51.100.9", "bob", T0 + 1), -1);
+    assert_int_equal(throttle_check(t, "198.51.100.9", "BOB", T0 + 1), -1);
+    assert_int_equal(throttle_check(t, "198.51.100.9", "carol", T0 + 1), 0);
+    /* until the lock runs out */
+    assert_int_equal(
+        throttle_check(t, "192.0.2.3", "bob", T0 + AUTH_THROTTLE_LOCK_SEC - 1), -1);
+    assert_int_equal(throttle_check(t, "192.0.2.3", "bob", T0 + AUTH_THROTTLE_LOCK_SEC),
+                     0);
+}
+
+static void test_window_expiry(void **state)
+{
+    struct throttle *t = *state;
+    for (int i = 0; i < AUTH_THROTTLE_LOCK_FAILURES - 1; i++)
+        throttle_fail(t, "192.0.2.4", "dave", T0);
+    time_t later = T0 + AUTH_THROTTLE_WINDOW_SEC;
+    /* all earlier failures are forgotten: this one is free again */
+    assert_int_equal(throttle_fail(t, "192.0.2.4", "dave", later), 0);
+    assert_int_equal(throttle_check(t, "192.0.2.4", "dave", later), 0);
+}
+
+static void test_success_clears_user(void **state)
+{
+    struct throttle *t = *state;
+    for (int i = 0; i < AUTH_THROTTLE_FREE_FAILURES + 2; i++)
+        throttle_fail(t, "192.0.2.5", "erin", T0);
+    throttle_success(t, "192.0.2.5", "erin");
+    /* the account starts over; the address still carries its failures */
+    assert_int_equal(throttle_fail(t, "198.51.100.5", "erin", T0), 0);
+    assert_true(throttle_fail(t, "192.0.2.5", "frank", T0) > 0);
+}
+
+static void test_success_unlocks_user(void **state)
+{
+    struct throttle *t = *state;
+    for (int i = 0; i < AUTH_THROTTLE_LOCK_FAILURES; i++)
+        throttle_fail(t, NULL, "gina", T0);
+    assert_int_equal(throttle_check(t, NULL, "gina", T0), -1);
+    throttle_success(t, NULL, "gina");
+    assert_int_equal(throttle_check(t, NULL, "gina", T0), 0);
+}
+
+static void test_bounded_memory(void **state)
+{
+    struct throttle *t = *state;
+    char ip[64];
+    for (int i = 0; i < 100000; i++) {
+        snprintf(ip, sizeof ip, "10.%d.%d.%d", (i >> 16) & 255, (i >> 8) & 255, i & 255);
+        assert_int_equal(throttle_fail(t, ip, NULL, T0 + i / 100), 0);
+        assert_int_equal(throttle_check(t, ip, NULL, T0 + i / 100), 0);
+    }
+    /* still works for a repeat offender afterwards */
+    for (int i = 0; i < AUTH_THROTTLE_LOCK_FAILURES; i++)
+        throttle_fail(t, "192.0.2.200", "mallory", T0 + 1000);
+    assert_int_equal(throttle_check(t, "192.0.2.200", NULL, T0 + 1000), -1);
+}
+
+static void test_long_and_null_names(void **state)
+{
+    struct throttle *t = *state;
+    char user[2 * AUTH_MAX_USERNAME];
+    for (size_t i = 0; i < sizeof user - 1; i++)
+        user[i] = 'x';
+    user[sizeof user - 1] = '\0';
+    assert_int_equal(throttle_fail(t, NULL, user, T0), 0);
+    assert_int_equal(throttle_check(t, NULL, NULL, T0), 0);
+    assert_int_equal(throttle_fail(t, NULL, NULL, T0), 0);
+    throttle_success(t, NULL, NULL);
+    throttle_free(NULL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_free_failures, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_growing_delay, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lockout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_window_expiry, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_success_clears_user, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_success_unlocks_user, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bounded_memory, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_long_and_null_names, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
