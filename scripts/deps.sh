@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages that building, testing, fuzzing and
-# benchmarking portico need, and only those that are missing.
-# Usage: scripts/deps.sh [--bench]   (run as root, or with sudo available)
+# Installs the Debian 12 packages that building, testing and fuzzing portico
+# need (and, with --bench, the anchor servers the benchmarks compare against),
+# only those that are missing. Run as root (or with sudo available).
 set -euo pipefail
 
 build_pkgs=(
@@ -9,8 +9,10 @@ build_pkgs=(
   libevent-dev libssl-dev libsqlite3-dev libgmime-3.0-dev libinih-dev
   libc-ares-dev libcrypt-dev libcmocka-dev
 )
-test_pkgs=(python3 curl openssl swaks)
-bench_pkgs=(nginx-light vsftpd dovecot-pop3d wrk apache2-utils)
+# Real clients for the integration tests.
+test_pkgs=(python3 curl openssl swaks lftp fetchmail chromium)
+# Anchors and load generators for bench/.
+bench_pkgs=(nginx vsftpd dovecot-pop3d wrk apache2-utils)
 
 want=("${build_pkgs[@]}" "${test_pkgs[@]}")
 [ "${1:-}" = "--bench" ] && want+=("${bench_pkgs[@]}")
@@ -28,7 +30,13 @@ SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-# Daemons from the bench set must not start on install (policy-rc.d 101).
-$SUDO sh -c 'printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d'
+# The anchor servers must not start (and take ports) when installed: a
+# policy-rc.d that forbids starting, removed afterwards if we added it.
+added_policy=0
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+  $SUDO sh -c 'printf "#!/bin/sh\nexit 101\n" > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d'
+  added_policy=1
+fi
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-$SUDO rm -f /usr/sbin/policy-rc.d
+[ "$added_policy" = 1 ] && $SUDO rm -f /usr/sbin/policy-rc.d
+exit 0

@@ -1,5 +1,6 @@
 /* services: fills the runtime's service table with each implemented
- * protocol; a service without an entry opens no listener. */
+ * protocol; a service without an entry opens no listener. One line per
+ * service: rt->services[SVC_X] = &x_service; with the header included. */
 #include "services.h"
 
 #include "core/loop.h"

@@ -1,8 +1,9 @@
-/* login: runs authdb_verify on the work pool for a suspended session, then
- * applies the throttle's delay to failures before answering. */
+/* login: runs authdb_verify on the work pool for a connection, then applies
+ * the throttle's delay to failures before answering. */
 #include "auth/login.h"
 
 #include "auth/throttle.h"
+#include "core/conn.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/session.h"
@@ -16,8 +17,9 @@
 #include <time.h>
 
 struct login_job {
-    struct session *s;
-    login_done_fn done;
+    struct conn *c;
+    login_check_fn cb;
+    void *arg;
     char user[AUTH_MAX_USERNAME + 1];
     char password[AUTH_MAX_PASSWORD + 1];
     enum auth_result result;
@@ -30,22 +32,17 @@ static void job_free(struct login_job *job)
     OPENSSL_cleanse(job->password, sizeof job->password);
     if (job->delay)
         event_free(job->delay);
-    session_unref(job->s);
+    conn_unref(job->c);
     free(job);
 }
 
 static void finish(struct login_job *job, enum login_result r)
 {
-    struct session *s = job->s;
-    if (!session_gone(s)) {
-        if (r == LOGIN_OK) {
-            s->authenticated = true;
-            snprintf(s->user, sizeof s->user, "%s", job->acct.address);
-        }
-        static const char *const names[] = {"ok", "fail", "locked", "error"};
-        log_info(s->id, "%s login user=%s result=%s", s->proto->name, job->user, names[r]);
-        job->done(s, r, r == LOGIN_OK ? &job->acct : NULL);
-        session_resume(s);
+    static const char *const names[] = {"ok", "fail", "locked", "error"};
+    if (!job->c->closing) {
+        log_info(job->c->id, "auth login user=%s peer=%s result=%s", job->user,
+                 job->c->peer_ip, names[r]);
+        job->cb(job->c, job->arg, r, r == LOGIN_OK ? &job->acct : NULL);
     }
     job_free(job);
 }
@@ -64,48 +61,68 @@ static void verify_work(void *arg)
 static void verify_done(void *arg)
 {
     struct login_job *job = arg;
-    struct session *s = job->s;
-    const char *ip = s->conn->peer_ip;
+    const char *ip = job->c->peer_ip;
     if (job->result == AUTH_OK) {
         throttle_success(runtime->throttle, ip, job->user);
         finish(job, LOGIN_OK);
         return;
     }
-    if (job->result == AUTH_ERROR || session_gone(s)) {
+    if (job->result == AUTH_ERROR || job->c->closing) {
         finish(job, LOGIN_ERROR);
         return;
     }
     unsigned ms = throttle_fail(runtime->throttle, ip, job->user, time(NULL));
     struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
-    job->delay = evtimer_new(s->conn->loop->base, delay_over, job);
-    if (!ms || !job->delay || evtimer_add(job->delay, &tv) < 0)
+    job->delay = ms ? evtimer_new(job->c->loop->base, delay_over, job) : NULL;
+    if (!job->delay || evtimer_add(job->delay, &tv) < 0)
         finish(job, LOGIN_FAIL);
 }
 
-int login_start(struct session *s, const char *user, const char *password,
-                login_done_fn done)
+int login_check(struct conn *c, const char *user, const char *password, login_check_fn cb,
+                void *arg)
 {
     if (!runtime || strlen(user) > AUTH_MAX_USERNAME || strlen(password) > AUTH_MAX_PASSWORD)
         return -1;
     struct login_job *job = calloc(1, sizeof *job);
     if (!job)
         return -1;
-    job->s = s;
-    job->done = done;
+    *job = (struct login_job){.c = c, .cb = cb, .arg = arg};
     snprintf(job->user, sizeof job->user, "%s", user);
     snprintf(job->password, sizeof job->password, "%s", password);
-    session_ref(s);
-    session_suspend(s);
-    if (throttle_check(runtime->throttle, s->conn->peer_ip, user, time(NULL)) < 0) {
+    conn_ref(c);
+    if (throttle_check(runtime->throttle, c->peer_ip, user, time(NULL)) < 0) {
         finish(job, LOGIN_LOCKED);
         return 0;
     }
-    if (workpool_submit(runtime->pool, s->conn->loop->base, verify_work, verify_done, job) < 0) {
+    if (workpool_submit(runtime->pool, c->loop->base, verify_work, verify_done, job) < 0) {
+        job_free(job);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- the line-protocol form ---- */
+
+static void session_checked(struct conn *c, void *arg, enum login_result r,
+                            const struct account *acct)
+{
+    struct session *s = c->ctx;
+    login_done_fn done = (login_done_fn)arg;
+    if (r == LOGIN_OK) {
+        s->authenticated = true;
+        snprintf(s->user, sizeof s->user, "%s", acct->address);
+    }
+    done(s, r, acct);
+    session_resume(s);
+}
+
+int login_start(struct session *s, const char *user, const char *password,
+                login_done_fn done)
+{
+    session_suspend(s);
+    if (login_check(s->conn, user, password, session_checked, (void *)done) < 0) {
         s->suspended = false;
         conn_resume(s->conn);
-        OPENSSL_cleanse(job->password, sizeof job->password);
-        session_unref(s);
-        free(job);
         return -1;
     }
     return 0;

@@ -70,11 +70,14 @@ static const struct key keys[] = {
     {"portico", "log_level", K_LEVEL, OFF(log_level), 0, 0, 0},
     STR("tls", "cert", tls_cert),
     STR("tls", "key", tls_key),
+    INT("portico", "max_connections_per_ip", max_connections_per_ip, 1, 1000000),
     {"auth", "allow_plaintext_auth", K_BOOL, OFF(allow_plaintext_auth), 0, 0, 0},
-    INT("auth", "max_sessions_per_ip", max_sessions_per_ip, 1, 100000),
+    {"mail", "quota", K_SIZE, OFF(mail_quota_bytes), 0, 0, (long long)1 << 50},
+    INT("mail", "quota_messages", mail_quota_messages, 0, 1000000000),
     SVC("smtp", SVC_SMTP),
     {"smtp", "max_message_size", K_SIZE, OFF(smtp_max_message_size), 0, 1024,
      (long long)1 << 40},
+    STR("smtp", "catch_all", smtp_catch_all),
     SVC("submission", SVC_SUBMISSION),
     SVC("pop3", SVC_POP3),
     SVC("imap", SVC_IMAP),
@@ -82,9 +85,11 @@ static const struct key keys[] = {
     {"ftp", "passive_ports", K_PORTRANGE, OFF(ftp_passive_min), 0, 0, 0},
     STR("ftp", "passive_address", ftp_passive_address),
     STR("ftp", "anonymous_root", ftp_anonymous_root),
+    {"ftp", "quota", K_SIZE, OFF(files_quota_bytes), 0, 0, (long long)1 << 50},
     SVC("http", SVC_HTTP),
     STR("http", "access_log", http_access_log),
     {"http", "dir_listing", K_BOOL, OFF(http_dir_listing), 0, 0, 0},
+    INT("http", "max_requests", http_max_requests, 1, 1000000),
     STR("relay", "smarthost", relay_smarthost),
     STR("relay", "route", relay_routes),
 };
@@ -150,7 +155,8 @@ static void set_defaults(struct config *cfg)
     snprintf(cfg->hostname, sizeof cfg->hostname, "localhost");
     snprintf(cfg->domains, sizeof cfg->domains, "localhost");
     cfg->log_level = LOG_INFO;
-    cfg->max_sessions_per_ip = 64;
+    cfg->max_connections_per_ip = 64;
+    cfg->http_max_requests = 1000;
     cfg->smtp_max_message_size = 50u << 20;
     cfg->ftp_passive_min = 30000;
     cfg->ftp_passive_max = 30099;

@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #define CONFIG_MAX_LISTEN 8
+#define AUTH_ADDRESS_MAX 321
 
 struct listen_addr {
     struct sockaddr_storage sa;
@@ -41,20 +42,26 @@ struct config {
     char tls_cert[PATH_MAX];
     char tls_key[PATH_MAX];
     int tls_cert_line, tls_key_line; /* where they were set, for errors */
+    int max_connections_per_ip;
     /* [auth] */
     bool allow_plaintext_auth;
-    int max_sessions_per_ip;
+    /* [mail] */
+    uint64_t mail_quota_bytes;   /* per account; 0 = unlimited */
+    int mail_quota_messages;     /* per account; 0 = unlimited */
     /* [smtp] ... [http]: listeners */
     struct service_config svc[SVC_COUNT];
     /* [smtp] */
     uint64_t smtp_max_message_size;
+    char smtp_catch_all[AUTH_ADDRESS_MAX]; /* address for unknown local users */
     /* [ftp] */
     int ftp_passive_min, ftp_passive_max;
     char ftp_passive_address[64];
     char ftp_anonymous_root[PATH_MAX];
+    uint64_t files_quota_bytes; /* [ftp] quota: per account file area; 0 = unlimited */
     /* [http] */
     char http_access_log[PATH_MAX];
     bool http_dir_listing;
+    int http_max_requests; /* per connection */
     /* [relay] */
     char relay_smarthost[256];
     char relay_routes[1024]; /* "DOMAIN HOST:PORT" entries separated by ',' */

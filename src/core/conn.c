@@ -3,6 +3,7 @@
  * (the reaper event), never inside the caller's frame. */
 #include "core/conn.h"
 
+#include "core/iplimit.h"
 #include "core/limits.h"
 #include "core/log.h"
 #include "core/loop.h"
@@ -49,6 +50,8 @@ static void reap_cb(evutil_socket_t fd, short what, void *arg)
     if (c->ops && c->ops->on_free)
         c->ops->on_free(c);
     loop_detach(c->loop, c);
+    if (c->counted)
+        iplimit_release(c->peer_ip);
     if (c->bev)
         bufferevent_free(c->bev);
     event_free(c->reaper);
@@ -106,9 +109,15 @@ struct conn *conn_new(struct loop *loop, int fd, const struct sockaddr *peer,
     c->refs = 1;
     c->idle_sec = 300;
     peer_describe(c, peer);
+    if (loop->rt) {
+        c->counted = iplimit_acquire(c->peer_ip, loop->rt->cfg->max_connections_per_ip);
+        c->over_limit = !c->counted;
+    }
     c->reaper = event_new(loop->base, -1, 0, reap_cb, c);
     c->bev = c->reaper ? new_bev(c, fd, implicit_tls) : NULL;
     if (!c->bev) {
+        if (c->counted)
+            iplimit_release(c->peer_ip);
         close(fd);
         if (c->reaper)
             event_free(c->reaper);

@@ -45,6 +45,8 @@ struct conn {
     bool aborted; /* the conn's own reference is dropped */
     bool paused;  /* reading stopped by the protocol (async work) */
     bool blocked; /* reading stopped by output back-pressure */
+    bool counted; /* holds an iplimit slot for peer_ip */
+    bool over_limit; /* the peer has too many connections: refuse and close */
     int refs;
     unsigned idle_sec;
     struct conn *prev, *next; /* the loop's list */

@@ -97,6 +97,12 @@ struct session *session_start(struct conn *c, const struct proto *proto)
     session_set_timeout(s, proto->idle_timeout_sec);
     log_info(s->id, "%s connect peer=%s port=%d%s", proto->name, c->peer_ip, c->peer_port,
              c->tls ? " tls=implicit" : "");
+    if (c->over_limit) {
+        log_warn(s->id, "%s refused peer=%s why=too_many_connections", proto->name,
+                 c->peer_ip);
+        end_with(s, SERR_TOO_MANY);
+        return s;
+    }
     proto->on_open(s);
     return s;
 }

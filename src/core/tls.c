@@ -131,6 +131,21 @@ static void compute_fingerprint(SSL_CTX *ctx)
         snprintf(fingerprint + 3 * i, 4, i + 1 < n ? "%02X:" : "%02X", md[i]);
 }
 
+/* RFC 7301: select "http/1.1" when the client offers it; a client offering
+ * only other protocols gets no ALPN (not a fatal alert), so mail clients
+ * that send none are unaffected. */
+static int select_alpn(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+                       const unsigned char *in, unsigned inlen, void *arg)
+{
+    static const unsigned char ours[] = "\x08http/1.1";
+    unsigned char *sel = NULL;
+    if (SSL_select_next_proto(&sel, outlen, ours, sizeof ours - 1, in, inlen) !=
+        OPENSSL_NPN_NEGOTIATED)
+        return SSL_TLSEXT_ERR_NOACK;
+    *out = sel;
+    return SSL_TLSEXT_ERR_OK;
+}
+
 static SSL_CTX *build_ctx(char *err, size_t errlen)
 {
     SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
@@ -146,6 +161,7 @@ static SSL_CTX *build_ctx(char *err, size_t errlen)
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
     SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
     SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"portico", 7);
+    SSL_CTX_set_alpn_select_cb(ctx, select_alpn, NULL);
     if (SSL_CTX_use_certificate_chain_file(ctx, cert_path) != 1) {
         ssl_error(err, errlen, "cannot load certificate", cert_path);
     } else if (SSL_CTX_use_PrivateKey_file(ctx, key_path, SSL_FILETYPE_PEM) != 1) {
