@@ -55,35 +55,41 @@ static int prepare_data_dir(struct config *cfg, char *err, size_t errlen)
     return 0;
 }
 
-/* Config domains are local domains; the first one gets the first account. */
-static int prepare_accounts(struct runtime *rt, const struct config *cfg, char *err,
-                            size_t errlen)
+/* Config domains are local domains, added to the account store. */
+static int open_accounts(struct runtime *rt, const struct config *cfg, char *err,
+                         size_t errlen)
 {
     rt->authdb = authdb_open(cfg->data_dir, err, errlen);
     if (!rt->authdb)
         return -1;
     char domains[sizeof cfg->domains], *save = NULL;
     snprintf(domains, sizeof domains, "%s", cfg->domains);
-    char *first = NULL;
     for (char *d = strtok_r(domains, " ,\t", &save); d; d = strtok_r(NULL, " ,\t", &save)) {
-        first = first ? first : d;
-        char e2[256];
+        char why[256];
         if (authdb_domain_is_local(rt->authdb, d) == 0 &&
-            authdb_domain_add(rt->authdb, d, e2, sizeof e2) < 0) {
-            snprintf(err, errlen, "[portico] domains: %s", e2);
+            authdb_domain_add(rt->authdb, d, why, sizeof why) < 0) {
+            snprintf(err, errlen, "[portico] domains: %s", why);
             return -1;
         }
     }
+    return 0;
+}
+
+/* The very first start: postmaster@<first domain> with a random password,
+ * printed once. Done after binding so a failed start loses no password. */
+static int create_first_account(struct runtime *rt, const struct config *cfg, char *err,
+                                size_t errlen)
+{
+    char first[256] = "";
+    sscanf(cfg->domains, " %255[^ ,\t]", first);
     char password[64];
     int made = authdb_ensure_postmaster(rt->authdb, first, password, sizeof password, err,
                                         errlen);
-    if (made < 0)
-        return -1;
-    if (made)
+    if (made > 0)
         printf("first account: postmaster@%s  password: %s  (shown once; change it with "
                "`portico user passwd postmaster@%s`)\n",
                first, password, first);
-    return 0;
+    return made < 0 ? -1 : 0;
 }
 
 /* nftw() passes no user pointer: the target owner waits here. */
@@ -180,11 +186,11 @@ static void signals_close(struct signals *sg)
 static int run(struct runtime *rt, struct config *cfg, struct signals *sg, char *err,
                size_t errlen)
 {
-    if (config_check_files(cfg, err, errlen) < 0 || prepare_data_dir(cfg, err, errlen) < 0 || prepare_accounts(rt, cfg, err, errlen) < 0)
-        return -1;
-    if (tls_init(cfg, err, errlen) < 0)
+    if (config_check_files(cfg, err, errlen) < 0 || prepare_data_dir(cfg, err, errlen) < 0)
         return -1;
     printf("portico %s: data in %s\n", PORTICO_VERSION, cfg->data_dir);
+    if (open_accounts(rt, cfg, err, errlen) < 0 || tls_init(cfg, err, errlen) < 0)
+        return -1;
     printf("tls certificate%s SHA-256 %s\n", tls_generated() ? " (self-signed, new)" : "",
            tls_fingerprint());
     rt->datadir_fd = open(cfg->data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -194,7 +200,8 @@ static int run(struct runtime *rt, struct config *cfg, struct signals *sg, char 
         return -1;
     }
     services_register(rt);
-    if (runtime_open_listeners(rt, err, errlen) < 0 || drop_privileges(cfg, err, errlen) < 0)
+    if (runtime_open_listeners(rt, err, errlen) < 0 || drop_privileges(cfg, err, errlen) < 0 ||
+        create_first_account(rt, cfg, err, errlen) < 0)
         return -1;
     rt->pool = workpool_new(cfg->work_threads ? cfg->work_threads : rt->nloops);
     if (!rt->pool || signals_open(sg) < 0 || runtime_start(rt) < 0) {
