@@ -48,7 +48,7 @@ fuzz: deps build-fuzz/build.ninja
 
 bench: build
 	@scripts/deps.sh --bench
-	scripts/bench.sh build
+	scripts/bench.sh build $(P)
 
 install: build
 	$(MESON) install -C build
