@@ -156,7 +156,7 @@ bool conn_output_full(struct conn *c)
 }
 
 /* Stop reading a client that does not read its replies; write_cb resumes. */
-static void check_backpressure(struct conn *c)
+void conn_check_backpressure(struct conn *c)
 {
     if (!c->blocked && conn_output_full(c)) {
         c->blocked = true;
@@ -169,7 +169,7 @@ int conn_write(struct conn *c, const void *data, size_t len)
 {
     if (c->closing || bufferevent_write(c->bev, data, len) < 0)
         return -1;
-    check_backpressure(c);
+    conn_check_backpressure(c);
     return 0;
 }
 
@@ -181,7 +181,7 @@ int conn_printf(struct conn *c, const char *fmt, ...)
     va_start(ap, fmt);
     int n = evbuffer_add_vprintf(conn_output(c), fmt, ap);
     va_end(ap);
-    check_backpressure(c);
+    conn_check_backpressure(c);
     return n < 0 ? -1 : 0;
 }
 

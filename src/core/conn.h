@@ -68,6 +68,9 @@ int conn_write(struct conn *c, const void *data, size_t len);
 int conn_printf(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* True while the client has not read enough of our output. */
 bool conn_output_full(struct conn *c);
+/* After writing into conn_output() directly: stop reading while the output
+ * is above the high-water mark; on_drained runs when it falls below low. */
+void conn_check_backpressure(struct conn *c);
 
 void conn_set_idle_timeout(struct conn *c, unsigned seconds);
 void conn_pause(struct conn *c);  /* stop reading */

@@ -24,6 +24,7 @@
 #define SESSION_OUTPUT_HIGH (1 << 20) /* stop reading while this much is unsent */
 #define SESSION_OUTPUT_LOW (64 << 10) /* resume reading below this */
 #define SESSION_CLOSE_GRACE_SEC 5     /* flushing the last reply before close */
+#define SESSION_STREAM_CHUNK (64 << 10) /* one step of a streamed reply */
 
 /* Login throttling (DESIGN.md "Accounts and authentication"). */
 #define AUTH_THROTTLE_FREE_FAILURES 3    /* failures before any delay */

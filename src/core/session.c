@@ -213,6 +213,27 @@ void session_read_counted(struct session *s, uint64_t n, int fd, struct evbuffer
     s->counted.failed = false;
 }
 
+void session_stream(struct session *s, session_produce_fn fn, void *arg)
+{
+    s->produce = fn;
+    s->produce_arg = arg;
+}
+
+/* One step of a long reply; false when the producer failed. */
+static bool step_produce(struct session *s)
+{
+    int r = s->produce(s, conn_output(s->conn), SESSION_STREAM_CHUNK, s->produce_arg);
+    if (r == 0)
+        return true;
+    s->produce = NULL;
+    if (r < 0) {
+        log_warn(s->id, "%s stream failed", s->proto->name);
+        conn_abort(s->conn);
+        return false;
+    }
+    return true;
+}
+
 int session_starttls(struct session *s)
 {
     if (conn_starttls(s->conn) < 0)
@@ -390,6 +411,11 @@ static void process(struct session *s)
     struct conn *c = s->conn;
     session_ref(s);
     while (!s->suspended && !c->closing && !conn_output_full(c)) {
+        if (s->produce) {
+            if (!step_produce(s))
+                break;
+            continue;
+        }
         struct evbuffer *in = conn_input(c);
         bool progressed;
         switch (s->mode) {
@@ -408,5 +434,7 @@ static void process(struct session *s)
         if (!progressed)
             break;
     }
+    if (!c->closing)
+        conn_check_backpressure(c);
     session_unref(s);
 }

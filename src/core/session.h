@@ -76,6 +76,12 @@ typedef bool (*session_raw_fn)(struct session *s, struct evbuffer *in);
  * command table. */
 typedef void (*session_line_fn)(struct session *s, char *line, size_t len);
 
+/* Output producer for long replies (POP3 RETR, IMAP FETCH): append the next
+ * part to out, about `room` bytes; return 1 when finished, 0 for more, -1 on
+ * error (the session closes). */
+typedef int (*session_produce_fn)(struct session *s, struct evbuffer *out, size_t room,
+                                  void *arg);
+
 enum session_mode { MODE_COMMAND, MODE_LINE, MODE_RAW, MODE_COUNTED };
 
 struct session {
@@ -101,6 +107,8 @@ struct session {
         session_done_fn done;
         bool failed;
     } counted;
+    session_produce_fn produce; /* a long reply in progress */
+    void *produce_arg;
     struct event *kick; /* resumes processing from the loop */
     char *line;         /* proto->max_line + 1 bytes */
 };
@@ -137,6 +145,11 @@ void session_read_raw(struct session *s, session_raw_fn fn);
  * (or -1 on a write error; the bytes are still consumed). */
 void session_read_counted(struct session *s, uint64_t n, int fd, struct evbuffer *buf,
                           session_done_fn done);
+
+/* Sends a long reply through fn with bounded memory: fn is called whenever
+ * the output is below the high-water mark, until it returns 1. No command
+ * is dispatched meanwhile (pipelined ones wait). */
+void session_stream(struct session *s, session_produce_fn fn, void *arg);
 
 /* Upgrades to TLS after the "go ahead" reply; see conn_starttls(). */
 int session_starttls(struct session *s);

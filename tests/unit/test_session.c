@@ -129,6 +129,33 @@ static void cmd_big(struct session *s, char *args)
     session_reply(s, "+BIGEND");
 }
 
+/* STREAM n: n lines "L<i>" produced in steps, with bounded output. */
+struct stream_state {
+    int next, total;
+    size_t max_buffered;
+};
+static struct stream_state stream_state;
+
+static int produce_lines(struct session *s, struct evbuffer *out, size_t room, void *arg)
+{
+    struct stream_state *st = arg;
+    size_t start = evbuffer_get_length(out);
+    if (start > st->max_buffered)
+        st->max_buffered = start;
+    while (st->next < st->total && evbuffer_get_length(out) - start < room)
+        evbuffer_add_printf(out, "L%d\r\n", st->next++);
+    if (st->next < st->total)
+        return 0;
+    session_reply(s, "+END");
+    return 1;
+}
+
+static void cmd_stream(struct session *s, char *args)
+{
+    stream_state = (struct stream_state){0, (int)strtol(args, NULL, 10), 0};
+    session_stream(s, produce_lines, &stream_state);
+}
+
 static void cmd_quit(struct session *s, char *args)
 {
     session_reply(s, "+BYE");
@@ -143,6 +170,7 @@ static const struct command commands[] = {
     {"BODY", STATES_ALL, 0, cmd_body},
     {"RAW", STATES_ALL, 0, cmd_raw},
     {"BIG", STATES_ALL, 0, cmd_big},
+    {"STREAM", STATES_ALL, 0, cmd_stream},
     {"QUIT", STATES_ALL, 0, cmd_quit},
     {NULL, 0, 0, NULL},
 };
@@ -339,6 +367,43 @@ static void backpressure_stops_dispatch(void **state)
     assert_true(total > 40 * 65536);
 }
 
+static void stream_is_bounded_and_ordered(void **state)
+{
+    reset_received();
+    expect("+HELLO\r\n", 2000);
+    send_str("STREAM 1000000\r\nECHO after\r\n");
+    size_t total = 0, lines = 0;
+    static char sink[1 << 16];
+    char tail[64] = ""; /* the last bytes received, across reads */
+    size_t tail_len = 0;
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        event_base_loop(loop.base, EVLOOP_NONBLOCK);
+        ssize_t n = read(client, sink, sizeof sink);
+        if (n > 0) {
+            total += (size_t)n;
+            for (ssize_t i = 0; i < n; i++)
+                lines += sink[i] == '\n';
+            for (ssize_t i = 0; i < n; i++) {
+                if (tail_len == sizeof tail - 1) {
+                    memmove(tail, tail + 1, --tail_len);
+                }
+                tail[tail_len++] = sink[i];
+            }
+            tail[tail_len] = '\0';
+            if (tail_len >= 13 && strcmp(tail + tail_len - 13, "+ECHO after\r\n") == 0)
+                break;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        assert_true(t.tv_sec - t0.tv_sec < 20);
+    }
+    /* Greeting was read by expect(); 1,000,000 lines, +END, +ECHO after. */
+    assert_int_equal(lines, 1000000 + 2);
+    assert_true(stream_state.max_buffered <= (1 << 20) + (64 << 10));
+    assert_true(total > 8000000);
+}
+
 static void quit_closes_and_frees(void **state)
 {
     reset_received();
@@ -391,6 +456,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(counted_body_to_file, setup, teardown),
         cmocka_unit_test_setup_teardown(raw_mode, setup, teardown),
         cmocka_unit_test_setup_teardown(backpressure_stops_dispatch, setup, teardown),
+        cmocka_unit_test_setup_teardown(stream_is_bounded_and_ordered, setup, teardown),
         cmocka_unit_test_setup_teardown(quit_closes_and_frees, setup, teardown),
         cmocka_unit_test_setup_teardown(client_drop_during_async, setup, teardown),
         cmocka_unit_test_setup_teardown(idle_timeout, setup, teardown),
