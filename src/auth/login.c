@@ -121,8 +121,9 @@ int login_start(struct session *s, const char *user, const char *password,
 {
     session_suspend(s);
     if (login_check(s->conn, user, password, session_checked, (void *)done) < 0) {
-        s->suspended = false;
-        conn_resume(s->conn);
+        s->suspended--;
+        if (s->suspended == 0)
+            conn_resume(s->conn);
         return -1;
     }
     return 0;

@@ -24,7 +24,8 @@ int login_check(struct conn *c, const char *user, const char *password, login_ch
                 void *arg);
 
 /* Session form: on LOGIN_OK s->authenticated and s->user are set before done
- * runs; the session resumes after done returns. */
+ * runs; the session resumes after done returns (done may suspend it again
+ * for more async work: suspends nest). */
 typedef void (*login_done_fn)(struct session *s, enum login_result r,
                               const struct account *acct);
 int login_start(struct session *s, const char *user, const char *password,

@@ -169,15 +169,14 @@ bool session_gone(struct session *s)
 
 void session_suspend(struct session *s)
 {
-    s->suspended = true;
+    s->suspended++;
     conn_pause(s->conn);
 }
 
 void session_resume(struct session *s)
 {
-    if (!s->suspended)
+    if (s->suspended == 0 || --s->suspended > 0)
         return;
-    s->suspended = false;
     conn_resume(s->conn);
     if (s->conn->loop->stopping) {
         end_with(s, SERR_SHUTDOWN);

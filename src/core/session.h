@@ -94,7 +94,7 @@ struct session {
     const char *verb; /* the current command's verb (table string) */
     bool authenticated;
     char user[AUTH_MAX_USERNAME + 1]; /* who, once authenticated */
-    bool suspended;
+    unsigned suspended; /* nesting count of session_suspend() */
     unsigned commands, errors;
     enum session_mode mode;
     struct linebuf lines;
@@ -130,7 +130,8 @@ void session_set_timeout(struct session *s, unsigned seconds);
 
 /* Async work: suspend stops reading and dispatching (pipelined lines wait);
  * resume continues with the next buffered line from the loop, not from the
- * caller's frame. Hold a reference (session_ref) across the async work. */
+ * caller's frame. Suspends nest: processing resumes when every suspend has
+ * had its resume. Hold a reference (session_ref) across the async work. */
 void session_suspend(struct session *s);
 void session_resume(struct session *s);
 void session_ref(struct session *s);
