@@ -188,6 +188,8 @@ enum smtp_parse_error smtp_parse_path(const char *s, size_t len, bool utf8_ok,
 static size_t path_end(const char *s)
 {
     bool quoted = false;
+    if (s[0] != '<')
+        return 0;
     for (size_t i = 1; s[i]; i++) {
         if (quoted && s[i] == '\\' && s[i + 1])
             i++;

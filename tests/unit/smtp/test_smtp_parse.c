@@ -64,7 +64,8 @@ static void test_bad(void **state)
     struct smtp_args a;
     const char *bad[] = {"FROM:a@b.c", "FROM:<a@b.c", "FROM:<a..b@c.d>", "FROM:<.a@b.c>",
                          "FROM:<a@-b.c>", "FROM:<a@b..c>", "FROM:<a@>", "FROM:<@b.c>",
-                         "FROM:<a@b.c> =x", "FROM:<a@b.c> K=", "FROM:<a@b.c>x", "TO:<a@b.c>"};
+                         "FROM:<a@b.c> =x", "FROM:<a@b.c> K=", "FROM:<a@b.c>x", "TO:<a@b.c>", "FROM:", "FROM: ",
+                         "FROM:<"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         assert_int_not_equal(parse(bad[i], "FROM", false, &a), SMTP_PARSE_OK);
     char line[400];
