@@ -4,8 +4,10 @@
 #include "services.h"
 
 #include "core/loop.h"
+#include "smtp/service.h"
 
 void services_register(struct runtime *rt)
 {
-    (void)rt;
+    rt->services[SVC_SMTP] = &smtp_service;
+    rt->services[SVC_SUBMISSION] = &submission_service;
 }

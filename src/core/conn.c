@@ -246,9 +246,26 @@ void conn_tls_describe(struct conn *c, char *buf, size_t len)
         buf[0] = '\0';
 }
 
+/* Bytes not yet handed to the kernel. After STARTTLS the conn's bev is a
+ * TLS filter whose encrypted output waits in the underlying socket bev:
+ * freeing the filter then would drop the last reply (e.g. QUIT's 221). */
+static size_t pending_output(struct conn *c)
+{
+    size_t n = evbuffer_get_length(conn_output(c));
+    struct bufferevent *u = bufferevent_get_underlying(c->bev);
+    if (u)
+        n += evbuffer_get_length(bufferevent_get_output(u));
+    return n;
+}
+
+#define CLOSE_POLL_MS 20
+
+/* Polls until the output is gone or SESSION_CLOSE_GRACE_SEC ran out. */
 static void grace_cb(evutil_socket_t fd, short what, void *arg)
 {
-    conn_abort(arg);
+    struct conn *c = arg;
+    if (pending_output(c) == 0 || c->grace_ticks-- == 0)
+        conn_abort(c);
 }
 
 void conn_close(struct conn *c)
@@ -257,14 +274,15 @@ void conn_close(struct conn *c)
         return;
     c->closing = true;
     apply_read_state(c);
-    if (evbuffer_get_length(conn_output(c)) == 0) {
+    if (pending_output(c) == 0) {
         conn_abort(c);
         return;
     }
     /* write_cb finishes the close when the output has drained. */
     bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
-    struct timeval tv = {SESSION_CLOSE_GRACE_SEC, 0};
-    c->grace = evtimer_new(c->loop->base, grace_cb, c);
+    struct timeval tv = {0, CLOSE_POLL_MS * 1000};
+    c->grace_ticks = SESSION_CLOSE_GRACE_SEC * 1000 / CLOSE_POLL_MS;
+    c->grace = event_new(c->loop->base, -1, EV_PERSIST, grace_cb, c);
     if (c->grace)
         evtimer_add(c->grace, &tv);
 }
@@ -295,7 +313,7 @@ static void write_cb(struct bufferevent *bev, void *arg)
 {
     struct conn *c = arg;
     if (c->closing) {
-        if (evbuffer_get_length(conn_output(c)) == 0)
+        if (pending_output(c) == 0)
             conn_abort(c);
         return;
     }

@@ -1,0 +1,174 @@
+/* deliver: the end of a mail transaction. On the loop: the trace header
+ * (RFC 5321 4.4 Received, with TLS details; Return-Path for local copies)
+ * and moving the transaction into a job. On the pool: every local copy is
+ * staged and fsynced, remote recipients are written to the queue, and only
+ * then are the local copies committed. Then one reply (3.3): 250 only when
+ * every copy is safe; otherwise nothing was delivered and the reply is a
+ * temporary failure (over quota: 452 4.2.2). */
+#include "core/log.h"
+#include "smtp/queue.h"
+#include "smtp/smtp.h"
+#include "store/deliver.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TRACE_MAX 2048
+
+struct deliver_job {
+    uint64_t sid;
+    char from[SMTP_MAX_PATH + 1];
+    struct smtp_rcpt *rcpts;
+    size_t nrcpt;
+    int spoolfd;
+    char received[TRACE_MAX]; /* LF form */
+    char reply[160];
+};
+
+/* RFC 3848: the "with" keyword. */
+static const char *with_protocol(struct session *s)
+{
+    struct smtp *m = smtp_of(s);
+    static const char *const names[2][2][2] = {
+        {{"SMTP", "SMTP"}, {"SMTPS", "SMTPS"}},
+        {{"ESMTP", "ESMTPA"}, {"ESMTPS", "ESMTPSA"}},
+    };
+    if (m->txn.smtputf8)
+        return s->authenticated ? (session_tls(s) ? "UTF8SMTPSA" : "UTF8SMTPA")
+                                : (session_tls(s) ? "UTF8SMTPS" : "UTF8SMTP");
+    return names[m->esmtp][session_tls(s)][s->authenticated];
+}
+
+static void build_received(struct session *s, char *out, size_t outlen)
+{
+    struct smtp *m = smtp_of(s);
+    char tls[160] = "", date[64];
+    conn_tls_describe(s->conn, tls, sizeof tls);
+    time_t now = time(NULL);
+    struct tm tm;
+    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S %z", localtime_r(&now, &tm));
+    char *sp = strchr(tls, ' ');
+    if (sp)
+        *sp++ = '\0';
+    char tlsline[200] = "";
+    if (tls[0])
+        snprintf(tlsline, sizeof tlsline, "\t(using %s with cipher %s)\n", tls,
+                 sp ? sp : "?");
+    char forline[SMTP_MAX_PATH + 16] = "";
+    if (m->txn.nrcpt == 1) /* only one: naming several would leak Bcc */
+        snprintf(forline, sizeof forline, "\n\tfor <%s>", m->txn.rcpts[0].address);
+    snprintf(out, outlen,
+             "Received: from %s ([%s])\n%s\tby %s (portico) with %s id %016" PRIx64 "%s;\n"
+             "\t%s\n",
+             m->helo[0] ? m->helo : "unknown", s->conn->peer_ip, tlsline,
+             runtime ? runtime->cfg->hostname : "localhost", with_protocol(s), s->id,
+             forline, date);
+}
+
+static bool seen_before(const struct deliver_job *j, size_t i)
+{
+    for (size_t k = 0; k < i; k++)
+        if (j->rcpts[k].local && j->rcpts[k].acct.id == j->rcpts[i].acct.id)
+            return true;
+    return false;
+}
+
+static void free_staged(struct store_delivery **d, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        store_delivery_free(d[i]);
+}
+
+/* Stages every local copy (one per account); d[i] NULL for the rest. */
+static enum store_result stage_all(struct deliver_job *j, struct store_delivery **d,
+                                   const char *prefix)
+{
+    const struct config *c = runtime->cfg;
+    struct store_quota q = {c->mail_quota_bytes, (uint64_t)c->mail_quota_messages};
+    for (size_t i = 0; i < j->nrcpt; i++) {
+        if (!j->rcpts[i].local || seen_before(j, i))
+            continue;
+        enum store_result r = store_delivery_stage(runtime->datadir_fd, &j->rcpts[i].acct,
+                                                   "INBOX", prefix, j->spoolfd, &q, &d[i]);
+        if (r != STORE_OK)
+            return r;
+    }
+    return STORE_OK;
+}
+
+static int queue_remote(struct deliver_job *j, char *id, size_t idlen)
+{
+    const char *targets[SMTP_MAX_RCPT];
+    size_t n = 0;
+    for (size_t i = 0; i < j->nrcpt; i++)
+        if (!j->rcpts[i].local)
+            targets[n++] = j->rcpts[i].target;
+    if (n == 0)
+        return 0;
+    return queue_write(runtime->datadir_fd, j->received, j->spoolfd, j->from, targets, n, id,
+                       idlen);
+}
+
+static void deliver_work(void *arg)
+{
+    struct deliver_job *j = arg;
+    struct store_delivery **d = calloc(j->nrcpt, sizeof *d);
+    char prefix[TRACE_MAX + SMTP_MAX_PATH + 32], qid[96] = "";
+    snprintf(prefix, sizeof prefix, "Return-Path: <%s>\n%s", j->from, j->received);
+    enum store_result r = d ? stage_all(j, d, prefix) : STORE_ERROR;
+    if (r == STORE_OK && queue_remote(j, qid, sizeof qid) < 0)
+        r = STORE_ERROR;
+    int failed = 0;
+    for (size_t i = 0; r == STORE_OK && i < j->nrcpt; i++)
+        if (d[i] && store_delivery_commit(d[i]) < 0)
+            failed++;
+    if (r == STORE_OVER_QUOTA)
+        snprintf(j->reply, sizeof j->reply, "452 4.2.2 Mailbox full");
+    else if (r != STORE_OK || failed)
+        snprintf(j->reply, sizeof j->reply, "451 4.3.0 Local delivery failed");
+    else
+        snprintf(j->reply, sizeof j->reply, "250 2.0.0 OK id=%016" PRIx64 "%s%s", j->sid,
+                 qid[0] ? " queued as " : "", qid);
+    if (d)
+        free_staged(d, j->nrcpt);
+    free(d);
+}
+
+static void deliver_done(struct session *s, void *arg)
+{
+    struct deliver_job *j = arg;
+    if (s) {
+        log_info(s->id, "smtp delivered rcpts=%zu reply=\"%.40s\"", j->nrcpt, j->reply);
+        session_reply(s, "%s", j->reply);
+    }
+    if (j->spoolfd >= 0)
+        close(j->spoolfd);
+    free(j->rcpts);
+    free(j);
+}
+
+void smtp_deliver_start(struct session *s)
+{
+    struct smtp_txn *t = &smtp_of(s)->txn;
+    struct deliver_job *j = calloc(1, sizeof *j);
+    if (!j) {
+        session_reply(s, "451 4.3.0 Out of memory");
+        smtp_txn_reset(s);
+        return;
+    }
+    j->sid = s->id;
+    snprintf(j->from, sizeof j->from, "%s", t->from);
+    build_received(s, j->received, sizeof j->received);
+    /* The job owns the recipients and the spool from here on. */
+    j->rcpts = t->rcpts;
+    j->nrcpt = t->nrcpt;
+    j->spoolfd = t->spoolfd;
+    t->rcpts = NULL;
+    t->spoolfd = -1;
+    smtp_txn_reset(s);
+    smtp_async(s, deliver_work, deliver_done, j);
+}
