@@ -32,6 +32,9 @@
 /* A request head must be complete this long after its first byte (a
  * slowloris client trickling header bytes is dropped). */
 #define HTTP_HEAD_TIMEOUT_SEC 10
+/* After an error that ends a connection, unread input is read and dropped
+ * this long, so that a reset does not destroy the answer (RFC 9112 9.6). */
+#define HTTP_LINGER_SEC 2
 /* A response body streamed in bounded pieces (TLS: no sendfile). */
 #define HTTP_STREAM_CHUNK (64 << 10)
 
