@@ -4,8 +4,9 @@
 #include "services.h"
 
 #include "core/loop.h"
+#include "http/http.h"
 
 void services_register(struct runtime *rt)
 {
-    (void)rt;
+    rt->services[SVC_HTTP] = &http_service;
 }
