@@ -4,10 +4,12 @@
 #include "services.h"
 
 #include "core/loop.h"
+#include "http/http.h"
 #include "smtp/service.h"
 
 void services_register(struct runtime *rt)
 {
     rt->services[SVC_SMTP] = &smtp_service;
     rt->services[SVC_SUBMISSION] = &submission_service;
+    rt->services[SVC_HTTP] = &http_service;
 }

@@ -155,14 +155,33 @@ bool conn_output_full(struct conn *c)
     return evbuffer_get_length(conn_output(c)) > SESSION_OUTPUT_HIGH;
 }
 
+/* The write callback runs when the output falls to the highest low-water
+ * mark anyone waits for: back-pressure or a conn_notify_drained caller. */
+static void apply_write_mark(struct conn *c)
+{
+    size_t low = c->blocked ? SESSION_OUTPUT_LOW : 0;
+    if (c->want_drain && c->drain_low > low)
+        low = c->drain_low;
+    bufferevent_setwatermark(c->bev, EV_WRITE, low, 0);
+}
+
 /* Stop reading a client that does not read its replies; write_cb resumes. */
 void conn_check_backpressure(struct conn *c)
 {
     if (!c->blocked && conn_output_full(c)) {
         c->blocked = true;
-        bufferevent_setwatermark(c->bev, EV_WRITE, SESSION_OUTPUT_LOW, 0);
+        apply_write_mark(c);
         apply_read_state(c);
     }
+}
+
+void conn_notify_drained(struct conn *c, size_t low)
+{
+    if (c->closing)
+        return;
+    c->want_drain = true;
+    c->drain_low = low;
+    apply_write_mark(c);
 }
 
 int conn_write(struct conn *c, const void *data, size_t len)
@@ -317,15 +336,22 @@ static void write_cb(struct bufferevent *bev, void *arg)
             conn_abort(c);
         return;
     }
-    if (c->blocked && evbuffer_get_length(conn_output(c)) <= SESSION_OUTPUT_LOW) {
+    size_t left = evbuffer_get_length(conn_output(c));
+    bool unblocked = c->blocked && left <= SESSION_OUTPUT_LOW;
+    bool notified = c->want_drain && left <= c->drain_low;
+    if (!unblocked && !notified)
+        return;
+    if (unblocked)
         c->blocked = false;
-        bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+    if (notified)
+        c->want_drain = false;
+    apply_write_mark(c);
+    if (unblocked)
         apply_read_state(c);
-        if (c->ops && c->ops->on_drained) {
-            conn_ref(c);
-            c->ops->on_drained(c);
-            conn_unref(c);
-        }
+    if (c->ops && c->ops->on_drained) {
+        conn_ref(c);
+        c->ops->on_drained(c);
+        conn_unref(c);
     }
 }
 

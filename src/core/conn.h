@@ -47,6 +47,8 @@ struct conn {
     bool blocked; /* reading stopped by output back-pressure */
     bool counted; /* holds an iplimit slot for peer_ip */
     bool over_limit; /* the peer has too many connections: refuse and close */
+    bool want_drain; /* conn_notify_drained is armed */
+    size_t drain_low; /* ...for this many unsent bytes */
     int refs;
     unsigned idle_sec;
     struct conn *prev, *next; /* the loop's list */
@@ -72,6 +74,11 @@ bool conn_output_full(struct conn *c);
 /* After writing into conn_output() directly: stop reading while the output
  * is above the high-water mark; on_drained runs when it falls below low. */
 void conn_check_backpressure(struct conn *c);
+
+/* Arms one on_drained call for when the unsent output falls to `low` bytes
+ * (a protocol streaming a file refills its output there). The caller checks
+ * first that more than `low` is unsent; otherwise no call would come. */
+void conn_notify_drained(struct conn *c, size_t low);
 
 void conn_set_idle_timeout(struct conn *c, unsigned seconds);
 void conn_pause(struct conn *c);  /* stop reading */

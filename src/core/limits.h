@@ -30,6 +30,26 @@
 #define HTTP_MAX_REQUEST_LINE 8192
 #define HTTP_MAX_HEADER_BYTES 65536
 #define HTTP_MAX_HEADERS 100
+/* RFC 9110 8.6: the server chooses the largest body it accepts (413 above). */
+#define HTTP_MAX_UPLOAD_BYTES (16ULL << 30) /* a PUT or form upload to /files/ */
+#define HTTP_MAX_DISCARD_BODY (64 << 10)    /* a body sent where none is used */
+/* RFC 9112 7.1: chunk-size line with extensions, and the trailer section. */
+#define HTTP_MAX_CHUNK_LINE 1024
+#define HTTP_MAX_TRAILER_BYTES 8192
+/* RFC 9110 14.2: a server may refuse many or overlapping ranges. */
+#define HTTP_MAX_RANGES 32
+/* RFC 7578 4.8: part header fields of a multipart/form-data upload. */
+#define HTTP_MAX_PART_HEADER 8192
+/* RFC 9112 9.5: an idle persistent connection may be closed at any time. */
+#define HTTP_KEEPALIVE_TIMEOUT_SEC 60
+/* A request head must be complete this long after its first byte (a
+ * slowloris client trickling header bytes is dropped). */
+#define HTTP_HEAD_TIMEOUT_SEC 10
+/* After an error that ends a connection, unread input is read and dropped
+ * this long, so that a reset does not destroy the answer (RFC 9112 9.6). */
+#define HTTP_LINGER_SEC 2
+/* A response body streamed in bounded pieces (TLS: no sendfile). */
+#define HTTP_STREAM_CHUNK (64 << 10)
 
 /* Session-wide bounds shared by every line protocol. */
 #define SESSION_MAX_COMMANDS 100000 /* commands in one connection */

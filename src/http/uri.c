@@ -1,0 +1,141 @@
+/* uri: request-target splitting and percent-decoding. Decoding happens
+ * before normalisation, and the decoded bytes are checked before they reach
+ * sandbox_join: "%2e%2e" is "..", which the lexical join stops at "/"; "%00",
+ * "%5c" and overlong UTF-8 ("%c0%ae") are refused outright. */
+#include "http/uri.h"
+
+#include "store/sandbox.h"
+
+#include <string.h>
+
+static int hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Length of one UTF-8 sequence at s (1..4), or 0 if invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    unsigned c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
+    if (len == 0 || c > 0xf4 || len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    if (c == 0xe0 && s[1] < 0xa0) /* overlong 3-byte */
+        return 0;
+    if (c == 0xed && s[1] >= 0xa0) /* UTF-16 surrogates */
+        return 0;
+    if (c == 0xf0 && s[1] < 0x90) /* overlong 4-byte */
+        return 0;
+    if (c == 0xf4 && s[1] >= 0x90) /* above U+10FFFF */
+        return 0;
+    return len;
+}
+
+bool http_utf8_valid(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        size_t k = utf8_seq(s + i, n - i);
+        if (k == 0)
+            return false;
+        i += k;
+    }
+    return true;
+}
+
+long http_percent_decode(const char *s, size_t n, char *out, size_t outlen,
+                         bool plus_is_space)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '%') {
+            if (i + 2 >= n)
+                return -1;
+            int a = hexval(s[i + 1]), b = hexval(s[i + 2]);
+            if (a < 0 || b < 0)
+                return -1;
+            c = (unsigned char)(a * 16 + b);
+            i += 2;
+        } else if (c == '+' && plus_is_space) {
+            c = ' ';
+        }
+        /* No NUL, no controls, no backslash (a Windows separator). */
+        if (c < 0x20 || c == 0x7f || c == '\\')
+            return -1;
+        if (o == outlen)
+            return -1;
+        out[o++] = (char)c;
+    }
+    if (!http_utf8_valid((const unsigned char *)out, o))
+        return -1;
+    return (long)o;
+}
+
+/* RFC 9112 3.2.2: absolute-form "http://host[:port]/path": skip to the path. */
+static struct http_str origin_part(struct http_str t)
+{
+    static const char *const schemes[] = {"http://", "https://"};
+    for (int i = 0; i < 2; i++) {
+        size_t k = strlen(schemes[i]);
+        if (t.n > k && http_str_ieq((struct http_str){t.p, k}, schemes[i])) {
+            const char *slash = memchr(t.p + k, '/', t.n - k);
+            if (!slash)
+                return (struct http_str){"/", 1};
+            return (struct http_str){slash, t.n - (size_t)(slash - t.p)};
+        }
+    }
+    return t;
+}
+
+int http_target_decode(struct http_str target, struct http_target *t, char *out,
+                       size_t outlen)
+{
+    struct http_str o = origin_part(target);
+    if (o.n == 0 || o.p[0] != '/')
+        return -1;
+    const char *q = memchr(o.p, '?', o.n);
+    size_t plen = q ? (size_t)(q - o.p) : o.n;
+    if (memchr(o.p, '#', plen)) /* RFC 9112 3.2: no fragment in a target */
+        return -1;
+    t->path = (struct http_str){o.p, plen};
+    t->query = q ? (struct http_str){q + 1, o.n - plen - 1} : (struct http_str){"", 0};
+    char decoded[STORE_MAX_PATH + 1];
+    long n = http_percent_decode(o.p, plen, decoded, sizeof decoded - 1, false);
+    if (n <= 0)
+        return -1;
+    t->trailing_slash = decoded[n - 1] == '/';
+    return sandbox_join("/", decoded, (size_t)n, out, outlen);
+}
+
+long http_path_encode(const char *s, size_t n, char *out, size_t outlen)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                     (c >= '0' && c <= '9') || (c && strchr("-._~/!$&'()*+,;=:@", c));
+        if (o + (plain ? 1 : 3) > outlen)
+            return -1;
+        if (plain) {
+            out[o++] = (char)c;
+        } else {
+            out[o++] = '%';
+            out[o++] = hex[c >> 4];
+            out[o++] = hex[c & 15];
+        }
+    }
+    return (long)o;
+}
