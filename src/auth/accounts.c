@@ -733,6 +733,31 @@ int authdb_alias_del(struct authdb *db, const char *alias, char *err, size_t err
     return ret;
 }
 
+static int alias_target_locked(struct authdb *db, const char *address, char *out,
+                               size_t outlen)
+{
+    struct addr a;
+    enum parse_result p = addr_parse(db, address, true, &a, NULL, 0);
+    if (p != PARSE_OK)
+        return p == PARSE_DBERR ? -1 : 0;
+    sqlite3_stmt *st = stmt_new(db, "SELECT target FROM aliases WHERE address = ?1", 1, a.full);
+    if (st == NULL)
+        return -1;
+    int rc = sqlite3_step(st), ret = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+    if (ret == 1 && (size_t)snprintf(out, outlen, "%s", column_str(st, 0)) >= outlen)
+        ret = -1;
+    sqlite3_finalize(st);
+    return ret;
+}
+
+int authdb_alias_target(struct authdb *db, const char *address, char *out, size_t outlen)
+{
+    pthread_mutex_lock(&db->lock);
+    int ret = alias_target_locked(db, address, out, outlen);
+    pthread_mutex_unlock(&db->lock);
+    return ret;
+}
+
 int authdb_alias_list(struct authdb *db,
                       void (*cb)(void *arg, const char *alias, const char *target),
                       void *arg)

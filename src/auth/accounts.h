@@ -56,6 +56,9 @@ enum auth_result authdb_verify(struct authdb *db, const char *user, const char *
 int authdb_alias_add(struct authdb *db, const char *alias, const char *target, char *err,
                      size_t errlen);
 int authdb_alias_del(struct authdb *db, const char *alias, char *err, size_t errlen);
+/* The target of an alias (lookup is case-insensitive): 1 with the target in
+ * out, 0 if address is no alias, -1 on error. */
+int authdb_alias_target(struct authdb *db, const char *address, char *out, size_t outlen);
 int authdb_alias_list(struct authdb *db,
                       void (*cb)(void *arg, const char *alias, const char *target),
                       void *arg);

@@ -78,6 +78,7 @@ static const struct key keys[] = {
     {"smtp", "max_message_size", K_SIZE, OFF(smtp_max_message_size), 0, 1024,
      (long long)1 << 40},
     STR("smtp", "catch_all", smtp_catch_all),
+    INT("smtp", "timeout", smtp_timeout, 1, 3600),
     SVC("submission", SVC_SUBMISSION),
     SVC("pop3", SVC_POP3),
     SVC("imap", SVC_IMAP),
@@ -158,6 +159,7 @@ static void set_defaults(struct config *cfg)
     cfg->max_connections_per_ip = 64;
     cfg->http_max_requests = 1000;
     cfg->smtp_max_message_size = 50u << 20;
+    cfg->smtp_timeout = 300; /* RFC 5321 4.5.3.2.7: at least 5 minutes */
     cfg->ftp_passive_min = 30000;
     cfg->ftp_passive_max = 30099;
     cfg->http_dir_listing = true;

@@ -53,6 +53,7 @@ struct config {
     /* [smtp] */
     uint64_t smtp_max_message_size;
     char smtp_catch_all[AUTH_ADDRESS_MAX]; /* address for unknown local users */
+    int smtp_timeout; /* [smtp] timeout: idle seconds, RFC 5321 4.5.3.2.7 */
     /* [ftp] */
     int ftp_passive_min, ftp_passive_max;
     char ftp_passive_address[64];

@@ -7,6 +7,19 @@
 #define SMTP_MAX_LINE 4096
 /* RFC 5321 4.5.3.1.8: at least 100 recipients must be accepted. */
 #define SMTP_MAX_RCPT 100
+/* RFC 5321 4.5.3.1.1/2/3: local part 64, domain 255, path 256 octets. RFC 6531
+ * (SMTPUTF8) keeps the octet limits. */
+#define SMTP_MAX_LOCAL 64
+#define SMTP_MAX_DOMAIN 255
+#define SMTP_MAX_PATH 256
+/* RFC 5321 4.1.1.1: the EHLO/HELO argument is a domain or address literal. */
+#define SMTP_MAX_HELO 255
+/* RFC 5321 3.3: the mail transaction ends with one reply; bounded to this many
+ * MAIL parameters (RFC 1870 SIZE, RFC 6152 BODY, RFC 6531 SMTPUTF8, AUTH). */
+#define SMTP_MAX_PARAMS 8
+/* Alias chains (alias -> alias -> account) resolve at most this deep;
+ * deeper or looping chains are refused (RFC 5321 3.9.1 warns of loops). */
+#define ALIAS_MAX_DEPTH 8
 /* RFC 1939 3: command line 255 octets, RFC 2449 raises it; SASL needs more. */
 #define POP3_MAX_LINE 4096
 /* RFC 9051 4: no limit in the RFC; RFC 7162 4 recommends at least 8192. */
@@ -34,6 +47,10 @@
 #define AUTH_THROTTLE_WINDOW_SEC 900     /* failures older than this are forgotten */
 #define AUTH_MAX_PASSWORD 1024
 #define AUTH_MAX_USERNAME 320 /* RFC 5321 4.5.3.1.1/2: 64 + 1 + 255 */
+
+/* Mail store (DESIGN.md "Storage"). */
+#define MAIL_MAX_FOLDER 255  /* a folder name in bytes, Maildir++ ".A.B" form */
+#define MAIL_MAX_FILENAME 255 /* NAME_MAX: a Maildir file name with ",S=,W=:2," */
 
 /* Storage sandbox. */
 #define STORE_MAX_PATH 4096 /* a client path, after joining to the cwd */

@@ -1,0 +1,286 @@
+/* maildir: Maildir++ directories and file names of one account; no index,
+ * no SQLite. Every path below mail/ is built here from checked components
+ * and opened with *at() calls relative to the account's fd. */
+#include "store/maildir.h"
+
+#include "store/sandbox.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+const char *const maildir_default_folders[] = {"Sent", "Drafts", "Trash", "Junk", "Archive",
+                                               NULL};
+
+static atomic_uint name_counter;
+
+static int close_keep(int fd, int rc)
+{
+    int e = errno;
+    close(fd);
+    errno = e;
+    return rc;
+}
+
+static int mkdir_ok(int dirfd, const char *name)
+{
+    return mkdirat(dirfd, name, 0700) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+/* cur/ new/ tmp/ of a folder fd. */
+static int folder_subdirs(int fd)
+{
+    static const char *const sub[] = {"cur", "new", "tmp"};
+    for (int i = 0; i < 3; i++)
+        if (mkdir_ok(fd, sub[i]) < 0)
+            return -1;
+    return 0;
+}
+
+/* "Sent" -> ".Sent", "A/B" -> ".A.B"; INBOX -> "." (Maildir++ root). */
+static int folder_dirname(const char *folder, char *out, size_t outlen)
+{
+    if (strcasecmp(folder, "INBOX") == 0)
+        return snprintf(out, outlen, ".") < 0 ? -1 : 0;
+    size_t n = strlen(folder);
+    if (n == 0 || n + 2 > outlen || n > MAIL_MAX_FOLDER || folder[0] == '.' ||
+        folder[0] == '/' || folder[n - 1] == '/' || folder[n - 1] == '.')
+        return -1;
+    out[0] = '.';
+    for (size_t i = 0; i < n; i++) {
+        char c = folder[i];
+        if ((unsigned char)c < 0x20 || c == 0x7f || (c == '/' && folder[i + 1] == '/'))
+            return -1;
+        out[i + 1] = c == '/' ? '.' : c;
+    }
+    out[n + 1] = '\0';
+    return strstr(out, "..") ? -1 : 0;
+}
+
+int maildir_folder_open(int mailfd, const char *folder, bool create)
+{
+    char name[MAIL_MAX_FOLDER + 2];
+    if (folder_dirname(folder, name, sizeof name) < 0) {
+        errno = EINVAL;
+        return -1;
+    }
+    if (create && strcmp(name, ".") != 0 && mkdir_ok(mailfd, name) < 0)
+        return -1;
+    int fd = openat(mailfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0 && create && folder_subdirs(fd) < 0)
+        return close_keep(fd, -1);
+    return fd;
+}
+
+int maildir_open(int datadirfd, const struct account *a)
+{
+    int ufd = store_user_dir_open(datadirfd, a->domain, a->local);
+    if (ufd < 0)
+        return -1;
+    int fd = openat(ufd, "mail", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    close_keep(ufd, 0);
+    if (fd < 0)
+        return -1;
+    /* A new account: the root's cur/ new/ tmp/ and the standard folders. */
+    struct stat st;
+    if (fstatat(fd, "cur", &st, AT_SYMLINK_NOFOLLOW) == 0)
+        return fd;
+    for (int i = 0; maildir_default_folders[i]; i++) {
+        int f = maildir_folder_open(fd, maildir_default_folders[i], true);
+        if (f < 0)
+            return close_keep(fd, -1);
+        close(f);
+    }
+    /* cur/ last: its presence says the layout is complete. */
+    if (mkdir_ok(fd, "new") < 0 || mkdir_ok(fd, "tmp") < 0 || mkdir_ok(fd, "cur") < 0 ||
+        maildir_fsync_dir(fd, ".") < 0)
+        return close_keep(fd, -1);
+    return fd;
+}
+
+/* ",S=123" or ",W=456" inside base; 0 if absent. */
+static uint64_t name_field(const char *base, const char *key)
+{
+    const char *p = strstr(base, key);
+    if (!p)
+        return 0;
+    p += strlen(key);
+    uint64_t v = 0;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (v > (UINT64_MAX - 9) / 10)
+            return 0;
+        v = v * 10 + (uint64_t)(*p - '0');
+    }
+    return v;
+}
+
+static int flag_cmp(const void *a, const void *b)
+{
+    return *(const char *)a - *(const char *)b;
+}
+
+int maildir_parse_name(const char *name, bool in_cur, struct maildir_entry *out)
+{
+    if (name[0] == '.' || strchr(name, '/') || strlen(name) > MAIL_MAX_FILENAME)
+        return -1;
+    memset(out, 0, sizeof *out);
+    const char *info = strstr(name, ":2,");
+    size_t n = info ? (size_t)(info - name) : strlen(name);
+    if (n == 0)
+        return -1;
+    memcpy(out->base, name, n);
+    out->base[n] = '\0';
+    if (info && strlen(info + 3) < sizeof out->flags) {
+        snprintf(out->flags, sizeof out->flags, "%s", info + 3);
+        qsort(out->flags, strlen(out->flags), 1, flag_cmp);
+    }
+    out->in_cur = in_cur;
+    out->size = name_field(out->base, ",S=");
+    out->vsize = name_field(out->base, ",W=");
+    return 0;
+}
+
+int maildir_entry_path(const struct maildir_entry *e, char *out, size_t outlen)
+{
+    int n = e->in_cur ? snprintf(out, outlen, "cur/%s:2,%s", e->base, e->flags)
+                      : snprintf(out, outlen, "new/%s", e->base);
+    return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}
+
+int maildir_measure(int fd, uint64_t *size, uint64_t *vsize)
+{
+    char buf[16384];
+    uint64_t s = 0, lf = 0;
+    ssize_t r;
+    off_t off = 0;
+    while ((r = pread(fd, buf, sizeof buf, off)) > 0) {
+        for (ssize_t i = 0; i < r; i++)
+            lf += buf[i] == '\n';
+        s += (uint64_t)r;
+        off += r;
+    }
+    if (r < 0)
+        return -1;
+    *size = s;
+    *vsize = s + lf;
+    return 0;
+}
+
+/* Fills size/vsize of an entry whose name lacks them (dropped in by another
+ * program) from its bytes. */
+static void entry_measure(int folderfd, struct maildir_entry *e)
+{
+    char path[MAIL_MAX_FILENAME + 8];
+    if (e->size && e->vsize)
+        return;
+    if (maildir_entry_path(e, path, sizeof path) < 0)
+        return;
+    int fd = openat(folderfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    maildir_measure(fd, &e->size, &e->vsize);
+    close(fd);
+}
+
+struct entry_list {
+    struct maildir_entry *v;
+    size_t n, cap;
+};
+
+static int list_push(struct entry_list *l, const struct maildir_entry *e)
+{
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 64;
+        struct maildir_entry *v = realloc(l->v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n++] = *e;
+    return 0;
+}
+
+static int scan_sub(int folderfd, const char *sub, struct entry_list *l)
+{
+    int fd = openat(folderfd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    if (!d) {
+        if (fd >= 0)
+            close(fd);
+        return errno == ENOENT ? 0 : -1;
+    }
+    struct dirent *de;
+    int rc = 0;
+    struct maildir_entry e;
+    while (rc == 0 && (de = readdir(d)) != NULL) {
+        if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
+            continue;
+        if (maildir_parse_name(de->d_name, sub[0] == 'c', &e) == 0) {
+            entry_measure(folderfd, &e);
+            rc = list_push(l, &e);
+        }
+    }
+    closedir(d);
+    return rc;
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+    return strcmp(((const struct maildir_entry *)a)->base,
+                  ((const struct maildir_entry *)b)->base);
+}
+
+long maildir_scan(int folderfd, struct maildir_entry **out)
+{
+    struct entry_list l = {0};
+    if (scan_sub(folderfd, "new", &l) < 0 || scan_sub(folderfd, "cur", &l) < 0) {
+        free(l.v);
+        return -1;
+    }
+    if (l.n > 1)
+        qsort(l.v, l.n, sizeof *l.v, entry_cmp);
+    *out = l.v;
+    return (long)l.n;
+}
+
+/* The host part of a unique name: no '/', ':' or ',' (Maildir, Maildir++). */
+static void safe_host(char *out, size_t outlen)
+{
+    if (gethostname(out, outlen) < 0)
+        snprintf(out, outlen, "localhost");
+    out[outlen - 1] = '\0';
+    for (char *p = out; *p; p++)
+        if (*p == '/' || *p == ':' || *p == ',' || (unsigned char)*p < 0x21)
+            *p = '_';
+}
+
+int maildir_new_base(uint64_t size, uint64_t vsize, char *out, size_t outlen)
+{
+    struct timeval tv;
+    char host[64];
+    gettimeofday(&tv, NULL);
+    safe_host(host, sizeof host);
+    unsigned q = atomic_fetch_add(&name_counter, 1);
+    int n = snprintf(out, outlen, "%lld.M%ldP%dQ%u.%s,S=%" PRIu64 ",W=%" PRIu64,
+                     (long long)tv.tv_sec, (long)tv.tv_usec, (int)getpid(), q, host, size,
+                     vsize);
+    return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}
+
+int maildir_fsync_dir(int dirfd, const char *name)
+{
+    int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    return close_keep(fd, fsync(fd));
+}

@@ -1,0 +1,52 @@
+/* maildir: the on-disk Maildir++ layout of an account (DESIGN.md "Storage"):
+ * users/<domain>/<local>/mail/ is INBOX (cur/ new/ tmp/), other folders are
+ * ".Name/" beside them, hierarchy joined with '.'. Message file names are
+ * "<unique>,S=<size>,W=<vsize>" in new/ and "<unique>,S=..,W=..:2,<flags>"
+ * in cur/. Stored bytes use LF line ends; W is the size with every LF sent
+ * as CRLF (size + number of LFs), which POP3 and IMAP report. Blocking. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth/accounts.h"
+#include "core/limits.h"
+
+/* Folders every new account gets besides INBOX (RFC 6154 special uses). */
+extern const char *const maildir_default_folders[];
+
+/* Opens (creating with the default folders as needed) the account's mail/
+ * directory. Returns a directory fd or -1 with errno. */
+int maildir_open(int datadirfd, const struct account *a);
+
+/* Opens a folder's directory beneath the mail/ fd: "INBOX" (any case) is the
+ * root, "Sent" is ".Sent", "A/B" or "A.B" is ".A.B". create: make it (with
+ * cur/ new/ tmp/) if missing. -1 with errno (EINVAL for a bad name). */
+int maildir_folder_open(int mailfd, const char *folder, bool create);
+
+/* One message file as found in new/ or cur/. */
+struct maildir_entry {
+    char base[MAIL_MAX_FILENAME + 1];  /* name up to ":2," */
+    char flags[32];                    /* letters after ":2," (sorted), or "" */
+    bool in_cur;
+    uint64_t size, vsize; /* from S= and W=, 0 when the name lacks them */
+};
+
+/* Splits a file name into base, flags, size and vsize. -1 if not a message
+ * name (dot files, names with '/'). */
+int maildir_parse_name(const char *name, bool in_cur, struct maildir_entry *out);
+/* "cur/<base>:2,<flags>" or "new/<base>" into out. -1 if it does not fit. */
+int maildir_entry_path(const struct maildir_entry *e, char *out, size_t outlen);
+
+/* Lists new/ and cur/ of a folder fd into a malloc'd array sorted by base.
+ * Files without S=/W= get them from their bytes. Returns the count or -1. */
+long maildir_scan(int folderfd, struct maildir_entry **out);
+
+/* A fresh unique base name "<sec>.M<usec>P<pid>Q<n>.<host>,S=<size>,W=<vsize>". */
+int maildir_new_base(uint64_t size, uint64_t vsize, char *out, size_t outlen);
+
+/* Counts size and vsize (size + LFs) of an open file by reading it. */
+int maildir_measure(int fd, uint64_t *size, uint64_t *vsize);
+
+/* fsync(2) of a directory beneath dirfd ("." for dirfd itself). */
+int maildir_fsync_dir(int dirfd, const char *name);
