@@ -4,8 +4,9 @@
 #include "services.h"
 
 #include "core/loop.h"
+#include "pop3/pop3.h"
 
 void services_register(struct runtime *rt)
 {
-    (void)rt;
+    rt->services[SVC_POP3] = &pop3_service;
 }

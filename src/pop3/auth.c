@@ -64,6 +64,10 @@ static void enter_transaction(struct session *s, const struct account *acct)
         return;
     }
     struct open_job *job = calloc(1, sizeof *job);
+    if (job) {
+        job->s = s;
+        job->account = *acct;
+    }
     if (!job || workpool_submit(runtime->pool, s->conn->loop->base, open_work, open_done,
                                 job) < 0) {
         free(job);
@@ -72,8 +76,6 @@ static void enter_transaction(struct session *s, const struct account *acct)
         session_reply(s, "-ERR [SYS/TEMP] cannot open the maildrop");
         return;
     }
-    job->s = s;
-    job->account = *acct;
     session_suspend(s);
     session_ref(s);
 }

@@ -3,6 +3,7 @@
  * lookup by UID when another session has renamed the file meanwhile. */
 #include "pop3/maildrop.h"
 
+#include "core/log.h"
 #include "core/loop.h"
 #include "store/lock.h"
 #include "store/mailbox.h"
@@ -54,6 +55,8 @@ struct maildrop *maildrop_load(const struct account *a)
     d->account = *a;
     d->folderfd = open_inbox(a);
     if (d->folderfd < 0 || store_snapshot(runtime->datadir_fd, a, INBOX, &d->snap) < 0) {
+        log_warn(0, "pop3 maildrop load_failed account=%s folderfd=%d errno=%d", a->address,
+                 d->folderfd, errno);
         if (d->folderfd >= 0)
             close(d->folderfd);
         free(d);

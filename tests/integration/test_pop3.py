@@ -13,7 +13,7 @@ import subprocess
 import time
 import unittest
 
-from portico import Server, ServerTest, wait_until
+from portico import Server, ServerTest, bounded_memory_env, wait_until
 
 DOMAIN = "example.org"
 
@@ -28,6 +28,8 @@ def tls_context():
 def drop_message(server, local, body, name):
     """Writes a message into new/ as another program (an MDA) would."""
     d = os.path.join(server.data_dir, "users", DOMAIN, local, "mail")
+    for sub in ("tmp", "new", "cur"):  # an MDA creates the Maildir if needed
+        os.makedirs(os.path.join(d, sub), exist_ok=True)
     tmp = os.path.join(d, "tmp", name)
     with open(tmp, "wb") as f:
         f.write(body)
@@ -369,6 +371,7 @@ class Pop3Fetchmail(unittest.TestCase):
 
 class Pop3LargeMessage(ServerTest):
     SERVICES = ("pop3",)
+    ENV = bounded_memory_env()
 
     def test_50_mib_retr_streams(self):
         self.server.add_user("erin@example.org", "erin-pw")
@@ -386,7 +389,7 @@ class Pop3LargeMessage(ServerTest):
                     if l.startswith("VmRSS"):
                         return int(l.split()[1])
         before = rss()
-        p.putcmd("RETR 1")
+        p._putcmd("RETR 1")
         self.assertTrue(p._getline()[0].startswith(b"+OK %d octets" % len(wire(body))))
         h = hashlib.sha256()
         peak = before
