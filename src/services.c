@@ -5,11 +5,13 @@
 
 #include "core/loop.h"
 #include "http/http.h"
+#include "pop3/pop3.h"
 #include "smtp/service.h"
 
 void services_register(struct runtime *rt)
 {
     rt->services[SVC_SMTP] = &smtp_service;
     rt->services[SVC_SUBMISSION] = &submission_service;
+    rt->services[SVC_POP3] = &pop3_service;
     rt->services[SVC_HTTP] = &http_service;
 }

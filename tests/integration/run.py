@@ -9,6 +9,19 @@ here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
 
 
+class CountingResult(unittest.TextTestResult):
+    """Counts successes itself: an error in setUpClass is a failure that
+    belongs to no test, so testsRun minus failures would undercount."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.successes = 0
+
+    def addSuccess(self, test):
+        super().addSuccess(test)
+        self.successes += 1
+
+
 def main():
     loader = unittest.TestLoader()
     names = sys.argv[1:]
@@ -17,9 +30,9 @@ def main():
             [n[:-3] if n.endswith(".py") else n for n in names])
     else:
         suite = loader.discover(here, pattern="test_*.py", top_level_dir=here)
-    result = unittest.TextTestRunner(verbosity=2).run(suite)
+    result = unittest.TextTestRunner(verbosity=2, resultclass=CountingResult).run(suite)
     failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
-    passed = result.testsRun - failed - len(result.skipped)
+    passed = result.successes
     summary = os.environ.get("PORTICO_SUMMARY")
     if summary:
         with open(summary, "w") as f:
