@@ -129,7 +129,10 @@ class Pop3Basics(ServerTest):
         drop_message(self.server, "alice", message(9), f"{time.time():.0f}.drop.host")
         p = self.login()
         p.dele(1)
-        p.sock.close()  # no QUIT: no UPDATE state
+        # No QUIT: no UPDATE state. (poplib's file object holds the fd too.)
+        p.sock.shutdown(socket.SHUT_RDWR)
+        p.file.close()
+        p.sock.close()
         p2 = wait_until(lambda: self._try_login(), what="lock released")
         self.assertEqual(p2.stat()[0], 1)
         p2.quit()
