@@ -56,6 +56,7 @@ static void on_free(struct conn *c)
     log_info(s->id, "%s close commands=%u", s->proto->name, s->commands);
     if (s->kick)
         event_free(s->kick);
+    free(s->sasl);
     free(s->line);
     free(s);
 }

@@ -15,6 +15,7 @@
 
 struct session;
 struct evbuffer;
+struct sasl_exchange;
 
 /* Command flags: checked by the dispatcher before the handler runs. */
 enum {
@@ -94,6 +95,7 @@ struct session {
     const char *verb; /* the current command's verb (table string) */
     bool authenticated;
     char user[AUTH_MAX_USERNAME + 1]; /* who, once authenticated */
+    struct sasl_exchange *sasl; /* auth/sasl_server.c's; plain heap memory */
     unsigned suspended; /* nesting count of session_suspend() */
     unsigned commands, errors;
     enum session_mode mode;

@@ -1,10 +1,10 @@
 /* pop3 auth: the AUTHORIZATION state: USER/PASS (RFC 1939 7), AUTH PLAIN and
- * LOGIN (RFC 5034, with initial response), STLS (RFC 2595 4), APOP refused;
+ * LOGIN (RFC 5034, via auth/sasl_server), STLS (RFC 2595 4), APOP refused;
  * then the maildrop is locked and loaded before TRANSACTION begins. */
 #include "pop3/pop3.h"
 
 #include "auth/login.h"
-#include "auth/sasl.h"
+#include "auth/sasl_server.h"
 #include "core/log.h"
 #include "core/workpool.h"
 
@@ -142,105 +142,28 @@ void pop3_cmd_apop(struct session *s, char *args)
 
 /* ---- AUTH (RFC 5034) ---- */
 
-static void sasl_fail(struct session *s, const char *why)
-{
-    pop3_of(s)->sasl = SASL_NONE;
-    session_reply(s, "-ERR %s", why);
-}
-
-static void sasl_step(struct session *s, char *line, size_t len);
-
-static void sasl_continue(struct session *s, const char *challenge_b64)
-{
-    session_reply(s, "+ %s", challenge_b64);
-    session_expect_line(s, sasl_step);
-}
-
-static void sasl_plain(struct session *s, const char *response)
-{
-    char user[AUTH_MAX_USERNAME + 1], password[AUTH_MAX_PASSWORD + 1];
-    pop3_of(s)->sasl = SASL_NONE;
-    if (sasl_plain_decode(response, user, sizeof user, password, sizeof password) < 0) {
-        sasl_fail(s, "[AUTH] malformed PLAIN response");
-        return;
-    }
-    check_password(s, user, password);
-    OPENSSL_cleanse(password, sizeof password);
-}
-
-/* LOGIN: "Username:" then "Password:", each answered in base64. */
-static void sasl_login(struct session *s, const char *response)
-{
-    struct pop3 *p = pop3_of(s);
-    char text[AUTH_MAX_PASSWORD + 1];
-    long n = sasl_base64_decode(response, text, sizeof text);
-    if (n < 0 || strlen(text) != (size_t)n) {
-        sasl_fail(s, "[AUTH] malformed LOGIN response");
-        return;
-    }
-    if (p->sasl == SASL_LOGIN_USER) {
-        if (strlen(text) > AUTH_MAX_USERNAME || !text[0]) {
-            sasl_fail(s, "[AUTH] malformed LOGIN response");
-            return;
-        }
-        snprintf(p->user, sizeof p->user, "%s", text);
-        p->sasl = SASL_LOGIN_PASS;
-        sasl_continue(s, "UGFzc3dvcmQ6"); /* "Password:" */
-        return;
-    }
-    p->sasl = SASL_NONE;
-    char user[sizeof p->user];
-    memcpy(user, p->user, sizeof user);
-    p->user[0] = '\0';
-    check_password(s, user, text);
-    OPENSSL_cleanse(text, sizeof text);
-}
-
-static void sasl_step(struct session *s, char *line, size_t len)
-{
-    if (strcmp(line, "*") == 0) { /* RFC 5034 4: the client cancels */
-        sasl_fail(s, "authentication cancelled");
-        return;
-    }
-    if (strlen(line) != len) {
-        sasl_fail(s, "[AUTH] malformed response");
-        return;
-    }
-    if (pop3_of(s)->sasl == SASL_PLAIN)
-        sasl_plain(s, line);
-    else
-        sasl_login(s, line);
-    OPENSSL_cleanse(line, len);
-}
+static const struct sasl_replies pop3_sasl_replies = {
+    .challenge = "+ %s",
+    .cancelled = "-ERR authentication cancelled",
+    .malformed = "-ERR [AUTH] malformed response",
+    .unsupported = "-ERR [AUTH] unsupported mechanism",
+    .temporary = "-ERR [SYS/TEMP] authentication is unavailable, try again later",
+};
 
 void pop3_cmd_auth(struct session *s, char *args)
 {
-    struct pop3 *p = pop3_of(s);
     if (!pop3_plaintext_ok(s)) {
         session_reply(s, PLAINTEXT_REFUSED);
         return;
     }
-    if (!*args) { /* the mechanisms, as many clients ask (pre-RFC 5034 form) */
+    if (!*args) { /* the mechanisms, as many clients ask (the RFC 1734 form) */
         session_printf(s, "+OK\r\nPLAIN\r\nLOGIN\r\n.\r\n");
         return;
     }
     char *initial = strchr(args, ' ');
     if (initial)
         *initial++ = '\0';
-    if (strcasecmp(args, "PLAIN") == 0) {
-        p->sasl = SASL_PLAIN;
-    } else if (strcasecmp(args, "LOGIN") == 0) {
-        p->sasl = SASL_LOGIN_USER;
-    } else {
-        session_reply(s, "-ERR [AUTH] unsupported mechanism");
-        return;
-    }
-    if (!initial) {
-        sasl_continue(s, p->sasl == SASL_PLAIN ? "" : "VXNlcm5hbWU6"); /* "Username:" */
-        return;
-    }
-    /* RFC 5034 4: an initial response; "=" stands for an empty one. */
-    sasl_step(s, initial, strlen(initial));
+    sasl_server_start(s, &pop3_sasl_replies, args, initial, login_done);
 }
 
 /* ---- STLS (RFC 2595 4) ---- */

@@ -14,11 +14,8 @@ extern const struct service_impl pop3_service;
 
 enum pop3_state { POP3_AUTHORIZATION, POP3_TRANSACTION, POP3_UPDATE };
 
-enum pop3_sasl { SASL_NONE, SASL_PLAIN, SASL_LOGIN_USER, SASL_LOGIN_PASS };
-
 struct pop3 {
-    char user[AUTH_MAX_USERNAME + 1]; /* from USER, or the SASL identity */
-    enum pop3_sasl sasl;
+    char user[AUTH_MAX_USERNAME + 1]; /* from USER */
     struct account account;
     struct maildrop *drop; /* locked maildrop, once in TRANSACTION */
     /* A RETR or TOP in progress. */

@@ -2,6 +2,7 @@
  * of RFC 1939 3), the greeting, error replies, CAPA (RFC 2449) and QUIT. */
 #include "pop3/pop3.h"
 
+#include "auth/sasl_server.h"
 #include "core/log.h"
 
 #include <stdlib.h>
@@ -97,7 +98,7 @@ void pop3_cmd_capa(struct session *s, char *args)
                       "IMPLEMENTATION portico-%s\r\n",
                    PORTICO_VERSION);
     if (authz && pop3_plaintext_ok(s))
-        session_printf(s, "USER\r\nSASL PLAIN LOGIN\r\n");
+        session_printf(s, "USER\r\nSASL " SASL_MECHANISMS "\r\n");
     if (authz && !session_tls(s))
         session_printf(s, "STLS\r\n");
     session_printf(s, ".\r\n");

@@ -2,6 +2,7 @@
  * 4.1.1.1, with the extension list), RSET, NOOP, QUIT, VRFY, HELP and
  * STARTTLS (RFC 3207). */
 #include "core/log.h"
+#include "auth/sasl_server.h"
 #include "smtp/smtp.h"
 
 #include <inttypes.h>
@@ -51,7 +52,7 @@ void smtp_cmd_ehlo(struct session *s, char *args)
     if (!session_tls(s))
         session_printf(s, "250-STARTTLS\r\n");
     if (auth_offered(s))
-        session_printf(s, "250-AUTH PLAIN LOGIN\r\n");
+        session_printf(s, "250-AUTH " SASL_MECHANISMS "\r\n");
     session_reply(s, "250 CHUNKING");
 }
 

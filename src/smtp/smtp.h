@@ -50,7 +50,6 @@ struct smtp {
     char helo[SMTP_MAX_HELO + 1];
     bool esmtp;
     struct smtp_txn txn;
-    char sasl_user[AUTH_MAX_USERNAME + 1]; /* AUTH LOGIN between its steps */
     const char *pending_error; /* reply after a refused BDAT chunk is consumed */
 };
 
