@@ -1,5 +1,5 @@
-/* pop3 stream: a byte-at-a-time state machine, emitted in runs: the bytes
- * between two line ends are copied in one evbuffer_add. A CR already before
+/* pop3 stream: a line-at-a-time state machine writing straight into space
+ * reserved in the output evbuffer (one reservation per chunk read). A CR already before
  * an LF is kept as is (files dropped in by other programs), so the octet
  * count matches the Maildir W= size (size + LFs not preceded by CR). */
 #include "pop3/stream.h"
@@ -32,16 +32,20 @@ static void end_of_line(struct pop3_conv *c)
     c->header_line_empty = true;
 }
 
-size_t pop3_conv_feed(struct pop3_conv *c, const char *in, size_t n, struct evbuffer *out)
+/* Converts into dst (room for 2n + 1 bytes: every byte may become CRLF,
+ * plus one stuffed dot); returns the bytes written, *used the bytes read. */
+static size_t convert(struct pop3_conv *c, const char *in, size_t n, char *dst, size_t *used)
 {
+    char *o = dst;
     size_t i = 0;
     while (i < n && !c->done) {
         if (c->line_start && in[i] == '.')
-            evbuffer_add(out, ".", 1); /* RFC 1939 3: byte-stuff */
+            *o++ = '.'; /* RFC 1939 3: byte-stuff */
         const char *lf = memchr(in + i, '\n', n - i);
         size_t run = lf ? (size_t)(lf - (in + i)) : n - i;
         if (run) {
-            evbuffer_add(out, in + i, run);
+            memcpy(o, in + i, run);
+            o += run;
             bool only_cr = run == 1 && in[i] == '\r';
             if (!(only_cr && c->line_start))
                 c->header_line_empty = c->header_line_empty && only_cr;
@@ -51,12 +55,26 @@ size_t pop3_conv_feed(struct pop3_conv *c, const char *in, size_t n, struct evbu
         }
         if (!lf)
             break;
-        evbuffer_add(out, c->prev_cr ? "\n" : "\r\n", c->prev_cr ? 1 : 2);
+        if (!c->prev_cr)
+            *o++ = '\r';
+        *o++ = '\n';
         c->prev_cr = false;
         i++;
         end_of_line(c);
     }
-    return i;
+    *used = i;
+    return (size_t)(o - dst);
+}
+
+size_t pop3_conv_feed(struct pop3_conv *c, const char *in, size_t n, struct evbuffer *out)
+{
+    struct evbuffer_iovec v;
+    if (evbuffer_reserve_space(out, (ev_ssize_t)(2 * n + 1), &v, 1) != 1)
+        return 0;
+    size_t used;
+    v.iov_len = convert(c, in, n, v.iov_base, &used);
+    evbuffer_commit_space(out, &v, 1);
+    return used;
 }
 
 void pop3_conv_finish(struct pop3_conv *c, struct evbuffer *out)
