@@ -1,6 +1,7 @@
 /* envelope: GMime parse -> IMAP ENVELOPE text (RFC 9051 7.5.2). Header
  * values are the raw (still RFC 2047 encoded) text, unfolded, as IMAP sends
- * them; sender and reply-to default to from as the RFC requires. */
+ * them; sender and reply-to default to from as the RFC requires.
+ * Built as the module portico-mime.so (see loader.c), not into the daemon. */
 #include "mime/envelope.h"
 
 #include <gmime/gmime.h>
@@ -150,7 +151,10 @@ static char *envelope_of(GMimeMessage *msg)
     return s;
 }
 
-char *mime_envelope_fd(int fd)
+/* The module's one entry point; loader.c resolves it by this name. */
+char *portico_mime_envelope_fd(int fd);
+
+char *portico_mime_envelope_fd(int fd)
 {
     pthread_once(&gmime_once, gmime_start);
     int dupfd = dup(fd);
