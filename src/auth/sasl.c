@@ -52,11 +52,17 @@ static int b64_check(const char *in, size_t len)
 
 long sasl_base64_decode(const char *in, char *out, size_t outlen)
 {
+    if (in == NULL)
+        return -1;
+    if (strcmp(in, "=") == 0)
+        return base64_decode("", 0, out, outlen); /* RFC 4954 4: empty response */
+    return base64_decode(in, strlen(in), out, outlen);
+}
+
+long base64_decode(const char *in, size_t len, char *out, size_t outlen)
+{
     if (in == NULL || out == NULL || outlen == 0)
         return -1;
-    size_t len = strlen(in);
-    if (strcmp(in, "=") == 0)
-        len = 0; /* RFC 4954 4: "=" is an empty initial response */
     int pad = b64_check(in, len);
     if (pad < 0 || len / 4 * 3 - (size_t)pad >= outlen)
         return -1;

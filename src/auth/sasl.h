@@ -7,6 +7,8 @@
  * decoded length, or -1 if malformed or longer than outlen. out is NUL
  * terminated when room allows (outlen must exceed the decoded length). */
 long sasl_base64_decode(const char *in, char *out, size_t outlen);
+/* The same for len bytes that need not be NUL-terminated (no "=" rule). */
+long base64_decode(const char *in, size_t len, char *out, size_t outlen);
 /* Returns the encoded length (NUL terminated), or -1 if outlen is too small. */
 long sasl_base64_encode(const void *in, size_t len, char *out, size_t outlen);
 

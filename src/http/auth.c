@@ -3,53 +3,11 @@
  * limits before anything else sees it. */
 #include "http/auth.h"
 
+#include "auth/sasl.h"
 #include "core/limits.h"
 
 #include <openssl/evp.h>
 #include <string.h>
-
-static int b64val(char c)
-{
-    if (c >= 'A' && c <= 'Z')
-        return c - 'A';
-    if (c >= 'a' && c <= 'z')
-        return c - 'a' + 26;
-    if (c >= '0' && c <= '9')
-        return c - '0' + 52;
-    if (c == '+')
-        return 62;
-    if (c == '/')
-        return 63;
-    return -1;
-}
-
-/* Strict base64 (RFC 4648 4) with padding; returns the decoded length. */
-static long b64_decode(const char *s, size_t n, unsigned char *out, size_t outlen)
-{
-    if (n == 0 || n % 4 != 0)
-        return -1;
-    size_t o = 0;
-    for (size_t i = 0; i < n; i += 4) {
-        int v[4], pad = 0;
-        for (int k = 0; k < 4; k++) {
-            bool last = i + 4 == n;
-            if (s[i + k] == '=' && last && k >= 2 && (k == 3 || s[i + 3] == '=')) {
-                v[k] = 0;
-                pad++;
-            } else if ((v[k] = b64val(s[i + k])) < 0) {
-                return -1;
-            }
-        }
-        unsigned w = (unsigned)(v[0] << 18 | v[1] << 12 | v[2] << 6 | v[3]);
-        unsigned char b[3] = {(unsigned char)(w >> 16), (unsigned char)(w >> 8),
-                              (unsigned char)w};
-        if (o + (size_t)(3 - pad) > outlen)
-            return -1;
-        memcpy(out + o, b, (size_t)(3 - pad));
-        o += (size_t)(3 - pad);
-    }
-    return (long)o;
-}
 
 int http_basic_parse(struct http_str field, char *user, size_t ulen, char *pass, size_t plen)
 {
@@ -58,8 +16,8 @@ int http_basic_parse(struct http_str field, char *user, size_t ulen, char *pass,
     size_t i = 6;
     while (i < field.n && field.p[i] == ' ')
         i++;
-    unsigned char buf[AUTH_MAX_USERNAME + AUTH_MAX_PASSWORD + 2];
-    long n = b64_decode(field.p + i, field.n - i, buf, sizeof buf);
+    unsigned char buf[AUTH_MAX_USERNAME + AUTH_MAX_PASSWORD + 3];
+    long n = field.n > i ? base64_decode(field.p + i, field.n - i, (char *)buf, sizeof buf) : -1;
     if (n < 0)
         return -1;
     const unsigned char *colon = memchr(buf, ':', (size_t)n);

@@ -6,6 +6,7 @@
 #include "http/chunked.h"
 
 #include "core/limits.h"
+#include "http/uri.h"
 
 #include <string.h>
 
@@ -29,23 +30,12 @@ void http_chunked_init(struct http_chunked *d)
     d->state = S_SIZE;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* One framing byte; returns -1 on a syntax error. */
 static int size_byte(struct http_chunked *d, char c)
 {
     if (++d->line > HTTP_MAX_CHUNK_LINE)
         return -1;
-    int h = hexval(c);
+    int h = http_hex_value(c);
     if (d->state == S_SIZE && h >= 0) {
         if (d->digits == 16) /* would overflow 64 bits */
             return -1;

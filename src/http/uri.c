@@ -8,7 +8,7 @@
 
 #include <string.h>
 
-static int hexval(char c)
+int http_hex_value(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -63,7 +63,7 @@ long http_percent_decode(const char *s, size_t n, char *out, size_t outlen,
         if (c == '%') {
             if (i + 2 >= n)
                 return -1;
-            int a = hexval(s[i + 1]), b = hexval(s[i + 2]);
+            int a = http_hex_value(s[i + 1]), b = http_hex_value(s[i + 2]);
             if (a < 0 || b < 0)
                 return -1;
             c = (unsigned char)(a * 16 + b);
