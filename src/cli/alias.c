@@ -7,13 +7,6 @@
 
 #include "auth/accounts.h"
 
-struct alias_verb {
-    const char *name;
-    const char *cmd; /* for messages: "alias add" */
-    int nargs;       /* after the verb */
-    int (*run)(struct authdb *db, char **args);
-};
-
 static int alias_add(struct authdb *db, char **args)
 {
     char err[512];
@@ -44,7 +37,7 @@ static int alias_list(struct authdb *db, char **args)
     return cli_flush("alias list");
 }
 
-static const struct alias_verb alias_verbs[] = {
+static const struct cli_verb alias_verbs[] = {
     {"add", "alias add", 2, alias_add},
     {"del", "alias del", 1, alias_del},
     {"list", "alias list", 0, alias_list},
@@ -58,27 +51,8 @@ static int alias_usage(void)
     return 2;
 }
 
-/* Options are not taken here: any argument starting with '-' is a usage error. */
-static int has_option(int argc, char **argv)
-{
-    for (int i = 1; i < argc; i++)
-        if (argv[i][0] == '-')
-            return 1;
-    return 0;
-}
-
 int cli_alias(const struct config *cfg, int argc, char **argv)
 {
-    const struct alias_verb *v = NULL;
-    for (size_t i = 0; argc > 0 && i < sizeof alias_verbs / sizeof *alias_verbs; i++)
-        if (strcmp(argv[0], alias_verbs[i].name) == 0)
-            v = &alias_verbs[i];
-    if (v == NULL || argc - 1 != v->nargs || has_option(argc, argv))
-        return alias_usage();
-    struct authdb *db = cli_authdb_open(cfg, v->cmd);
-    if (db == NULL)
-        return 1;
-    int rc = v->run(db, argv + 1);
-    authdb_close(db);
-    return rc;
+    return cli_run_verb(cfg, alias_verbs, sizeof alias_verbs / sizeof *alias_verbs, argc,
+                        argv, alias_usage);
 }

@@ -19,3 +19,17 @@ int cli_fail(const char *cmd, const char *fmt, ...) __attribute__((format(printf
 struct authdb *cli_authdb_open(const struct config *cfg, const char *cmd);
 /* Flushes stdout: 0, or 1 after reporting a write error. */
 int cli_flush(const char *cmd);
+
+/* A subcommand verb that takes a fixed number of plain arguments and the
+ * account store: `portico domain add DOMAIN`, `portico alias list`. */
+struct cli_verb {
+    const char *name;
+    const char *cmd; /* for messages: "alias add" */
+    int nargs;       /* after the verb */
+    int (*run)(struct authdb *db, char **args);
+};
+
+/* Finds argv[0] in verbs, checks the argument count (no options), opens the
+ * store and runs it; usage() on a bad call. Returns the exit status. */
+int cli_run_verb(const struct config *cfg, const struct cli_verb *verbs, size_t nverbs,
+                 int argc, char **argv, int (*usage)(void));

@@ -41,3 +41,22 @@ int cli_flush(const char *cmd)
     return 0;
 }
 
+int cli_run_verb(const struct config *cfg, const struct cli_verb *verbs, size_t nverbs,
+                 int argc, char **argv, int (*usage)(void))
+{
+    const struct cli_verb *v = NULL;
+    for (size_t i = 0; argc > 0 && i < nverbs; i++)
+        if (strcmp(argv[0], verbs[i].name) == 0)
+            v = &verbs[i];
+    if (v == NULL || argc - 1 != v->nargs)
+        return usage();
+    for (int i = 1; i < argc; i++)
+        if (argv[i][0] == '-') /* these verbs take no options */
+            return usage();
+    struct authdb *db = cli_authdb_open(cfg, v->cmd);
+    if (db == NULL)
+        return 1;
+    int rc = v->run(db, argv + 1);
+    authdb_close(db);
+    return rc;
+}

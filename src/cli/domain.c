@@ -8,13 +8,6 @@
 
 #include "auth/accounts.h"
 
-struct domain_verb {
-    const char *name;
-    const char *cmd; /* for messages: "domain add" */
-    int nargs;       /* after the verb */
-    int (*run)(struct authdb *db, char **args);
-};
-
 /* Domains are stored lower-case; say so in what we print. */
 static void print_lower(const char *what, const char *domain)
 {
@@ -54,7 +47,7 @@ static int domain_list(struct authdb *db, char **args)
     return cli_flush("domain list");
 }
 
-static const struct domain_verb domain_verbs[] = {
+static const struct cli_verb domain_verbs[] = {
     {"add", "domain add", 1, domain_add},
     {"del", "domain del", 1, domain_del},
     {"list", "domain list", 0, domain_list},
@@ -70,16 +63,6 @@ static int domain_usage(void)
 
 int cli_domain(const struct config *cfg, int argc, char **argv)
 {
-    const struct domain_verb *v = NULL;
-    for (size_t i = 0; argc > 0 && i < sizeof domain_verbs / sizeof *domain_verbs; i++)
-        if (strcmp(argv[0], domain_verbs[i].name) == 0)
-            v = &domain_verbs[i];
-    if (v == NULL || argc - 1 != v->nargs || (v->nargs > 0 && argv[1][0] == '-'))
-        return domain_usage();
-    struct authdb *db = cli_authdb_open(cfg, v->cmd);
-    if (db == NULL)
-        return 1;
-    int rc = v->run(db, argv + 1);
-    authdb_close(db);
-    return rc;
+    return cli_run_verb(cfg, domain_verbs, sizeof domain_verbs / sizeof *domain_verbs, argc,
+                        argv, domain_usage);
 }
