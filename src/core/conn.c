@@ -23,6 +23,8 @@
 
 static void read_cb(struct bufferevent *bev, void *arg);
 static void write_cb(struct bufferevent *bev, void *arg);
+static void under_drained_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+                             void *arg);
 static void event_cb(struct bufferevent *bev, short what, void *arg);
 
 static void peer_describe(struct conn *c, const struct sockaddr *sa)
@@ -52,8 +54,12 @@ static void reap_cb(evutil_socket_t fd, short what, void *arg)
     loop_detach(c->loop, c);
     if (c->counted)
         iplimit_release(c->peer_ip);
-    if (c->bev)
+    if (c->bev) {
+        struct bufferevent *under = bufferevent_get_underlying(c->bev);
+        if (under) /* conn_close may have watched it; c goes away now */
+            evbuffer_remove_cb(bufferevent_get_output(under), under_drained_cb, c);
         bufferevent_free(c->bev);
+    }
     event_free(c->reaper);
     if (c->grace)
         event_free(c->grace);
@@ -251,16 +257,38 @@ static void grace_cb(evutil_socket_t fd, short what, void *arg)
     conn_abort(arg);
 }
 
+/* Everything written has reached the socket. After STARTTLS the bev is a
+ * filter: its output drains into the underlying bev, which may still hold
+ * the last reply's TLS records. */
+static bool output_flushed(struct conn *c)
+{
+    if (evbuffer_get_length(conn_output(c)) > 0)
+        return false;
+    struct bufferevent *under = bufferevent_get_underlying(c->bev);
+    return !under || evbuffer_get_length(bufferevent_get_output(under)) == 0;
+}
+
+static void under_drained_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+                             void *arg)
+{
+    struct conn *c = arg;
+    if (c->closing && !c->aborted && output_flushed(c))
+        conn_abort(c);
+}
+
 void conn_close(struct conn *c)
 {
     if (c->closing)
         return;
     c->closing = true;
     apply_read_state(c);
-    if (evbuffer_get_length(conn_output(c)) == 0) {
+    if (output_flushed(c)) {
         conn_abort(c);
         return;
     }
+    struct bufferevent *under = bufferevent_get_underlying(c->bev);
+    if (under)
+        evbuffer_add_cb(bufferevent_get_output(under), under_drained_cb, c);
     /* write_cb finishes the close when the output has drained. */
     bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
     struct timeval tv = {SESSION_CLOSE_GRACE_SEC, 0};
@@ -295,7 +323,7 @@ static void write_cb(struct bufferevent *bev, void *arg)
 {
     struct conn *c = arg;
     if (c->closing) {
-        if (evbuffer_get_length(conn_output(c)) == 0)
+        if (output_flushed(c))
             conn_abort(c);
         return;
     }
