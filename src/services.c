@@ -4,8 +4,9 @@
 #include "services.h"
 
 #include "core/loop.h"
+#include "ftp/ftp.h"
 
 void services_register(struct runtime *rt)
 {
-    (void)rt;
+    rt->services[SVC_FTP] = &ftp_service;
 }
