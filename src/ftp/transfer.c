@@ -411,7 +411,9 @@ static void begin(struct ftp *f, struct ftp_xfer *x, const struct data_ops *ops,
     }
     f->xfer = x;
     if (data_connected(f))
-        session_reply(f->s, "125 Data connection already open; transfer starting: %s", what);
+        session_reply(f->s, "125 %s", strncmp(what, "FILE: ", 6) == 0
+                                          ? what /* RFC 1123 4.1.2.9 */
+                                          : "Data connection already open; transfer starting");
     else
         session_reply(f->s, "150 %s", what);
     ftp_xfer_state(f, true);
