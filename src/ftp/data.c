@@ -146,6 +146,14 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
         return;
     }
     if ((what & BEV_EVENT_EOF) && !(what & BEV_EVENT_ERROR) && d->opened) {
+        if (d->tls && !(SSL_get_shutdown(bufferevent_openssl_get_ssl(bev)) &
+                        SSL_RECEIVED_SHUTDOWN)) {
+            /* RFC 4217 12.6 (truncation): TLS data ends with close_notify;
+             * an unannounced close or an RST is a broken transfer. */
+            log_info(d->f->s->id, "ftp data eof without close_notify");
+            fail(d);
+            return;
+        }
         d->ops->eof(d->f);
         return;
     }
@@ -162,6 +170,10 @@ static struct bufferevent *new_bev(struct ftp_data *d)
     SSL *ssl = tls_new_ssl();
     if (!ssl)
         return NULL;
+    /* No TLS 1.3 tickets here: clients resume the control connection's
+     * session, and a pure uploader that never reads them would close with
+     * unread data, which the kernel turns into an RST. */
+    SSL_set_num_tickets(ssl, 0);
     struct bufferevent *bev =
         bufferevent_openssl_socket_new(base, d->fd, ssl, BUFFEREVENT_SSL_ACCEPTING, opts);
     if (!bev)
@@ -236,22 +248,44 @@ static void accept_cb(evutil_socket_t lfd, short what, void *arg)
         attach(d);
 }
 
-static int bind_range(int fd, struct sockaddr_storage *addr, socklen_t len, struct ftp *f)
+/* A listening socket on port of addr, or -1. SO_REUSEADDR: the port's
+ * earlier data connections linger in TIME_WAIT; listen() still fails if
+ * another session holds the port. */
+static int listen_on(struct sockaddr_storage *addr, socklen_t len, int port)
+{
+    if (addr->ss_family == AF_INET6)
+        ((struct sockaddr_in6 *)addr)->sin6_port = htons((uint16_t)port);
+    else
+        ((struct sockaddr_in *)addr)->sin_port = htons((uint16_t)port);
+    int fd = socket(addr->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) == 0 &&
+        bind(fd, (struct sockaddr *)addr, len) == 0 && listen(fd, 4) == 0)
+        return fd;
+    if (fd >= 0)
+        close(fd);
+    return -1;
+}
+
+/* Tries the ports of [ftp] passive_ports from a pseudo-random start. */
+static int listen_range(struct ftp *f, int *port_out)
 {
     int lo = runtime ? runtime->cfg->ftp_passive_min : 30000;
     int hi = runtime ? runtime->cfg->ftp_passive_max : 30099;
     unsigned n = (unsigned)(hi - lo + 1);
     unsigned start = (unsigned)(f->s->id * 2654435761u + (unsigned)time(NULL)) % n;
+    struct sockaddr_storage addr = f->local;
     for (unsigned i = 0; i < n; i++) {
         int port = lo + (int)((start + i) % n);
-        if (addr->ss_family == AF_INET6)
-            ((struct sockaddr_in6 *)addr)->sin6_port = htons((uint16_t)port);
-        else
-            ((struct sockaddr_in *)addr)->sin_port = htons((uint16_t)port);
-        if (bind(fd, (struct sockaddr *)addr, len) == 0)
-            return port;
-        if (errno != EADDRINUSE)
+        int fd = listen_on(&addr, f->locallen, port);
+        if (fd >= 0) {
+            *port_out = port;
+            return fd;
+        }
+        if (errno != EADDRINUSE) {
+            log_warn(f->s->id, "ftp passive_listen_failed port=%d error=%d", port, errno);
             return -1;
+        }
     }
     return -1;
 }
@@ -262,10 +296,9 @@ int data_listen(struct ftp *f)
     struct ftp_data *d = data_get(f);
     if (!d || f->locallen == 0)
         return -1;
-    struct sockaddr_storage addr = f->local;
-    d->listen_fd = socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    int port = d->listen_fd >= 0 ? bind_range(d->listen_fd, &addr, f->locallen, f) : -1;
-    if (port < 0 || listen(d->listen_fd, 4) < 0) {
+    int port = -1;
+    d->listen_fd = listen_range(f, &port);
+    if (d->listen_fd < 0) {
         data_close(f);
         return -1;
     }
