@@ -6,7 +6,7 @@ builddir=${1:-build-fuzz}
 seconds=${2:-20}
 top=$(cd "$(dirname "$0")/.." && pwd)
 status=0
-for exe in "$top/$builddir"/tests/fuzz/fuzz_*; do
+for exe in "$top/$builddir"/tests/fuzz/fuzz_* "$top/$builddir"/tests/fuzz/*/fuzz_*; do
   [ -x "$exe" ] || continue
   name=$(basename "$exe")
   work="$top/tests/fuzz/corpus-run/$name"
