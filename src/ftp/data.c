@@ -20,6 +20,7 @@
 #include <event2/event.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -191,6 +192,8 @@ static void attach(struct ftp_data *d)
         fail(d);
         return;
     }
+    int one = 1; /* the last segment and the close go out at once */
+    setsockopt(bufferevent_getfd(d->bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     d->fd = -1; /* owned by the bufferevent now */
     struct timeval tv = {(time_t)data_timeout(), 0};
     bufferevent_set_timeouts(d->bev, &tv, &tv);

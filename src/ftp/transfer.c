@@ -62,8 +62,9 @@ void upload_discard(struct upload *u)
 {
     if (u->tmp[0] && u->dirfd >= 0)
         unlinkat(u->dirfd, u->tmp, 0); /* a broken upload leaves no half-file */
-    else if (u->fd >= 0 && u->start_size != UINT64_MAX)
-        (void)ftruncate(u->fd, (off_t)u->start_size); /* APPE: back to before */
+    else if (u->fd >= 0 && u->start_size != UINT64_MAX &&
+             ftruncate(u->fd, (off_t)u->start_size) < 0) /* APPE: back to before */
+        log_warn(0, "ftp appe_truncate_failed error=%d", errno);
     u->tmp[0] = '\0';
     upload_close(u);
 }
