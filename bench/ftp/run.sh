@@ -180,7 +180,7 @@ PY
   after=$(tree_pss "$pid")
   kill "$hp" 2>/dev/null || true
   wait "$hp" 2>/dev/null || true
-  echo $(((after - before) / SESSIONS))
+  awk -v a="$after" -v b="$before" -v n="$SESSIONS" 'BEGIN {printf "%.1f\n", (a - b) / n}'
 }
 
 p_retr=$(retr portico); v_retr=$(retr vsftpd)

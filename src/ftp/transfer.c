@@ -22,6 +22,7 @@
 
 #define XFER_CHUNK (256u << 10) /* file bytes read per fill (TLS, TYPE A) */
 #define XFER_LOWAT (512u << 10) /* refill when the output falls this low */
+#define XFER_WRITEBACK (8u << 20) /* start writeback of uploads every 8 MiB */
 
 enum xfer_kind { XFER_FILE, XFER_BUF, XFER_RECV };
 
@@ -32,6 +33,7 @@ struct ftp_xfer {
     uint64_t pos, end;     /* XFER_FILE range still to queue */
     uint64_t queued;       /* bytes put on the data connection */
     uint64_t written;      /* XFER_RECV: bytes in the file from us */
+    uint64_t flushed;      /* XFER_RECV: written when writeback last started */
     struct evbuffer *buf;  /* XFER_BUF */
     struct upload up;      /* XFER_RECV */
     int commit_err;
@@ -315,6 +317,12 @@ static void recv_readable(struct ftp *f, struct evbuffer *in)
             return;
         }
         x->queued += (uint64_t)n;
+    }
+    /* Start writeback as the upload goes (it does not wait), so the fsync
+     * before 226 has little left to do. */
+    if (x->written - x->flushed >= XFER_WRITEBACK) {
+        sync_file_range(x->up.fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+        x->flushed = x->written;
     }
 }
 
