@@ -4,6 +4,7 @@
 #include "services.h"
 
 #include "core/loop.h"
+#include "ftp/ftp.h"
 #include "http/http.h"
 #include "pop3/pop3.h"
 #include "smtp/service.h"
@@ -13,5 +14,6 @@ void services_register(struct runtime *rt)
     rt->services[SVC_SMTP] = &smtp_service;
     rt->services[SVC_SUBMISSION] = &submission_service;
     rt->services[SVC_POP3] = &pop3_service;
+    rt->services[SVC_FTP] = &ftp_service;
     rt->services[SVC_HTTP] = &http_service;
 }

@@ -2,6 +2,7 @@
  * fills struct config. The first error wins and names file, line and key. */
 #include "core/config.h"
 
+#include "core/limits.h"
 #include "core/log.h"
 
 #include <arpa/inet.h>
@@ -87,6 +88,8 @@ static const struct key keys[] = {
     STR("ftp", "passive_address", ftp_passive_address),
     STR("ftp", "anonymous_root", ftp_anonymous_root),
     {"ftp", "quota", K_SIZE, OFF(files_quota_bytes), 0, 0, (long long)1 << 50},
+    INT("ftp", "idle_timeout", ftp_idle_timeout, 1, 86400),
+    INT("ftp", "data_timeout", ftp_data_timeout, 1, 86400),
     SVC("http", SVC_HTTP),
     STR("http", "access_log", http_access_log),
     {"http", "dir_listing", K_BOOL, OFF(http_dir_listing), 0, 0, 0},
@@ -162,6 +165,8 @@ static void set_defaults(struct config *cfg)
     cfg->smtp_timeout = 300; /* RFC 5321 4.5.3.2.7: at least 5 minutes */
     cfg->ftp_passive_min = 30000;
     cfg->ftp_passive_max = 30099;
+    cfg->ftp_idle_timeout = FTP_IDLE_TIMEOUT_SEC;
+    cfg->ftp_data_timeout = FTP_DATA_TIMEOUT_SEC;
     cfg->http_dir_listing = true;
 }
 

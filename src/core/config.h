@@ -59,6 +59,8 @@ struct config {
     char ftp_passive_address[64];
     char ftp_anonymous_root[PATH_MAX];
     uint64_t files_quota_bytes; /* [ftp] quota: per account file area; 0 = unlimited */
+    int ftp_idle_timeout; /* seconds, FTP_IDLE_TIMEOUT_SEC */
+    int ftp_data_timeout; /* seconds, FTP_DATA_TIMEOUT_SEC */
     /* [http] */
     char http_access_log[PATH_MAX];
     bool http_dir_listing;

@@ -23,6 +23,8 @@
 
 static void read_cb(struct bufferevent *bev, void *arg);
 static void write_cb(struct bufferevent *bev, void *arg);
+static void under_drained_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+                             void *arg);
 static void event_cb(struct bufferevent *bev, short what, void *arg);
 
 static void peer_describe(struct conn *c, const struct sockaddr *sa)
@@ -52,8 +54,12 @@ static void reap_cb(evutil_socket_t fd, short what, void *arg)
     loop_detach(c->loop, c);
     if (c->counted)
         iplimit_release(c->peer_ip);
-    if (c->bev)
+    if (c->bev) {
+        struct bufferevent *under = bufferevent_get_underlying(c->bev);
+        if (under) /* conn_close may have watched it; c goes away now */
+            evbuffer_remove_cb(bufferevent_get_output(under), under_drained_cb, c);
         bufferevent_free(c->bev);
+    }
     event_free(c->reaper);
     if (c->grace)
         event_free(c->grace);
@@ -265,25 +271,27 @@ void conn_tls_describe(struct conn *c, char *buf, size_t len)
         buf[0] = '\0';
 }
 
-/* Bytes not yet handed to the kernel. After STARTTLS the conn's bev is a
- * TLS filter whose encrypted output waits in the underlying socket bev:
- * freeing the filter then would drop the last reply (e.g. QUIT's 221). */
-static size_t pending_output(struct conn *c)
-{
-    size_t n = evbuffer_get_length(conn_output(c));
-    struct bufferevent *u = bufferevent_get_underlying(c->bev);
-    if (u)
-        n += evbuffer_get_length(bufferevent_get_output(u));
-    return n;
-}
-
-#define CLOSE_POLL_MS 20
-
-/* Polls until the output is gone or SESSION_CLOSE_GRACE_SEC ran out. */
 static void grace_cb(evutil_socket_t fd, short what, void *arg)
 {
+    conn_abort(arg);
+}
+
+/* Everything written has reached the socket. After STARTTLS the bev is a
+ * filter: its output drains into the underlying bev, which may still hold
+ * the last reply's TLS records. */
+static bool output_flushed(struct conn *c)
+{
+    if (evbuffer_get_length(conn_output(c)) > 0)
+        return false;
+    struct bufferevent *under = bufferevent_get_underlying(c->bev);
+    return !under || evbuffer_get_length(bufferevent_get_output(under)) == 0;
+}
+
+static void under_drained_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+                             void *arg)
+{
     struct conn *c = arg;
-    if (pending_output(c) == 0 || c->grace_ticks-- == 0)
+    if (c->closing && !c->aborted && output_flushed(c))
         conn_abort(c);
 }
 
@@ -293,15 +301,17 @@ void conn_close(struct conn *c)
         return;
     c->closing = true;
     apply_read_state(c);
-    if (pending_output(c) == 0) {
+    if (output_flushed(c)) {
         conn_abort(c);
         return;
     }
+    struct bufferevent *under = bufferevent_get_underlying(c->bev);
+    if (under)
+        evbuffer_add_cb(bufferevent_get_output(under), under_drained_cb, c);
     /* write_cb finishes the close when the output has drained. */
     bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
-    struct timeval tv = {0, CLOSE_POLL_MS * 1000};
-    c->grace_ticks = SESSION_CLOSE_GRACE_SEC * 1000 / CLOSE_POLL_MS;
-    c->grace = event_new(c->loop->base, -1, EV_PERSIST, grace_cb, c);
+    struct timeval tv = {SESSION_CLOSE_GRACE_SEC, 0};
+    c->grace = evtimer_new(c->loop->base, grace_cb, c);
     if (c->grace)
         evtimer_add(c->grace, &tv);
 }
@@ -313,6 +323,9 @@ void conn_abort(struct conn *c)
     c->aborted = c->closing = true;
     bufferevent_disable(c->bev, EV_READ | EV_WRITE);
     bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
+    struct bufferevent *under = bufferevent_get_underlying(c->bev);
+    if (under) /* conn_close may have watched it; c goes away soon */
+        evbuffer_remove_cb(bufferevent_get_output(under), under_drained_cb, c);
     if (c->grace)
         evtimer_del(c->grace);
     conn_unref(c); /* the reference conn_new gave the connection itself */
@@ -332,7 +345,7 @@ static void write_cb(struct bufferevent *bev, void *arg)
 {
     struct conn *c = arg;
     if (c->closing) {
-        if (pending_output(c) == 0)
+        if (output_flushed(c))
             conn_abort(c);
         return;
     }

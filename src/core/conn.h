@@ -54,7 +54,6 @@ struct conn {
     struct conn *prev, *next; /* the loop's list */
     struct event *reaper;
     struct event *grace;
-    unsigned grace_ticks; /* closing: polls of the output left before abort */
 };
 
 /* Takes ownership of fd; starts TLS at once when implicit_tls. The caller

@@ -26,6 +26,14 @@
 #define IMAP_MAX_LINE 65536
 /* RFC 959 does not bound a command; paths need PATH_MAX. */
 #define FTP_MAX_LINE 4096
+/* RFC 959 5.4 lets the server close an idle control connection (421);
+ * [ftp] idle_timeout overrides. */
+#define FTP_IDLE_TIMEOUT_SEC 300
+/* A data connection that neither connects nor moves a byte this long is
+ * dropped (425 before it opened, 426 after); [ftp] data_timeout overrides. */
+#define FTP_DATA_TIMEOUT_SEC 120
+/* RFC 959 does not bound a listing; one LIST is held in memory, so cap it. */
+#define FTP_LIST_MAX_ENTRIES 1000000
 /* RFC 9112 3: a request line should be accepted up to 8000 octets. */
 #define HTTP_MAX_REQUEST_LINE 8192
 #define HTTP_MAX_HEADER_BYTES 65536

@@ -318,6 +318,8 @@ static void dispatch(struct session *s, char *line, size_t len)
         end_with(s, SERR_TOO_MANY);
         return;
     }
+    if (s->proto->filter_line)
+        len = s->proto->filter_line(s, line, len);
     if (len == 0 || strlen(line) != len) {
         refuse(s, SERR_SYNTAX, NULL);
         return;

@@ -59,6 +59,9 @@ struct proto {
     unsigned idle_timeout_sec;
     const struct command *commands; /* ends with a {NULL} entry */
     const char *const *state_names; /* indexed by state, for logs */
+    /* Optional: rewrites a line in place before it is dispatched (FTP strips
+     * Telnet IAC sequences, RFC 959 4.1.3); returns the new length. */
+    size_t (*filter_line)(struct session *s, char *line, size_t len);
     /* Called once the connection is set up: allocate s->data, greet. */
     void (*on_open)(struct session *s);
     /* Called when the session ends: free s->data. */

@@ -1,0 +1,117 @@
+"""FTP (issue 5) limits and policies: quota (452, partial upload removed),
+anonymous read-only access, idle and data-connection timeouts, and the
+per-address session limit; each checks that the server still serves."""
+
+import ftplib
+import io
+import os
+import socket
+import tempfile
+import time
+import unittest
+
+from ftp_common import FtpServerTest
+
+
+class FtpQuota(FtpServerTest):
+    MORE = "quota = 1M\n"
+
+    def test_quota_exceeded(self):
+        f = self.ftp()
+        self.put(f, "small.bin", os.urandom(300000))
+        conn = f.transfercmd("STOR big.bin")
+        try:
+            conn.sendall(os.urandom(2 << 20))
+        except OSError:
+            pass  # the server closed the data connection at the limit
+        conn.close()
+        with self.assertRaises(ftplib.error_temp) as cm:
+            f.voidresp()
+        self.assertTrue(str(cm.exception).startswith("452"), str(cm.exception))
+        names = os.listdir(self.files_dir())
+        self.assertEqual(names, ["small.bin"])  # no half-file, no temp file
+        # APPE past the quota is cut back to the size it had.
+        conn = f.transfercmd("APPE small.bin")
+        try:
+            conn.sendall(os.urandom(2 << 20))
+        except OSError:
+            pass
+        conn.close()
+        with self.assertRaises(ftplib.error_temp):
+            f.voidresp()
+        self.assertEqual(os.path.getsize(os.path.join(self.files_dir(), "small.bin")), 300000)
+        # Room is left for a small file, and replacing a file counts its old size.
+        self.assertTrue(self.put(f, "more.bin", os.urandom(500000)).startswith("226"))
+        self.assertTrue(self.put(f, "more.bin", os.urandom(600000)).startswith("226"))
+        f.quit()
+        self.assert_serves()
+
+
+class FtpAnonymous(FtpServerTest):
+    PUBLIC = tempfile.mkdtemp(prefix="portico-anon-")
+    MORE = f"anonymous_root = {PUBLIC}\n"
+
+    @classmethod
+    def tearDownClass(cls):
+        super().tearDownClass()
+        for name in os.listdir(cls.PUBLIC):
+            os.unlink(os.path.join(cls.PUBLIC, name))
+        os.rmdir(cls.PUBLIC)
+
+    def test_read_only(self):
+        with open(os.path.join(self.PUBLIC, "readme.txt"), "wb") as fh:
+            fh.write(b"public\n")
+        f = ftplib.FTP()
+        f.connect("127.0.0.1", self.port(), timeout=30)
+        self.assertTrue(f.login().startswith("230"))  # anonymous / anonymous@
+        self.assertEqual(f.nlst(), ["readme.txt"])
+        self.assertEqual(self.get(f, "readme.txt"), b"public\n")
+        self.assertEqual(dict(f.mlsd())["readme.txt"]["perm"], "r")
+        for fn, args in ((self.put, (f, "x.txt", b"x")), (f.mkd, ("d",)),
+                         (f.delete, ("readme.txt",)), (f.rename, ("readme.txt", "y")),
+                         (f.sendcmd, ("SITE CHMOD 777 readme.txt",)),
+                         (f.sendcmd, ("APPE readme.txt",))):
+            self.assert_code(550, fn, *args)
+        self.assertEqual(os.listdir(self.PUBLIC), ["readme.txt"])
+        f.quit()
+        self.assert_serves()
+
+
+class FtpTimeoutsAndLimits(FtpServerTest):
+    MORE = "idle_timeout = 2\ndata_timeout = 2\n[portico]\nmax_connections_per_ip = 4\n"
+
+    def test_idle_timeout(self):
+        f = self.ftp()
+        time.sleep(3)
+        self.assertTrue(f.getline().startswith("421"))
+        self.assertEqual(f.sock.recv(10), b"")
+        self.assert_serves()
+
+    def test_data_timeout(self):
+        f = self.ftp()
+        self.put(f, "d.txt", b"data")
+        f.sendcmd("PASV")
+        f.putcmd("RETR d.txt")  # never connects: 425 once the listener expires
+        resp = f.getline()
+        if resp.startswith("1"):
+            resp = f.getline()
+        self.assertTrue(resp.startswith("425"), resp)
+        self.assertTrue(f.voidcmd("NOOP").startswith("200"))
+        f.quit()
+
+    def test_sessions_per_address(self):
+        held = [socket.create_connection(("127.0.0.1", self.port()), timeout=10)
+                for _ in range(4)]
+        for s in held:
+            self.assertTrue(s.recv(100).startswith(b"220"))
+        extra = socket.create_connection(("127.0.0.1", self.port()), timeout=10)
+        self.assertTrue(extra.recv(100).startswith(b"421"))
+        extra.close()
+        for s in held:
+            s.close()
+        time.sleep(0.3)
+        self.assert_serves()
+
+
+if __name__ == "__main__":
+    unittest.main()
