@@ -477,11 +477,9 @@ class HttpFiles(HttpBase):
                    what="login line")
         self.assertEqual(self.server.stderr().count(f"auth login user={USER}"), before + 1)
 
-    def test_file_area_shared_with_ftp_tree(self):
-        # FTP is built concurrently (issue 5); its tree is the user's files/
-        # directory, so a file placed there stands for an FTP upload and a
-        # file PUT here is what FTP will list. Replace with ftplib once FTP
-        # lands.
+    def test_file_area_is_the_users_files_tree(self):
+        # The same tree FTP serves (test_cross.py drives both with real
+        # clients); here, files placed in and PUT to the directory itself.
         with open(os.path.join(self.area, "from-ftp.txt"), "w") as f:
             f.write("via ftp\n")
         out, _ = curl("-u", f"{USER}:{PASSWORD}", self.url("/from-ftp.txt"))
