@@ -6,10 +6,10 @@
 #   portico: the release build, one loop thread per core, access log off.
 # Workloads: wrk -t2 -c64 -d10s on a 1 KiB and a 1 MiB file (requests/s,
 # p99 latency, transfer/s), and ab -n 20000 -c 50 without keep-alive (new
-# connections/s). Prints each figure, the ratio portico/nginx, and the peak
-# RSS of both servers.
+# connections/s). Prints the median of RUNS runs of each figure, the ratio
+# portico/nginx, and both servers' peak PSS and RSS while under load.
 # Environment: PORTICO_BIN (default build/portico), DURATION (wrk seconds,
-# default 10), AB_N (default 20000).
+# default 10), AB_N (default 20000), RUNS (default 3).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${PORTICO_BIN:-$top/build/portico}
@@ -135,7 +135,9 @@ run_wrk() { # port file -> "rps p99 transfer"
   out=$(wrk -t2 -c64 -d"${duration}s" --latency "http://127.0.0.1:$1/$2")
   local rps p99 tr
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-  p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
+  p99=$(awk '$1 == "99%" { v = $2 + 0; u = $2; sub(/^[0-9.]+/, "", u);
+                            if (u == "us") v /= 1000; else if (u == "s") v *= 1000;
+                            print v }' <<<"$out")
   tr=$(awk '/Transfer\/sec/ {print $2}' <<<"$out")
   echo "$rps $p99 $tr"
 }
@@ -143,31 +145,57 @@ run_ab() { # port -> connections/s
   ab -q -n "$ab_n" -c 50 "http://127.0.0.1:$1/1k.bin" 2>/dev/null |
     awk '/Requests per second/ {print $4}'
 }
-peak_rss_kb() { # pid -> VmHWM of it and its children (nginx workers)
-  local total=0 p
-  for p in $1 $(pgrep -P "$1" || true); do
-    v=$(awk '/VmHWM/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)
+# Memory while the load runs: PSS (shared pages split fairly between the
+# processes that map them) and RSS, summed over the server's processes
+# (nginx: master and workers), sampled every 0.2 s; the peak is reported.
+# (Not VmHWM: portico's high-water mark is set at start-up by yescrypt,
+# which hashes the first account's password with 16 MiB on purpose.)
+mem_kb() { # field pid -> sum over pid and its children
+  local total=0 p v
+  for p in $2 $(pgrep -P "$2" || true); do
+    v=$(awk -v f="$1:" '$1 == f {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0)
     total=$((total + ${v:-0}))
   done
   echo "$total"
 }
+sample_memory() { # pid file: appends "pss rss" lines until killed
+  while :; do echo "$(mem_kb Pss "$1") $(mem_kb Rss "$1")" >> "$2"; sleep 0.2; done
+}
+with_memory() { # pid file cmd...: runs cmd while sampling pid's memory into file
+  local pid=$1 file=$2; shift 2
+  sample_memory "$pid" "$file" & local sampler=$!
+  "$@"
+  kill "$sampler"; wait "$sampler" 2>/dev/null || true
+}
+peak() { sort -n -k"$2" "$1" | tail -n 1 | awk -v k="$2" '{print $k}'; }
 ratio() { python3 -c "a,b=float('$1'),float('$2'); print(f'{a/b:.2f}' if b else 'n/a')"; }
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 
-echo "bench/http: $cores cores, wrk -t2 -c64 -d${duration}s, ab -n $ab_n -c 50 (no keep-alive)"
-read -r n1_rps n1_p99 n1_tr < <(run_wrk "$nport" 1k.bin)
-read -r p1_rps p1_p99 p1_tr < <(run_wrk "$pport" 1k.bin)
-read -r n2_rps n2_p99 n2_tr < <(run_wrk "$nport" 1m.bin)
-read -r p2_rps p2_p99 p2_tr < <(run_wrk "$pport" 1m.bin)
-n3=$(run_ab "$nport")
-p3=$(run_ab "$pport")
-nrss=$(peak_rss_kb "$nginx_pid")
-prss=$(peak_rss_kb "$portico_pid")
+runs=${RUNS:-3}
+echo "bench/http: $cores cores, wrk -t2 -c64 -d${duration}s, ab -n $ab_n -c 50 (no keep-alive), median of $runs runs"
+declare -A v
+for r in $(seq "$runs"); do
+  for side in nginx portico; do
+    port=$nport pid=$nginx_pid
+    [ "$side" = portico ] && port=$pport pid=$portico_pid
+    with_memory "$pid" "$tmp/mem.$side" run_wrk "$port" 1k.bin > "$tmp/out"
+    read -r a b c < "$tmp/out"; v[$side.k1]+="$a "; v[$side.k1p99]+="$b "
+    with_memory "$pid" "$tmp/mem.$side" run_wrk "$port" 1m.bin > "$tmp/out"
+    read -r a b c < "$tmp/out"; v[$side.m1]+="$a "; v[$side.m1tr]+="${c%GB} "
+    with_memory "$pid" "$tmp/mem.$side" run_ab "$port" > "$tmp/out"
+    read -r a < "$tmp/out"; v[$side.ab]+="$a "
+  done
+done
+m() { median ${v[$1]}; }
 
-printf '%-28s %14s %14s %8s\n' "workload" "nginx" "portico" "ratio"
-printf '%-28s %14s %14s %8s\n' "1 KiB keep-alive req/s" "$n1_rps" "$p1_rps" "$(ratio "$p1_rps" "$n1_rps")"
-printf '%-28s %14s %14s\n' "1 KiB p99 latency" "$n1_p99" "$p1_p99"
-printf '%-28s %14s %14s %8s\n' "1 MiB keep-alive req/s" "$n2_rps" "$p2_rps" "$(ratio "$p2_rps" "$n2_rps")"
-printf '%-28s %14s %14s\n' "1 MiB transfer/s" "$n2_tr" "$p2_tr"
-printf '%-28s %14s %14s\n' "1 MiB p99 latency" "$n2_p99" "$p2_p99"
-printf '%-28s %14s %14s %8s\n' "new connections/s (ab)" "$n3" "$p3" "$(ratio "$p3" "$n3")"
-printf '%-28s %14s %14s %8s\n' "peak RSS KiB (all procs)" "$nrss" "$prss" "$(ratio "$prss" "$nrss")"
+printf '%-30s %14s %14s %8s\n' "workload (median)" "nginx" "portico" "ratio"
+printf '%-30s %14s %14s %8s\n' "1 KiB keep-alive req/s" "$(m nginx.k1)" "$(m portico.k1)" "$(ratio "$(m portico.k1)" "$(m nginx.k1)")"
+printf '%-30s %14s %14s\n' "1 KiB p99 latency (ms)" "$(m nginx.k1p99)" "$(m portico.k1p99)"
+printf '%-30s %14s %14s %8s\n' "1 MiB keep-alive req/s" "$(m nginx.m1)" "$(m portico.m1)" "$(ratio "$(m portico.m1)" "$(m nginx.m1)")"
+printf '%-30s %14s %14s\n' "1 MiB transfer (GB/s)" "$(m nginx.m1tr)" "$(m portico.m1tr)"
+printf '%-30s %14s %14s %8s\n' "new connections/s (ab)" "$(m nginx.ab)" "$(m portico.ab)" "$(ratio "$(m portico.ab)" "$(m nginx.ab)")"
+np=$(peak "$tmp/mem.nginx" 1); pp=$(peak "$tmp/mem.portico" 1)
+nr=$(peak "$tmp/mem.nginx" 2); pr=$(peak "$tmp/mem.portico" 2)
+printf '%-30s %14s %14s %8s\n' "peak PSS under load (KiB)" "$np" "$pp" "$(ratio "$pp" "$np")"
+printf '%-30s %14s %14s %8s\n' "peak RSS under load (KiB)" "$nr" "$pr" "$(ratio "$pr" "$nr")"
+for side in nginx portico; do echo "runs $side: 1k=${v[$side.k1]} 1m=${v[$side.m1]} ab=${v[$side.ab]}"; done
