@@ -89,6 +89,9 @@ struct http_conn {
     uint64_t boundary; /* multipart/byteranges boundary, random per conn */
 };
 
+/* response.c: v in decimal into out (at least 20 bytes); returns the length. */
+size_t http_u64_dec(uint64_t v, char *out);
+
 /* conn.c: the current request is answered (its response queued or
  * streamed out): log it, then read the next one or close. */
 void http_request_end(struct http_conn *h);

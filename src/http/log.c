@@ -73,14 +73,8 @@ static void put_escaped(struct line *l, const char *s, size_t n)
 
 static void put_u64(struct line *l, uint64_t v)
 {
-    char tmp[24];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    while (n)
-        put(l, &tmp[--n], 1);
+    char digits[24];
+    put(l, digits, http_u64_dec(v, digits));
 }
 
 static void put_field(struct line *l, const struct http_request *r, enum http_hdr f)

@@ -69,7 +69,7 @@ const char *http_reason(int status)
     }
 }
 
-static size_t u64_dec(uint64_t v, char *out)
+size_t http_u64_dec(uint64_t v, char *out)
 {
     char tmp[24];
     size_t n = 0;
@@ -96,7 +96,7 @@ void http_resp_start(struct http_conn *h, int status)
     char line[128];
     size_t n = 9;
     memcpy(line, "HTTP/1.1 ", 9);
-    n += u64_dec((uint64_t)status, line + n);
+    n += http_u64_dec((uint64_t)status, line + n);
     line[n++] = ' ';
     const char *reason = http_reason(status);
     size_t rl = strlen(reason);
@@ -142,7 +142,7 @@ void http_resp_end_head(struct http_conn *h, uint64_t length)
     /* RFC 9110 8.6: no Content-Length in 1xx or 204. */
     if (h->status >= 200 && h->status != 204) {
         memcpy(buf, "Content-Length: ", 16);
-        n = 16 + u64_dec(length, buf + 16);
+        n = 16 + http_u64_dec(length, buf + 16);
         buf[n++] = '\r';
         buf[n++] = '\n';
     }
