@@ -293,12 +293,19 @@ int sandbox_rename(int rootfd, const char *from, const char *to)
 /* ---- per-user tree ----------------------------------------------------- */
 
 /* Creates dirfd/name (0700) if missing and opens it; O_NOFOLLOW refuses a
- * symlink planted in its place. Consumes (closes) dirfd when close_parent. */
+ * symlink planted in its place. Consumes (closes) dirfd when close_parent.
+ * A new directory's parent is fsynced, so a message acknowledged inside it
+ * cannot lose its path to a crash. Open first: on every call but the first
+ * the directory is there, and a failing mkdirat is a wasted system call. */
 static int subdir_open(int dirfd, const char *name, bool close_parent)
 {
-    int fd = -1;
-    if (mkdirat(dirfd, name, 0700) == 0 || errno == EEXIST)
-        fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    const int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+    int fd = openat(dirfd, name, flags);
+    if (fd < 0 && errno == ENOENT && (mkdirat(dirfd, name, 0700) == 0 || errno == EEXIST)) {
+        fd = openat(dirfd, name, flags);
+        if (fd >= 0 && fsync(dirfd) < 0)
+            fd = close_keep_errno(fd, -1);
+    }
     if (close_parent)
         close_keep_errno(dirfd, 0);
     return fd;
