@@ -86,7 +86,10 @@ def main(argv):
         total = sum(pss_kib(p) for p in pids)
         if total > peak:
             peak, procs = total, len(pids)
-        time.sleep(PSS_EVERY)
+        try:
+            src.wait(timeout=PSS_EVERY)  # returns as soon as it exits
+        except subprocess.TimeoutExpired:
+            pass
     accepted = time.monotonic() - start
     if src.returncode != 0:
         sys.exit(f"smtp-source exited with {src.returncode}")
