@@ -116,20 +116,15 @@ static int stage_file(struct store_delivery *d, const char *prefix, int srcfd)
     if (maildir_new_base(0, 0, d->tmpname, sizeof d->tmpname) < 0)
         return -1;
     snprintf(path, sizeof path, "tmp/%s", d->tmpname);
-    int fd = openat(d->folderfd, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                    0600);
+    int fd = openat(d->folderfd, path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return -1;
     d->staged = true;
     int rc = copy_message(fd, prefix, srcfd, d);
     if (rc == 0)
         rc = fsync(fd);
-    if (rc == 0) {
-        int rfd = openat(d->folderfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        d->envelope = rfd >= 0 ? mime_envelope_fd(rfd) : NULL;
-        if (rfd >= 0)
-            close(rfd);
-    }
+    if (rc == 0)
+        d->envelope = mime_envelope_fd(fd); /* reads from offset 0 */
     close(fd);
     return rc;
 }

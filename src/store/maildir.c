@@ -90,11 +90,7 @@ int maildir_folder_open(int mailfd, const char *folder, bool create)
 
 int maildir_open(int datadirfd, const struct account *a)
 {
-    int ufd = store_user_dir_open(datadirfd, a->domain, a->local);
-    if (ufd < 0)
-        return -1;
-    int fd = openat(ufd, "mail", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    close_keep(ufd, 0);
+    int fd = store_mail_dir_open(datadirfd, a->domain, a->local);
     if (fd < 0)
         return -1;
     /* A new account: the root's cur/ new/ tmp/ and the standard folders. */
