@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "smtp/queue.h"
 #include "smtp/smtp.h"
+#include "smtp/spool.h"
 #include "store/deliver.h"
 
 #include <inttypes.h>
@@ -142,8 +143,7 @@ static void deliver_done(struct session *s, void *arg)
         log_info(s->id, "smtp delivered rcpts=%zu reply=\"%.40s\"", j->nrcpt, j->reply);
         session_reply(s, "%s", j->reply);
     }
-    if (j->spoolfd >= 0)
-        close(j->spoolfd);
+    smtp_spool_put(j->spoolfd);
     free(j->rcpts);
     free(j);
 }
