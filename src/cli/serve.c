@@ -215,7 +215,8 @@ static int run(struct runtime *rt, struct config *cfg, struct signals *sg, char 
     if (runtime_open_listeners(rt, err, errlen) < 0 || drop_privileges(cfg, err, errlen) < 0 ||
         create_first_account(rt, cfg, err, errlen) < 0)
         return -1;
-    rt->pool = workpool_new(cfg->work_threads ? cfg->work_threads : default_work_threads(rt));
+    rt->pool =
+        workpool_new(cfg->work_threads ? cfg->work_threads : default_work_threads(rt));
     if (!rt->pool || signals_open(sg) < 0 || runtime_start(rt) < 0) {
         snprintf(err, errlen, "cannot start threads");
         return -1;

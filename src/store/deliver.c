@@ -116,7 +116,8 @@ static int stage_file(struct store_delivery *d, const char *prefix, int srcfd)
     if (maildir_new_base(0, 0, d->tmpname, sizeof d->tmpname) < 0)
         return -1;
     snprintf(path, sizeof path, "tmp/%s", d->tmpname);
-    int fd = openat(d->folderfd, path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    int fd = openat(d->folderfd, path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                    0600);
     if (fd < 0)
         return -1;
     d->staged = true;
@@ -213,7 +214,8 @@ static void commit_sync_dirs(struct store_delivery **all, size_t n)
         bool ok = maildir_fsync_dir(all[i]->folderfd, "new") == 0;
         for (size_t k = i; k < n; k++) {
             struct store_delivery *o = all[k];
-            if (o->committed && !o->synced && o->dev == all[i]->dev && o->ino == all[i]->ino) {
+            if (o->committed && !o->synced && o->dev == all[i]->dev &&
+                o->ino == all[i]->ino) {
                 o->synced = true;
                 o->safe = ok;
             }
@@ -258,7 +260,8 @@ static struct mail_index *cached_index_open(int mailfd)
             slot = c;
     }
     index_close(slot->idx);
-    *slot = (struct cached_index){index_open(mailfd), st.st_dev, st.st_ino, ++index_clock};
+    *slot =
+        (struct cached_index){index_open(mailfd), st.st_dev, st.st_ino, ++index_clock};
     return slot->idx;
 }
 

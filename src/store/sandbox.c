@@ -305,7 +305,8 @@ static int subdir_open(int dirfd, const char *name, bool close_parent)
 {
     const int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
     int fd = openat(dirfd, name, flags);
-    if (fd < 0 && errno == ENOENT && (mkdirat(dirfd, name, 0700) == 0 || errno == EEXIST)) {
+    if (fd < 0 && errno == ENOENT &&
+        (mkdirat(dirfd, name, 0700) == 0 || errno == EEXIST)) {
         fd = openat(dirfd, name, flags);
         if (fd >= 0 && fsync(dirfd) < 0)
             fd = close_keep_errno(fd, -1);
