@@ -12,7 +12,7 @@ build_pkgs=(
 # Real clients for the integration tests.
 test_pkgs=(python3 curl openssl swaks lftp fetchmail chromium)
 # Anchors and load generators for bench/.
-bench_pkgs=(nginx vsftpd dovecot-pop3d wrk apache2-utils)
+bench_pkgs=(nginx vsftpd dovecot-pop3d wrk apache2-utils postfix)
 
 want=("${build_pkgs[@]}" "${test_pkgs[@]}")
 [ "${1:-}" = "--bench" ] && want+=("${bench_pkgs[@]}")

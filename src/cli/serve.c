@@ -183,6 +183,18 @@ static void signals_close(struct signals *sg)
         event_base_free(sg->base);
 }
 
+/* Pool jobs mostly wait on the disk (every delivery is two fsyncs), not on
+ * a core, so the pool has more threads than there are loops: enough that
+ * concurrent deliveries each find a thread, and their commits, waiting
+ * together, share one directory fsync (store/commit.h). Measured in
+ * docs/PERFORMANCE.md "SMTP receiving". */
+#define WORK_THREADS_MIN 16
+
+static int default_work_threads(const struct runtime *rt)
+{
+    return rt->nloops * 2 > WORK_THREADS_MIN ? rt->nloops * 2 : WORK_THREADS_MIN;
+}
+
 static int run(struct runtime *rt, struct config *cfg, struct signals *sg, char *err,
                size_t errlen)
 {
@@ -203,7 +215,8 @@ static int run(struct runtime *rt, struct config *cfg, struct signals *sg, char 
     if (runtime_open_listeners(rt, err, errlen) < 0 || drop_privileges(cfg, err, errlen) < 0 ||
         create_first_account(rt, cfg, err, errlen) < 0)
         return -1;
-    rt->pool = workpool_new(cfg->work_threads ? cfg->work_threads : rt->nloops);
+    rt->pool =
+        workpool_new(cfg->work_threads ? cfg->work_threads : default_work_threads(rt));
     if (!rt->pool || signals_open(sg) < 0 || runtime_start(rt) < 0) {
         snprintf(err, errlen, "cannot start threads");
         return -1;

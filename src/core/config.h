@@ -35,7 +35,7 @@ struct config {
     char hostname[256];
     char domains[1024]; /* space-separated, first is the primary */
     int threads;        /* 0 = one per CPU */
-    int work_threads;   /* 0 = as many as loop threads */
+    int work_threads;   /* 0 = the caller's default (serve: cli/serve.c) */
     char user[64];      /* drop to this user after binding when root */
     int log_level;
     /* [tls] */

@@ -1,10 +1,12 @@
 /* cmd_data: the message body. DATA (RFC 5321 4.1.1.4) through the dot
  * state machine (smtp/dot.h) and BDAT (RFC 3030) as counted chunks, both
  * streamed into an unnamed spool file (O_TMPFILE in queue/: nothing is left
- * behind by a crash), never whole in memory. The size limit (RFC 1870,
- * 552 5.3.4) is enforced while reading; the rest is still consumed. */
+ * behind by a crash; reused, smtp/spool.h), never whole in memory. The size
+ * limit (RFC 1870, 552 5.3.4) is enforced while reading; the rest is still
+ * consumed. */
 #include "core/log.h"
 #include "smtp/smtp.h"
+#include "smtp/spool.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -19,9 +21,7 @@ static int spool_open(struct session *s)
     struct smtp_txn *t = &smtp_of(s)->txn;
     if (t->spoolfd >= 0)
         return 0;
-    t->spoolfd = runtime ? openat(runtime->datadir_fd, "queue",
-                                  O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)
-                         : -1;
+    t->spoolfd = runtime ? smtp_spool_get(runtime->datadir_fd) : -1;
     if (t->spoolfd < 0) {
         log_error(s->id, "smtp spool_open_failed errno=%d", errno);
         return -1;

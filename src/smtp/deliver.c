@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "smtp/queue.h"
 #include "smtp/smtp.h"
+#include "smtp/spool.h"
 #include "store/deliver.h"
 
 #include <inttypes.h>
@@ -122,10 +123,7 @@ static void deliver_work(void *arg)
     enum store_result r = d ? stage_all(j, d, prefix) : STORE_ERROR;
     if (r == STORE_OK && queue_remote(j, qid, sizeof qid) < 0)
         r = STORE_ERROR;
-    int failed = 0;
-    for (size_t i = 0; r == STORE_OK && i < j->nrcpt; i++)
-        if (d[i] && store_delivery_commit(d[i]) < 0)
-            failed++;
+    int failed = r == STORE_OK ? store_delivery_commit_all(d, j->nrcpt) : 0;
     if (r == STORE_OVER_QUOTA)
         snprintf(j->reply, sizeof j->reply, "452 4.2.2 Mailbox full");
     else if (r != STORE_OK || failed)
@@ -145,8 +143,7 @@ static void deliver_done(struct session *s, void *arg)
         log_info(s->id, "smtp delivered rcpts=%zu reply=\"%.40s\"", j->nrcpt, j->reply);
         session_reply(s, "%s", j->reply);
     }
-    if (j->spoolfd >= 0)
-        close(j->spoolfd);
+    smtp_spool_put(j->spoolfd);
     free(j->rcpts);
     free(j);
 }

@@ -6,6 +6,7 @@
 #include "core/log.h"
 #include "core/workpool.h"
 #include "smtp/smtp.h"
+#include "smtp/spool.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -76,8 +77,7 @@ static void on_open_submission(struct session *s)
 
 static void txn_clear(struct smtp_txn *t)
 {
-    if (t->spoolfd >= 0)
-        close(t->spoolfd);
+    smtp_spool_put(t->spoolfd);
     free(t->rcpts);
     memset(t, 0, sizeof *t);
     t->spoolfd = -1;

@@ -1,11 +1,16 @@
 /* deliver: tmp/ -> fsync -> new/ -> fsync(new/) for one message and one
  * account, then the index row and the bus event. The file gets its unique
- * Maildir++ name with S= and W= once its size is known (rename from tmp/). */
+ * Maildir++ name with S= and W= once its size is known (rename from tmp/).
+ * Commits are grouped across pool threads (store/commit.h): the renames of
+ * every delivery that is ready go first, then one fsync per new/ directory,
+ * then one index transaction per account; a copy counts as safe only when
+ * the fsync of its directory after its rename succeeded. */
 #include "store/deliver.h"
 
 #include "core/log.h"
 #include "mime/envelope.h"
 #include "store/bus.h"
+#include "store/commit.h"
 #include "store/index.h"
 #include "store/maildir.h"
 #include "store/mailbox.h"
@@ -26,9 +31,15 @@ struct store_delivery {
     char folder[MAIL_MAX_FOLDER + 1];
     int mailfd, folderfd;
     char tmpname[MAIL_MAX_FILENAME + 1];
-    bool staged, committed;
+    bool staged, committed; /* written to tmp/; renamed into new/ */
+    bool synced, safe;      /* new/ fsynced after the rename; it succeeded */
+    bool indexed;
     uint64_t size, vsize;
     char *envelope;
+    struct maildir_entry entry; /* the name in new/ */
+    dev_t dev;                  /* the folder directory, to fsync it once */
+    ino_t ino;
+    uint32_t uid;
 };
 
 size_t lf_normalise(struct lf_norm *st, const char *in, size_t n, char *out)
@@ -105,7 +116,7 @@ static int stage_file(struct store_delivery *d, const char *prefix, int srcfd)
     if (maildir_new_base(0, 0, d->tmpname, sizeof d->tmpname) < 0)
         return -1;
     snprintf(path, sizeof path, "tmp/%s", d->tmpname);
-    int fd = openat(d->folderfd, path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+    int fd = openat(d->folderfd, path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                     0600);
     if (fd < 0)
         return -1;
@@ -113,12 +124,8 @@ static int stage_file(struct store_delivery *d, const char *prefix, int srcfd)
     int rc = copy_message(fd, prefix, srcfd, d);
     if (rc == 0)
         rc = fsync(fd);
-    if (rc == 0) {
-        int rfd = openat(d->folderfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        d->envelope = rfd >= 0 ? mime_envelope_fd(rfd) : NULL;
-        if (rfd >= 0)
-            close(rfd);
-    }
+    if (rc == 0)
+        d->envelope = mime_envelope_fd(fd); /* reads from offset 0 */
     close(fd);
     return rc;
 }
@@ -168,39 +175,187 @@ enum store_result store_delivery_stage(int datadirfd, const struct account *a,
     return STORE_OK;
 }
 
-static void record(struct store_delivery *d, const struct maildir_entry *e)
+/* ---- commit: rename, fsync new/, index, bus; grouped across threads ---- */
+
+static void commit_flush(struct commit_unit *batch);
+static struct commit_group commits = COMMIT_GROUP_INIT(commit_flush);
+
+/* One caller's copies of one message, committed together. */
+struct commit_set {
+    struct store_delivery **d;
+    size_t n;
+};
+
+/* tmp/ -> new/ under its final name (S= and W= now known). */
+static void commit_rename(struct store_delivery *d)
 {
-    uint32_t uid = 0;
-    struct mail_index *idx = index_open(d->mailfd);
-    /* The index is a cache: if this fails the next sync finds the file. */
-    if (!idx || index_add(idx, d->folder, e, (int64_t)time(NULL), d->envelope, &uid) < 0)
-        log_warn(0, "store index add_failed account=%s", d->acct.address);
-    index_close(idx);
-    struct bus_event ev = {.kind = BUS_DELIVERED, .uid = uid};
+    char from[MAIL_MAX_FILENAME + 8], to[MAIL_MAX_FILENAME + 8];
+    struct stat st;
+    if (!d->staged || d->committed || fstat(d->folderfd, &st) < 0 ||
+        maildir_new_base(d->size, d->vsize, d->entry.base, sizeof d->entry.base) < 0)
+        return;
+    d->dev = st.st_dev;
+    d->ino = st.st_ino;
+    d->entry.size = d->size;
+    d->entry.vsize = d->vsize;
+    snprintf(from, sizeof from, "tmp/%s", d->tmpname);
+    snprintf(to, sizeof to, "new/%s", d->entry.base);
+    if (renameat(d->folderfd, from, d->folderfd, to) == 0)
+        d->committed = true;
+}
+
+/* One fsync per new/ directory of the batch; it makes every rename into
+ * that directory durable, so each copy renamed there is now safe. */
+static void commit_sync_dirs(struct store_delivery **all, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!all[i]->committed || all[i]->synced)
+            continue;
+        bool ok = maildir_fsync_dir(all[i]->folderfd, "new") == 0;
+        for (size_t k = i; k < n; k++) {
+            struct store_delivery *o = all[k];
+            if (o->committed && !o->synced && o->dev == all[i]->dev &&
+                o->ino == all[i]->ino) {
+                o->synced = true;
+                o->safe = ok;
+            }
+        }
+    }
+}
+
+/* Index handles of the accounts delivered to last, kept open between
+ * batches: opening SQLite checks the schema, and closing its last handle
+ * checkpoints the WAL, each time. Only the commit leader (one thread at a
+ * time, store/commit.h) touches them. A handle is keyed by its account's
+ * mail/ directory and dropped when its index.db was deleted meanwhile. */
+#define INDEX_CACHE_SIZE 8
+
+struct cached_index {
+    struct mail_index *idx;
+    dev_t dev;
+    ino_t ino;
+    uint64_t used; /* for least-recently-used eviction */
+};
+
+static struct cached_index index_cache[INDEX_CACHE_SIZE];
+static uint64_t index_clock;
+
+static struct mail_index *cached_index_open(int mailfd)
+{
+    struct stat st;
+    if (fstat(mailfd, &st) < 0)
+        return NULL;
+    struct cached_index *slot = &index_cache[0];
+    for (size_t i = 0; i < INDEX_CACHE_SIZE; i++) {
+        struct cached_index *c = &index_cache[i];
+        if (c->idx && c->dev == st.st_dev && c->ino == st.st_ino) {
+            if (index_is_current(c->idx)) {
+                c->used = ++index_clock;
+                return c->idx;
+            }
+            slot = c;
+            break;
+        }
+        if (!c->idx || (slot->idx && c->used < slot->used))
+            slot = c;
+    }
+    index_close(slot->idx);
+    *slot =
+        (struct cached_index){index_open(mailfd), st.st_dev, st.st_ino, ++index_clock};
+    return slot->idx;
+}
+
+/* The rows of every safe copy for the account of all[first], in one index
+ * transaction. The index is a cache: if this fails, the next sync finds
+ * the files. */
+static void commit_index_account(struct store_delivery **all, size_t n, size_t first)
+{
+    int64_t account = all[first]->acct.id, now = (int64_t)time(NULL);
+    struct index_new *rows = calloc(n - first, sizeof *rows);
+    struct store_delivery **who = calloc(n - first, sizeof *who);
+    size_t k = 0;
+    for (size_t i = first; i < n; i++) {
+        struct store_delivery *d = all[i];
+        if (!d->safe || d->indexed || d->acct.id != account)
+            continue;
+        d->indexed = true;
+        if (rows && who) {
+            rows[k] = (struct index_new){d->folder, &d->entry, now, d->envelope, 0};
+            who[k++] = d;
+        }
+    }
+    struct mail_index *idx = rows && who ? cached_index_open(all[first]->mailfd) : NULL;
+    if (!idx || index_add_many(idx, rows, k) < 0)
+        log_warn(0, "store index add_failed account=%s", all[first]->acct.address);
+    else
+        for (size_t i = 0; i < k; i++)
+            who[i]->uid = rows[i].uid;
+    free(rows);
+    free(who);
+}
+
+static void commit_publish(const struct store_delivery *d)
+{
+    struct bus_event ev = {.kind = BUS_DELIVERED, .uid = d->uid};
     snprintf(ev.account, sizeof ev.account, "%s", d->acct.address);
     snprintf(ev.folder, sizeof ev.folder, "%s", d->folder);
     bus_publish(&ev);
 }
 
+/* Every copy of the batch in one array, NULL entries left out. */
+static struct store_delivery **batch_copies(struct commit_unit *batch, size_t *n)
+{
+    size_t cap = 0;
+    for (struct commit_unit *u = batch; u; u = u->next)
+        cap += ((struct commit_set *)u->item)->n;
+    struct store_delivery **all = malloc((cap ? cap : 1) * sizeof *all);
+    *n = 0;
+    for (struct commit_unit *u = batch; all && u; u = u->next) {
+        struct commit_set *cs = u->item;
+        for (size_t i = 0; i < cs->n; i++)
+            if (cs->d[i])
+                all[(*n)++] = cs->d[i];
+    }
+    return all;
+}
+
+static void commit_flush(struct commit_unit *batch)
+{
+    size_t n = 0;
+    struct store_delivery **all = batch_copies(batch, &n);
+    for (size_t i = 0; all && i < n; i++)
+        commit_rename(all[i]);
+    if (all)
+        commit_sync_dirs(all, n);
+    for (size_t i = 0; all && i < n; i++)
+        if (all[i]->safe && !all[i]->indexed)
+            commit_index_account(all, n, i);
+    free(all);
+    for (struct commit_unit *u = batch; u; u = u->next) {
+        struct commit_set *cs = u->item;
+        u->rc = 0;
+        for (size_t i = 0; i < cs->n; i++) {
+            if (!cs->d[i])
+                continue;
+            if (cs->d[i]->safe)
+                commit_publish(cs->d[i]);
+            else
+                u->rc++;
+        }
+    }
+}
+
+int store_delivery_commit_all(struct store_delivery **d, size_t n)
+{
+    struct commit_set cs = {d, n};
+    struct commit_unit u = {.item = &cs};
+    commit_group_join(&commits, &u);
+    return u.rc;
+}
+
 int store_delivery_commit(struct store_delivery *d)
 {
-    struct maildir_entry e = {0};
-    char from[MAIL_MAX_FILENAME + 8], to[MAIL_MAX_FILENAME + 8];
-    if (!d->staged || d->committed)
-        return -1;
-    if (maildir_new_base(d->size, d->vsize, e.base, sizeof e.base) < 0)
-        return -1;
-    e.size = d->size;
-    e.vsize = d->vsize;
-    snprintf(from, sizeof from, "tmp/%s", d->tmpname);
-    snprintf(to, sizeof to, "new/%s", e.base);
-    if (renameat(d->folderfd, from, d->folderfd, to) < 0)
-        return -1;
-    d->committed = true;
-    if (maildir_fsync_dir(d->folderfd, "new") < 0)
-        return -1;
-    record(d, &e);
-    return 0;
+    return store_delivery_commit_all(&d, 1) == 0 ? 0 : -1;
 }
 
 void store_delivery_free(struct store_delivery *d)

@@ -36,7 +36,11 @@ enum store_result store_delivery_stage(int datadirfd, const struct account *a,
                                        const struct store_quota *quota,
                                        struct store_delivery **out);
 /* Renames into new/, fsyncs new/ (the message is now safe), then records it
- * in the index and publishes BUS_DELIVERED. 0, or -1 if it is not safe. */
+ * in the index and publishes BUS_DELIVERED. 0, or -1 if it is not safe.
+ * Blocks while other threads' commits share the same fsync (group commit). */
 int store_delivery_commit(struct store_delivery *d);
+/* store_delivery_commit for n copies (NULL entries skipped), in one group.
+ * Returns how many copies are not safe (0: every copy is). */
+int store_delivery_commit_all(struct store_delivery **d, size_t n);
 /* Removes a staged file that was not committed. NULL is a no-op. */
 void store_delivery_free(struct store_delivery *d);

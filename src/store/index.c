@@ -24,6 +24,8 @@
 struct mail_index {
     sqlite3 *db;
     int mailfd;
+    dev_t dev; /* index.db as opened */
+    ino_t ino;
 };
 
 static const char schema[] =
@@ -70,6 +72,11 @@ struct mail_index *index_open(int mailfd)
     int fd = idx->mailfd >= 0 ? openat(idx->mailfd, "index.db",
                                        O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)
                               : -1;
+    struct stat st;
+    if (fd >= 0 && fstat(fd, &st) == 0) {
+        idx->dev = st.st_dev;
+        idx->ino = st.st_ino;
+    }
     if (fd >= 0)
         close(fd);
     if (fd < 0 || sqlite3_open_v2(path, &idx->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
@@ -92,6 +99,13 @@ void index_close(struct mail_index *idx)
     if (idx->mailfd >= 0)
         close(idx->mailfd);
     free(idx);
+}
+
+bool index_is_current(const struct mail_index *idx)
+{
+    struct stat st;
+    return fstatat(idx->mailfd, "index.db", &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+           st.st_dev == idx->dev && st.st_ino == idx->ino;
 }
 
 /* RFC 9051 2.3.1.1: a rebuilt index must not reuse an old UIDVALIDITY. The
@@ -232,18 +246,38 @@ static int row_insert(struct mail_index *idx, struct index_folder *f,
     return 0;
 }
 
+int index_add_many(struct mail_index *idx, struct index_new *rows, size_t n)
+{
+    struct index_folder f;
+    const char *have = NULL; /* the folder f holds */
+    if (txn_begin(idx) < 0)
+        return -1;
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        if (!have || strcmp(have, rows[i].folder) != 0) {
+            rc = have ? folder_store(idx, &f) : 0;
+            if (rc == 0)
+                rc = folder_get(idx, rows[i].folder, &f);
+            have = rows[i].folder;
+        }
+        rows[i].uid = 0;
+        if (rc == 0)
+            rc = row_insert(idx, &f, rows[i].e, rows[i].internaldate, rows[i].envelope,
+                            &rows[i].uid);
+    }
+    if (rc == 0 && have)
+        rc = folder_store(idx, &f);
+    return txn_end(idx, rc);
+}
+
 int index_add(struct mail_index *idx, const char *folder, const struct maildir_entry *e,
               int64_t internaldate, const char *envelope, uint32_t *uid)
 {
-    struct index_folder f;
-    if (txn_begin(idx) < 0)
-        return -1;
-    int rc = folder_get(idx, folder, &f);
-    if (rc == 0)
-        rc = row_insert(idx, &f, e, internaldate, envelope, uid);
-    if (rc == 0)
-        rc = folder_store(idx, &f);
-    return txn_end(idx, rc);
+    struct index_new row = {folder, e, internaldate, envelope, 0};
+    int rc = index_add_many(idx, &row, 1);
+    if (rc == 0 && uid && row.uid)
+        *uid = row.uid;
+    return rc;
 }
 
 /* ---- sync ---- */

@@ -5,6 +5,7 @@
  * Maildir: deleted, it is rebuilt by index_sync with a new UIDVALIDITY.
  * Blocking; one handle per thread at a time. Internal to store/. */
 #pragma once
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -29,6 +30,9 @@ struct index_row {
 /* Opens (creating) index.db beneath the account's mail/ fd (kept dup'ed). */
 struct mail_index *index_open(int mailfd);
 void index_close(struct mail_index *idx); /* NULL is a no-op */
+/* Whether mail/index.db is still the file idx has open (a handle kept
+ * across calls must not write to an index that was deleted for rebuild). */
+bool index_is_current(const struct mail_index *idx);
 
 /* Brings a folder's rows in line with its new/ and cur/ (files gone: rows
  * removed; files new: UIDs assigned; moved or re-flagged: updated), all in
@@ -40,6 +44,18 @@ int index_sync(struct mail_index *idx, const char *folder, int folderfd,
  * UID. envelope may be NULL. 0 or -1. */
 int index_add(struct mail_index *idx, const char *folder, const struct maildir_entry *e,
               int64_t internaldate, const char *envelope, uint32_t *uid);
+
+/* One delivered file for index_add_many. */
+struct index_new {
+    const char *folder;
+    const struct maildir_entry *e;
+    int64_t internaldate;
+    const char *envelope; /* may be NULL */
+    uint32_t uid;         /* out: its UID, 0 if a sync saw it first */
+};
+/* index_add for n files in one write transaction (one commit, one WAL
+ * sync, however many). 0 or -1 (then none is recorded). */
+int index_add_many(struct mail_index *idx, struct index_new *rows, size_t n);
 
 /* Every row of a folder in UID order, to cb; stops if cb returns -1. */
 int index_list(struct mail_index *idx, const char *folder,

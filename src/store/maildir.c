@@ -39,11 +39,14 @@ static int mkdir_ok(int dirfd, const char *name)
 /* cur/ new/ tmp/ of a folder fd. */
 static int folder_subdirs(int fd)
 {
-    static const char *const sub[] = {"cur", "new", "tmp"};
+    static const char *const sub[] = {"tmp", "new", "cur"}; /* cur/ last: complete */
+    struct stat st;
+    if (fstatat(fd, "cur", &st, AT_SYMLINK_NOFOLLOW) == 0)
+        return 0;
     for (int i = 0; i < 3; i++)
         if (mkdir_ok(fd, sub[i]) < 0)
             return -1;
-    return 0;
+    return maildir_fsync_dir(fd, ".");
 }
 
 /* "Sent" -> ".Sent", "A/B" -> ".A.B"; INBOX -> "." (Maildir++ root). */
@@ -73,9 +76,13 @@ int maildir_folder_open(int mailfd, const char *folder, bool create)
         errno = EINVAL;
         return -1;
     }
-    if (create && strcmp(name, ".") != 0 && mkdir_ok(mailfd, name) < 0)
-        return -1;
-    int fd = openat(mailfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    const int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+    int fd = openat(mailfd, name, flags);
+    if (fd < 0 && errno == ENOENT && create) {
+        if (mkdir_ok(mailfd, name) < 0 || maildir_fsync_dir(mailfd, ".") < 0)
+            return -1;
+        fd = openat(mailfd, name, flags);
+    }
     if (fd >= 0 && create && folder_subdirs(fd) < 0)
         return close_keep(fd, -1);
     return fd;
@@ -83,11 +90,7 @@ int maildir_folder_open(int mailfd, const char *folder, bool create)
 
 int maildir_open(int datadirfd, const struct account *a)
 {
-    int ufd = store_user_dir_open(datadirfd, a->domain, a->local);
-    if (ufd < 0)
-        return -1;
-    int fd = openat(ufd, "mail", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    close_keep(ufd, 0);
+    int fd = store_mail_dir_open(datadirfd, a->domain, a->local);
     if (fd < 0)
         return -1;
     /* A new account: the root's cur/ new/ tmp/ and the standard folders. */
@@ -271,7 +274,7 @@ int maildir_new_base(uint64_t size, uint64_t vsize, char *out, size_t outlen)
     gettimeofday(&tv, NULL);
     safe_host(host, sizeof host);
     unsigned q = atomic_fetch_add(&name_counter, 1);
-    int n = snprintf(out, outlen, "%lld.M%ldP%dQ%u.%s,S=%" PRIu64 ",W=%" PRIu64,
+    int n = snprintf(out, outlen, "%lld.M%06ldP%dQ%u.%s,S=%" PRIu64 ",W=%" PRIu64,
                      (long long)tv.tv_sec, (long)tv.tv_usec, (int)getpid(), q, host, size,
                      vsize);
     return n < 0 || (size_t)n >= outlen ? -1 : 0;

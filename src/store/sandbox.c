@@ -173,6 +173,18 @@ static bool flags_take_mode(int flags)
 
 /* ---- opening ----------------------------------------------------------- */
 
+static int openat2_retry(int dirfd, const char *rel, struct open_how *how)
+{
+    for (int i = 0; i < SANDBOX_OPEN_RETRIES; i++) {
+        long fd = syscall(SYS_openat2, dirfd, rel, how, sizeof *how);
+        if (fd >= 0)
+            return (int)fd;
+        if (errno != EAGAIN)
+            return -1;
+    }
+    return -1;
+}
+
 int sandbox_open(int rootfd, const char *vpath, int flags, mode_t mode)
 {
     if (vpath_check(vpath) < 0)
@@ -182,15 +194,7 @@ int sandbox_open(int rootfd, const char *vpath, int flags, mode_t mode)
         .mode = flags_take_mode(flags) ? mode : 0,
         .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS,
     };
-    const char *rel = vpath_relative(vpath);
-    for (int i = 0; i < SANDBOX_OPEN_RETRIES; i++) {
-        long fd = syscall(SYS_openat2, rootfd, rel, &how, sizeof how);
-        if (fd >= 0)
-            return (int)fd;
-        if (errno != EAGAIN)
-            return -1;
-    }
-    return -1;
+    return openat2_retry(rootfd, vpath_relative(vpath), &how);
 }
 
 /* Splits vpath at its last '/': parent (NUL-terminated, "/" for top-level
@@ -293,12 +297,20 @@ int sandbox_rename(int rootfd, const char *from, const char *to)
 /* ---- per-user tree ----------------------------------------------------- */
 
 /* Creates dirfd/name (0700) if missing and opens it; O_NOFOLLOW refuses a
- * symlink planted in its place. Consumes (closes) dirfd when close_parent. */
+ * symlink planted in its place. Consumes (closes) dirfd when close_parent.
+ * A new directory's parent is fsynced, so a message acknowledged inside it
+ * cannot lose its path to a crash. Open first: on every call but the first
+ * the directory is there, and a failing mkdirat is a wasted system call. */
 static int subdir_open(int dirfd, const char *name, bool close_parent)
 {
-    int fd = -1;
-    if (mkdirat(dirfd, name, 0700) == 0 || errno == EEXIST)
-        fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    const int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+    int fd = openat(dirfd, name, flags);
+    if (fd < 0 && errno == ENOENT &&
+        (mkdirat(dirfd, name, 0700) == 0 || errno == EEXIST)) {
+        fd = openat(dirfd, name, flags);
+        if (fd >= 0 && fsync(dirfd) < 0)
+            fd = close_keep_errno(fd, -1);
+    }
     if (close_parent)
         close_keep_errno(dirfd, 0);
     return fd;
@@ -327,6 +339,28 @@ int store_user_dir_open(int datadirfd, const char *domain, const char *local)
     if (subdir_ensure(fd, "files") < 0 || subdir_ensure(fd, "mail") < 0)
         return close_keep_errno(fd, -1);
     return fd;
+}
+
+int store_mail_dir_open(int datadirfd, const char *domain, const char *local)
+{
+    char rel[16 + 2 * (NAME_MAX + 1)];
+    if (sandbox_valid_name(domain) < 0 || sandbox_valid_name(local) < 0)
+        return -1;
+    /* Once the tree exists (every call but an account's first): one lookup
+     * that, like the O_NOFOLLOW steps below, follows no symlink. */
+    struct open_how how = {
+        .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
+        .resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
+    };
+    snprintf(rel, sizeof rel, "users/%s/%s/mail", domain, local);
+    int fd = openat2_retry(datadirfd, rel, &how);
+    if (fd >= 0 || errno != ENOENT)
+        return fd;
+    int ufd = store_user_dir_open(datadirfd, domain, local);
+    if (ufd < 0)
+        return -1;
+    fd = openat(ufd, "mail", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    return close_keep_errno(ufd, fd);
 }
 
 int store_files_root_open(int datadirfd, const char *domain, const char *local)

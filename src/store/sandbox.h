@@ -38,5 +38,7 @@ int sandbox_valid_name(const char *name);
  * and its files/ and mail/ subdirectories; returns the fd of the user's
  * directory. domain and local must pass sandbox_valid_name. */
 int store_user_dir_open(int datadirfd, const char *domain, const char *local);
+/* Opens the user's mail/ directory (creating the tree as above if needed). */
+int store_mail_dir_open(int datadirfd, const char *domain, const char *local);
 /* Opens the user's file area (FTP root, HTTP /files/) as a directory fd. */
 int store_files_root_open(int datadirfd, const char *domain, const char *local);

@@ -1,15 +1,18 @@
 /* test_store: the mail store end to end in a temporary data_dir: staged
  * delivery (LF normalisation, S=/W= names), snapshots and UIDs, opening by
  * UID, durable expunge, index rebuild with a new UIDVALIDITY, files dropped
- * into new/ by others, the bus and the maildrop lock. */
+ * into new/ by others, concurrent deliveries (group commit), the bus and
+ * the maildrop lock. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include <cmocka.h>
 #include <event2/event.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,6 +139,63 @@ static void test_deliver_snapshot_expunge(void **state)
     assert_int_equal(store_quota_check(datafd, &alice, 1, 0, 3), 0);
 }
 
+/* Deliveries from many threads at once share commits (store/commit.h):
+ * every message lands once, with its own UID, and the index the committer
+ * keeps open is replaced when index.db is deleted. */
+#define THREADS 8
+#define PER_THREAD 25
+
+/* No cmocka asserts off the main thread: failures are counted instead. */
+static void *deliver_many(void *arg)
+{
+    static const char text[] = "Subject: concurrent\r\n\r\nbody\r\n";
+    int *failed = arg;
+    for (int i = 0; i < PER_THREAD; i++) {
+        struct store_delivery *d = NULL;
+        char path[96];
+        snprintf(path, sizeof path, "%s/src-XXXXXX", dir);
+        int fd = mkstemp(path);
+        unlink(path);
+        bool ok = fd >= 0 && write(fd, text, sizeof text - 1) == (ssize_t)(sizeof text - 1);
+        ok = ok && store_delivery_stage(datafd, &alice, "INBOX", NULL, fd, NULL, &d) == STORE_OK;
+        if (!ok || store_delivery_commit(d) < 0)
+            (*failed)++;
+        store_delivery_free(d);
+        if (fd >= 0)
+            close(fd);
+    }
+    return NULL;
+}
+
+static void test_concurrent_group_commit(void **state)
+{
+    pthread_t t[THREADS];
+    int failed[THREADS] = {0};
+    for (int i = 0; i < THREADS; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, deliver_many, &failed[i]), 0);
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(failed[i], 0);
+    }
+    struct mail_snapshot snap;
+    assert_int_equal(store_snapshot(datafd, &alice, "INBOX", &snap), 0);
+    assert_int_equal(snap.n, THREADS * PER_THREAD);
+    for (size_t i = 0; i < snap.n; i++)
+        assert_int_equal(snap.msgs[i].uid, i + 1);
+    store_snapshot_free(&snap);
+
+    char path[160];
+    struct stat st;
+    snprintf(path, sizeof path, "%s/users/example.org/alice/mail/index.db", dir);
+    unlink(path);
+    deliver("Subject: after rebuild\r\n\r\nx\r\n");
+    /* The committer wrote to a new index.db, not to the unlinked one. */
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(store_snapshot(datafd, &alice, "INBOX", &snap), 0);
+    assert_int_equal(snap.n, THREADS * PER_THREAD + 1);
+    store_snapshot_free(&snap);
+}
+
 static void test_default_folders(void **state)
 {
     int mfd = maildir_open(datafd, &alice);
@@ -164,6 +224,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lf_normalise),
         cmocka_unit_test_setup_teardown(test_deliver_snapshot_expunge, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_group_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_default_folders, setup, teardown),
         cmocka_unit_test(test_maildrop_lock),
     };
