@@ -1,6 +1,8 @@
-/* workpool: a mutex/condvar queue feeding N threads. A finished job is handed
- * back to its loop with event_base_once(), which libevent makes thread-safe
- * once evthread_use_pthreads() ran (runtime.c does that first). */
+/* workpool: a mutex/condvar queue feeding up to N threads. Threads start as
+ * jobs need them (a job queued while none is idle starts one), so an idle
+ * server holds only the first. A finished job is handed back to its loop
+ * with event_base_once(), which libevent makes thread-safe once
+ * evthread_use_pthreads() ran (serve does that first). */
 #include "core/workpool.h"
 
 #include "core/log.h"
@@ -23,7 +25,9 @@ struct workpool {
     pthread_cond_t cv;
     struct job *head, *tail;
     bool stopping;
-    int nthreads;
+    int nthreads, max_threads;
+    int idle;    /* threads waiting for a job */
+    int waiting; /* jobs queued and not yet taken */
     pthread_t threads[];
 };
 
@@ -37,11 +41,14 @@ static void job_complete(evutil_socket_t fd, short what, void *p)
 static struct job *next_job(struct workpool *pool)
 {
     pthread_mutex_lock(&pool->mu);
+    pool->idle++;
     while (!pool->head && !pool->stopping)
         pthread_cond_wait(&pool->cv, &pool->mu);
+    pool->idle--;
     struct job *job = pool->head;
     if (job) {
         pool->head = job->next;
+        pool->waiting--;
         if (!pool->head)
             pool->tail = NULL;
     }
@@ -63,23 +70,32 @@ static void *worker(void *p)
     return NULL;
 }
 
-struct workpool *workpool_new(int nthreads)
+/* Called with the lock held. */
+static int start_thread(struct workpool *pool)
 {
-    if (nthreads < 1)
-        nthreads = 1;
-    struct workpool *pool = calloc(1, sizeof *pool + (size_t)nthreads * sizeof(pthread_t));
+    if (pthread_create(&pool->threads[pool->nthreads], NULL, worker, pool) != 0) {
+        log_error(0, "core workpool thread_start_failed threads=%d", pool->nthreads);
+        return -1;
+    }
+    pool->nthreads++;
+    return 0;
+}
+
+struct workpool *workpool_new(int max_threads)
+{
+    if (max_threads < 1)
+        max_threads = 1;
+    struct workpool *pool =
+        calloc(1, sizeof *pool + (size_t)max_threads * sizeof(pthread_t));
     if (!pool)
         return NULL;
     pthread_mutex_init(&pool->mu, NULL);
     pthread_cond_init(&pool->cv, NULL);
-    for (int i = 0; i < nthreads; i++) {
-        if (pthread_create(&pool->threads[i], NULL, worker, pool) != 0) {
-            log_error(0, "core workpool thread_start_failed");
-            break;
-        }
-        pool->nthreads++;
-    }
-    if (pool->nthreads == 0) {
+    pool->max_threads = max_threads;
+    pthread_mutex_lock(&pool->mu);
+    int rc = start_thread(pool);
+    pthread_mutex_unlock(&pool->mu);
+    if (rc < 0) {
         workpool_free(pool);
         return NULL;
     }
@@ -119,6 +135,10 @@ int workpool_submit(struct workpool *pool, struct event_base *base, work_fn work
     else
         pool->head = job;
     pool->tail = job;
+    /* Every idle thread has a job already: one more thread, up to the max
+     * (a failure to start one only means this job waits its turn). */
+    if (++pool->waiting > pool->idle && pool->nthreads < pool->max_threads)
+        start_thread(pool);
     pthread_cond_signal(&pool->cv);
     pthread_mutex_unlock(&pool->mu);
     return 0;

@@ -11,7 +11,9 @@ typedef void (*work_fn)(void *arg);
 /* Runs on the submitting loop's thread after work_fn returned. */
 typedef void (*done_fn)(void *arg);
 
-struct workpool *workpool_new(int nthreads);
+/* Up to max_threads threads; one starts now, more as queued jobs find no
+ * idle thread. */
+struct workpool *workpool_new(int max_threads);
 /* Stops the threads after the queued jobs ran; completions still pending on
  * loops are dropped. workpool_free(NULL) is a no-op. */
 void workpool_free(struct workpool *pool);

@@ -54,8 +54,31 @@ static void jobs_complete_on_loop(void **state)
     workpool_free(NULL);
 }
 
+/* Three jobs that can only finish together: the pool, which starts with one
+ * thread, must grow to three (else this test hangs until meson's timeout). */
+static pthread_barrier_t all_three;
+static atomic_int met;
+
+static void meet(void *arg)
+{
+    pthread_barrier_wait(&all_three);
+    atomic_fetch_add(&met, 1);
+}
+
+static void grows_on_demand(void **state)
+{
+    pthread_barrier_init(&all_three, NULL, 3);
+    struct workpool *pool = workpool_new(3);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(workpool_submit(pool, NULL, meet, NULL, NULL), 0);
+    workpool_free(pool); /* runs the queued jobs, then joins */
+    assert_int_equal(atomic_load(&met), 3);
+    pthread_barrier_destroy(&all_three);
+}
+
 int main(void)
 {
-    const struct CMUnitTest tests[] = {cmocka_unit_test(jobs_complete_on_loop)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(jobs_complete_on_loop),
+                                       cmocka_unit_test(grows_on_demand)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
