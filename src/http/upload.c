@@ -6,6 +6,7 @@
 #include "http/http.h"
 
 #include "core/conn.h"
+#include "core/fileio.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/workpool.h"
@@ -99,20 +100,6 @@ static int temp_open(struct http_upload *u, const char *name)
     return 0;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* ---- finishing on the work pool ------------------------------------------- */
 
 static void commit_work(void *arg)
@@ -170,7 +157,7 @@ static void commit(struct http_conn *h)
 
 static int put_data(struct http_conn *h, const char *p, size_t n)
 {
-    if (write_all(h->upload->files[0].fd, p, n) < 0) {
+    if (fd_write_all(h->upload->files[0].fd, p, n) < 0) {
         upload_fail(h, errno);
         return -1;
     }
@@ -243,7 +230,7 @@ static int form_data(void *arg, const char *p, size_t n)
     struct http_upload *u = arg;
     if (u->skipping)
         return 0;
-    if (write_all(u->files[u->n - 1].fd, p, n) < 0) {
+    if (fd_write_all(u->files[u->n - 1].fd, p, n) < 0) {
         u->err = errno;
         return -1;
     }

@@ -4,6 +4,7 @@
  * behind by a crash; reused, smtp/spool.h), never whole in memory. The size
  * limit (RFC 1870, 552 5.3.4) is enforced while reading; the rest is still
  * consumed. */
+#include "core/fileio.h"
 #include "core/log.h"
 #include "smtp/smtp.h"
 #include "smtp/spool.h"
@@ -34,17 +35,8 @@ static void spool_append(struct smtp_txn *t, const char *p, size_t n)
     t->bytes += n;
     if (t->bytes > smtp_max_size())
         t->too_big = true;
-    while (!t->too_big && !t->spool_failed && n > 0) {
-        ssize_t w = write(t->spoolfd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            t->spool_failed = true;
-        else {
-            p += w;
-            n -= (size_t)w;
-        }
-    }
+    if (!t->too_big && !t->spool_failed && fd_write_all(t->spoolfd, p, n) < 0)
+        t->spool_failed = true;
 }
 
 /* The body is complete: refuse it or hand it to delivery. */

@@ -3,6 +3,8 @@
  * bytes follow the same rules. */
 #include "smtp/queue.h"
 
+#include "core/fileio.h"
+
 #include "store/deliver.h"
 #include "store/maildir.h"
 
@@ -19,20 +21,6 @@
 
 static atomic_uint queue_counter;
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 static int copy_normalised(int fd, int srcfd)
 {
     char *in = malloc(QUEUE_CHUNK), *out = malloc(QUEUE_CHUNK + 1);
@@ -42,12 +30,12 @@ static int copy_normalised(int fd, int srcfd)
     off_t off = 0;
     while (rc == 0 && (r = pread(srcfd, in, QUEUE_CHUNK, off)) > 0) {
         off += r;
-        rc = write_all(fd, out, lf_normalise(&st, in, (size_t)r, out));
+        rc = fd_write_all(fd, out, lf_normalise(&st, in, (size_t)r, out));
     }
     if (rc == 0 && r < 0)
         rc = -1;
     if (rc == 0)
-        rc = write_all(fd, out, lf_normalise_end(&st, out));
+        rc = fd_write_all(fd, out, lf_normalise_end(&st, out));
     free(in);
     free(out);
     return rc;
@@ -90,7 +78,7 @@ struct fill_msg {
 static int fill_msg(int fd, void *arg)
 {
     struct fill_msg *m = arg;
-    if (write_all(fd, m->prefix, strlen(m->prefix)) < 0)
+    if (fd_write_all(fd, m->prefix, strlen(m->prefix)) < 0)
         return -1;
     return copy_normalised(fd, m->srcfd);
 }

@@ -7,6 +7,7 @@
  * the fsync of its directory after its rename succeeded. */
 #include "store/deliver.h"
 
+#include "core/fileio.h"
 #include "core/log.h"
 #include "mime/envelope.h"
 #include "store/bus.h"
@@ -70,22 +71,14 @@ size_t lf_normalise_end(struct lf_norm *st, char *out)
     return 1;
 }
 
-static int write_all(int fd, const char *p, size_t n, struct store_delivery *d)
+/* Writes message bytes, counting size and vsize (each LF sent as CRLF). */
+static int write_counted(int fd, const char *p, size_t n, struct store_delivery *d)
 {
     for (size_t i = 0; i < n; i++)
         d->vsize += p[i] == '\n';
     d->size += n;
     d->vsize += n;
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
+    return fd_write_all(fd, p, n);
 }
 
 /* prefix + normalised copy of srcfd into fd. */
@@ -94,17 +87,17 @@ static int copy_message(int fd, const char *prefix, int srcfd, struct store_deli
     static const size_t cap = DELIVER_CHUNK;
     char *in = malloc(cap), *out = malloc(cap + 1);
     struct lf_norm st = {0};
-    int rc = in && out && prefix ? write_all(fd, prefix, strlen(prefix), d) : in && out ? 0 : -1;
+    int rc = in && out && prefix ? write_counted(fd, prefix, strlen(prefix), d) : in && out ? 0 : -1;
     off_t off = 0;
     ssize_t r = 0;
     while (rc == 0 && (r = pread(srcfd, in, cap, off)) > 0) {
         off += r;
-        rc = write_all(fd, out, lf_normalise(&st, in, (size_t)r, out), d);
+        rc = write_counted(fd, out, lf_normalise(&st, in, (size_t)r, out), d);
     }
     if (rc == 0 && r < 0)
         rc = -1;
     if (rc == 0)
-        rc = write_all(fd, out, lf_normalise_end(&st, out), d);
+        rc = write_counted(fd, out, lf_normalise_end(&st, out), d);
     free(in);
     free(out);
     return rc;
