@@ -1,6 +1,7 @@
 /* transfer: moving the bytes of one RETR/LIST/STOR (see transfer.h).
  * Plain binary RETR hands the file to the kernel (sendfile through a libevent
- * file segment); TLS and TYPE A read bounded chunks as the output drains.
+ * file segment, queued in pieces so one loop pass sends at most one piece);
+ * TLS and TYPE A read bounded chunks as the output drains.
  * Uploads are written as they arrive, and acknowledged with 226 only after
  * fsync + rename + directory fsync ran on the work pool (DESIGN.md
  * "Nothing acknowledged is ever lost"). */
@@ -23,13 +24,18 @@
 #define XFER_CHUNK (256u << 10) /* file bytes read per fill (TLS, TYPE A) */
 #define XFER_LOWAT (512u << 10) /* refill when the output falls this low */
 #define XFER_WRITEBACK (8u << 20) /* start writeback of uploads every 8 MiB */
+/* libevent hands a whole file-segment chain to one sendfile() call, and on
+ * loopback one call can move hundreds of MiB while the other sessions of
+ * this loop thread wait; queued in pieces, each call moves at most one. */
+#define XFER_SENDFILE_PIECE (4u << 20)
 
 enum xfer_kind { XFER_FILE, XFER_BUF, XFER_RECV };
 
 struct ftp_xfer {
     enum xfer_kind kind;
     bool ascii, queued_all, committing, cr;
-    int fd;                /* XFER_FILE source */
+    int fd;                /* XFER_FILE source (read by pread) */
+    struct evbuffer_file_segment *seg; /* XFER_FILE source (by sendfile) */
     uint64_t pos, end;     /* XFER_FILE range still to queue */
     uint64_t queued;       /* bytes put on the data connection */
     uint64_t written;      /* XFER_RECV: bytes in the file from us */
@@ -77,6 +83,8 @@ static void xfer_destroy(struct ftp_xfer *x)
         return;
     if (x->fd >= 0)
         close(x->fd);
+    if (x->seg)
+        evbuffer_file_segment_free(x->seg); /* closes the file with its last piece */
     if (x->buf)
         evbuffer_free(x->buf);
     if (x->kind == XFER_RECV)
@@ -143,9 +151,28 @@ static int queue_chunk(struct ftp *f, struct ftp_xfer *x, struct evbuffer *out)
     return 1;
 }
 
+/* Sendfile: keeps about two pieces queued. */
+static int fill_sendfile(struct ftp *f, struct ftp_xfer *x)
+{
+    struct evbuffer *out = data_output(f);
+    while (x->pos < x->end && evbuffer_get_length(out) < 2 * XFER_SENDFILE_PIECE) {
+        uint64_t left = x->end - x->pos;
+        uint64_t n = left < XFER_SENDFILE_PIECE ? left : XFER_SENDFILE_PIECE;
+        if (evbuffer_add_file_segment(out, x->seg, (ev_off_t)x->pos, (ev_off_t)n) < 0)
+            return -1;
+        x->pos += n;
+        x->queued += n;
+    }
+    x->queued_all = x->pos == x->end;
+    data_set_lowat(f, x->queued_all ? 0 : XFER_SENDFILE_PIECE);
+    return 0;
+}
+
 /* Keeps about two chunks queued; -1 on a read error. */
 static int fill(struct ftp *f, struct ftp_xfer *x)
 {
+    if (x->seg)
+        return fill_sendfile(f, x);
     struct evbuffer *out = data_output(f);
     while (!x->queued_all && evbuffer_get_length(out) < 2 * XFER_LOWAT) {
         if (x->kind == XFER_BUF) {
@@ -187,23 +214,15 @@ static void send_drained(struct ftp *f)
     }
 }
 
-/* Plain binary files go out by sendfile: the kernel reads the page cache. */
+/* Plain binary files go out by sendfile: the kernel reads the page cache.
+ * The segment spans the file from 0, so a piece's offset is the file's. */
 static int queue_sendfile(struct ftp *f, struct ftp_xfer *x)
 {
-    uint64_t len = x->end - x->pos;
-    struct evbuffer_file_segment *seg =
-        evbuffer_file_segment_new(x->fd, (ev_off_t)x->pos, (ev_off_t)len, EVBUF_FS_CLOSE_ON_FREE);
-    if (!seg)
+    x->seg = evbuffer_file_segment_new(x->fd, 0, (ev_off_t)x->end, EVBUF_FS_CLOSE_ON_FREE);
+    if (!x->seg)
         return -1;
     x->fd = -1; /* the segment closes it */
-    int r = evbuffer_add_file_segment(data_output(f), seg, 0, (ev_off_t)len);
-    evbuffer_file_segment_free(seg);
-    if (r < 0)
-        return -1;
-    x->queued = len;
-    x->queued_all = true;
-    data_set_lowat(f, 0);
-    return 0;
+    return fill_sendfile(f, x);
 }
 
 static void send_ready(struct ftp *f)
