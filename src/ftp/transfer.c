@@ -28,6 +28,12 @@
  * loopback one call can move hundreds of MiB while the other sessions of
  * this loop thread wait; queued in pieces, each call moves at most one. */
 #define XFER_SENDFILE_PIECE (4u << 20)
+/* libevent 2.1 reads a socket at most 4 KiB at a time (EVBUFFER_MAX_READ),
+ * one loop pass each: 262,144 passes for a 1 GiB upload. A plain binary
+ * upload that is not small reads the socket itself instead. */
+#define XFER_DIRECT_AFTER (64u << 10) /* bytes received before switching */
+#define XFER_DIRECT_READ (256u << 10) /* bytes per read() */
+#define XFER_DIRECT_PASS (4u << 20)   /* bytes per loop pass at most */
 
 enum xfer_kind { XFER_FILE, XFER_BUF, XFER_RECV };
 
@@ -42,6 +48,7 @@ struct ftp_xfer {
     uint64_t flushed;      /* XFER_RECV: written when writeback last started */
     struct evbuffer *buf;  /* XFER_BUF */
     struct upload up;      /* XFER_RECV */
+    uint8_t *rbuf;         /* XFER_RECV: direct reads (XFER_DIRECT_READ) */
     int commit_err;
 };
 
@@ -87,6 +94,7 @@ static void xfer_destroy(struct ftp_xfer *x)
         evbuffer_file_segment_free(x->seg); /* closes the file with its last piece */
     if (x->buf)
         evbuffer_free(x->buf);
+    free(x->rbuf);
     if (x->kind == XFER_RECV)
         upload_discard(&x->up); /* no-op after a commit */
     free(x);
@@ -325,6 +333,37 @@ static ssize_t recv_binary(struct ftp_xfer *x, struct evbuffer *in, size_t len)
     return n;
 }
 
+/* Reads the plain socket straight into the file, after what the
+ * bufferevent already read (so the order holds). Errors and EOF are left
+ * for the bufferevent to find on its next read. -1 on a write error. */
+static int recv_direct(struct ftp *f, struct ftp_xfer *x)
+{
+    int fd = data_plain_fd(f);
+    if (fd < 0 || x->ascii || x->queued < XFER_DIRECT_AFTER)
+        return 0;
+    if (!x->rbuf && !(x->rbuf = malloc(XFER_DIRECT_READ)))
+        return 0; /* the bufferevent goes on, 4 KiB at a time */
+    for (size_t moved = 0; moved < XFER_DIRECT_PASS;) {
+        ssize_t n = read(fd, x->rbuf, XFER_DIRECT_READ);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return 0;
+        if (x->written + (uint64_t)n > x->up.limit) {
+            errno = EDQUOT;
+            return -1;
+        }
+        if (write_all(x->up.fd, x->rbuf, (size_t)n) < 0)
+            return -1;
+        x->written += (uint64_t)n;
+        x->queued += (uint64_t)n;
+        moved += (size_t)n;
+        if ((size_t)n < XFER_DIRECT_READ)
+            break; /* drained for now */
+    }
+    return 0;
+}
+
 static void recv_readable(struct ftp *f, struct evbuffer *in)
 {
     struct ftp_xfer *x = f->xfer;
@@ -336,6 +375,10 @@ static void recv_readable(struct ftp *f, struct evbuffer *in)
             return;
         }
         x->queued += (uint64_t)n;
+    }
+    if (recv_direct(f, x) < 0) {
+        recv_fail(f, errno);
+        return;
     }
     /* Start writeback as the upload goes (it does not wait), so the fsync
      * before 226 has little left to do. */
