@@ -41,9 +41,11 @@ pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  for g in "${cgroups[@]}"; do rmdir "$g" 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 not up" >&2; return 1; }
@@ -66,8 +68,28 @@ PY
 }
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "n/a"}'; }
-# CPU seconds (user+system, waited-for children included) of a process.
-cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15 + $16 + $17) / hz}' "/proc/$1/stat"; }
+# Server CPU time: each server runs in a cgroup of its own, so vsftpd's
+# per-session processes count too (/proc/PID/stat's children times miss
+# those its session processes never wait for). cgroup v2, else v1 cpuacct,
+# else no CPU figure.
+cgroups=()
+cg_new() { # NAME PID: puts PID (and what it forks later) in a cgroup, named in $cg
+  local g
+  cg=
+  for g in /sys/fs/cgroup /sys/fs/cgroup/cpuacct; do
+    [ -w "$g" ] && { [ -e "$g/cgroup.controllers" ] || [ -e "$g/cpuacct.usage" ]; } || continue
+    mkdir -p "$g/portico-bench-ftp-$$-$1" 2>/dev/null || continue
+    cgroups+=("$g/portico-bench-ftp-$$-$1")
+    if echo "$2" > "$g/portico-bench-ftp-$$-$1/cgroup.procs" 2>/dev/null; then
+      cg="$g/portico-bench-ftp-$$-$1"; return
+    fi
+  done
+}
+cpu_of() { # CGROUP: CPU seconds so far, or 0
+  if [ -r "$1/cpu.stat" ]; then awk '/^usage_usec/ {print $2 / 1e6}' "$1/cpu.stat"
+  elif [ -r "$1/cpuacct.usage" ]; then awk '{print $1 / 1e9}' "$1/cpuacct.usage"
+  else echo 0; fi
+}
 
 # ---- the workload's files ----
 mkdir -p "$work/src/small"
@@ -95,10 +117,14 @@ max_connections_per_ip = 10000
 listen = 127.0.0.1:$pport
 passive_ports = $plo-$phi
 INI
-"$BIN" -c "$work/portico/portico.ini" serve >/dev/null 2>"$work/portico/log" &
-ppid=$!
-pids+=($ppid)
-wait_port "$pport"
+start_portico() {
+  "$BIN" -c "$work/portico/portico.ini" serve >/dev/null 2>>"$work/portico/log" &
+  ppid=$!
+  pids+=($ppid)
+  cg_new portico "$ppid"; pcg=$cg
+  wait_port "$pport"
+}
+start_portico
 echo "$PASS" | "$BIN" -c "$work/portico/portico.ini" user add bench@example.org --password-stdin >/dev/null
 proot="$work/portico/data/users/example.org/bench/files"
 mkdir -p "$proot"
@@ -140,12 +166,23 @@ seccomp_sandbox=NO
 xferlog_enable=NO
 use_sendfile=YES
 CONF
-"$VSFTPD" "$work/vsftpd/vsftpd.conf" &
-vpid=$!
-pids+=($vpid)
-wait_port "$vport"
+start_vsftpd() {
+  "$VSFTPD" "$work/vsftpd/vsftpd.conf" &
+  vpid=$!
+  pids+=($vpid)
+  cg_new vsftpd "$vpid"; vcg=$cg
+  wait_port "$vport"
+}
+start_vsftpd
 
+# A fresh server process: memory freed by earlier workloads (which a
+# long-lived portico reuses for new sessions) does not hide the growth.
+restart() {
+  if [ "$1" = portico ]; then kill "$ppid"; wait "$ppid" || true; start_portico
+  else kill "$vpid"; wait "$vpid" || true; start_vsftpd; fi
+}
 server_pid() { if [ "$1" = portico ]; then echo "$ppid"; else echo "$vpid"; fi; }
+server_cg() { if [ "$1" = portico ]; then echo "$pcg"; else echo "$vcg"; fi; }
 url_of() {
   case $1 in
     portico) echo "ftp://bench%40example.org:$PASS@127.0.0.1:$pport/$2" ;;
@@ -167,27 +204,36 @@ stor() {
   rm -f "$(root_of "$1")/up.bin"
 }
 
+# The disk's durable write speed, for reading the STOR figures: portico's
+# STOR ends with the file on disk, vsftpd's in the page cache.
+disk() {
+  sync
+  dd if="$work/src/big.bin" of="$work/disk.bin" bs=1M conv=fsync 2>&1 |
+    awk -v n="$((SIZE_MB << 20))" '/copied/ {for (i = 2; i <= NF; i++) if ($i == "s,") printf "%.0f\n", n / $(i - 1) / 1e6}'
+  rm -f "$work/disk.bin"
+}
+
 # ---- 3. small files: one lftp session mirrors up, then back ----
 # Prints "files/s lftp-cpu-us/file server-cpu-us/file".
 small() {
-  local name=$1 i=$2 login spid
+  local name=$1 i=$2 login cg
   if [ "$name" = portico ]; then
     login="open -u bench@example.org,$PASS -p $pport 127.0.0.1"
   else
     login="open -u $VUSER,$PASS -p $vport 127.0.0.1"
   fi
-  spid=$(server_pid "$name")
+  cg=$(server_cg "$name")
   rm -rf "$work/back"
   sync
   local c0 t0 t1 c1 lcpu
-  c0=$(cpu_of "$spid")
+  c0=$(cpu_of "$cg")
   t0=$(date +%s.%N)
   lcpu=$( { /usr/bin/time -f '%U %S' lftp -c "set ftp:ssl-allow no; set net:max-retries 1; \
            set cmd:fail-exit yes; $login; mirror -R $work/src/small small$i; \
            mirror small$i $work/back" >/dev/null; } 2>&1 | tail -1)
   t1=$(date +%s.%N)
-  sleep 0.3 # vsftpd's session processes are reaped into its counters
-  c1=$(cpu_of "$spid")
+  sleep 0.2 # the session's last work (vsftpd: its processes exiting)
+  c1=$(cpu_of "$cg")
   [ "$(ls "$work/back" | wc -l)" = "$FILES" ] && cmp -s "$work/src/small/f0000" "$work/back/f0000" ||
     { echo "bench/ftp: $name mirror mismatch" >&2; exit 1; }
   rm -rf "$(root_of "$name")/small$i"
@@ -197,43 +243,57 @@ small() {
 }
 
 # ---- 4. memory: PSS of the server's process tree, before and with SESSIONS ----
+# Each measurement starts from a freshly started server.
+# A few sessions log in first and stay (so one-off costs such as the first
+# password hash on each pool thread are not counted per session), then
+# SESSIONS more; the growth between the two is divided by SESSIONS. Also
+# the growth of private memory (USS), which other processes cannot shift.
 tree_pids() {
   local p
   echo "$1"
   for p in $(pgrep -P "$1" || true); do tree_pids "$p"; done
 }
-tree_pss() {
-  local total=0 p
-  for p in $(tree_pids "$1"); do
-    [ -r "/proc/$p/smaps_rollup" ] || continue
-    total=$((total + $(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0)))
-  done
-  echo "$total"
+tree_mem() { # PID: "PSS USS" of the tree, KiB
+  local p
+  for p in $(tree_pids "$1"); do cat "/proc/$p/smaps_rollup" 2>/dev/null || true; done |
+    awk '/^Pss:/ {pss += $2} /^Private_(Clean|Dirty):/ {uss += $2} END {print pss + 0, uss + 0}'
 }
-memory() {
-  local name=$1 user port pid before after
+waitfor() { for _ in $(seq 1200); do [ -e "$1" ] && return 0; sleep 0.1; done; return 1; }
+memory() { # sets mem_pss and mem_uss, KiB per session (not in a subshell: restarts)
+  local name=$1 user port pid pss0 uss0 pss1 uss1
+  restart "$name"
   pid=$(server_pid "$name")
   if [ "$name" = portico ]; then user=bench@example.org; port=$pport; else user=$VUSER; port=$vport; fi
-  before=$(tree_pss "$pid")
-  rm -f "$work/mem-ready"
-  python3 - "$port" "$user" "$PASS" "$SESSIONS" "$work/mem-ready" <<'PY' &
-import ftplib, sys, time
+  rm -f "$work/mem-warm" "$work/mem-go" "$work/mem-ready"
+  python3 - "$port" "$user" "$PASS" "$SESSIONS" "$work/mem-" <<'PY' &
+import ftplib, os, sys, time
 port, user, pw, n, flag = int(sys.argv[1]), sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5]
 held = []
-for _ in range(n):
+def login():
     f = ftplib.FTP(); f.connect("127.0.0.1", port, timeout=60); f.login(user, pw); held.append(f)
-open(flag, "w").close()
+for _ in range(4):
+    login()
+open(flag + "warm", "w").close()
+while not os.path.exists(flag + "go"):
+    time.sleep(0.05)
+for _ in range(n):
+    login()
+open(flag + "ready", "w").close()
 time.sleep(600)
 PY
   local hp=$!
-  for _ in $(seq 1200); do [ -e "$work/mem-ready" ] && break; sleep 0.1; done
-  [ -e "$work/mem-ready" ] || { echo "bench/ftp: $name sessions did not log in" >&2; exit 1; }
+  waitfor "$work/mem-warm" || { echo "bench/ftp: $name sessions did not log in" >&2; exit 1; }
   sleep 1
-  after=$(tree_pss "$pid")
+  read -r pss0 uss0 < <(tree_mem "$pid")
+  touch "$work/mem-go"
+  waitfor "$work/mem-ready" || { echo "bench/ftp: $name sessions did not log in" >&2; exit 1; }
+  sleep 1
+  read -r pss1 uss1 < <(tree_mem "$pid")
   kill "$hp" 2>/dev/null || true
   wait "$hp" 2>/dev/null || true
   sleep 1 # the sessions end before the next measurement
-  awk -v a="$after" -v b="$before" -v n="$SESSIONS" 'BEGIN {printf "%.1f\n", (a - b) / n}'
+  mem_pss=$(awk -v a="$pss1" -v b="$pss0" -v n="$SESSIONS" 'BEGIN {printf "%.1f", (a - b) / n}')
+  mem_uss=$(awk -v a="$uss1" -v b="$uss0" -v n="$SESSIONS" 'BEGIN {printf "%.1f", (a - b) / n}')
 }
 
 # ---- the runs ----
@@ -252,12 +312,15 @@ for i in $(seq "$RUNS"); do
         small)
           read -r x lus sus < <(small "$name" "$i")
           v[$name.lcpu]+="$lus "; v[$name.scpu]+="$sus " ;;
-        mem) x=$(memory "$name") ;;
+        mem)
+          memory "$name"
+          x=$mem_pss; v[$name.uss]+="$mem_uss " ;;
       esac
       v[$name.$w]+="$x "
       line+=" $name.$w=$x"
     done
   done
+  if has stor; then x=$(disk); v[disk]+="$x "; line+=" disk=$x"; fi
   echo "$line"
 done
 
@@ -272,10 +335,12 @@ echo
 printf '%-34s %9s %9s %7s   %s\n' "workload (median of $RUNS)" portico vsftpd ratio "runs"
 has retr && row "RETR ${SIZE_MB} MiB (MB/s)" retr 1
 has stor && row "STOR ${SIZE_MB} MiB (MB/s)" stor 1
+has stor && printf '%-34s %9s %9s %7s   %s\n' "  disk: dd conv=fsync (MB/s)" "$(m disk)" "" "" "${v[disk]% }"
 if has small; then
   row "${FILES} x 4 KiB up+down (files/s)" small 1
   printf '%-34s %9s %9s\n' "  lftp CPU per file (us)" "$(m portico.lcpu)" "$(m vsftpd.lcpu)"
   printf '%-34s %9s %9s\n' "  server CPU per file (us)" "$(m portico.scpu)" "$(m vsftpd.scpu)"
 fi
 has mem && row "PSS per idle session (KiB)" mem 0
+has mem && row "  private (USS) per session (KiB)" uss 0
 exit 0
