@@ -96,6 +96,13 @@ bool data_is_tls(const struct ftp *f)
     return f->data && f->data->tls;
 }
 
+int data_plain_fd(const struct ftp *f)
+{
+    if (!f->data || f->data->tls || !f->data->bev)
+        return -1;
+    return bufferevent_getfd(f->data->bev);
+}
+
 size_t data_pending(const struct ftp *f)
 {
     if (!f->data || !f->data->bev)

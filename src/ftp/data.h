@@ -36,6 +36,8 @@ struct evbuffer *data_output(struct ftp *f);
 /* ops->drained runs when the output falls to lowat bytes. */
 void data_set_lowat(struct ftp *f, size_t lowat);
 bool data_is_tls(const struct ftp *f);
+/* The connected plain (not TLS) socket, to read past the bufferevent, or -1. */
+int data_plain_fd(const struct ftp *f);
 /* Bytes queued on the data connection but not yet sent. */
 size_t data_pending(const struct ftp *f);
 /* Ends the connection politely (TLS close_notify) and frees it. */

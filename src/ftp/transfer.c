@@ -1,6 +1,7 @@
 /* transfer: moving the bytes of one RETR/LIST/STOR (see transfer.h).
  * Plain binary RETR hands the file to the kernel (sendfile through a libevent
- * file segment); TLS and TYPE A read bounded chunks as the output drains.
+ * file segment, queued in pieces so one loop pass sends at most one piece);
+ * TLS and TYPE A read bounded chunks as the output drains.
  * Uploads are written as they arrive, and acknowledged with 226 only after
  * fsync + rename + directory fsync ran on the work pool (DESIGN.md
  * "Nothing acknowledged is ever lost"). */
@@ -23,19 +24,31 @@
 #define XFER_CHUNK (256u << 10) /* file bytes read per fill (TLS, TYPE A) */
 #define XFER_LOWAT (512u << 10) /* refill when the output falls this low */
 #define XFER_WRITEBACK (8u << 20) /* start writeback of uploads every 8 MiB */
+/* libevent hands a whole file-segment chain to one sendfile() call, and on
+ * loopback one call can move hundreds of MiB while the other sessions of
+ * this loop thread wait; queued in pieces, each call moves at most one. */
+#define XFER_SENDFILE_PIECE (4u << 20)
+/* libevent 2.1 reads a socket at most 4 KiB at a time (EVBUFFER_MAX_READ),
+ * one loop pass each: 262,144 passes for a 1 GiB upload. A plain binary
+ * upload that is not small reads the socket itself instead. */
+#define XFER_DIRECT_AFTER (64u << 10) /* bytes received before switching */
+#define XFER_DIRECT_READ (256u << 10) /* bytes per read() */
+#define XFER_DIRECT_PASS (4u << 20)   /* bytes per loop pass at most */
 
 enum xfer_kind { XFER_FILE, XFER_BUF, XFER_RECV };
 
 struct ftp_xfer {
     enum xfer_kind kind;
     bool ascii, queued_all, committing, cr;
-    int fd;                /* XFER_FILE source */
+    int fd;                /* XFER_FILE source (read by pread) */
+    struct evbuffer_file_segment *seg; /* XFER_FILE source (by sendfile) */
     uint64_t pos, end;     /* XFER_FILE range still to queue */
     uint64_t queued;       /* bytes put on the data connection */
     uint64_t written;      /* XFER_RECV: bytes in the file from us */
     uint64_t flushed;      /* XFER_RECV: written when writeback last started */
     struct evbuffer *buf;  /* XFER_BUF */
     struct upload up;      /* XFER_RECV */
+    uint8_t *rbuf;         /* XFER_RECV: direct reads (XFER_DIRECT_READ) */
     int commit_err;
 };
 
@@ -77,8 +90,11 @@ static void xfer_destroy(struct ftp_xfer *x)
         return;
     if (x->fd >= 0)
         close(x->fd);
+    if (x->seg)
+        evbuffer_file_segment_free(x->seg); /* closes the file with its last piece */
     if (x->buf)
         evbuffer_free(x->buf);
+    free(x->rbuf);
     if (x->kind == XFER_RECV)
         upload_discard(&x->up); /* no-op after a commit */
     free(x);
@@ -143,9 +159,28 @@ static int queue_chunk(struct ftp *f, struct ftp_xfer *x, struct evbuffer *out)
     return 1;
 }
 
+/* Sendfile: keeps about two pieces queued. */
+static int fill_sendfile(struct ftp *f, struct ftp_xfer *x)
+{
+    struct evbuffer *out = data_output(f);
+    while (x->pos < x->end && evbuffer_get_length(out) < 2 * XFER_SENDFILE_PIECE) {
+        uint64_t left = x->end - x->pos;
+        uint64_t n = left < XFER_SENDFILE_PIECE ? left : XFER_SENDFILE_PIECE;
+        if (evbuffer_add_file_segment(out, x->seg, (ev_off_t)x->pos, (ev_off_t)n) < 0)
+            return -1;
+        x->pos += n;
+        x->queued += n;
+    }
+    x->queued_all = x->pos == x->end;
+    data_set_lowat(f, x->queued_all ? 0 : XFER_SENDFILE_PIECE);
+    return 0;
+}
+
 /* Keeps about two chunks queued; -1 on a read error. */
 static int fill(struct ftp *f, struct ftp_xfer *x)
 {
+    if (x->seg)
+        return fill_sendfile(f, x);
     struct evbuffer *out = data_output(f);
     while (!x->queued_all && evbuffer_get_length(out) < 2 * XFER_LOWAT) {
         if (x->kind == XFER_BUF) {
@@ -187,23 +222,15 @@ static void send_drained(struct ftp *f)
     }
 }
 
-/* Plain binary files go out by sendfile: the kernel reads the page cache. */
+/* Plain binary files go out by sendfile: the kernel reads the page cache.
+ * The segment spans the file from 0, so a piece's offset is the file's. */
 static int queue_sendfile(struct ftp *f, struct ftp_xfer *x)
 {
-    uint64_t len = x->end - x->pos;
-    struct evbuffer_file_segment *seg =
-        evbuffer_file_segment_new(x->fd, (ev_off_t)x->pos, (ev_off_t)len, EVBUF_FS_CLOSE_ON_FREE);
-    if (!seg)
+    x->seg = evbuffer_file_segment_new(x->fd, 0, (ev_off_t)x->end, EVBUF_FS_CLOSE_ON_FREE);
+    if (!x->seg)
         return -1;
     x->fd = -1; /* the segment closes it */
-    int r = evbuffer_add_file_segment(data_output(f), seg, 0, (ev_off_t)len);
-    evbuffer_file_segment_free(seg);
-    if (r < 0)
-        return -1;
-    x->queued = len;
-    x->queued_all = true;
-    data_set_lowat(f, 0);
-    return 0;
+    return fill_sendfile(f, x);
 }
 
 static void send_ready(struct ftp *f)
@@ -306,6 +333,37 @@ static ssize_t recv_binary(struct ftp_xfer *x, struct evbuffer *in, size_t len)
     return n;
 }
 
+/* Reads the plain socket straight into the file, after what the
+ * bufferevent already read (so the order holds). Errors and EOF are left
+ * for the bufferevent to find on its next read. -1 on a write error. */
+static int recv_direct(struct ftp *f, struct ftp_xfer *x)
+{
+    int fd = data_plain_fd(f);
+    if (fd < 0 || x->ascii || x->queued < XFER_DIRECT_AFTER)
+        return 0;
+    if (!x->rbuf && !(x->rbuf = malloc(XFER_DIRECT_READ)))
+        return 0; /* the bufferevent goes on, 4 KiB at a time */
+    for (size_t moved = 0; moved < XFER_DIRECT_PASS;) {
+        ssize_t n = read(fd, x->rbuf, XFER_DIRECT_READ);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return 0;
+        if (x->written + (uint64_t)n > x->up.limit) {
+            errno = EDQUOT;
+            return -1;
+        }
+        if (write_all(x->up.fd, x->rbuf, (size_t)n) < 0)
+            return -1;
+        x->written += (uint64_t)n;
+        x->queued += (uint64_t)n;
+        moved += (size_t)n;
+        if ((size_t)n < XFER_DIRECT_READ)
+            break; /* drained for now */
+    }
+    return 0;
+}
+
 static void recv_readable(struct ftp *f, struct evbuffer *in)
 {
     struct ftp_xfer *x = f->xfer;
@@ -317,6 +375,10 @@ static void recv_readable(struct ftp *f, struct evbuffer *in)
             return;
         }
         x->queued += (uint64_t)n;
+    }
+    if (recv_direct(f, x) < 0) {
+        recv_fail(f, errno);
+        return;
     }
     /* Start writeback as the upload goes (it does not wait), so the fsync
      * before 226 has little left to do. */
