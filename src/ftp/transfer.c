@@ -7,6 +7,7 @@
  * "Nothing acknowledged is ever lost"). */
 #include "ftp/transfer.h"
 
+#include "core/fileio.h"
 #include "core/log.h"
 #include "core/workpool.h"
 #include "ftp/data.h"
@@ -284,20 +285,6 @@ static void recv_fail(struct ftp *f, int err)
     end(f);
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* TYPE A: CRLF -> LF, chunk by chunk. Returns bytes consumed or -1. */
 static ssize_t recv_ascii(struct ftp_xfer *x, struct evbuffer *in, size_t len)
 {
@@ -311,7 +298,7 @@ static ssize_t recv_ascii(struct ftp_xfer *x, struct evbuffer *in, size_t len)
         errno = EDQUOT;
         return -1;
     }
-    if (write_all(x->up.fd, out, m) < 0)
+    if (fd_write_all(x->up.fd, out, m) < 0)
         return -1;
     evbuffer_drain(in, c);
     x->written += m;
@@ -353,7 +340,7 @@ static int recv_direct(struct ftp *f, struct ftp_xfer *x)
             errno = EDQUOT;
             return -1;
         }
-        if (write_all(x->up.fd, x->rbuf, (size_t)n) < 0)
+        if (fd_write_all(x->up.fd, x->rbuf, (size_t)n) < 0)
             return -1;
         x->written += (uint64_t)n;
         x->queued += (uint64_t)n;
@@ -437,7 +424,7 @@ static void recv_eof(struct ftp *f)
     struct ftp_xfer *x = f->xfer;
     uint8_t last[1];
     if (x->ascii && ftp_ascii_decode(NULL, 0, last, &x->cr) == 1 &&
-        write_all(x->up.fd, last, 1) < 0) {
+        fd_write_all(x->up.fd, last, 1) < 0) {
         recv_fail(f, errno);
         return;
     }
