@@ -109,6 +109,11 @@ uint64_t maildrop_size(const struct maildrop *d, uint32_t n)
     return d->snap.msgs[n - 1].vsize;
 }
 
+uint64_t maildrop_file_size(const struct maildrop *d, uint32_t n)
+{
+    return d->snap.msgs[n - 1].size;
+}
+
 void maildrop_uidl(const struct maildrop *d, uint32_t n, char *out, size_t outlen)
 {
     snprintf(out, outlen, "%u.%u", d->snap.uidvalidity, d->snap.msgs[n - 1].uid);

@@ -28,7 +28,8 @@ uint64_t maildrop_octets(const struct maildrop *d);
 /* Message n (1-based, as the client numbers them): 0 if it exists and is not
  * deleted, -1 if out of range, -2 if marked deleted. */
 int maildrop_check(const struct maildrop *d, uint32_t n);
-uint64_t maildrop_size(const struct maildrop *d, uint32_t n); /* CRLF octets */
+uint64_t maildrop_size(const struct maildrop *d, uint32_t n);      /* CRLF octets */
+uint64_t maildrop_file_size(const struct maildrop *d, uint32_t n); /* bytes stored */
 /* The UIDL string: "<uidvalidity>.<uid>", the IMAP identity (RFC 1939 7). */
 void maildrop_uidl(const struct maildrop *d, uint32_t n, char *out, size_t outlen);
 /* Total number of messages, deleted or not (for listing loops). */

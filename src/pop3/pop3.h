@@ -20,6 +20,7 @@ struct pop3 {
     struct maildrop *drop; /* locked maildrop, once in TRANSACTION */
     /* A RETR or TOP in progress. */
     int msg_fd;
+    uint64_t msg_left; /* bytes of the file still to read */
     struct pop3_conv conv;
 };
 

@@ -93,17 +93,19 @@ static int produce_message(struct session *s, struct evbuffer *out, size_t room,
     char buf[READ_CHUNK];
     size_t start = evbuffer_get_length(out);
     while (!p->conv.done && evbuffer_get_length(out) - start < room) {
-        ssize_t n = read(p->msg_fd, buf, sizeof buf);
+        /* The size is known: no read is spent on finding the end. */
+        size_t want = p->msg_left < sizeof buf ? (size_t)p->msg_left : sizeof buf;
+        ssize_t n = want ? read(p->msg_fd, buf, want) : 0;
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0) {
             log_warn(s->id, "pop3 retr read_error errno=%d", errno);
             return -1;
         }
-        if (n == 0)
+        p->msg_left -= (uint64_t)n;
+        pop3_conv_feed(&p->conv, buf, (size_t)n, out);
+        if (n == 0 || p->msg_left == 0)
             pop3_conv_finish(&p->conv, out);
-        else
-            pop3_conv_feed(&p->conv, buf, (size_t)n, out);
     }
     if (!p->conv.done)
         return 0;
@@ -122,6 +124,7 @@ static void send_message(struct session *s, uint32_t n, bool top, uint64_t lines
         return;
     }
     p->msg_fd = fd;
+    p->msg_left = maildrop_file_size(p->drop, n);
     pop3_conv_init(&p->conv, top, lines);
     if (top)
         session_reply(s, "+OK top of message follows");

@@ -311,24 +311,28 @@ static int row_move(struct mail_index *idx, struct index_folder *f, uint32_t uid
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* A file another program dropped in: its date and cached envelope. */
+/* A file another program dropped in: its date, sizes (when its name lacks
+ * S=/W=; measured once, here) and cached envelope. */
 static int row_discover(struct mail_index *idx, int folderfd, struct index_folder *f,
-                        const struct maildir_entry *e)
+                        const struct maildir_entry *found)
 {
     char path[MAIL_MAX_FILENAME + 8];
     struct stat st;
     char *env = NULL;
     int64_t idate = (int64_t)time(NULL);
-    if (maildir_entry_path(e, path, sizeof path) == 0) {
+    struct maildir_entry e = *found;
+    if (maildir_entry_path(&e, path, sizeof path) == 0) {
         int fd = openat(folderfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
         if (fd >= 0) {
             if (fstat(fd, &st) == 0)
                 idate = (int64_t)st.st_mtime;
+            if (!e.size || !e.vsize)
+                maildir_measure(fd, &e.size, &e.vsize);
             env = mime_envelope_fd(fd);
             close(fd);
         }
     }
-    int rc = row_insert(idx, f, e, idate, env, NULL);
+    int rc = row_insert(idx, f, &e, idate, env, NULL);
     free(env);
     return rc;
 }

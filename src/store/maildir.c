@@ -159,15 +159,20 @@ int maildir_entry_path(const struct maildir_entry *e, char *out, size_t outlen)
     return n < 0 || (size_t)n >= outlen ? -1 : 0;
 }
 
+/* vsize counts the CR each bare LF gains on the wire; an LF already after
+ * a CR (a file another program wrote with CRLF) gains nothing. */
 int maildir_measure(int fd, uint64_t *size, uint64_t *vsize)
 {
     char buf[16384];
     uint64_t s = 0, lf = 0;
     ssize_t r;
     off_t off = 0;
+    char prev = 0;
     while ((r = pread(fd, buf, sizeof buf, off)) > 0) {
-        for (ssize_t i = 0; i < r; i++)
-            lf += buf[i] == '\n';
+        for (ssize_t i = 0; i < r; i++) {
+            lf += buf[i] == '\n' && prev != '\r';
+            prev = buf[i];
+        }
         s += (uint64_t)r;
         off += r;
     }
@@ -176,22 +181,6 @@ int maildir_measure(int fd, uint64_t *size, uint64_t *vsize)
     *size = s;
     *vsize = s + lf;
     return 0;
-}
-
-/* Fills size/vsize of an entry whose name lacks them (dropped in by another
- * program) from its bytes. */
-static void entry_measure(int folderfd, struct maildir_entry *e)
-{
-    char path[MAIL_MAX_FILENAME + 8];
-    if (e->size && e->vsize)
-        return;
-    if (maildir_entry_path(e, path, sizeof path) < 0)
-        return;
-    int fd = openat(folderfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return;
-    maildir_measure(fd, &e->size, &e->vsize);
-    close(fd);
 }
 
 struct entry_list {
@@ -228,10 +217,8 @@ static int scan_sub(int folderfd, const char *sub, struct entry_list *l)
     while (rc == 0 && (de = readdir(d)) != NULL) {
         if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
             continue;
-        if (maildir_parse_name(de->d_name, sub[0] == 'c', &e) == 0) {
-            entry_measure(folderfd, &e);
+        if (maildir_parse_name(de->d_name, sub[0] == 'c', &e) == 0)
             rc = list_push(l, &e);
-        }
     }
     closedir(d);
     return rc;

@@ -102,6 +102,22 @@ class Pop3Basics(ServerTest):
         self.assertEqual(p.uidl(2).split()[2], uidls[1])
         p.quit()
 
+    def test_sizes_exact_for_files_written_by_other_programs(self):
+        # No S=/W= in the names; one file with CRLF line ends, one mixed.
+        self.empty_maildrop()
+        crlf = b"Subject: crlf\r\n\r\nline\r\n.dot\r\n"
+        mixed = b"Subject: mixed\n\r\nline\nother\r\n"
+        drop_message(self.server, "alice", crlf, "1700000100.crlf.host")
+        drop_message(self.server, "alice", mixed, "1700000101.mixed.host")
+        for _ in range(2):  # measured once, then from the index
+            p = self.login()
+            listing = [int(l.split()[1]) for l in p.list()[1]]
+            for i in (1, 2):
+                lines = p.retr(i)[1]  # poplib un-stuffs and strips CRLF
+                self.assertEqual(listing[i - 1], sum(len(l) + 2 for l in lines))
+            p.quit()
+        self.assertEqual(listing, [len(crlf), len(mixed) + 2])  # two bare LFs
+
     def test_dele_rset_and_quit_apply(self):
         self.empty_maildrop()
         for i in range(4):
