@@ -19,6 +19,7 @@
 # Environment: PORTICO_BIN (default build/portico), SIZE_MB, FILES, SESSIONS,
 # RUNS, VSFTPD, WORKLOADS (default "retr stor small mem").
 set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 BIN=${PORTICO_BIN:-$top/build/portico}
@@ -47,8 +48,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 not up" >&2; return 1; }
 # A run of 50 free ports at random in 40000-59999 for passive connections.
 free_range() {
   python3 - <<'PY'
@@ -66,8 +65,6 @@ for _ in range(500):
         for s in socks: s.close()
 PY
 }
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2f", a / b; else print "n/a"}'; }
 # Server CPU time: each server runs in a cgroup of its own, so vsftpd's
 # per-session processes count too (/proc/PID/stat's children times miss
 # those its session processes never wait for). cgroup v2, else v1 cpuacct,

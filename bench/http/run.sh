@@ -11,6 +11,7 @@
 # Environment: PORTICO_BIN (default build/portico), DURATION (wrk seconds,
 # default 10), AB_N (default 20000), RUNS (default 3).
 set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
 bin=${PORTICO_BIN:-$top/build/portico}
 duration=${DURATION:-10}
@@ -39,10 +40,6 @@ cleanup() {
   rm -rf "$tmp"
 }
 trap cleanup EXIT
-
-free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 # ---- the same files for both ----
 mkdir -p "$tmp/data/www"
@@ -110,15 +107,15 @@ EOF
 pids+=($!)
 portico_pid=$!
 
-wait_port() {
+http_ready() { # port: until it serves 1k.bin
   for _ in $(seq 200); do
     if curl -s -o /dev/null "http://127.0.0.1:$1/1k.bin"; then return 0; fi
     sleep 0.05
   done
   echo "bench/http: nothing answers on port $1" >&2; exit 1
 }
-wait_port "$nport"
-wait_port "$pport"
+http_ready "$nport"
+http_ready "$pport"
 # Both must serve the very same bytes, or the comparison means nothing.
 for port in "$nport" "$pport"; do
   for f in 1k.bin 1m.bin; do
@@ -168,8 +165,6 @@ with_memory() { # pid file cmd...: runs cmd while sampling pid's memory into fil
   kill "$sampler"; wait "$sampler" 2>/dev/null || true
 }
 peak() { sort -n -k"$2" "$1" | tail -n 1 | awk -v k="$2" '{print $k}'; }
-ratio() { python3 -c "a,b=float('$1'),float('$2'); print(f'{a/b:.2f}' if b else 'n/a')"; }
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 
 runs=${RUNS:-3}
 echo "bench/http: $cores cores, wrk -t2 -c64 -d${duration}s, ab -n $ab_n -c 50 (no keep-alive), median of $runs runs"

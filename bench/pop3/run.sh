@@ -4,6 +4,7 @@
 # serve identical copies of the same Maildir in the same run. Prints
 # messages/s for each (median of RUNS) and the ratio portico/dovecot.
 set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 BIN=${PORTICO_BIN:-$top/build/portico}
@@ -15,8 +16,6 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -r
 trap cleanup EXIT
 [ -n "${BENCH_KEEP:-}" ] && trap - EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 not up" >&2; return 1; }
 
 # The Maildir: 10,000 messages of about 4 KiB with LF line ends.
 python3 - "$work/maildir" "$MESSAGES" <<'PY'
@@ -102,7 +101,6 @@ for i in $(seq "$RUNS"); do
   read -r n t bytes < <(run_client "$dport" bench)
   dr+=("$(python3 -c "print($n/$t)")")
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 pm=$(median "${pr[@]}"); dm=$(median "${dr[@]}")
 printf 'pop3 RETR %d msgs x %d runs: portico %.0f msg/s (runs: %s)\n' "$MESSAGES" "$RUNS" "$pm" "$(printf '%.0f ' "${pr[@]}")"
 printf 'pop3 RETR %d msgs x %d runs: dovecot %.0f msg/s (runs: %s)\n' "$MESSAGES" "$RUNS" "$dm" "$(printf '%.0f ' "${dr[@]}")"

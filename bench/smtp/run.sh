@@ -25,6 +25,7 @@
 # SESSIONS (20), SIZE (4096), RUNS (3), WARMUP (500 messages to each server
 # first, not measured).
 set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 BIN=${PORTICO_BIN:-$top/build/portico}
@@ -52,8 +53,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 not up" >&2; return 1; }
 
 # ---- portico ----
 pport=$(free_port)
@@ -130,7 +129,6 @@ for i in $(seq "$RUNS"); do
   done
 done
 
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 runs() { printf '%.0f ' "$@"; }
 pem=$(median "${pe[@]}"); fem=$(median "${fe[@]}")
 pam=$(median "${pa[@]}"); fam=$(median "${fa[@]}")

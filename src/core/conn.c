@@ -10,6 +10,7 @@
 #include "core/tls.h"
 
 #include <arpa/inet.h>
+#include <netinet/tcp.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
@@ -101,6 +102,15 @@ static struct bufferevent *new_bev(struct conn *c, int fd, bool implicit_tls)
     return bev;
 }
 
+/* Replies are small writes the loop already batches per pass; Nagle would
+ * only hold the last one back until the client's delayed ACK (40 ms). */
+static void set_nodelay(int fd, const struct sockaddr *peer)
+{
+    int one = 1;
+    if (peer->sa_family == AF_INET || peer->sa_family == AF_INET6)
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+}
+
 struct conn *conn_new(struct loop *loop, int fd, const struct sockaddr *peer,
                       enum service svc, bool implicit_tls)
 {
@@ -109,6 +119,7 @@ struct conn *conn_new(struct loop *loop, int fd, const struct sockaddr *peer,
         close(fd);
         return NULL;
     }
+    set_nodelay(fd, peer);
     c->id = loop_next_session_id();
     c->loop = loop;
     c->svc = svc;

@@ -114,9 +114,6 @@ static void remember_addresses(struct ftp *f)
     /* ftplib sends ABOR with MSG_OOB: keep the urgent byte in the stream. */
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_OOBINLINE, &one, sizeof one);
-    /* 150 and 226 are separate small writes: without this, Nagle holds the
-     * 226 until the client's delayed ACK of the 150 (40 ms a transfer). */
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
 static void on_open(struct session *s)

@@ -128,8 +128,6 @@ static void http_start(struct conn *c)
     RAND_bytes((unsigned char *)&h->boundary, sizeof h->boundary);
     http_mime_init();
     http_log_open();
-    int one = 1;
-    setsockopt(bufferevent_getfd(c->bev), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     conn_set_idle_timeout(c, HTTP_KEEPALIVE_TIMEOUT_SEC);
     log_debug(c->id, "http connect peer=%s port=%d%s", c->peer_ip, c->peer_port,
               c->tls ? " tls=implicit" : "");
