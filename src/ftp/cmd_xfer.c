@@ -300,7 +300,7 @@ static int open_target(struct ftp *f, struct job *j, enum upload_mode mode)
             return -1;
         }
     }
-    snprintf(u->tmp, sizeof u->tmp, FTP_TMP_PREFIX "%llu-%u", (unsigned long long)f->s->id,
+    snprintf(u->tmp, sizeof u->tmp, STORE_UPLOAD_PREFIX "ftp-%llu-%u", (unsigned long long)f->s->id,
              ++f->tmp_seq);
     u->fd = openat(u->dirfd, u->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (u->fd < 0)

@@ -4,6 +4,8 @@
  * root. */
 #include "ftp/list.h"
 
+#include "store/sandbox.h"
+
 #include "core/limits.h"
 #include "ftp/parse.h"
 
@@ -98,7 +100,7 @@ static bool listed(const char *name, bool all)
 {
     if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
         return false;
-    if (strncmp(name, FTP_TMP_PREFIX, sizeof FTP_TMP_PREFIX - 1) == 0)
+    if (store_is_upload_temp(name))
         return false;
     /* A name with CR or LF would break the listing's line structure. */
     if (strpbrk(name, "\r\n"))

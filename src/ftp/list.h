@@ -12,7 +12,6 @@ struct evbuffer;
 enum list_style { LIST_LS, LIST_NLST, LIST_MLSD };
 
 /* Upload temp files (transfer.c) start with this and are never listed. */
-#define FTP_TMP_PREFIX ".portico-tmp-"
 
 /* One entry; name is printed as given. readonly: MLSD perm facts for an
  * anonymous session. link: a symlink's target for LIST, or NULL. */

@@ -20,6 +20,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -362,7 +363,10 @@ static void start_request(struct http_conn *h)
         return;
     }
     if (http_target_decode(h->req.target, &h->target, h->path, sizeof h->path) < 0) {
-        (bodyless ? http_error : http_error_close)(h, 400, "Bad request target.");
+        /* EACCES: a reserved name (an upload in progress), not a bad target. */
+        bool reserved = errno == EACCES;
+        (bodyless ? http_error : http_error_close)(h, reserved ? 403 : 400,
+                                                   reserved ? "Forbidden." : "Bad request target.");
         return;
     }
     route(h);

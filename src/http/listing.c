@@ -69,7 +69,8 @@ static int entry_cmp(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
-/* Hidden: dot entries and our own upload temporaries. */
+/* Hidden: dot entries, which include uploads in progress
+ * (STORE_UPLOAD_PREFIX). */
 static bool hidden(const char *name)
 {
     return name[0] == '.';

@@ -23,7 +23,6 @@
 
 /* Files one form submission may carry. */
 #define HTTP_MAX_FORM_FILES 64
-#define TEMP_PREFIX ".portico-up-"
 
 struct up_file {
     int fd;
@@ -89,7 +88,7 @@ static int temp_open(struct http_upload *u, const char *name)
         return -1;
     }
     struct up_file *f = &u->files[u->n];
-    snprintf(f->tmp, sizeof f->tmp, TEMP_PREFIX "%llx-%u-%d",
+    snprintf(f->tmp, sizeof f->tmp, STORE_UPLOAD_PREFIX "http-%llx-%u-%d",
              (unsigned long long)u->h->c->id, u->h->nreq, u->n);
     snprintf(f->name, sizeof f->name, "%s", name);
     f->fd = openat(u->dirfd, f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
@@ -189,7 +188,7 @@ void http_upload_put(struct http_conn *h, const char *vpath)
     bool exists = fstatat(dirfd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0;
     const bool dir = exists && S_ISDIR(st.st_mode);
     bool no_overwrite = exists && http_request_get(&h->req, HH_IF_NONE_MATCH);
-    if (dir || no_overwrite || strncmp(leaf, TEMP_PREFIX, strlen(TEMP_PREFIX)) == 0) {
+    if (dir || no_overwrite || store_is_upload_temp(leaf)) {
         close(dirfd);
         http_error_close(h, dir ? 409 : no_overwrite ? 412 : 403, "Cannot write that name.");
         return;
@@ -212,7 +211,7 @@ static int form_part(void *arg, const char *hdr, size_t n)
     int rc = http_multipart_filename(hdr, n, name, sizeof name);
     u->skipping = rc <= 0;
     if (rc < 0 || (rc == 1 && sandbox_valid_name(name) < 0) ||
-        (rc == 1 && strncmp(name, TEMP_PREFIX, strlen(TEMP_PREFIX)) == 0)) {
+        (rc == 1 && store_is_upload_temp(name))) {
         u->err = EINVAL;
         return -1;
     }

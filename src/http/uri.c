@@ -6,6 +6,7 @@
 
 #include "store/sandbox.h"
 
+#include <errno.h>
 #include <string.h>
 
 int http_hex_value(char c)
@@ -102,6 +103,7 @@ static struct http_str origin_part(struct http_str t)
 int http_target_decode(struct http_str target, struct http_target *t, char *out,
                        size_t outlen)
 {
+    errno = EINVAL; /* every refusal below but sandbox_join's own */
     struct http_str o = origin_part(target);
     if (o.n == 0 || o.p[0] != '/')
         return -1;

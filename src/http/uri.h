@@ -15,7 +15,8 @@ struct http_target {
 };
 
 /* Splits the target and writes its decoded, normalised path ("/a/b") into
- * out (sandbox_join rules: ".." stops at "/"). 0, or -1: answer 400. */
+ * out (sandbox_join rules: ".." stops at "/"). 0, or -1 with errno: EACCES
+ * for a reserved name (answer 403), anything else a bad target (400). */
 int http_target_decode(struct http_str target, struct http_target *t, char *out,
                        size_t outlen);
 

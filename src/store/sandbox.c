@@ -71,9 +71,16 @@ static int join_walk(struct join_buf *b, const char *p, size_t n)
         size_t clen = i - start;
         if (clen == 0 || (clen == 1 && p[start] == '.'))
             continue;
-        if (clen == 2 && p[start] == '.' && p[start + 1] == '.')
+        if (clen == 2 && p[start] == '.' && p[start + 1] == '.') {
             join_pop(b);
-        else if (join_push(b, p + start, clen) < 0)
+            continue;
+        }
+        if (clen >= sizeof STORE_UPLOAD_PREFIX - 1 &&
+            memcmp(p + start, STORE_UPLOAD_PREFIX, sizeof STORE_UPLOAD_PREFIX - 1) == 0) {
+            errno = EACCES; /* another session's upload in progress */
+            return -1;
+        }
+        if (join_push(b, p + start, clen) < 0)
             return -1;
     }
     return 0;
@@ -121,6 +128,11 @@ int sandbox_join(const char *cwd, const char *path, size_t len, char *out, size_
 }
 
 /* ---- names and virtual paths ------------------------------------------- */
+
+bool store_is_upload_temp(const char *name)
+{
+    return strncmp(name, STORE_UPLOAD_PREFIX, sizeof STORE_UPLOAD_PREFIX - 1) == 0;
+}
 
 int sandbox_valid_name(const char *name)
 {

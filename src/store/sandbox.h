@@ -4,15 +4,24 @@
  * openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS) so that neither "..",
  * absolute paths nor symlinks pointing out can escape (DESIGN.md "Storage"). */
 #pragma once
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+
+/* Uploads in progress (FTP STOR, HTTP PUT and form uploads) are written
+ * under a hidden name with this prefix beside their final name, then renamed
+ * into place once durable. The name is reserved: no client path may name
+ * such a file (sandbox_join refuses it with EACCES) and listings hide it. */
+#define STORE_UPLOAD_PREFIX ".portico-up-"
+bool store_is_upload_temp(const char *name);
 
 /* Joins a virtual cwd ("/" or "/a/b") and a client path (relative or
  * virtual-absolute) into out, resolving "." and ".." lexically; ".." at the
  * root stays at the root. Rejects embedded NUL (len tells the real length),
  * results longer than outlen or STORE_MAX_PATH, and components over NAME_MAX.
- * Returns 0 or -1 (errno EINVAL / ENAMETOOLONG). */
+ * A component with STORE_UPLOAD_PREFIX is refused (EACCES).
+ * Returns 0 or -1 (errno EINVAL / ENAMETOOLONG / EACCES). */
 int sandbox_join(const char *cwd, const char *path, size_t len, char *out, size_t outlen);
 
 /* Opens the virtual path beneath rootfd (flags/mode as openat(2); O_NOFOLLOW

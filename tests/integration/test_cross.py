@@ -73,6 +73,27 @@ class CrossProtocol(ServerTest):
         status, _ = self.http("GET", "/files/from-http.txt")
         self.assertEqual(status, 404)
 
+    def test_uploads_in_progress_are_out_of_reach(self):
+        # Temporary upload names (either protocol's) are reserved.
+        area = os.path.join(self.server.data_dir, "users", "example.org", "frank", "files")
+        os.makedirs(area, exist_ok=True)
+        for name in (".portico-up-http-1-1-0", ".portico-up-ftp-1-1"):
+            with open(os.path.join(area, name), "wb") as f:
+                f.write(b"half an upload")
+            status, _ = self.http("GET", "/files/" + name)
+            self.assertIn(status, (403, 404))
+            status, _ = self.http("PUT", "/files/" + name, b"x")
+            self.assertIn(status, (403, 404))
+            f = self.ftp()
+            with self.assertRaises(ftplib.error_perm):
+                f.retrbinary("RETR " + name, lambda b: None)
+            with self.assertRaises(ftplib.error_perm):
+                f.storbinary("STOR " + name, io.BytesIO(b"x"))
+            self.assertNotIn(name, [n for n, _ in f.mlsd()])
+            f.quit()
+            with open(os.path.join(area, name), "rb") as fh:
+                self.assertEqual(fh.read(), b"half an upload")
+
     def test_smtp_delivery_read_and_deleted_over_pop3(self):
         with smtplib.SMTP("127.0.0.1", self.server.ports["smtp"], timeout=30) as s:
             s.sendmail("someone@example.net", [USER],

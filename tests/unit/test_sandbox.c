@@ -657,11 +657,30 @@ static void test_no_fd_leak(void **state)
     assert_int_equal(count_fds(), before);
 }
 
+/* Uploads in progress are not reachable by any client path. */
+static void test_join_reserved_upload_names(void **state)
+{
+    char out[256];
+    const char *bad[] = {".portico-up-http-1-2-0", "/a/.portico-up-x", "d/.portico-up-/f",
+                         "/.portico-up-x/../a"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        errno = 0;
+        assert_int_equal(sandbox_join("/", bad[i], strlen(bad[i]), out, sizeof out), -1);
+        assert_int_equal(errno, EACCES);
+    }
+    const char *ok[] = {".portico-up", ".portico", "x.portico-up-y", ".portico-upx"};
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+        assert_int_equal(sandbox_join("/", ok[i], strlen(ok[i]), out, sizeof out), 0);
+    assert_true(store_is_upload_temp(".portico-up-ftp-1-1"));
+    assert_false(store_is_upload_temp("portico-up-"));
+}
+
 int main(void)
 {
 #define FX(t) cmocka_unit_test_setup_teardown(t, fx_setup, fx_teardown)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_join_table),
+        cmocka_unit_test(test_join_reserved_upload_names),
         cmocka_unit_test(test_join_bad_input),
         cmocka_unit_test(test_join_length),
         cmocka_unit_test(test_join_component),
