@@ -10,6 +10,7 @@
 #include "core/tls.h"
 #include "core/workpool.h"
 #include "services.h"
+#include "store/sweep.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -195,6 +196,13 @@ static int default_work_threads(const struct runtime *rt)
     return rt->nloops * 2 > WORK_THREADS_MIN ? rt->nloops * 2 : WORK_THREADS_MIN;
 }
 
+/* A previous run's unfinished uploads, removed in the background. */
+static void sweep_work(void *arg)
+{
+    struct runtime *rt = arg;
+    store_sweep_uploads(rt->datadir_fd);
+}
+
 static int run(struct runtime *rt, struct config *cfg, struct signals *sg, char *err,
                size_t errlen)
 {
@@ -221,6 +229,7 @@ static int run(struct runtime *rt, struct config *cfg, struct signals *sg, char 
         snprintf(err, errlen, "cannot start threads");
         return -1;
     }
+    workpool_submit(rt->pool, NULL, sweep_work, NULL, rt);
     print_listeners(rt, cfg);
     printf("ready: %d loop threads; Ctrl-C stops\n", rt->nloops);
     fflush(stdout);

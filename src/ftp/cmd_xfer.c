@@ -12,6 +12,7 @@
 #include "ftp/quota.h"
 #include "ftp/transfer.h"
 #include "store/sandbox.h"
+#include "store/sweep.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -300,8 +301,12 @@ static int open_target(struct ftp *f, struct job *j, enum upload_mode mode)
             return -1;
         }
     }
-    snprintf(u->tmp, sizeof u->tmp, STORE_UPLOAD_PREFIX "ftp-%llu-%u", (unsigned long long)f->s->id,
-             ++f->tmp_seq);
+    if (store_upload_name(u->tmp, sizeof u->tmp, "ftp-%llu-%u", (unsigned long long)f->s->id,
+                          ++f->tmp_seq) < 0) {
+        u->tmp[0] = '\0';
+        errno = ENAMETOOLONG;
+        return -1;
+    }
     u->fd = openat(u->dirfd, u->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (u->fd < 0)
         u->tmp[0] = '\0';

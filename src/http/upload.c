@@ -12,6 +12,7 @@
 #include "core/workpool.h"
 #include "http/multipart.h"
 #include "store/sandbox.h"
+#include "store/sweep.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -88,8 +89,11 @@ static int temp_open(struct http_upload *u, const char *name)
         return -1;
     }
     struct up_file *f = &u->files[u->n];
-    snprintf(f->tmp, sizeof f->tmp, STORE_UPLOAD_PREFIX "http-%llx-%u-%d",
-             (unsigned long long)u->h->c->id, u->h->nreq, u->n);
+    if (store_upload_name(f->tmp, sizeof f->tmp, "http-%llx-%u-%d",
+                          (unsigned long long)u->h->c->id, u->h->nreq, u->n) < 0) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
     snprintf(f->name, sizeof f->name, "%s", name);
     f->fd = openat(u->dirfd, f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (f->fd < 0)

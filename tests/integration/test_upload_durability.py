@@ -86,3 +86,16 @@ class UploadDurability(ServerTest):
         for name in on_disk:  # acknowledged or not: never a partial file
             with open(os.path.join(area, name), "rb") as f:
                 self.assertEqual(f.read(), content(name), name)
+        # The next start removes what the killed run left unfinished.
+        # One planted in a subdirectory too, as a crashed run (pid 1) leaves it.
+        os.makedirs(os.path.join(area, "sub"), exist_ok=True)
+        planted = os.path.join(area, "sub", ".portico-up-1-ftp-9-9")
+        with open(planted, "wb") as f:
+            f.write(b"half")
+        self.server.start()
+        wait_until(lambda: not os.path.exists(planted) and
+                   not any(n.startswith(".portico-up-") for n in os.listdir(area)),
+                   what="unfinished uploads removed")
+        self.assertEqual({n for n in os.listdir(area) if not n.startswith(".")},
+                         on_disk | {"sub"})
+        self.server.stop()
