@@ -83,22 +83,24 @@ static void setup_bev(struct conn *c)
     bufferevent_enable(c->bev, EV_WRITE);
 }
 
-static struct bufferevent *new_bev(struct conn *c, int fd, bool implicit_tls)
+struct bufferevent *conn_bufferevent_new(struct event_base *base, int fd, bool tls,
+                                        bool tickets)
 {
     int opts = BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS;
-    if (!implicit_tls)
-        return bufferevent_socket_new(c->loop->base, fd, opts);
+    if (!tls)
+        return bufferevent_socket_new(base, fd, opts);
     SSL *ssl = tls_new_ssl();
     if (!ssl)
         return NULL;
-    struct bufferevent *bev = bufferevent_openssl_socket_new(c->loop->base, fd, ssl,
-                                                             BUFFEREVENT_SSL_ACCEPTING, opts);
+    if (!tickets)
+        SSL_set_num_tickets(ssl, 0);
+    struct bufferevent *bev =
+        bufferevent_openssl_socket_new(base, fd, ssl, BUFFEREVENT_SSL_ACCEPTING, opts);
     if (!bev) {
         SSL_free(ssl);
         return NULL;
     }
     bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-    c->tls = true;
     return bev;
 }
 
@@ -131,7 +133,8 @@ struct conn *conn_new(struct loop *loop, int fd, const struct sockaddr *peer,
         c->over_limit = !c->counted;
     }
     c->reaper = event_new(loop->base, -1, 0, reap_cb, c);
-    c->bev = c->reaper ? new_bev(c, fd, implicit_tls) : NULL;
+    c->bev = c->reaper ? conn_bufferevent_new(loop->base, fd, implicit_tls, true) : NULL;
+    c->tls = c->bev && implicit_tls;
     if (!c->bev) {
         if (c->counted)
             iplimit_release(c->peer_ip);

@@ -12,6 +12,7 @@
 #include "core/config.h"
 
 struct bufferevent;
+struct event_base;
 struct evbuffer;
 struct loop;
 struct conn;
@@ -55,6 +56,13 @@ struct conn {
     struct event *reaper;
     struct event *grace;
 };
+
+/* A bufferevent on an accepted or connected socket, as conn_new makes them:
+ * plain, or the TLS server side (the shared context; tickets: send TLS 1.3
+ * session tickets). Also for sockets that are not a conn (FTP data). NULL
+ * on failure (fd not closed). */
+struct bufferevent *conn_bufferevent_new(struct event_base *base, int fd, bool tls,
+                                        bool tickets);
 
 /* Takes ownership of fd; starts TLS at once when implicit_tls. The caller
  * sets ops/ctx right after. NULL on failure (fd closed). */

@@ -169,26 +169,12 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
     fail(d);
 }
 
+/* No TLS 1.3 tickets on data connections: clients resume the control
+ * connection's session, and a pure uploader that never reads them would
+ * close with unread data, which the kernel turns into an RST. */
 static struct bufferevent *new_bev(struct ftp_data *d)
 {
-    int opts = BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS;
-    struct event_base *base = base_of(d->f);
-    if (!d->tls)
-        return bufferevent_socket_new(base, d->fd, opts);
-    SSL *ssl = tls_new_ssl();
-    if (!ssl)
-        return NULL;
-    /* No TLS 1.3 tickets here: clients resume the control connection's
-     * session, and a pure uploader that never reads them would close with
-     * unread data, which the kernel turns into an RST. */
-    SSL_set_num_tickets(ssl, 0);
-    struct bufferevent *bev =
-        bufferevent_openssl_socket_new(base, d->fd, ssl, BUFFEREVENT_SSL_ACCEPTING, opts);
-    if (!bev)
-        SSL_free(ssl);
-    else
-        bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
-    return bev;
+    return conn_bufferevent_new(base_of(d->f), d->fd, d->tls, false);
 }
 
 /* The socket is connected and the transfer waits: start moving bytes. */
