@@ -24,6 +24,21 @@ def openssl_cert(directory, name, cn):
     return cert, key, fp.stdout.strip().split("=", 1)[1]
 
 
+def served_fingerprint(port):
+    """SHA-256 fingerprint of the certificate a TLS listener presents."""
+    import hashlib
+    import socket
+    import ssl
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        with ctx.wrap_socket(raw) as tls:
+            der = tls.getpeercert(binary_form=True)
+    digest = hashlib.sha256(der).hexdigest().upper()
+    return ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
+
+
 class ServeLifecycle(unittest.TestCase):
     def setUp(self):
         self.server = Server(services=())
@@ -56,18 +71,22 @@ class ServeLifecycle(unittest.TestCase):
         self.assertEqual(p.stdout.split(), ["postmaster@example.org"])
 
     def test_sighup_reloads_certificate(self):
+        self.server.cleanup()
+        self.server = Server(services=("pop3",))  # for its implicit-TLS listener
         d = self.server.tmp.name
         cert, key, fp1 = openssl_cert(d, "one", "one.example.org")
         with open(self.server.config, "a") as f:
             f.write(f"[tls]\ncert = {cert}\nkey = {key}\n")
         s = self.server.start()
         self.assertIn(fp1, s.stdout())
+        self.assertEqual(served_fingerprint(s.ports["pop3_tls"]), fp1)
         cert2, key2, fp2 = openssl_cert(d, "two", "two.example.org")
         os.replace(cert2, cert)
         os.replace(key2, key)
         s.proc.send_signal(signal.SIGHUP)
         wait_until(lambda: "tls reloaded fingerprint=" + fp2 in s.stderr(),
                    what="reload log line")
+        self.assertEqual(served_fingerprint(s.ports["pop3_tls"]), fp2)
         # A broken certificate on reload keeps the old one and says so.
         with open(cert, "w") as f:
             f.write("garbage\n")
