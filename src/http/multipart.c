@@ -229,11 +229,16 @@ int http_multipart_filename(const char *hdr, size_t n, char *out, size_t outlen)
             vlen++;
         memcpy(val, f, vlen);
     }
-    /* A browser may send a full client path: keep the last component. */
+    /* A browser may send a full client path: keep the last component. A
+     * NUL or another control byte makes the whole value malformed (it
+     * would silently cut the name short). */
     size_t start = 0;
-    for (size_t i = 0; i < vlen; i++)
+    for (size_t i = 0; i < vlen; i++) {
+        if ((unsigned char)val[i] < 0x20 || val[i] == 0x7f)
+            return -1;
         if (val[i] == '/' || val[i] == '\\')
             start = i + 1;
+    }
     if (vlen - start == 0)
         return 0;
     if (vlen - start >= outlen)

@@ -91,11 +91,26 @@ static void bad_types(void **state)
     assert_int_equal(http_multipart_init(&m, (struct http_str){q, strlen(q)}, &cb, &c), 0);
 }
 
+static void filenames(void **state)
+{
+    char out[64];
+    static const char ok[] = "Content-Disposition: form-data; name=\"f\"; filename=\"C:\\dir\\a.txt\"";
+    assert_int_equal(http_multipart_filename(ok, sizeof ok - 1, out, sizeof out), 1);
+    assert_string_equal(out, "a.txt");
+    static const char nul[] = "Content-Disposition: form-data; filename=\"ab\0cd\"";
+    assert_int_equal(http_multipart_filename(nul, sizeof nul - 1, out, sizeof out), -1);
+    static const char ctl[] = "Content-Disposition: form-data; filename=\"a\x01b\"";
+    assert_int_equal(http_multipart_filename(ctl, sizeof ctl - 1, out, sizeof out), -1);
+    static const char none[] = "Content-Disposition: form-data; name=\"f\"";
+    assert_int_equal(http_multipart_filename(none, sizeof none - 1, out, sizeof out), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(parts),
         cmocka_unit_test(bad_types),
+        cmocka_unit_test(filenames),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
