@@ -184,6 +184,9 @@ static const char *find_ci(const char *h, size_t n, const char *lit)
     return NULL;
 }
 
+/* The quoted filename as browsers send it: the HTML standard's form encoding
+ * escapes '"', CR and LF as %22, %0D, %0A and sends a backslash as is, so a
+ * backslash is a character here (a Windows path separator), not an escape. */
 static int quoted_value(const char *s, size_t n, char *out, size_t outlen, size_t *olen)
 {
     size_t o = 0;
@@ -193,8 +196,6 @@ static int quoted_value(const char *s, size_t n, char *out, size_t outlen, size_
             *olen = o;
             return 0;
         }
-        if (c == '\\' && i + 1 < n)
-            c = s[++i];
         if (c == '\r' || c == '\n' || o + 1 >= outlen)
             return -1;
         out[o++] = c;

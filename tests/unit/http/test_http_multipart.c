@@ -97,6 +97,9 @@ static void filenames(void **state)
     static const char ok[] = "Content-Disposition: form-data; name=\"f\"; filename=\"dir/sub/a.txt\"";
     assert_int_equal(http_multipart_filename(ok, sizeof ok - 1, out, sizeof out), 1);
     assert_string_equal(out, "a.txt");
+    static const char win[] = "Content-Disposition: form-data; filename=\"C:\\dir\\b.txt\"";
+    assert_int_equal(http_multipart_filename(win, sizeof win - 1, out, sizeof out), 1);
+    assert_string_equal(out, "b.txt");
     static const char nul[] = "Content-Disposition: form-data; filename=\"ab\0cd\"";
     assert_int_equal(http_multipart_filename(nul, sizeof nul - 1, out, sizeof out), -1);
     static const char ctl[] = "Content-Disposition: form-data; filename=\"a\x01b\"";
