@@ -18,7 +18,7 @@ struct mail_msg {
     uint64_t vsize; /* bytes as sent with CRLF line ends (POP3 LIST, IMAP RFC822.SIZE) */
     uint64_t modseq;
     int64_t internaldate; /* seconds since the epoch */
-    char flags[32];       /* Maildir letters, sorted: D F P R S T */
+    char flags[32];       /* Maildir letters after ":2,", as in the file name */
     char path[MAIL_MAX_FILENAME + 8]; /* "new/<name>" or "cur/<name>:2,<flags>" */
 };
 

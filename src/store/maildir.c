@@ -126,11 +126,6 @@ static uint64_t name_field(const char *base, const char *key)
     return v;
 }
 
-static int flag_cmp(const void *a, const void *b)
-{
-    return *(const char *)a - *(const char *)b;
-}
-
 int maildir_parse_name(const char *name, bool in_cur, struct maildir_entry *out)
 {
     if (name[0] == '.' || strchr(name, '/') || strlen(name) > MAIL_MAX_FILENAME)
@@ -142,10 +137,12 @@ int maildir_parse_name(const char *name, bool in_cur, struct maildir_entry *out)
         return -1;
     memcpy(out->base, name, n);
     out->base[n] = '\0';
-    if (info && strlen(info + 3) < sizeof out->flags) {
-        snprintf(out->flags, sizeof out->flags, "%s", info + 3);
-        qsort(out->flags, strlen(out->flags), 1, flag_cmp);
-    }
+    /* The info part is kept as written (not re-sorted): the path rebuilt
+     * from it must be the file's real name. One too long is refused. */
+    if (info && strlen(info + 3) >= sizeof out->flags)
+        return -1;
+    if (info)
+        memcpy(out->flags, info + 3, strlen(info + 3) + 1);
     out->in_cur = in_cur;
     out->size = name_field(out->base, ",S=");
     out->vsize = name_field(out->base, ",W=");

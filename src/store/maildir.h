@@ -27,7 +27,7 @@ int maildir_folder_open(int mailfd, const char *folder, bool create);
 /* One message file as found in new/ or cur/. */
 struct maildir_entry {
     char base[MAIL_MAX_FILENAME + 1];  /* name up to ":2," */
-    char flags[32];                    /* letters after ":2," (sorted), or "" */
+    char flags[32];                    /* letters after ":2," as written, or "" */
     bool in_cur;
     uint64_t size, vsize; /* from S= and W=, 0 when the name lacks them */
 };

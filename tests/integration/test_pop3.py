@@ -118,6 +118,18 @@ class Pop3Basics(ServerTest):
             p.quit()
         self.assertEqual(listing, [len(crlf), len(mixed) + 2])  # two bare LFs
 
+    def test_message_with_unsorted_flags_is_readable(self):
+        # Another program's file in cur/ with its flags not in ASCII order.
+        self.empty_maildrop()
+        d = os.path.join(self.server.data_dir, "users", DOMAIN, "alice", "mail")
+        with open(os.path.join(d, "cur", "1700000200.unsorted.host:2,SR"), "wb") as f:
+            f.write(message(200))
+        p = self.login()
+        self.assertEqual(b"\r\n".join(p.retr(1)[1]) + b"\r\n", wire(message(200)))
+        p.dele(1)
+        p.quit()
+        self.assertEqual(os.listdir(os.path.join(d, "cur")), [])
+
     def test_dele_rset_and_quit_apply(self):
         self.empty_maildrop()
         for i in range(4):
