@@ -6,6 +6,7 @@
 
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/workpool.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -188,6 +189,50 @@ void session_resume(struct session *s)
         session_ref(s);
         event_active(s->kick, 0, 0);
     }
+}
+
+struct session_job {
+    struct session *s;
+    void (*work)(void *job);
+    session_work_done_fn done;
+    void *job;
+};
+
+static void session_job_work(void *arg)
+{
+    struct session_job *j = arg;
+    j->work(j->job);
+}
+
+static void session_job_done(void *arg)
+{
+    struct session_job *j = arg;
+    struct session *s = j->s;
+    if (session_gone(s)) {
+        j->done(NULL, j->job);
+    } else {
+        j->done(s, j->job);
+        session_resume(s);
+    }
+    session_unref(s);
+    free(j);
+}
+
+int session_work(struct session *s, void (*work)(void *job), session_work_done_fn done,
+                 void *job)
+{
+    struct session_job *j = runtime ? malloc(sizeof *j) : NULL;
+    if (!j)
+        return -1;
+    *j = (struct session_job){s, work, done, job};
+    if (workpool_submit(runtime->pool, s->conn->loop->base, session_job_work,
+                        session_job_done, j) < 0) {
+        free(j);
+        return -1;
+    }
+    session_ref(s);
+    session_suspend(s);
+    return 0;
 }
 
 void session_expect_line(struct session *s, session_line_fn fn)

@@ -144,6 +144,16 @@ void session_unref(struct session *s);
 /* True once the session is closing: async results are then dropped. */
 bool session_gone(struct session *s);
 
+/* Blocking work for a command (fsync, SQLite, directory scans): runs
+ * work(job) on the pool with the session suspended and referenced, then
+ * done(s, job) on the session's loop and resumes it. If the session went
+ * meanwhile, done(NULL, job) runs instead (free job, reply nothing).
+ * Returns -1 if the work could not start: nothing ran, the caller replies
+ * (a temporary error) and frees job. */
+typedef void (*session_work_done_fn)(struct session *s, void *job);
+int session_work(struct session *s, void (*work)(void *job), session_work_done_fn done,
+                 void *job);
+
 /* Input modes; each returns to MODE_COMMAND when done. */
 void session_expect_line(struct session *s, session_line_fn fn);
 void session_read_raw(struct session *s, session_raw_fn fn);

@@ -6,7 +6,6 @@
 #include "auth/login.h"
 #include "auth/sasl_server.h"
 #include "core/log.h"
-#include "core/workpool.h"
 
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -19,7 +18,6 @@
 /* ---- entering TRANSACTION ---- */
 
 struct open_job {
-    struct session *s;
     struct account account;
     struct maildrop *drop;
 };
@@ -30,26 +28,22 @@ static void open_work(void *arg)
     job->drop = maildrop_load(&job->account);
 }
 
-static void open_done(void *arg)
+static void open_done(struct session *s, void *arg)
 {
     struct open_job *job = arg;
-    struct session *s = job->s;
-    struct pop3 *p = pop3_of(s);
-    if (session_gone(s) || !job->drop) {
+    if (s && job->drop) {
+        pop3_of(s)->drop = job->drop;
+        session_set_state(s, POP3_TRANSACTION);
+        session_reply(s, "+OK maildrop has %zu messages (%llu octets)",
+                      maildrop_count(job->drop), (unsigned long long)maildrop_octets(job->drop));
+    } else {
         maildrop_unlock(job->account.address);
         maildrop_free(job->drop);
-        if (!session_gone(s)) {
+        if (s) {
             s->authenticated = false;
             session_reply(s, "-ERR [SYS/TEMP] cannot open the maildrop");
         }
-    } else {
-        p->drop = job->drop;
-        session_set_state(s, POP3_TRANSACTION);
-        session_reply(s, "+OK maildrop has %zu messages (%llu octets)",
-                      maildrop_count(p->drop), (unsigned long long)maildrop_octets(p->drop));
     }
-    session_resume(s);
-    session_unref(s);
     free(job);
 }
 
@@ -64,20 +58,14 @@ static void enter_transaction(struct session *s, const struct account *acct)
         return;
     }
     struct open_job *job = calloc(1, sizeof *job);
-    if (job) {
-        job->s = s;
+    if (job)
         job->account = *acct;
-    }
-    if (!job || workpool_submit(runtime->pool, s->conn->loop->base, open_work, open_done,
-                                job) < 0) {
+    if (!job || session_work(s, open_work, open_done, job) < 0) {
         free(job);
         maildrop_unlock(acct->address);
         s->authenticated = false;
         session_reply(s, "-ERR [SYS/TEMP] cannot open the maildrop");
-        return;
     }
-    session_suspend(s);
-    session_ref(s);
 }
 
 static void login_done(struct session *s, enum login_result r, const struct account *acct)

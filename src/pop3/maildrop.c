@@ -24,6 +24,7 @@ struct maildrop {
     struct mail_snapshot snap;
     bool *deleted; /* one mark per message of snap */
     size_t live;   /* messages not marked */
+    bool committed; /* maildrop_commit succeeded */
     uint64_t live_octets;
 };
 
@@ -148,6 +149,11 @@ int maildrop_open_message(struct maildrop *d, uint32_t n)
     return store_message_open(runtime->datadir_fd, &d->account, INBOX, m->uid);
 }
 
+bool maildrop_committed(const struct maildrop *d)
+{
+    return d->committed;
+}
+
 int maildrop_commit(struct maildrop *d)
 {
     size_t n = 0;
@@ -159,5 +165,6 @@ int maildrop_commit(struct maildrop *d)
             uids[n++] = d->snap.msgs[i].uid;
     int rc = n ? store_expunge(runtime->datadir_fd, &d->account, INBOX, uids, n) : 0;
     free(uids);
+    d->committed = rc == 0;
     return rc;
 }

@@ -43,3 +43,5 @@ int maildrop_open_message(struct maildrop *d, uint32_t n);
 /* Removes the marked messages durably (files unlinked, directories fsynced,
  * index updated, the change published). Returns 0 or -1. Blocking. */
 int maildrop_commit(struct maildrop *d);
+/* True once maildrop_commit succeeded. */
+bool maildrop_committed(const struct maildrop *d);

@@ -4,7 +4,6 @@
 #include "pop3/pop3.h"
 
 #include "core/log.h"
-#include "core/workpool.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -178,33 +177,22 @@ void pop3_cmd_rset(struct session *s, char *args)
 
 /* ---- UPDATE (RFC 1939 6) ---- */
 
-struct commit_job {
-    struct session *s;
-    int rc;
-};
-
 static void commit_work(void *arg)
 {
-    struct commit_job *job = arg;
-    job->rc = maildrop_commit(pop3_of(job->s)->drop);
+    maildrop_commit(arg);
 }
 
-static void commit_done(void *arg)
+static void commit_done(struct session *s, void *arg)
 {
-    struct commit_job *job = arg;
-    struct session *s = job->s;
-    struct pop3 *p = pop3_of(s);
-    if (!session_gone(s)) {
-        if (job->rc == 0)
-            session_reply(s, "+OK portico POP3 server signing off (%zu messages left)",
-                          maildrop_count(p->drop));
-        else
-            session_reply(s, "-ERR [SYS/TEMP] some deleted messages were not removed");
-        session_close(s);
-    }
-    session_resume(s);
-    session_unref(s);
-    free(job);
+    struct maildrop *drop = arg;
+    if (!s)
+        return; /* the drop is freed with the session */
+    if (maildrop_committed(drop))
+        session_reply(s, "+OK portico POP3 server signing off (%zu messages left)",
+                      maildrop_count(drop));
+    else
+        session_reply(s, "-ERR [SYS/TEMP] some deleted messages were not removed");
+    session_close(s);
 }
 
 /* The deletions are applied, durably, before +OK; the lock is released when
@@ -212,17 +200,8 @@ static void commit_done(void *arg)
 void pop3_cmd_quit_update(struct session *s)
 {
     session_set_state(s, POP3_UPDATE);
-    struct commit_job *job = calloc(1, sizeof *job);
-    if (!job) {
+    if (session_work(s, commit_work, commit_done, pop3_of(s)->drop) < 0) {
         session_reply(s, "-ERR [SYS/TEMP] some deleted messages were not removed");
         session_close(s);
-        return;
-    }
-    job->s = s;
-    session_suspend(s);
-    session_ref(s);
-    if (workpool_submit(runtime->pool, s->conn->loop->base, commit_work, commit_done, job) < 0) {
-        job->rc = -1;
-        commit_done(job);
     }
 }

@@ -4,7 +4,6 @@
 #include "smtp/service.h"
 
 #include "core/log.h"
-#include "core/workpool.h"
 #include "smtp/smtp.h"
 #include "smtp/spool.h"
 
@@ -178,50 +177,10 @@ const struct service_impl submission_service = {"submission", start_submission};
 
 /* ---- async work ---- */
 
-struct async {
-    struct session *s;
-    void (*work)(void *job);
-    smtp_done_fn done;
-    void *job;
-};
-
-static void async_work(void *arg)
-{
-    struct async *a = arg;
-    a->work(a->job);
-}
-
-static void async_done(void *arg)
-{
-    struct async *a = arg;
-    struct session *s = a->s;
-    if (session_gone(s)) {
-        a->done(NULL, a->job);
-    } else {
-        a->done(s, a->job);
-        session_resume(s);
-    }
-    session_unref(s);
-    free(a);
-}
-
 int smtp_async(struct session *s, void (*work)(void *job), smtp_done_fn done, void *job)
 {
-    struct async *a = malloc(sizeof *a);
-    if (!a || !runtime)
-        goto fail;
-    *a = (struct async){s, work, done, job};
-    session_ref(s);
-    session_suspend(s);
-    if (workpool_submit(runtime->pool, s->conn->loop->base, async_work, async_done, a) < 0) {
-        session_unref(s);
-        s->suspended = false;
-        conn_resume(s->conn);
-        goto fail;
-    }
-    return 0;
-fail:
-    free(a);
+    if (session_work(s, work, done, job) == 0)
+        return 0;
     done(NULL, job);
     session_reply(s, "451 4.3.0 Temporary server error");
     return -1;

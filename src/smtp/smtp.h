@@ -61,9 +61,9 @@ static inline struct smtp *smtp_of(struct session *s)
 /* service.c */
 void smtp_txn_reset(struct session *s); /* RFC 5321 4.1.1.5: back to READY */
 uint64_t smtp_max_size(void);
-/* Runs work(job) on the pool with the session suspended; then done(s, job)
- * on the loop (s NULL if the session went meanwhile: just free job). */
-typedef void (*smtp_done_fn)(struct session *s, void *job);
+/* session_work, answering 451 when the work cannot start (done(NULL, job)
+ * frees the job then too). */
+typedef session_work_done_fn smtp_done_fn;
 int smtp_async(struct session *s, void (*work)(void *job), smtp_done_fn done, void *job);
 
 /* cmd_basic.c */
