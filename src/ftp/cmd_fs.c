@@ -66,44 +66,97 @@ void ftp_cmd_pwd(struct session *s, char *args)
     reply_257(f, f->cwd, "is the current directory");
 }
 
-void ftp_cmd_mkd(struct session *s, char *args)
-{
-    struct ftp *f = ftp_of(s);
+/* ---- MKD, RMD, DELE, RNTO: on the work pool, durable before the reply ---- */
+
+enum fs_op { FS_MKD, FS_RMD, FS_DELE, FS_RENAME };
+
+struct fs_job {
+    int rootfd; /* the session's, alive while the job holds the session */
+    enum fs_op op;
+    int err;
     char path[STORE_MAX_PATH + 1];
-    if (ftp_path(f, args, path) < 0)
-        return;
-    if (sandbox_mkdir(f->rootfd, path, 0755) < 0) {
-        ftp_reply_errno(f, errno, args);
-        return;
+    char from[STORE_MAX_PATH + 1]; /* FS_RENAME */
+    char arg[STORE_MAX_PATH + 1];  /* as the client wrote it, for replies */
+};
+
+static int fs_apply(struct fs_job *j)
+{
+    switch (j->op) {
+    case FS_MKD:
+        return sandbox_mkdir(j->rootfd, j->path, 0755);
+    case FS_RMD:
+        return sandbox_rmdir(j->rootfd, j->path);
+    case FS_DELE:
+        return sandbox_unlink(j->rootfd, j->path);
+    case FS_RENAME:
+        if (sandbox_rename(j->rootfd, j->from, j->path) < 0)
+            return -1;
+        return sandbox_sync_parent(j->rootfd, j->from);
     }
-    reply_257(f, path, "created");
+    return -1;
 }
 
-/* RMD and DELE: one sandbox call, 250 on success. */
-static void remove_path(struct ftp *f, const char *args, int (*fn)(int, const char *))
+static void fs_work(void *arg)
 {
-    char path[STORE_MAX_PATH + 1];
-    if (ftp_path(f, args, path) < 0)
+    struct fs_job *j = arg;
+    if (fs_apply(j) < 0 || sandbox_sync_parent(j->rootfd, j->path) < 0)
+        j->err = errno;
+}
+
+static void fs_done(struct session *s, void *arg)
+{
+    struct fs_job *j = arg;
+    if (s && j->err)
+        ftp_reply_errno(ftp_of(s), j->err, j->arg);
+    else if (s && j->op == FS_MKD)
+        reply_257(ftp_of(s), j->path, "created");
+    else if (s && j->op == FS_RENAME)
+        session_reply(s, "250 Renamed");
+    else if (s)
+        session_reply(s, "250 %s removed", j->arg);
+    free(j);
+}
+
+/* Resolves args (replying on failure) and runs op on the pool. */
+static void fs_start(struct ftp *f, const char *args, enum fs_op op, const char *from)
+{
+    struct fs_job *j = calloc(1, sizeof *j);
+    if (!j) {
+        session_reply(f->s, "451 Local error: out of memory");
         return;
-    if (strcmp(path, "/") == 0) {
+    }
+    *j = (struct fs_job){.rootfd = f->rootfd, .op = op};
+    snprintf(j->arg, sizeof j->arg, "%s", args);
+    if (from)
+        snprintf(j->from, sizeof j->from, "%s", from);
+    if (ftp_path(f, args, j->path) < 0) {
+        free(j);
+        return;
+    }
+    if ((op == FS_RMD || op == FS_DELE) && strcmp(j->path, "/") == 0) {
         session_reply(f->s, "550 Cannot remove the root");
+        free(j);
         return;
     }
-    if (fn(f->rootfd, path) < 0) {
-        ftp_reply_errno(f, errno, args);
-        return;
+    if (session_work(f->s, fs_work, fs_done, j) < 0) {
+        session_reply(f->s, "451 Local error: try again");
+        free(j);
     }
-    session_reply(f->s, "250 %s removed", args);
+}
+
+void ftp_cmd_mkd(struct session *s, char *args)
+{
+    fs_start(ftp_of(s), args, FS_MKD, NULL);
 }
 
 void ftp_cmd_rmd(struct session *s, char *args)
 {
-    remove_path(ftp_of(s), args, sandbox_rmdir);
+    fs_start(ftp_of(s), args, FS_RMD, NULL);
 }
 
 void ftp_cmd_dele(struct session *s, char *args)
 {
-    remove_path(ftp_of(s), args, sandbox_unlink);
+    fs_start(ftp_of(s), args, FS_DELE, NULL);
 }
 
 void ftp_cmd_rnfr(struct session *s, char *args)
@@ -128,19 +181,13 @@ void ftp_cmd_rnfr(struct session *s, char *args)
 void ftp_cmd_rnto(struct session *s, char *args)
 {
     struct ftp *f = ftp_of(s);
-    char path[STORE_MAX_PATH + 1];
     if (!f->rnfr) {
         session_reply(s, "503 RNFR first");
         return;
     }
     char *from = f->rnfr;
     f->rnfr = NULL; /* RFC 959 4.1.3: RNTO must follow RNFR directly */
-    if (ftp_path(f, args, path) == 0) {
-        if (sandbox_rename(f->rootfd, from, path) < 0)
-            ftp_reply_errno(f, errno, args);
-        else
-            session_reply(s, "250 Renamed");
-    }
+    fs_start(f, args, FS_RENAME, from);
     free(from);
 }
 

@@ -9,6 +9,7 @@
 #include "core/conn.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/workpool.h"
 #include "http/auth.h"
 #include "store/sandbox.h"
 
@@ -34,6 +35,45 @@ static int discard(struct http_conn *h, const char *p, size_t n)
     return 0;
 }
 
+/* DELETE runs on the work pool: the removal and its directory fsync come
+ * before the 204, as every acknowledged change in the file area. */
+struct delete_job {
+    struct http_conn *h;
+    bool dir;
+    int err;
+    char vpath[STORE_MAX_PATH + 1];
+};
+
+static void delete_work(void *arg)
+{
+    struct delete_job *j = arg;
+    int fd = j->h->files_fd;
+    int rc = j->dir ? sandbox_rmdir(fd, j->vpath) : sandbox_unlink(fd, j->vpath);
+    if (rc < 0 || sandbox_sync_parent(fd, j->vpath) < 0)
+        j->err = errno;
+}
+
+static void delete_done(void *arg)
+{
+    struct delete_job *j = arg;
+    struct http_conn *h = j->h;
+    struct conn *c = h->c;
+    if (!c->closing) {
+        if (j->err == ENOTEMPTY || j->err == EEXIST) {
+            http_error(h, 409, "The directory is not empty.");
+        } else if (j->err) {
+            http_error_errno(h, j->err);
+        } else {
+            log_info(c->id, "http delete user=%s path=%s", h->acct.address, j->vpath);
+            http_resp_start(h, 204); /* RFC 9110 9.3.5 */
+            http_resp_end_head(h, 0);
+            http_request_end(h);
+        }
+    }
+    free(j);
+    conn_unref(c);
+}
+
 static void do_delete(struct http_conn *h, const char *vpath)
 {
     if (strcmp(vpath, "/") == 0) {
@@ -46,19 +86,20 @@ static void do_delete(struct http_conn *h, const char *vpath)
         http_error_errno(h, errno);
         return;
     }
-    int rc = S_ISDIR(st.st_mode) ? sandbox_rmdir(h->files_fd, vpath)
-                                 : sandbox_unlink(h->files_fd, vpath);
-    if (rc < 0) {
-        if (errno == ENOTEMPTY || errno == EEXIST)
-            http_error(h, 409, "The directory is not empty.");
-        else
-            http_error_errno(h, errno);
+    struct delete_job *j = calloc(1, sizeof *j);
+    if (!j) {
+        http_error_errno(h, ENOMEM);
         return;
     }
-    log_info(h->c->id, "http delete user=%s path=%s", h->acct.address, vpath);
-    http_resp_start(h, 204); /* RFC 9110 9.3.5 */
-    http_resp_end_head(h, 0);
-    http_request_end(h);
+    *j = (struct delete_job){.h = h, .dir = S_ISDIR(st.st_mode)};
+    snprintf(j->vpath, sizeof j->vpath, "%s", vpath);
+    conn_ref(h->c);
+    http_suspend(h);
+    if (!runtime ||
+        workpool_submit(runtime->pool, h->c->loop->base, delete_work, delete_done, j) < 0) {
+        delete_work(j);
+        delete_done(j);
+    }
 }
 
 static void files_get(struct http_conn *h)

@@ -383,3 +383,12 @@ int store_files_root_open(int datadirfd, const char *domain, const char *local)
     int fd = openat(ufd, "files", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     return close_keep_errno(ufd, fd);
 }
+
+int sandbox_sync_parent(int rootfd, const char *vpath)
+{
+    char leaf[NAME_MAX + 1];
+    int dirfd = sandbox_open_parent(rootfd, vpath, leaf, sizeof leaf);
+    if (dirfd < 0)
+        return -1;
+    return close_keep_errno(dirfd, fsync(dirfd));
+}

@@ -38,6 +38,9 @@ int sandbox_mkdir(int rootfd, const char *vpath, mode_t mode);
 int sandbox_rmdir(int rootfd, const char *vpath);
 int sandbox_unlink(int rootfd, const char *vpath);
 int sandbox_rename(int rootfd, const char *from, const char *to);
+/* fsync of the directory holding vpath, so that a create, remove or rename
+ * of vpath survives a crash once this returns 0. Blocking. */
+int sandbox_sync_parent(int rootfd, const char *vpath);
 
 /* Checks that a single path component is a safe file name: not empty, not
  * "." or "..", no '/', no NUL, at most NAME_MAX bytes. */
