@@ -6,7 +6,6 @@
 #include "ftp/ftp.h"
 
 #include "core/log.h"
-#include "core/workpool.h"
 #include "ftp/list.h"
 #include "ftp/parse.h"
 #include "ftp/quota.h"
@@ -85,29 +84,22 @@ static void job_free(struct job *j)
     free(j);
 }
 
-static void job_done(void *arg)
+static void job_done(struct session *s, void *arg)
 {
     struct job *j = arg;
-    struct session *s = j->s;
-    if (!session_gone(s)) {
-        if (j->kind == JOB_UPLOAD)
-            upload_done(j);
-        else
-            list_done(j);
-        session_resume(s);
-    }
+    if (s && j->kind == JOB_UPLOAD)
+        upload_done(j);
+    else if (s)
+        list_done(j);
     job_free(j);
-    session_unref(s);
 }
 
+/* Pipelined commands wait for the result (session_work suspends). */
 static void job_run(struct job *j)
 {
-    session_suspend(j->s); /* pipelined commands wait for the result */
-    session_ref(j->s);
-    if (!runtime || workpool_submit(runtime->pool, j->s->conn->loop->base, job_work,
-                                    job_done, j) < 0) {
-        job_work(j);
-        job_done(j);
+    if (session_work(j->s, job_work, job_done, j) < 0) {
+        job_work(j); /* no pool: do it here rather than fail the command */
+        job_done(j->s, j);
     }
 }
 

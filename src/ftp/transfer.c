@@ -9,7 +9,6 @@
 
 #include "core/fileio.h"
 #include "core/log.h"
-#include "core/workpool.h"
 #include "ftp/data.h"
 #include "ftp/ftp.h"
 #include "ftp/parse.h"
@@ -396,11 +395,10 @@ static void commit_work(void *arg)
     f->xfer->commit_err = err;
 }
 
-static void commit_done(void *arg)
+static void commit_done(struct session *s, void *arg)
 {
-    struct session *s = arg;
-    struct ftp *f = ftp_of(s);
-    if (!session_gone(s)) {
+    if (s) {
+        struct ftp *f = ftp_of(s);
         struct ftp_xfer *x = f->xfer;
         if (x->commit_err) {
             errno = x->commit_err;
@@ -414,9 +412,7 @@ static void commit_done(void *arg)
         }
         log_info(s->id, "ftp transfer received bytes=%llu", (unsigned long long)x->written);
         end(f);
-        session_resume(s);
     }
-    session_unref(s);
 }
 
 static void recv_eof(struct ftp *f)
@@ -431,12 +427,9 @@ static void recv_eof(struct ftp *f)
     data_shutdown(f); /* answers the client's close_notify */
     /* Pipelined commands wait for the 226 (and ABOR has nothing left). */
     x->committing = true;
-    session_suspend(f->s);
-    session_ref(f->s);
-    if (!runtime || workpool_submit(runtime->pool, f->s->conn->loop->base, commit_work,
-                                    commit_done, f->s) < 0) {
-        commit_work(f->s);
-        commit_done(f->s);
+    if (session_work(f->s, commit_work, commit_done, f->s) < 0) {
+        commit_work(f->s); /* no pool: durable all the same, on this thread */
+        commit_done(f->s, f->s);
     }
 }
 
