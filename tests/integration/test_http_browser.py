@@ -8,6 +8,7 @@ import base64
 import json
 import os
 import shutil
+import signal
 import socket
 import struct
 import subprocess
@@ -22,6 +23,21 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = os.environ.get("PORTICO_ARTIFACTS") or os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", "..", "build-test", "artifacts")
 USER, PASSWORD = "carol@example.org", "browser pass"
+
+
+def group_alive(pgid):
+    """True while a live (not zombie) process of the group remains."""
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[2]) == pgid:
+            return True
+    return False
 
 
 class DevTools:
@@ -112,7 +128,7 @@ class BrowserUpload(ServerTest):
              "--no-first-run", "--disable-background-networking", "--disable-component-update",
              "--disable-sync", "--remote-debugging-port=0", "--window-size=1000,700",
              f"--user-data-dir={self.profile.name}", "about:blank"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         port_file = os.path.join(self.profile.name, "DevToolsActivePort")
         wait_until(lambda: os.path.exists(port_file) and open(port_file).read().count("\n") >= 1,
                    timeout=60, what="chromium devtools port")
@@ -122,13 +138,21 @@ class BrowserUpload(ServerTest):
         self.dt = DevTools(page["webSocketDebuggerUrl"])
 
     def tearDown(self):
+        # Chromium's helper processes outlive the main one for a moment and
+        # keep writing into the profile: stop the whole process group and
+        # wait until it is gone before removing the profile.
         self.dt.close()
-        self.browser.terminate()
-        try:
-            self.browser.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.browser.kill()
-            self.browser.wait()
+        group = self.browser.pid
+        for sig in (signal.SIGTERM, signal.SIGKILL):
+            try:
+                os.killpg(group, sig)
+            except ProcessLookupError:
+                break
+            try:
+                self.browser.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                continue
+        wait_until(lambda: not group_alive(group), timeout=20, what="chromium helpers exit")
         self.profile.cleanup()
 
     def navigate_and_wait(self, url):
