@@ -13,6 +13,8 @@ from portico import ServerTest
 
 USER = "alice@example.org"
 PASSWORD = "correct horse battery"
+# The name uploads in progress have (src/store/sandbox.h STORE_UPLOAD_PREFIX).
+UPLOAD_PREFIX = ".portico-up-"
 
 
 def passive_range(width=16):

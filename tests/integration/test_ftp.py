@@ -8,10 +8,9 @@ import hashlib
 import io
 import os
 import socket
-import time
 import unittest
 
-from ftp_common import PASSWORD, USER, FtpServerTest
+from ftp_common import PASSWORD, UPLOAD_PREFIX, USER, FtpServerTest
 
 
 class FtpCommands(FtpServerTest):
@@ -295,8 +294,8 @@ class FtpNegative(FtpServerTest):
         self.assertTrue(resp.startswith("426") or resp.startswith("226"), resp)
         if resp.startswith("426"):
             self.assertNotIn("half.bin", f.nlst())
-        time.sleep(0.1)
-        self.assertEqual([n for n in os.listdir(self.files_dir()) if n.startswith(".portico-tmp")],
+        # The temporary file is removed before the reply is sent.
+        self.assertEqual([n for n in os.listdir(self.files_dir()) if n.startswith(UPLOAD_PREFIX)],
                          [])
         f.quit()
 

@@ -11,6 +11,7 @@ import time
 import unittest
 
 from ftp_common import FtpServerTest
+from portico import wait_until
 
 
 class FtpQuota(FtpServerTest):
@@ -82,8 +83,9 @@ class FtpTimeoutsAndLimits(FtpServerTest):
 
     def test_idle_timeout(self):
         f = self.ftp()
-        time.sleep(3)
-        self.assertTrue(f.getline().startswith("421"))
+        start = time.monotonic()
+        self.assertTrue(f.getline().startswith("421"))  # blocks until the server speaks
+        self.assertGreaterEqual(time.monotonic() - start, 1.5)
         self.assertEqual(f.sock.recv(10), b"")
         self.assert_serves()
 
@@ -109,8 +111,12 @@ class FtpTimeoutsAndLimits(FtpServerTest):
         extra.close()
         for s in held:
             s.close()
-        time.sleep(0.3)
+        wait_until(self.accepts_session, what="a session once the others closed")
         self.assert_serves()
+
+    def accepts_session(self):
+        with socket.create_connection(("127.0.0.1", self.port()), timeout=10) as s:
+            return s.recv(100).startswith(b"220")
 
 
 if __name__ == "__main__":
