@@ -50,18 +50,58 @@ enum session_error {
     SERR_TOO_MANY,    /* too many errors or commands: the session ends */
     SERR_TIMEOUT,     /* idle timeout: the session ends */
     SERR_SHUTDOWN,    /* server stopping: the session ends */
+    SERR_LITERAL_TOO_BIG, /* an announced literal over max_literal: the
+                           * command is refused before any byte of it is
+                           * read (a non-synchronising one ends the session) */
+};
+
+/* A literal announced at the end of a command line (RFC 9051 4.3:
+ * "{n}" synchronising, "{n+}" RFC 7888 LITERAL+, "{n-}" LITERAL-,
+ * "~{n}" RFC 3516 BINARY). */
+struct literal_ann {
+    uint64_t len;
+    bool sync;   /* the client waits for a continuation before sending */
+    bool binary; /* "~{n}": may contain NUL */
+};
+
+/* A literal of an assembled command: its octets, in memory when small,
+ * else in an unnamed spool file (at offset 0). The command's text keeps
+ * the announcement ("{5}") where the literal stood; the parser takes the
+ * literals in order. Owned by the session; valid until the command's
+ * handler has finished (after any async work it started: no further
+ * command is assembled while the session is suspended). */
+struct session_literal {
+    uint64_t len;
+    char *data; /* len bytes + NUL, or NULL when spooled */
+    int fd;     /* spool file, or -1 */
+    bool binary;
 };
 
 struct proto {
     const char *name;    /* "smtp", used in logs */
     size_t max_line;     /* with CRLF, limits.h */
     bool tagged;         /* IMAP: lines are "tag verb args" */
-    unsigned idle_timeout_sec;
-    const struct command *commands; /* ends with a {NULL} entry */
+    unsigned idle_timeout_sec; /* every state, unless state_timeouts says */
+    /* Optional, indexed by state: that state's idle timeout in seconds
+     * (0: none), applied at start and on every session_set_state. */
+    const unsigned *state_timeouts;
+    /* Optional: a configured timeout for the state ([smtp] timeout,
+     * [ftp] idle_timeout); 0 means "use the table". */
+    unsigned (*config_timeout)(unsigned state);
+    const struct command *commands; /* ends with a {NULL} entry; a verb of
+                                     * two words ("UID FETCH") matches a
+                                     * command line's first two words */
     const char *const *state_names; /* indexed by state, for logs */
     /* Optional: rewrites a line in place before it is dispatched (FTP strips
      * Telnet IAC sequences, RFC 959 4.1.3); returns the new length. */
     size_t (*filter_line)(struct session *s, char *line, size_t len);
+    /* Optional (literals): whether the line ends with a literal
+     * announcement; fills ann and returns true. The session then checks
+     * max_literal, sends the continuation for a synchronising literal
+     * through on_continue, reads the octets and the rest of the command. */
+    bool (*literal_at_end)(const char *line, size_t len, struct literal_ann *ann);
+    uint64_t max_literal;  /* largest literal accepted (a config key may lower it) */
+    void (*on_continue)(struct session *s); /* "+ go ahead" */
     /* Called once the connection is set up: allocate s->data, greet. */
     void (*on_open)(struct session *s);
     /* Called when the session ends: free s->data. */
@@ -116,6 +156,16 @@ struct session {
     void *produce_arg;
     struct event *kick; /* resumes processing from the loop */
     char *line;         /* proto->max_line + 1 bytes */
+    /* The command being assembled from lines and literals. */
+    struct {
+        char *text; /* proto->max_line + 1 bytes: the lines, joined */
+        size_t len;
+        struct session_literal *lits;
+        size_t nlits, cap;
+        uint64_t mem; /* bytes of literals held in memory */
+        bool discard; /* the command was refused: drop its literal */
+        uint64_t max; /* session_set_max_literal, or proto->max_literal */
+    } cmd;
 };
 
 /* Starts a session of proto on c (the service's start hook calls this). */
@@ -166,6 +216,12 @@ void session_read_counted(struct session *s, uint64_t n, int fd, struct evbuffer
  * the output is below the high-water mark, until it returns 1. No command
  * is dispatched meanwhile (pipelined ones wait). */
 void session_stream(struct session *s, session_produce_fn fn, void *arg);
+
+/* The literals of the command being handled (see struct session_literal). */
+const struct session_literal *session_literals(const struct session *s, size_t *n);
+/* The limit for literals on this session: proto->max_literal, or lower
+ * when a configuration key says so. */
+void session_set_max_literal(struct session *s, uint64_t max);
 
 /* Upgrades to TLS after the "go ahead" reply; see conn_starttls(). */
 int session_starttls(struct session *s);

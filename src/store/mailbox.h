@@ -6,11 +6,13 @@
  *
  * Folders are named as IMAP shows them: "INBOX", "Sent", "A/B". */
 #pragma once
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "auth/accounts.h"
 #include "core/limits.h"
+#include "store/deliver.h"
 
 struct mail_msg {
     uint32_t uid;
@@ -56,3 +58,154 @@ int store_usage(int datadirfd, const struct account *a, uint64_t *bytes,
  * quota_bytes / quota_messages of 0 mean unlimited. */
 int store_quota_check(int datadirfd, const struct account *a, uint64_t bytes,
                       uint64_t quota_bytes, uint64_t quota_messages);
+
+/* ---- The mailbox handle: IMAP's (and later the web client's) read-write
+ * view of one folder. Every call blocks (pool threads only). Each write is
+ * durable before it returns 0 (files fsynced, directories fsynced, index
+ * committed) and publishes on the change bus (store/bus.h). ---- */
+
+/* System flags (RFC 9051 2.3.2) and their Maildir letters (Maildir's
+ * "info" semantics: D F P R S T, kept in ASCII order in new names). */
+enum {
+    MAIL_SEEN = 1 << 0,      /* S */
+    MAIL_ANSWERED = 1 << 1,  /* R */
+    MAIL_FLAGGED = 1 << 2,   /* F */
+    MAIL_DELETED = 1 << 3,   /* T */
+    MAIL_DRAFT = 1 << 4,     /* D */
+    MAIL_FORWARDED = 1 << 5, /* P, IMAP keyword $Forwarded */
+};
+/* Keywords: space-separated atoms, kept in the index (RFC 9051 2.3.2). */
+#define MAIL_MAX_KEYWORDS 64        /* distinct keywords per message */
+#define MAIL_MAX_KEYWORDS_LEN 2048  /* their text, space-separated */
+
+/* One message of a mailbox snapshot. keywords is NULL when there are none
+ * (owned by the snapshot). emailid: RFC 8474 EMAILID, stable across MOVE
+ * and index rebuilds (derived from the Maildir base name). */
+struct mailbox_msg {
+    uint32_t uid;
+    unsigned flags; /* MAIL_* */
+    char *keywords;
+    uint64_t modseq;
+    int64_t internaldate;
+    uint64_t size, vsize;
+    char emailid[24];
+};
+
+struct mailbox_snapshot {
+    uint32_t uidvalidity, uidnext;
+    uint64_t highest_modseq;
+    char mailboxid[40]; /* RFC 8474 MAILBOXID, stable across RENAME */
+    size_t n;
+    struct mailbox_msg *msgs; /* in UID order */
+};
+void mailbox_snapshot_free(struct mailbox_snapshot *snap); /* NULL: no-op */
+
+struct mailbox;
+
+/* Opens a folder ("INBOX", "Sent", "A/B"; INBOX case-insensitive). NULL with
+ * errno ENOENT when it does not exist, EINVAL for a bad name. */
+struct mailbox *mailbox_open(int datadirfd, const struct account *a, const char *folder);
+void mailbox_close(struct mailbox *mb); /* NULL is a no-op */
+const char *mailbox_name(const struct mailbox *mb);
+
+/* Syncs with the Maildir (files others added, moved or re-flagged) and
+ * lists every message. 0 or -1. */
+int mailbox_snapshot(struct mailbox *mb, struct mailbox_snapshot *out);
+
+/* RFC 7162 3.1/RFC 7162 3.2.5.2: messages whose modseq > since (in out),
+ * and UIDs expunged after since (malloc'd array in *vanished, ascending). */
+int mailbox_changes_since(struct mailbox *mb, uint64_t since,
+                          struct mailbox_snapshot *out, uint32_t **vanished,
+                          size_t *nvanished);
+
+/* Appends the message in srcfd (offset 0, CRLF or LF form; stored as LF)
+ * through the same durable path as delivery (tmp/, fsync, rename, fsync),
+ * with flags, keywords (may be NULL) and an internal date (0: now).
+ * Checks the account's quota first: STORE_OVER_QUOTA. *uid gets its UID,
+ * *uidvalidity the folder's (RFC 4315 APPENDUID). */
+enum store_result mailbox_append(struct mailbox *mb, int srcfd, unsigned flags,
+                                 const char *keywords, int64_t internaldate,
+                                 const struct store_quota *quota, uint32_t *uid,
+                                 uint32_t *uidvalidity);
+
+/* STORE (RFC 9051 6.4.6, RFC 7162 3.1.3). */
+enum mailbox_flag_op { MAILBOX_FLAGS_SET, MAILBOX_FLAGS_ADD, MAILBOX_FLAGS_REMOVE };
+struct mailbox_flag_change {
+    enum mailbox_flag_op op;
+    unsigned flags;          /* MAIL_* */
+    const char *keywords;    /* space-separated, may be NULL */
+    uint64_t unchangedsince; /* 0: no condition */
+};
+/* Applies ch to each UID in uids (unknown ones skipped): renames the file
+ * (new/ -> cur/ with the new info part), fsyncs its directory, bumps the
+ * message's modseq. UIDs that failed UNCHANGEDSINCE go to *modified
+ * (malloc'd, may be NULL when none). The result (every UID that still
+ * exists, changed or not, with its flags and modseq) goes to out. */
+int mailbox_store_flags(struct mailbox *mb, const uint32_t *uids, size_t n,
+                        const struct mailbox_flag_change *ch,
+                        struct mailbox_snapshot *out, uint32_t **modified,
+                        size_t *nmodified);
+
+/* COPY / MOVE (RFC 9051 6.4.7, RFC 6851) to another folder of the same
+ * account. Copy hard-links where it can (else copies the bytes), move
+ * renames the file across folders and expunges the source rows. Flags and
+ * keywords go with the message; MOVE keeps its EMAILID. dst_uids (n
+ * entries, 0 for a UID that did not exist) and *dst_uidvalidity feed
+ * RFC 4315 COPYUID. Durable before return. ENOENT: no such destination.
+ * Checks the quota for copies. */
+enum store_result mailbox_copy(struct mailbox *mb, const uint32_t *uids, size_t n,
+                               const char *dest, bool move,
+                               const struct store_quota *quota, uint32_t *dst_uids,
+                               uint32_t *dst_uidvalidity);
+
+/* Expunges uids (NULL: every message with MAIL_DELETED) durably; the UIDs
+ * really removed go to *expunged (malloc'd, ascending). Records them with
+ * the new modseq for mailbox_changes_since. */
+int mailbox_expunge(struct mailbox *mb, const uint32_t *uids, size_t n,
+                    uint32_t **expunged, size_t *nexpunged);
+
+/* Message bytes (LF line ends, as store_message_open). */
+int mailbox_message_open(struct mailbox *mb, uint32_t uid);
+
+/* The cached parse of a message (mime/summary.h, serialised): computed on
+ * first use with the mime module and kept in the index. malloc'd string or
+ * NULL (ENOENT: no such UID). */
+char *mailbox_summary(struct mailbox *mb, uint32_t uid);
+
+/* ---- Folders of an account ---- */
+
+/* RFC 6154 special uses of the default folders. */
+enum mail_special {
+    MAIL_SPECIAL_NONE, MAIL_SPECIAL_SENT, MAIL_SPECIAL_DRAFTS, MAIL_SPECIAL_TRASH,
+    MAIL_SPECIAL_JUNK, MAIL_SPECIAL_ARCHIVE
+};
+struct mail_folder {
+    char name[MAIL_MAX_FOLDER + 1]; /* "INBOX", "A/B" (UTF-8, '/' separated) */
+    enum mail_special special;
+    bool subscribed, exists; /* exists false: subscribed but not there */
+    bool has_children;
+    char mailboxid[40];
+};
+/* Every folder (and subscribed names that no longer exist), sorted by name
+ * with INBOX first. 0 or -1. */
+int store_folder_list(int datadirfd, const struct account *a, struct mail_folder **out,
+                      size_t *n);
+/* CREATE (RFC 9051 6.3.4: missing parents are created too), DELETE (6.3.5:
+ * the folder and its messages; INBOX refused with EPERM; children stay),
+ * RENAME (6.3.6: with its children; renaming INBOX moves its messages into
+ * the new folder and leaves INBOX empty), SUBSCRIBE/UNSUBSCRIBE (6.3.7/8).
+ * -1 with errno EEXIST / ENOENT / EINVAL (bad name) / EPERM. Durable. */
+int store_folder_create(int datadirfd, const struct account *a, const char *name);
+int store_folder_delete(int datadirfd, const struct account *a, const char *name);
+int store_folder_rename(int datadirfd, const struct account *a, const char *from,
+                        const char *to);
+int store_folder_subscribe(int datadirfd, const struct account *a, const char *name,
+                           bool on);
+/* STATUS figures without a snapshot (RFC 9051 6.3.11, RFC 8438 SIZE). */
+struct mail_status {
+    uint32_t messages, unseen, deleted, uidnext, uidvalidity;
+    uint64_t size, highest_modseq;
+    char mailboxid[40];
+};
+int store_folder_status(int datadirfd, const struct account *a, const char *name,
+                        struct mail_status *out);
