@@ -170,6 +170,7 @@ static void on_error(struct session *s, enum session_error e, const char *verb)
         session_reply(s, "500 Command line too long");
         break;
     case SERR_SYNTAX:
+    case SERR_LITERAL_TOO_BIG: /* FTP has no literals */
         session_reply(s, "500 Syntax error, command unrecognized");
         break;
     case SERR_UNKNOWN:

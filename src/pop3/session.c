@@ -79,6 +79,7 @@ static void pop3_error(struct session *s, enum session_error e, const char *verb
         [SERR_TOO_MANY] = "-ERR [SYS/TEMP] too many errors or connections, closing",
         [SERR_TIMEOUT] = "-ERR autologout: idle for too long",
         [SERR_SHUTDOWN] = "-ERR [SYS/TEMP] server shutting down",
+        [SERR_LITERAL_TOO_BIG] = "-ERR syntax error", /* POP3 has no literals */
     };
     session_reply(s, "%s", text[e]);
 }

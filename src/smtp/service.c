@@ -112,6 +112,7 @@ static void on_error(struct session *s, enum session_error e, const char *verb)
         session_reply(s, "500 5.5.6 Line too long");
         break;
     case SERR_SYNTAX:
+    case SERR_LITERAL_TOO_BIG: /* SMTP has no literals */
         session_reply(s, "500 5.5.2 Syntax error");
         break;
     case SERR_UNKNOWN:
