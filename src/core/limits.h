@@ -66,6 +66,12 @@
 #define SESSION_OUTPUT_LOW (64 << 10) /* resume reading below this */
 #define SESSION_CLOSE_GRACE_SEC 5     /* flushing the last reply before close */
 #define SESSION_STREAM_CHUNK (64 << 10) /* one step of a streamed reply */
+/* Literals of one command (RFC 9051 4.3 sets no bound; MULTIAPPEND and
+ * SEARCH with several strings need a few): how many, and how much of them
+ * is held in memory before larger ones go to a spool file. */
+#define SESSION_MAX_LITERALS 1024
+#define SESSION_LITERAL_MEM (64 << 10)
+#define SESSION_COMMAND_MEM (1 << 20)
 
 /* Login throttling (DESIGN.md "Accounts and authentication"). */
 #define AUTH_THROTTLE_FREE_FAILURES 3    /* failures before any delay */

@@ -1,5 +1,6 @@
-/* session: reads lines from the conn, dispatches them one at a time through
- * the protocol's command table, and runs the other input modes (continuation
+/* session: reads lines from the conn, assembles them (with any literals
+ * they announce) into commands, dispatches them one at a time through the
+ * protocol's command table, and runs the other input modes (continuation
  * lines, raw input, counted bodies). Processing stops while suspended, while
  * the client is not reading our output, and when the session closes. */
 #include "core/session.h"
@@ -12,6 +13,7 @@
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,8 @@
 #include <unistd.h>
 
 static void process(struct session *s);
+static void command_reset(struct session *s);
+static unsigned state_timeout(const struct session *s, unsigned state);
 
 static void on_input(struct conn *c)
 {
@@ -57,6 +61,9 @@ static void on_free(struct conn *c)
     log_info(s->id, "%s close commands=%u", s->proto->name, s->commands);
     if (s->kick)
         event_free(s->kick);
+    command_reset(s);
+    free(s->cmd.lits);
+    free(s->cmd.text);
     free(s->sasl);
     free(s->line);
     free(s);
@@ -77,17 +84,32 @@ static void kick_cb(evutil_socket_t fd, short what, void *arg)
     session_unref(s);
 }
 
-struct session *session_start(struct conn *c, const struct proto *proto)
+/* The session object and its buffers; NULL without memory. */
+static struct session *session_new(struct conn *c, const struct proto *proto)
 {
     struct session *s = calloc(1, sizeof *s);
-    if (s)
-        s->line = malloc(proto->max_line + 1);
-    if (s && s->line)
+    if (!s)
+        return NULL;
+    s->line = malloc(proto->max_line + 1);
+    /* Protocols with literals assemble commands from several lines. */
+    if (s->line && proto->literal_at_end)
+        s->cmd.text = malloc(proto->max_line + 1);
+    if (s->line && (s->cmd.text || !proto->literal_at_end))
         s->kick = event_new(c->loop->base, -1, 0, kick_cb, s);
-    if (!s || !s->kick) {
-        if (s)
-            free(s->line);
+    if (!s->kick) {
+        free(s->cmd.text);
+        free(s->line);
         free(s);
+        return NULL;
+    }
+    s->cmd.max = proto->max_literal;
+    return s;
+}
+
+struct session *session_start(struct conn *c, const struct proto *proto)
+{
+    struct session *s = session_new(c, proto);
+    if (!s) {
         conn_abort(c);
         return NULL;
     }
@@ -96,7 +118,7 @@ struct session *session_start(struct conn *c, const struct proto *proto)
     s->id = c->id;
     c->ops = &session_ops;
     c->ctx = s;
-    session_set_timeout(s, proto->idle_timeout_sec);
+    conn_set_idle_timeout(c, state_timeout(s, s->state));
     log_info(s->id, "%s connect peer=%s port=%d%s", proto->name, c->peer_ip, c->peer_port,
              c->tls ? " tls=implicit" : "");
     if (c->over_limit) {
@@ -139,6 +161,21 @@ int session_reply(struct session *s, const char *fmt, ...)
     return 0;
 }
 
+/* The idle timeout of a state: configured, else the protocol's table,
+ * else its one value for every state. */
+static unsigned state_timeout(const struct session *s, unsigned state)
+{
+    const struct proto *p = s->proto;
+    if (p->config_timeout) {
+        unsigned t = p->config_timeout(state);
+        if (t)
+            return t;
+    }
+    if (p->state_timeouts)
+        return p->state_timeouts[state];
+    return p->idle_timeout_sec;
+}
+
 void session_set_state(struct session *s, unsigned state)
 {
     if (state == s->state)
@@ -146,12 +183,11 @@ void session_set_state(struct session *s, unsigned state)
     const char *const *names = s->proto->state_names;
     log_debug(s->id, "%s state %s -> %s", s->proto->name, names ? names[s->state] : "?",
               names ? names[state] : "?");
+    unsigned before = state_timeout(s, s->state);
     s->state = state;
-}
-
-void session_set_timeout(struct session *s, unsigned seconds)
-{
-    conn_set_idle_timeout(s->conn, seconds);
+    unsigned after = state_timeout(s, state);
+    if (after != before)
+        conn_set_idle_timeout(s->conn, after);
 }
 
 void session_ref(struct session *s)
@@ -279,6 +315,17 @@ static bool step_produce(struct session *s)
     return true;
 }
 
+const struct session_literal *session_literals(const struct session *s, size_t *n)
+{
+    *n = s->cmd.nlits;
+    return s->cmd.lits;
+}
+
+void session_set_max_literal(struct session *s, uint64_t max)
+{
+    s->cmd.max = max;
+}
+
 int session_starttls(struct session *s)
 {
     if (conn_starttls(s->conn) < 0)
@@ -308,12 +355,40 @@ void session_close(struct session *s)
 
 /* ---- dispatch ---- */
 
-static const struct command *find_command(const struct proto *p, const char *verb)
+/* Whether the two-word table verb `two` ("UID FETCH") is verb followed by
+ * the first word of rest; if so *next is where that word ends. */
+static bool match_two_words(const char *two, const char *verb, const char *rest,
+                            const char **next)
 {
-    for (const struct command *c = p->commands; c->verb; c++)
-        if (strcasecmp(c->verb, verb) == 0)
-            return c;
-    return NULL;
+    size_t vlen = strlen(verb);
+    if (strncasecmp(two, verb, vlen) != 0 || two[vlen] != ' ')
+        return false;
+    const char *second = two + vlen + 1;
+    size_t wlen = strcspn(rest, " ");
+    if (wlen != strlen(second) || strncasecmp(second, rest, wlen) != 0)
+        return false;
+    *next = rest[wlen] == ' ' ? rest + wlen + 1 : rest + wlen;
+    return true;
+}
+
+/* The table entry for verb; a two-word entry wins over a one-word one and
+ * then consumes its second word from *rest. */
+static const struct command *find_command(const struct proto *p, const char *verb,
+                                          char **rest)
+{
+    const struct command *one = NULL;
+    for (const struct command *c = p->commands; c->verb; c++) {
+        const char *next;
+        if (strchr(c->verb, ' ')) {
+            if (match_two_words(c->verb, verb, *rest, &next)) {
+                *rest = (char *)next;
+                return c;
+            }
+        } else if (!one && strcasecmp(c->verb, verb) == 0) {
+            one = c;
+        }
+    }
+    return one;
 }
 
 static enum session_error check_policy(struct session *s, const struct command *cmd)
@@ -328,7 +403,7 @@ static enum session_error check_policy(struct session *s, const struct command *
         return SERR_NEEDS_AUTH;
     if ((cmd->flags & CMD_NO_AUTH) && s->authenticated)
         return SERR_ALREADY_AUTH;
-    return (enum session_error)-1;
+    return (enum session_error) - 1;
 }
 
 static void refuse(struct session *s, enum session_error e, const char *verb)
@@ -379,7 +454,7 @@ static void dispatch(struct session *s, char *line, size_t len)
         memcpy(s->tag, tag, strlen(tag) + 1);
     }
     char *verb = split_word(&rest);
-    const struct command *cmd = find_command(s->proto, verb);
+    const struct command *cmd = find_command(s->proto, verb, &rest);
     if (!cmd) {
         refuse(s, SERR_UNKNOWN, verb);
         return;
@@ -394,6 +469,187 @@ static void dispatch(struct session *s, char *line, size_t len)
     cmd->fn(s, rest);
 }
 
+/* ---- command assembly: lines and literals (RFC 9051 4.3, RFC 7888) ---- */
+
+/* Frees the previous command's literals; a new command starts empty. */
+static void command_reset(struct session *s)
+{
+    for (size_t i = 0; i < s->cmd.nlits; i++) {
+        free(s->cmd.lits[i].data);
+        if (s->cmd.lits[i].fd >= 0)
+            close(s->cmd.lits[i].fd);
+    }
+    s->cmd.nlits = 0;
+    s->cmd.len = 0;
+    s->cmd.mem = 0;
+}
+
+/* The tag of a command refused before dispatch (its first word). */
+static void note_tag(struct session *s, const char *text)
+{
+    size_t n = strcspn(text, " ");
+    if (!s->proto->tagged || n >= sizeof s->tag)
+        n = 0;
+    memcpy(s->tag, text, n);
+    s->tag[n] = '\0';
+    s->verb = NULL;
+}
+
+/* An unnamed file for a literal too large to hold in memory: beside the
+ * data (so a full disk is reported as for any upload), else in /tmp. */
+static int literal_spool(void)
+{
+    int fd = -1;
+    if (runtime)
+        fd = openat(runtime->datadir_fd, ".", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd < 0)
+        fd = open("/tmp", O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    return fd;
+}
+
+/* Makes room for the announced literal and starts reading it; false if it
+ * is refused (too big, too many, no memory or spool: the command ends). */
+static bool literal_begin(struct session *s, const struct literal_ann *ann)
+{
+    if (ann->len > s->cmd.max) {
+        refuse(s, SERR_LITERAL_TOO_BIG, NULL);
+        /* RFC 7888 4: the octets of a non-synchronising literal are on
+         * their way; there is no telling where the next command starts. */
+        if (!ann->sync)
+            session_close(s);
+        return false;
+    }
+    if (s->cmd.nlits == s->cmd.cap) {
+        size_t cap = s->cmd.cap ? s->cmd.cap * 2 : 4;
+        struct session_literal *v = NULL;
+        if (cap <= SESSION_MAX_LITERALS)
+            v = realloc(s->cmd.lits, cap * sizeof *v);
+        if (!v) {
+            refuse(s, SERR_SYNTAX, NULL);
+            if (!ann->sync)
+                session_close(s);
+            return false;
+        }
+        s->cmd.lits = v;
+        s->cmd.cap = cap;
+    }
+    struct session_literal *l = &s->cmd.lits[s->cmd.nlits];
+    *l = (struct session_literal){.len = ann->len, .fd = -1, .binary = ann->binary};
+    bool in_memory =
+        ann->len <= SESSION_LITERAL_MEM && s->cmd.mem + ann->len <= SESSION_COMMAND_MEM;
+    if (in_memory)
+        l->data = malloc(ann->len + 1);
+    else
+        l->fd = literal_spool();
+    if (!l->data && l->fd < 0) {
+        log_warn(s->id, "%s literal_failed len=%llu", s->proto->name,
+                 (unsigned long long)ann->len);
+        refuse(s, SERR_LITERAL_TOO_BIG, NULL);
+        if (!ann->sync)
+            session_close(s);
+        return false;
+    }
+    if (in_memory)
+        s->cmd.mem += ann->len;
+    s->cmd.nlits++;
+    s->counted.remaining = ann->len;
+    s->counted.failed = false;
+    s->mode = MODE_LITERAL;
+    if (ann->sync)
+        s->proto->on_continue(s);
+    return true;
+}
+
+/* Reads literal octets into the newest literal; false for more input. */
+static bool step_literal(struct session *s, struct evbuffer *in)
+{
+    struct session_literal *l = &s->cmd.lits[s->cmd.nlits - 1];
+    while (s->counted.remaining > 0 && evbuffer_get_length(in) > 0) {
+        size_t avail = evbuffer_get_length(in);
+        size_t n = avail;
+        if (s->counted.remaining < avail)
+            n = (size_t)s->counted.remaining;
+        uint64_t at = l->len - s->counted.remaining;
+        if (l->data) {
+            evbuffer_remove(in, l->data + at, n);
+        } else {
+            int w = evbuffer_write_atmost(in, l->fd, (ev_ssize_t)n);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0) {
+                s->counted.failed = true; /* keep reading, refuse at the end */
+                evbuffer_drain(in, n);
+            } else {
+                n = (size_t)w;
+            }
+        }
+        s->counted.remaining -= n;
+    }
+    if (s->counted.remaining > 0)
+        return false;
+    if (l->data)
+        l->data[l->len] = '\0';
+    else if (lseek(l->fd, 0, SEEK_SET) < 0)
+        s->counted.failed = true;
+    s->mode = MODE_COMMAND;
+    if (s->counted.failed) {
+        log_warn(s->id, "%s literal_spool_failed", s->proto->name);
+        s->cmd.discard = true; /* the rest of this command is read and dropped */
+    }
+    return true;
+}
+
+/* Adds a line to the command being assembled; false if it does not fit. */
+static bool command_append(struct session *s, const char *line, size_t len)
+{
+    if (s->cmd.len + len > s->proto->max_line)
+        return false;
+    memcpy(s->cmd.text + s->cmd.len, line, len);
+    s->cmd.len += len;
+    s->cmd.text[s->cmd.len] = '\0';
+    return true;
+}
+
+/* A complete line in MODE_COMMAND: a command, or a piece of one. */
+static void command_line(struct session *s, char *line, size_t len)
+{
+    struct literal_ann ann;
+    bool first = s->cmd.len == 0 && !s->cmd.discard;
+    if (!s->proto->literal_at_end) {
+        dispatch(s, line, len);
+        return;
+    }
+    if (first)
+        command_reset(s);
+    bool more = s->proto->literal_at_end(line, len, &ann);
+    if (s->cmd.discard) {
+        if (more && ann.len <= s->cmd.max && literal_begin(s, &ann))
+            return;
+        s->cmd.discard = false;
+        command_reset(s);
+        if (!more)
+            refuse(s, SERR_LITERAL_TOO_BIG, NULL);
+        return;
+    }
+    if (strlen(line) != len || !command_append(s, line, len)) {
+        note_tag(s, s->cmd.len ? s->cmd.text : line);
+        command_reset(s);
+        refuse(s, len == strlen(line) ? SERR_LINE_TOO_LONG : SERR_SYNTAX, NULL);
+        if (more && !ann.sync)
+            session_close(s);
+        return;
+    }
+    if (more) {
+        note_tag(s, s->cmd.text);
+        if (!literal_begin(s, &ann))
+            command_reset(s);
+        return;
+    }
+    size_t total = s->cmd.len;
+    s->cmd.len = 0; /* the next line starts a new command */
+    dispatch(s, s->cmd.text, total);
+}
+
 /* One step of line input; false when no complete line is buffered. */
 static bool step_line(struct session *s, struct evbuffer *in)
 {
@@ -403,6 +659,10 @@ static bool step_line(struct session *s, struct evbuffer *in)
         return false;
     case LINE_TOO_LONG:
         s->mode = MODE_COMMAND;
+        if (s->cmd.len)
+            note_tag(s, s->cmd.text);
+        command_reset(s);
+        s->cmd.discard = false;
         refuse(s, SERR_LINE_TOO_LONG, NULL);
         return true;
     case LINE_OK:
@@ -412,7 +672,7 @@ static bool step_line(struct session *s, struct evbuffer *in)
         s->mode = MODE_COMMAND;
         s->line_fn(s, s->line, len);
     } else {
-        dispatch(s, s->line, len);
+        command_line(s, s->line, len);
     }
     return true;
 }
@@ -473,6 +733,9 @@ static void process(struct session *s)
             break;
         case MODE_COUNTED:
             progressed = step_counted(s, in);
+            break;
+        case MODE_LITERAL:
+            progressed = step_literal(s, in);
             break;
         default:
             progressed = step_line(s, in);

@@ -40,16 +40,16 @@ struct command {
 /* Why the session refused a line; the protocol turns it into its reply. */
 enum session_error {
     SERR_LINE_TOO_LONG,
-    SERR_SYNTAX,      /* empty line, NUL byte, missing tag */
-    SERR_UNKNOWN,     /* verb not in the table */
-    SERR_BAD_STATE,   /* not allowed in this state */
+    SERR_SYNTAX,    /* empty line, NUL byte, missing tag */
+    SERR_UNKNOWN,   /* verb not in the table */
+    SERR_BAD_STATE, /* not allowed in this state */
     SERR_NEEDS_TLS,
     SERR_NEEDS_AUTH,
     SERR_ALREADY_AUTH,
     SERR_ALREADY_TLS,
-    SERR_TOO_MANY,    /* too many errors or commands: the session ends */
-    SERR_TIMEOUT,     /* idle timeout: the session ends */
-    SERR_SHUTDOWN,    /* server stopping: the session ends */
+    SERR_TOO_MANY,        /* too many errors or commands: the session ends */
+    SERR_TIMEOUT,         /* idle timeout: the session ends */
+    SERR_SHUTDOWN,        /* server stopping: the session ends */
     SERR_LITERAL_TOO_BIG, /* an announced literal over max_literal: the
                            * command is refused before any byte of it is
                            * read (a non-synchronising one ends the session) */
@@ -78,9 +78,9 @@ struct session_literal {
 };
 
 struct proto {
-    const char *name;    /* "smtp", used in logs */
-    size_t max_line;     /* with CRLF, limits.h */
-    bool tagged;         /* IMAP: lines are "tag verb args" */
+    const char *name;          /* "smtp", used in logs */
+    size_t max_line;           /* with CRLF, limits.h */
+    bool tagged;               /* IMAP: lines are "tag verb args" */
     unsigned idle_timeout_sec; /* every state, unless state_timeouts says */
     /* Optional, indexed by state: that state's idle timeout in seconds
      * (0: none), applied at start and on every session_set_state. */
@@ -100,7 +100,7 @@ struct proto {
      * max_literal, sends the continuation for a synchronising literal
      * through on_continue, reads the octets and the rest of the command. */
     bool (*literal_at_end)(const char *line, size_t len, struct literal_ann *ann);
-    uint64_t max_literal;  /* largest literal accepted (a config key may lower it) */
+    uint64_t max_literal; /* largest literal accepted (a config key may lower it) */
     void (*on_continue)(struct session *s); /* "+ go ahead" */
     /* Called once the connection is set up: allocate s->data, greet. */
     void (*on_open)(struct session *s);
@@ -126,20 +126,20 @@ typedef void (*session_line_fn)(struct session *s, char *line, size_t len);
 typedef int (*session_produce_fn)(struct session *s, struct evbuffer *out, size_t room,
                                   void *arg);
 
-enum session_mode { MODE_COMMAND, MODE_LINE, MODE_RAW, MODE_COUNTED };
+enum session_mode { MODE_COMMAND, MODE_LINE, MODE_RAW, MODE_COUNTED, MODE_LITERAL };
 
 struct session {
     struct conn *conn;
     const struct proto *proto;
-    void *data;     /* the protocol's state */
-    unsigned state; /* index into proto->state_names */
-    uint64_t id;    /* == conn->id */
-    char tag[64];   /* tagged protocols: the current command's tag */
+    void *data;       /* the protocol's state */
+    unsigned state;   /* index into proto->state_names */
+    uint64_t id;      /* == conn->id */
+    char tag[64];     /* tagged protocols: the current command's tag */
     const char *verb; /* the current command's verb (table string) */
     bool authenticated;
     char user[AUTH_MAX_USERNAME + 1]; /* who, once authenticated */
-    struct sasl_exchange *sasl; /* auth/sasl_server.c's; plain heap memory */
-    unsigned suspended; /* nesting count of session_suspend() */
+    struct sasl_exchange *sasl;       /* auth/sasl_server.c's; plain heap memory */
+    unsigned suspended;               /* nesting count of session_suspend() */
     unsigned commands, errors;
     enum session_mode mode;
     struct linebuf lines;
@@ -179,9 +179,9 @@ int session_reply(struct session *s, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 int session_write(struct session *s, const void *data, size_t len);
 
-/* State changes are logged with their names. */
+/* State changes are logged with their names and apply the new state's
+ * idle timeout (proto->state_timeouts / config_timeout). */
 void session_set_state(struct session *s, unsigned state);
-void session_set_timeout(struct session *s, unsigned seconds);
 
 /* Async work: suspend stops reading and dispatching (pipelined lines wait);
  * resume continues with the next buffered line from the loop, not from the

@@ -18,13 +18,13 @@
 #include <unistd.h>
 
 static const char *const state_names[FTP_STATE_COUNT] = {
-    [FTP_LOGIN] = "login", [FTP_PASS] = "pass", [FTP_USER] = "user",
+    [FTP_LOGIN] = "login",    [FTP_PASS] = "pass",     [FTP_USER] = "user",
     [FTP_ANON] = "anonymous", [FTP_XFER] = "transfer",
 };
 
 #define PRE (STATE_BIT(FTP_LOGIN) | STATE_BIT(FTP_PASS))
 #define READ (STATE_BIT(FTP_USER) | STATE_BIT(FTP_ANON)) /* logged in */
-#define WRITE STATE_BIT(FTP_USER)                         /* not anonymous */
+#define WRITE STATE_BIT(FTP_USER)                        /* not anonymous */
 #define XFER STATE_BIT(FTP_XFER)
 #define ANY (PRE | READ | XFER)
 
@@ -91,9 +91,22 @@ const struct command *ftp_commands(void)
     return commands;
 }
 
-static unsigned idle_timeout(void)
+/* RFC 959 5.4: an idle control connection may be closed; during a transfer
+ * the data connection has its own timeout ([ftp] data_timeout). */
+static const unsigned state_timeouts[FTP_STATE_COUNT] = {
+    [FTP_LOGIN] = FTP_IDLE_TIMEOUT_SEC,
+    [FTP_PASS] = FTP_IDLE_TIMEOUT_SEC,
+    [FTP_USER] = FTP_IDLE_TIMEOUT_SEC,
+    [FTP_ANON] = FTP_IDLE_TIMEOUT_SEC,
+    [FTP_XFER] = 0,
+};
+
+/* [ftp] idle_timeout, for every state but a transfer. */
+static unsigned config_timeout(unsigned state)
 {
-    return runtime ? (unsigned)runtime->cfg->ftp_idle_timeout : FTP_IDLE_TIMEOUT_SEC;
+    if (!runtime || state == FTP_XFER)
+        return 0;
+    return (unsigned)runtime->cfg->ftp_idle_timeout;
 }
 
 /* RFC 959 4.1.3: ABOR may arrive as Telnet IP/Synch before the verb. */
@@ -202,7 +215,8 @@ static void on_error(struct session *s, enum session_error e, const char *verb)
 static const struct proto ftp_proto = {
     .name = "ftp",
     .max_line = FTP_MAX_LINE,
-    .idle_timeout_sec = FTP_IDLE_TIMEOUT_SEC,
+    .state_timeouts = state_timeouts,
+    .config_timeout = config_timeout,
     .commands = commands,
     .state_names = state_names,
     .filter_line = filter_line,
@@ -213,9 +227,7 @@ static const struct proto ftp_proto = {
 
 static void ftp_start(struct conn *c)
 {
-    struct session *s = session_start(c, &ftp_proto);
-    if (s && !c->closing)
-        session_set_timeout(s, idle_timeout());
+    session_start(c, &ftp_proto);
 }
 
 const struct service_impl ftp_service = {"ftp", ftp_start};
@@ -311,10 +323,8 @@ void ftp_xfer_state(struct ftp *f, bool running)
         if (f->s->state != FTP_XFER)
             f->prev_state = f->s->state;
         session_set_state(f->s, FTP_XFER);
-        session_set_timeout(f->s, 0); /* the data connection has its own */
         return;
     }
     if (f->s->state == FTP_XFER)
         session_set_state(f->s, f->prev_state);
-    session_set_timeout(f->s, idle_timeout());
 }

@@ -12,19 +12,21 @@
  * *_crlf sizes are the same ranges sent with CRLF line ends (what IMAP
  * announces as a literal's size). */
 struct mime_part {
-    char section[64];            /* "" for the whole message, "1", "1.2", ... */
-    uint64_t header_off, header_len, header_len_crlf; /* the part's header, blank line included */
+    char section[64]; /* "" for the whole message, "1", "1.2", ... */
+    uint64_t header_off, header_len,
+        header_len_crlf; /* the part's header, blank line included */
     uint64_t body_off, body_len, body_len_crlf;
-    uint64_t lines;              /* body lines (text/* and message/rfc822) */
-    int is_message;              /* message/rfc822: its HEADER/TEXT sections exist */
+    uint64_t lines; /* body lines (text/* and message/rfc822) */
+    int is_message; /* message/rfc822: its HEADER/TEXT sections exist */
 };
 
 struct mime_summary {
-    char *envelope;      /* "(date subject from sender reply-to to cc bcc in-reply-to message-id)" */
+    char *envelope;      /* "(date subject from sender reply-to to cc bcc in-reply-to
+                            message-id)" */
     char *body;          /* BODY: BODYSTRUCTURE without extension data */
     char *bodystructure; /* with extension data (RFC 9051 7.5.2) */
-    int64_t sent_date;   /* the Date: header as seconds since the epoch, 0 if none or bad */
-    char *sort_subject;  /* RFC 5256 2.1 base subject, decoded, UTF-8 */
+    int64_t sent_date; /* the Date: header as seconds since the epoch, 0 if none or bad */
+    char *sort_subject;                  /* RFC 5256 2.1 base subject, decoded, UTF-8 */
     char *sort_from, *sort_to, *sort_cc; /* RFC 5256 3: first addr-mailbox, lower case */
     char *display_from, *display_to;     /* RFC 5957 DISPLAY: display name or address */
     char *message_id, *in_reply_to;      /* "<...>" as found, or "" */

@@ -20,13 +20,15 @@ static const char *const state_names[SMTP_NSTATES] = {"init", "ready", "mail", "
 
 /* BDAT is allowed everywhere in the table: its handler refuses a chunk only
  * after consuming its bytes, so they can never run as commands. */
-#define COMMON_COMMANDS                                                                \
-    {"EHLO", ANY, 0, smtp_cmd_ehlo}, {"HELO", ANY, 0, smtp_cmd_helo},                  \
-        {"RSET", ANY, 0, smtp_cmd_rset}, {"NOOP", ANY, 0, smtp_cmd_noop},              \
-        {"QUIT", ANY, 0, smtp_cmd_quit}, {"VRFY", ANY, 0, smtp_cmd_vrfy},              \
-        {"HELP", ANY, 0, smtp_cmd_help},                                               \
-        {"STARTTLS", IDLE, CMD_NO_TLS, smtp_cmd_starttls},                             \
-        {"BDAT", ANY, 0, smtp_cmd_bdat}
+#define COMMON_COMMANDS                                                                  \
+    {"EHLO", ANY, 0, smtp_cmd_ehlo}, {"HELO", ANY, 0, smtp_cmd_helo},                    \
+        {"RSET", ANY, 0, smtp_cmd_rset}, {"NOOP", ANY, 0, smtp_cmd_noop},                \
+        {"QUIT", ANY, 0, smtp_cmd_quit}, {"VRFY", ANY, 0, smtp_cmd_vrfy},                \
+        {"HELP", ANY, 0, smtp_cmd_help},                                                 \
+        {"STARTTLS", IDLE, CMD_NO_TLS, smtp_cmd_starttls},                               \
+    {                                                                                    \
+        "BDAT", ANY, 0, smtp_cmd_bdat                                                    \
+    }
 
 static const struct command mx_commands[] = {
     COMMON_COMMANDS,
@@ -58,10 +60,9 @@ static void on_open_role(struct session *s, enum smtp_role role)
     m->txn.spoolfd = -1;
     s->data = m;
     session_set_state(s, SMTP_INIT);
-    if (runtime)
-        session_set_timeout(s, (unsigned)runtime->cfg->smtp_timeout);
     /* RFC 5321 4.2 / 3.1: the greeting names us; ESMTP announces EHLO. */
-    session_reply(s, "220 %s ESMTP portico", runtime ? runtime->cfg->hostname : "localhost");
+    session_reply(s, "220 %s ESMTP portico",
+                  runtime ? runtime->cfg->hostname : "localhost");
 }
 
 static void on_open_mx(struct session *s)
@@ -102,6 +103,15 @@ void smtp_txn_reset(struct session *s)
 uint64_t smtp_max_size(void)
 {
     return runtime ? runtime->cfg->smtp_max_message_size : 10u << 20;
+}
+
+/* RFC 5321 4.5.3.2.7: the server waits at least 5 minutes for the next
+ * command; [smtp] timeout sets it for every state. */
+static unsigned config_timeout(unsigned state)
+{
+    if (!runtime)
+        return 0;
+    return (unsigned)runtime->cfg->smtp_timeout;
 }
 
 /* RFC 5321 4.2.2 / RFC 3463 codes for refusals by the session layer. */
@@ -145,6 +155,7 @@ static const struct proto mx_proto = {
     .name = "smtp",
     .max_line = SMTP_MAX_LINE,
     .idle_timeout_sec = 300,
+    .config_timeout = config_timeout,
     .commands = mx_commands,
     .state_names = state_names,
     .on_open = on_open_mx,
@@ -156,6 +167,7 @@ static const struct proto submission_proto = {
     .name = "submission",
     .max_line = SMTP_MAX_LINE,
     .idle_timeout_sec = 300,
+    .config_timeout = config_timeout,
     .commands = submission_commands,
     .state_names = state_names,
     .on_open = on_open_submission,

@@ -1,11 +1,18 @@
 /* Unit tests of core/session.c and core/conn.c over a socketpair: greeting,
  * dispatch and policy flags, pipelining in order around async work, overlong
- * lines, counted bodies to a file, raw input, back-pressure, idle timeout. */
+ * lines, counted bodies to a file, raw input, back-pressure, per-state idle
+ * timeouts; and for a tagged protocol with literals (IMAP-like): command
+ * assembly byte at a time, synchronising and non-synchronising literals,
+ * spooled literals, refusals before any literal byte is read, two-word
+ * verbs. */
+/* cmocka.h needs these first */
+// clang-format off
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+// clang-format on
 #include <errno.h>
 #include <event2/buffer.h>
 #include <event2/event.h>
@@ -175,16 +182,113 @@ static const struct command commands[] = {
     {NULL, 0, 0, NULL},
 };
 
+/* ST_START has the default, ST_AUTHED a short one. */
+static const unsigned test_timeouts[] = {30, 1};
+
 static const struct proto test_proto = {
     .name = "test",
     .max_line = 64,
     .idle_timeout_sec = 30,
+    .state_timeouts = test_timeouts,
     .commands = commands,
     .state_names = state_names,
     .on_open = t_open,
     .on_close = t_close,
     .on_error = t_error,
 };
+
+/* ---- the tagged protocol with literals ---- */
+
+#define LIT_MAX 300000
+
+/* "{n}", "{n+}", "{n-}" or "~{n}" at the end of a line. */
+static bool lit_at_end(const char *line, size_t len, struct literal_ann *ann)
+{
+    if (len < 3 || line[len - 1] != '}')
+        return false;
+    const char *open = memrchr(line, '{', len);
+    if (!open)
+        return false;
+    char *end;
+    unsigned long long n = strtoull(open + 1, &end, 10);
+    if (end == open + 1)
+        return false;
+    *ann = (struct literal_ann){
+        .len = n, .sync = true, .binary = open > line && open[-1] == '~'};
+    if (*end == '+' || *end == '-') {
+        ann->sync = false;
+        end++;
+    }
+    return end == line + len - 1;
+}
+
+static void lit_continue(struct session *s)
+{
+    session_reply(s, "+ go");
+}
+
+static void lit_error(struct session *s, enum session_error e, const char *verb)
+{
+    session_reply(s, "%s BAD %d", s->tag[0] ? s->tag : "*", (int)e);
+}
+
+/* Replies with the text and, per literal, where it is and a checksum. */
+static void cmd_lit(struct session *s, char *args)
+{
+    size_t n;
+    const struct session_literal *l = session_literals(s, &n);
+    session_printf(s, "%s OK [%s]", s->tag, args);
+    for (size_t i = 0; i < n; i++) {
+        unsigned long sum = 0;
+        if (l[i].data) {
+            for (uint64_t k = 0; k < l[i].len; k++)
+                sum = sum * 31 + (unsigned char)l[i].data[k];
+        } else {
+            char buf[4096];
+            ssize_t r;
+            while ((r = read(l[i].fd, buf, sizeof buf)) > 0)
+                for (ssize_t k = 0; k < r; k++)
+                    sum = sum * 31 + (unsigned char)buf[k];
+        }
+        session_printf(s, " %s%llu=%lu", l[i].data ? "m" : "f",
+                       (unsigned long long)l[i].len, sum);
+    }
+    session_printf(s, "\r\n");
+}
+
+static void cmd_uid_fetch(struct session *s, char *args)
+{
+    session_reply(s, "%s OK uid-fetch [%s]", s->tag, args);
+}
+
+static void cmd_uid(struct session *s, char *args)
+{
+    session_reply(s, "%s OK uid [%s]", s->tag, args);
+}
+
+static const struct command lit_commands[] = {
+    {"LIT", STATES_ALL, 0, cmd_lit},
+    {"UID", STATES_ALL, 0, cmd_uid},
+    {"UID FETCH", STATES_ALL, 0, cmd_uid_fetch},
+    {NULL, 0, 0, NULL},
+};
+
+static const struct proto lit_proto = {
+    .name = "lit",
+    .max_line = 256,
+    .tagged = true,
+    .idle_timeout_sec = 30,
+    .commands = lit_commands,
+    .state_names = state_names,
+    .literal_at_end = lit_at_end,
+    .max_literal = LIT_MAX,
+    .on_continue = lit_continue,
+    .on_open = t_open,
+    .on_close = t_close,
+    .on_error = lit_error,
+};
+
+static const struct proto *current_proto = &test_proto;
 
 static int setup(void **state)
 {
@@ -196,11 +300,19 @@ static int setup(void **state)
     struct sockaddr_un peer = {.sun_family = AF_UNIX};
     struct conn *c = conn_new(&loop, sv[1], (struct sockaddr *)&peer, SVC_SMTP, false);
     assert_non_null(c);
-    sess = session_start(c, &test_proto);
+    sess = session_start(c, current_proto);
     assert_non_null(sess);
     closed_count = 0;
     snprintf(body_path, sizeof body_path, "/tmp/portico-test-body-%d", (int)getpid());
     return 0;
+}
+
+static int setup_lit(void **state)
+{
+    current_proto = &lit_proto;
+    int rc = setup(state);
+    current_proto = &test_proto;
+    return rc;
 }
 
 static int teardown(void **state)
@@ -244,7 +356,8 @@ static const char *expect(const char *want, int ms)
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (;;) {
         event_base_loop(loop.base, EVLOOP_NONBLOCK | EVLOOP_ONCE);
-        ssize_t n = read(client, received + received_len, sizeof received - 1 - received_len);
+        ssize_t n =
+            read(client, received + received_len, sizeof received - 1 - received_len);
         if (n > 0)
             received_len += (size_t)n;
         received[received_len] = '\0';
@@ -272,11 +385,11 @@ static void greeting_and_policy(void **state)
     send_str("SECRET\r\nfrob x\r\n\r\nlogin\r\nLOGIN\r\nSECRET\r\necho a b\r\n");
     const char *r = expect("+ECHO a b\r\n", 2000);
     assert_string_equal(r, "+HELLO\r\n"
-                           "-ERR 5\r\n"  /* SERR_NEEDS_AUTH */
-                           "-ERR 2\r\n"  /* SERR_UNKNOWN */
-                           "-ERR 1\r\n"  /* SERR_SYNTAX: empty */
+                           "-ERR 5\r\n" /* SERR_NEEDS_AUTH */
+                           "-ERR 2\r\n" /* SERR_UNKNOWN */
+                           "-ERR 1\r\n" /* SERR_SYNTAX: empty */
                            "+OK\r\n"
-                           "-ERR 3\r\n"  /* LOGIN in ST_AUTHED: SERR_BAD_STATE */
+                           "-ERR 3\r\n" /* LOGIN in ST_AUTHED: SERR_BAD_STATE */
                            "+SECRET\r\n"
                            "+ECHO a b\r\n");
     assert_int_equal(sess->state, ST_AUTHED);
@@ -433,16 +546,137 @@ static void client_drop_during_async(void **state)
     assert_int_equal(closed_count, 1);
 }
 
-static void idle_timeout(void **state)
+/* The state's timeout applies: none fires in ST_START within a second,
+ * ST_AUTHED's one-second timeout ends the session. */
+static void idle_timeout_per_state(void **state)
 {
-    session_set_timeout(sess, 1);
     reset_received();
+    expect("+HELLO\r\n", 2000);
+    struct timespec t0, t;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    do {
+        event_base_loop(loop.base, EVLOOP_NONBLOCK);
+        usleep(5000);
+        clock_gettime(CLOCK_MONOTONIC, &t);
+    } while ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 < 1300);
+    assert_int_equal(loop.nconns, 1);
+    send_str("LOGIN\r\n");
     expect("-ERR 9\r\n", 4000); /* SERR_TIMEOUT */
     for (int i = 0; i < 100 && loop.nconns > 0; i++) {
         event_base_loop(loop.base, EVLOOP_NONBLOCK);
         usleep(1000);
     }
     assert_int_equal(loop.nconns, 0);
+}
+
+/* Sends n bytes one at a time, running the loop between bytes. */
+static void send_bytewise(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        send_all(p + i, 1);
+        event_base_loop(loop.base, EVLOOP_NONBLOCK);
+    }
+}
+#define SEND_BYTEWISE(lit) send_bytewise(lit, sizeof lit - 1)
+
+/* A synchronising literal gets "+ go" only after its announcement; the
+ * command is handled once, with its text and the literal's octets. */
+static void literal_sync_bytewise(void **state)
+{
+    reset_received();
+    expect("+HELLO\r\n", 2000);
+    SEND_BYTEWISE("a1 LIT x {5}\r\n");
+    expect("+ go\r\n", 2000);
+    assert_null(strstr(received, "a1 OK"));
+    SEND_BYTEWISE("h\r\n\0y y {0}\r\n");
+    expect("+ go\r\n+ go\r\n", 2000);
+    SEND_BYTEWISE(")\r\n");
+    /* "h\r\n\0y": 104,13,10,0,121 */
+    unsigned long sum = 0;
+    const unsigned char bytes[] = {'h', '\r', '\n', 0, 'y'};
+    for (size_t i = 0; i < sizeof bytes; i++)
+        sum = sum * 31 + bytes[i];
+    char want[128];
+    snprintf(want, sizeof want, "a1 OK [x {5} y {0})] m5=%lu m0=0\r\n", sum);
+    const char *r = expect(want, 2000);
+    assert_string_equal(r + strlen("+HELLO\r\n+ go\r\n+ go\r\n"), want);
+}
+
+/* LITERAL+ / LITERAL-: no continuation; pipelined with the next command. */
+static void literal_nonsync_pipelined(void **state)
+{
+    reset_received();
+    send_str("a1 LIT {3+}\r\nabc {2-}\r\nde\r\na2 LIT ~{1+}\r\nz\r\n");
+    const char *r = expect("a2 OK", 2000);
+    expect("\r\n", 2000);
+    r = expect("m1=122\r\n", 2000);
+    assert_null(strstr(r, "+ go"));
+    assert_non_null(strstr(r, "a1 OK [{3+} {2-}] m3="));
+    assert_non_null(strstr(r, "a2 OK [~{1+}] m1=122\r\n"));
+}
+
+/* A literal above SESSION_LITERAL_MEM goes to a spool file, whole. */
+static void literal_spooled(void **state)
+{
+    static char big[200000];
+    unsigned long sum = 0;
+    for (size_t i = 0; i < sizeof big; i++) {
+        big[i] = (char)('a' + i % 26);
+        sum = sum * 31 + (unsigned char)big[i];
+    }
+    reset_received();
+    send_str("t LIT {200000}\r\n");
+    expect("+ go\r\n", 2000);
+    send_all(big, sizeof big);
+    send_str("\r\n");
+    char want[64];
+    snprintf(want, sizeof want, "t OK [{200000}] f200000=%lu\r\n", sum);
+    expect(want, 5000);
+}
+
+/* Over max_literal: a synchronising literal is refused before any byte
+ * (no continuation) and the session goes on; a non-synchronising one ends
+ * the session, since its octets would be taken for commands. */
+static void literal_too_big(void **state)
+{
+    reset_received();
+    send_str("b1 LIT {2147483648}\r\nb2 LIT ok\r\n");
+    const char *r = expect("b2 OK [ok]\r\n", 2000);
+    assert_null(strstr(r, "+ go"));
+    assert_non_null(strstr(r, "b1 BAD 11\r\n")); /* SERR_LITERAL_TOO_BIG */
+    send_str("b3 LIT {999999999+}\r\nxxxx\r\n");
+    expect("b3 BAD 11\r\n", 2000);
+    for (int i = 0; i < 200 && loop.nconns > 0; i++) {
+        event_base_loop(loop.base, EVLOOP_NONBLOCK);
+        usleep(1000);
+    }
+    assert_int_equal(loop.nconns, 0);
+}
+
+/* The assembled command is bounded by max_line as a whole. */
+static void literal_command_too_long(void **state)
+{
+    char line[245]; /* fits a line (256), not the command with its first line */
+    memset(line, 'x', sizeof line);
+    line[0] = ' ';
+    reset_received();
+    send_str("c1 LIT {1}\r\nA");
+    send_all(line, sizeof line);
+    send_str(" {1}\r\n");
+    expect("c1 BAD 0\r\n", 2000); /* SERR_LINE_TOO_LONG, before the 2nd literal */
+    send_str("c2 LIT fine\r\n");
+    const char *r = expect("c2 OK [fine]\r\n", 2000);
+    assert_null(strstr(r, "+ go\r\n+ go"));
+}
+
+static void two_word_verbs(void **state)
+{
+    reset_received();
+    send_str("u1 UID FETCH 1:* FLAGS\r\nu2 uid fetch\r\nu3 UID STORE 1\r\nu4 UID\r\n");
+    const char *r = expect("u4 OK uid []\r\n", 2000);
+    assert_non_null(strstr(r, "u1 OK uid-fetch [1:* FLAGS]\r\n"));
+    assert_non_null(strstr(r, "u2 OK uid-fetch []\r\n"));
+    assert_non_null(strstr(r, "u3 OK uid [STORE 1]\r\n"));
 }
 
 int main(void)
@@ -459,7 +693,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(stream_is_bounded_and_ordered, setup, teardown),
         cmocka_unit_test_setup_teardown(quit_closes_and_frees, setup, teardown),
         cmocka_unit_test_setup_teardown(client_drop_during_async, setup, teardown),
-        cmocka_unit_test_setup_teardown(idle_timeout, setup, teardown),
+        cmocka_unit_test_setup_teardown(idle_timeout_per_state, setup, teardown),
+        cmocka_unit_test_setup_teardown(literal_sync_bytewise, setup_lit, teardown),
+        cmocka_unit_test_setup_teardown(literal_nonsync_pipelined, setup_lit, teardown),
+        cmocka_unit_test_setup_teardown(literal_spooled, setup_lit, teardown),
+        cmocka_unit_test_setup_teardown(literal_too_big, setup_lit, teardown),
+        cmocka_unit_test_setup_teardown(literal_command_too_long, setup_lit, teardown),
+        cmocka_unit_test_setup_teardown(two_word_verbs, setup_lit, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
