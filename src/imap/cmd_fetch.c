@@ -1,0 +1,329 @@
+/* cmd_fetch: FETCH and UID FETCH (RFC 9051 6.4.5, 6.4.9), with RFC 7162
+ * CHANGEDSINCE (3.1.4.1) and VANISHED (3.2.6). The command runs in three
+ * steps: on the loop it parses and resolves the set; on the pool it sets
+ * \Seen for non-PEEK body fetches (6.4.5) and collects VANISHED UIDs; then
+ * batches of responses are rendered on the pool (fetch_render.c) and sent
+ * through session_stream, so a FETCH 1:* neither blocks the loop nor holds
+ * the mailbox in memory, and a large body goes out of its file in chunks. */
+#include "imap/imap.h"
+
+#include <event2/buffer.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "imap/fetch.h"
+#include "imap/fetch_parse.h"
+#include "imap/parse.h"
+#include "imap/seqset.h"
+
+struct fetch_cmd {
+    struct fetch_ctx ctx;
+    struct imap_fetch *f;
+    struct imap_parser *p;
+    struct imap_view *view;
+    bool uid;
+    size_t *idx; /* snapshot indexes to answer for */
+    size_t n, next;
+    bool *flagged; /* by snapshot index: \Seen set by this FETCH */
+    uint32_t *seen; /* UIDs whose \Seen this FETCH sets */
+    size_t nseen;
+    struct mailbox_snapshot seen_out;
+    uint32_t *vanished;
+    size_t nvanished;
+    size_t first, last; /* the batch: idx[first..last) */
+    struct fetch_batch batch;
+    int rc;
+    char err[256];
+};
+
+static void fetch_cmd_free(void *arg)
+{
+    struct fetch_cmd *fc = arg;
+    if (!fc)
+        return;
+    fetch_batch_clear(&fc->batch);
+    imap_fetch_free(&fc->f);
+    imap_parser_free(&fc->p);
+    mailbox_snapshot_free(&fc->seen_out);
+    free(fc->idx);
+    free(fc->flagged);
+    free(fc->seen);
+    free(fc->vanished);
+    free(fc);
+}
+
+/* The session forgets the command (it ended or failed). */
+static void fetch_detach(struct session *s, struct fetch_cmd *fc)
+{
+    struct imap *im = imap_of(s);
+    if (im->stream_arg == fc) {
+        im->stream_arg = NULL;
+        im->stream_free = NULL;
+    }
+    fetch_cmd_free(fc);
+}
+
+static const char *verb(const struct fetch_cmd *fc)
+{
+    if (fc->uid)
+        return "UID FETCH";
+    return "FETCH";
+}
+
+/* ---- batches ---- */
+
+static void batch_work(void *arg)
+{
+    struct fetch_cmd *fc = arg;
+    const struct mailbox_snapshot *snap = &fc->view->snap;
+    fc->rc = 0;
+    size_t i = fc->first;
+    for (; i < fc->n; i++) {
+        if (i - fc->first >= FETCH_BATCH_MSGS || fc->batch.bytes >= FETCH_BATCH_BYTES)
+            break;
+        size_t k = fc->idx[i];
+        struct fetch_msg fm = {(uint32_t)k + 1, &snap->msgs[k], fc->flagged[k]};
+        if (fetch_render_msg(&fc->ctx, &fm, &fc->batch) < 0) {
+            fc->rc = -1;
+            break;
+        }
+    }
+    fc->last = i;
+}
+
+static void batch_done(struct session *s, void *arg)
+{
+    struct fetch_cmd *fc = arg;
+    if (!s) {
+        fetch_cmd_free(fc);
+        return;
+    }
+    fc->next = fc->last;
+}
+
+static void finish(struct session *s, struct fetch_cmd *fc, int rc)
+{
+    char v[16];
+    snprintf(v, sizeof v, "%s", verb(fc));
+    fetch_detach(s, fc);
+    if (rc < 0) {
+        imap_tagged(s, "NO", "[SERVERBUG] %s failed", v);
+        return;
+    }
+    /* RFC 9051 7.5.1: no EXPUNGE during FETCH. */
+    imap_done(s, IMAP_REFRESH_NO_EXPUNGE, "OK", "%s completed", v);
+}
+
+/* session_stream's producer: sends the rendered batch, asks the pool for
+ * the next one, ends the command after the last. */
+static int fetch_produce(struct session *s, struct evbuffer *out, size_t room, void *arg)
+{
+    struct fetch_cmd *fc = arg;
+    if (fc->batch.n > 0) {
+        int r = fetch_batch_send(&fc->batch, out, room);
+        if (r < 0) {
+            fetch_detach(s, fc);
+            return -1;
+        }
+        if (r == 0)
+            return 0;
+        fetch_batch_clear(&fc->batch);
+        if (fc->rc < 0) {
+            finish(s, fc, -1);
+            return 1;
+        }
+    }
+    if (fc->next >= fc->n) {
+        finish(s, fc, 0);
+        return 1;
+    }
+    fc->first = fc->next;
+    if (session_work(s, batch_work, batch_done, fc) < 0) {
+        finish(s, fc, -1);
+        return 1;
+    }
+    return 0; /* resumed when the batch is rendered */
+}
+
+/* ---- \Seen and VANISHED, before the responses ---- */
+
+static void prepare_work(void *arg)
+{
+    struct fetch_cmd *fc = arg;
+    struct mailbox *mb = fc->view->mb;
+    fc->rc = 0;
+    if (fc->nseen) {
+        /* RFC 9051 6.4.5: a non-PEEK body fetch sets \Seen. */
+        struct mailbox_flag_change ch = {MAILBOX_FLAGS_ADD, MAIL_SEEN, NULL, 0};
+        uint32_t *modified = NULL;
+        size_t nmod = 0;
+        if (mailbox_store_flags(mb, fc->seen, fc->nseen, &ch, &fc->seen_out, &modified,
+                                &nmod) < 0)
+            fc->rc = -1;
+        free(modified);
+    }
+    if (fc->f->vanished) {
+        struct mailbox_snapshot changed = {0};
+        if (mailbox_changes_since(mb, fc->f->modseq, &changed, &fc->vanished,
+                                  &fc->nvanished) < 0)
+            fc->rc = -1;
+        mailbox_snapshot_free(&changed);
+    }
+}
+
+/* RFC 7162 3.2.6: VANISHED (EARLIER) with the expunged UIDs of the set. */
+static void send_vanished(struct session *s, struct fetch_cmd *fc)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < fc->nvanished; i++)
+        if (imap_seqset_contains(fc->f->set, fc->vanished[i]))
+            fc->vanished[k++] = fc->vanished[i];
+    if (k == 0)
+        return;
+    size_t need = imap_seqset_format(fc->vanished, k, NULL, 0);
+    char *text = malloc(need + 1);
+    if (!text)
+        return;
+    imap_seqset_format(fc->vanished, k, text, need + 1);
+    imap_untagged(s, "VANISHED (EARLIER) %s", text);
+    free(text);
+}
+
+static void prepare_done(struct session *s, void *arg)
+{
+    struct fetch_cmd *fc = arg;
+    if (!s) {
+        fetch_cmd_free(fc);
+        return;
+    }
+    if (fc->rc < 0) {
+        finish(s, fc, -1);
+        return;
+    }
+    for (size_t i = 0; i < fc->seen_out.n; i++) {
+        size_t at;
+        if (imap_view_update(fc->view, &fc->seen_out.msgs[i], &at))
+            fc->flagged[at] = true;
+    }
+    if (fc->f->vanished)
+        send_vanished(s, fc);
+    session_stream(s, fetch_produce, fc);
+}
+
+/* ---- the command ---- */
+
+/* UIDs of the set whose \Seen this FETCH sets (none in EXAMINE). */
+static int collect_seen(struct fetch_cmd *fc)
+{
+    if (fc->view->readonly || !imap_fetch_sets_seen(fc->f))
+        return 0;
+    fc->seen = malloc((fc->n + 1) * sizeof *fc->seen);
+    if (!fc->seen)
+        return -1;
+    for (size_t i = 0; i < fc->n; i++) {
+        const struct mailbox_msg *m = &fc->view->snap.msgs[fc->idx[i]];
+        if (!(m->flags & MAIL_SEEN) && !fc->view->gone[fc->idx[i]])
+            fc->seen[fc->nseen++] = m->uid;
+    }
+    return 0;
+}
+
+/* RFC 7162 3.1.4.1: CHANGEDSINCE keeps the messages with a greater modseq. */
+static void filter_changedsince(struct fetch_cmd *fc)
+{
+    if (!fc->f->changedsince)
+        return;
+    size_t k = 0;
+    for (size_t i = 0; i < fc->n; i++)
+        if (fc->view->snap.msgs[fc->idx[i]].modseq > fc->f->modseq)
+            fc->idx[k++] = fc->idx[i];
+    fc->n = k;
+}
+
+/* Checks what the parser leaves to the server; replies and returns -1. */
+static int check_items(struct session *s, struct fetch_cmd *fc)
+{
+    struct imap *im = imap_of(s);
+    for (size_t i = 0; i < fc->f->n; i++) {
+        enum imap_fetch_att a = fc->f->items[i].att;
+        if (a == IMAP_FA_BINARY || a == IMAP_FA_BINARY_SIZE) {
+            imap_tagged(s, "BAD", "BINARY is not supported");
+            return -1;
+        }
+    }
+    if (fc->f->vanished && !(im->enabled & IMAP_ENABLED_QRESYNC)) {
+        imap_tagged(s, "BAD", "VANISHED needs ENABLE QRESYNC"); /* RFC 7162 3.2.6 */
+        return -1;
+    }
+    return 0;
+}
+
+static int fetch_setup(struct session *s, struct fetch_cmd *fc, char *args)
+{
+    struct imap *im = imap_of(s);
+    fc->p = imap_parser_for(s, args, fc->err, sizeof fc->err);
+    if (!fc->p)
+        return -1;
+    if (imap_fetch_parse(fc->p, fc->uid, &fc->f) < 0) {
+        imap_bad(s, fc->err);
+        return -1;
+    }
+    if (check_items(s, fc) < 0)
+        return -1;
+    if (fc->f->changedsince)
+        im->enabled |= IMAP_ENABLED_CONDSTORE; /* RFC 7162 3.1 */
+    if (imap_search_resolve_set(s, fc->f->set, fc->uid, &fc->idx, &fc->n) < 0) {
+        imap_tagged(s, "BAD", "Invalid message set");
+        return -1;
+    }
+    fc->flagged = calloc(fc->view->snap.n + 1, sizeof *fc->flagged);
+    if (!fc->flagged || collect_seen(fc) < 0) {
+        imap_tagged(s, "NO", "[SERVERBUG] out of memory");
+        return -1;
+    }
+    filter_changedsince(fc);
+    fc->ctx.f = fc->f;
+    fc->ctx.mb = fc->view->mb;
+    fc->ctx.uid_cmd = fc->uid || (im->enabled & IMAP_ENABLED_QRESYNC);
+    fc->ctx.want_modseq = fc->f->changedsince;
+    fetch_ctx_needs(&fc->ctx);
+    return 0;
+}
+
+static void fetch_start(struct session *s, char *args, bool uid)
+{
+    struct imap *im = imap_of(s);
+    struct fetch_cmd *fc = calloc(1, sizeof *fc);
+    if (!fc || !im->view) {
+        free(fc);
+        imap_tagged(s, "NO", "[SERVERBUG] out of memory");
+        return;
+    }
+    fc->uid = uid;
+    fc->view = im->view;
+    if (fetch_setup(s, fc, args) < 0) {
+        fetch_cmd_free(fc);
+        return;
+    }
+    /* Freed with the session if it closes while the responses stream. */
+    im->stream_arg = fc;
+    im->stream_free = fetch_cmd_free;
+    if (fc->nseen || fc->f->vanished) {
+        if (session_work(s, prepare_work, prepare_done, fc) < 0)
+            finish(s, fc, -1);
+        return;
+    }
+    session_stream(s, fetch_produce, fc);
+}
+
+void imap_cmd_fetch(struct session *s, char *args)
+{
+    fetch_start(s, args, false);
+}
+
+void imap_cmd_uid_fetch(struct session *s, char *args)
+{
+    fetch_start(s, args, true);
+}

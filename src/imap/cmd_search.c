@@ -1,0 +1,370 @@
+/* cmd_search: SEARCH and UID SEARCH (RFC 9051 6.4.4, 7.3.4), ESEARCH
+ * responses (RFC 4731, and RFC 9051 7.3.4 for IMAP4rev2 clients), the
+ * MODSEQ key's (MODSEQ n) (RFC 7162 3.1.5), the RFC 5182 saved result; and
+ * the program runner SORT and THREAD share: it evaluates on the pool,
+ * reading a message's summary or text only when a key needs it. */
+#include "imap/imap.h"
+
+#include <event2/buffer.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "imap/fetch_body.h"
+#include "imap/parse.h"
+#include "imap/search.h"
+#include "imap/search_parse.h"
+#include "imap/seqset.h"
+#include "mime/summary.h"
+
+/* BODY and TEXT look at most this much decoded text of a message. */
+#define SEARCH_MAX_BODY (16u << 20)
+/* TEXT searches at most this much of the header. */
+#define SEARCH_MAX_HEADER (1u << 20)
+
+/* ---- the per-message source, on the pool ---- */
+
+struct msg_src {
+    struct mailbox *mb;
+    uint32_t uid;
+    int fd; /* -2: not opened yet */
+    struct mime_summary *sum;
+    bool sum_tried;
+    char *hname, *hval;
+    char *body, *text;
+    bool body_tried, text_tried;
+};
+
+static int src_fd(struct msg_src *m)
+{
+    if (m->fd == -2)
+        m->fd = mailbox_message_open(m->mb, m->uid);
+    return m->fd;
+}
+
+static const struct mime_summary *src_summary(void *arg)
+{
+    struct msg_src *m = arg;
+    if (!m->sum_tried) {
+        m->sum_tried = true;
+        char *text = mailbox_summary(m->mb, m->uid);
+        if (text)
+            m->sum = mime_summary_parse(text);
+        free(text);
+    }
+    return m->sum;
+}
+
+static const char *src_header(void *arg, const char *name)
+{
+    struct msg_src *m = arg;
+    if (m->hname && strcasecmp(m->hname, name) == 0)
+        return m->hval;
+    free(m->hname);
+    free(m->hval);
+    m->hname = strdup(name);
+    m->hval = NULL;
+    if (m->hname && src_fd(m) >= 0)
+        m->hval = mime_search_header(m->fd, name);
+    return m->hval;
+}
+
+static const char *src_body(void *arg)
+{
+    struct msg_src *m = arg;
+    if (!m->body_tried) {
+        m->body_tried = true;
+        if (src_fd(m) >= 0)
+            m->body = mime_search_body(m->fd, SEARCH_MAX_BODY);
+    }
+    return m->body;
+}
+
+/* TEXT (RFC 9051 6.4.4): the header (ASCII case-folded) and the body. */
+static const char *src_text(void *arg)
+{
+    struct msg_src *m = arg;
+    if (m->text_tried)
+        return m->text;
+    m->text_tried = true;
+    const struct mime_summary *sum = src_summary(m);
+    const char *body = src_body(m);
+    if (!sum || !sum->nparts || src_fd(m) < 0)
+        return body;
+    uint64_t hl = sum->parts[0].header_len;
+    if (hl > SEARCH_MAX_HEADER)
+        hl = SEARCH_MAX_HEADER;
+    char *hdr = fetch_read(m->fd, sum->parts[0].header_off, hl);
+    size_t bl = body ? strlen(body) : 0;
+    m->text = malloc((size_t)hl + bl + 2);
+    if (hdr && m->text) {
+        for (size_t i = 0; i < hl; i++)
+            m->text[i] = (char)tolower((unsigned char)hdr[i]);
+        m->text[hl] = '\n';
+        memcpy(m->text + hl + 1, body ? body : "", bl + 1);
+    }
+    free(hdr);
+    if (!hdr) {
+        free(m->text);
+        m->text = NULL;
+        return body;
+    }
+    return m->text;
+}
+
+static void src_reset(struct msg_src *m)
+{
+    if (m->fd >= 0)
+        close(m->fd);
+    mime_summary_free(m->sum);
+    free(m->hname);
+    free(m->hval);
+    free(m->body);
+    free(m->text);
+    struct mailbox *mb = m->mb;
+    memset(m, 0, sizeof *m);
+    m->mb = mb;
+    m->fd = -2;
+}
+
+/* ---- running a program ---- */
+
+static int eval_msg(struct search_run *r, size_t i, struct msg_src *ms)
+{
+    const struct mailbox_msg *m = &r->view->snap.msgs[i];
+    struct search_msg msg = {m, (uint32_t)i + 1};
+    int v = search_eval(r->prog->root, &msg, SEARCH_SNAPSHOT, NULL);
+    if (v >= 0)
+        return v;
+    struct search_src src = {ms, src_summary, src_header, src_body, src_text};
+    ms->uid = m->uid;
+    for (int level = SEARCH_SUMMARY; level <= (int)r->need && v < 0; level++)
+        v = search_eval(r->prog->root, &msg, (enum search_level)level, &src);
+    src_reset(ms);
+    return v == 1;
+}
+
+void search_run(struct search_run *r)
+{
+    size_t n = r->view->snap.n;
+    r->rc = 0;
+    r->n = 0;
+    r->modseq = 0;
+    r->match = malloc((n + 1) * sizeof *r->match);
+    if (!r->match) {
+        r->rc = -1;
+        return;
+    }
+    struct msg_src ms = {.mb = r->view->mb, .fd = -2};
+    for (size_t i = 0; i < n; i++) {
+        if (r->view->gone[i] || eval_msg(r, i, &ms) != 1)
+            continue;
+        r->match[r->n++] = i;
+        if (r->view->snap.msgs[i].modseq > r->modseq)
+            r->modseq = r->view->snap.msgs[i].modseq;
+    }
+}
+
+static char *fold_needle(const char *s)
+{
+    return mime_casefold(s);
+}
+
+int search_setup(struct session *s, struct search_run *r, struct search_owned **owned)
+{
+    struct imap *im = imap_of(s);
+    const struct mailbox_snapshot *snap = &im->view->snap;
+    uint32_t maxuid = 0;
+    if (snap->n)
+        maxuid = snap->msgs[snap->n - 1].uid;
+    r->view = im->view;
+    if (search_prepare(r->prog, fold_needle, maxuid, (uint32_t)snap->n, im->saved, &r->need,
+                       owned) < 0) {
+        imap_tagged(s, "NO", "[SERVERBUG] out of memory");
+        return -1;
+    }
+    if (r->prog->modseq)
+        im->enabled |= IMAP_ENABLED_CONDSTORE; /* RFC 7162 3.1 */
+    return 0;
+}
+
+int imap_search_resolve_set(struct session *s, struct imap_seqset *set, bool uid,
+                            size_t **idx, size_t *n)
+{
+    struct imap *im = imap_of(s);
+    const struct imap_view *v = im->view;
+    if (!set->saved)
+        return imap_view_resolve(v, set, uid, idx, n);
+    /* RFC 5182 2.1: "$" is the saved result (UIDs), empty when none. */
+    *n = 0;
+    *idx = malloc((v->snap.n + 1) * sizeof **idx);
+    if (!*idx)
+        return -1;
+    for (size_t i = 0; im->saved && i < v->snap.n; i++)
+        if (imap_seqset_contains(im->saved, v->snap.msgs[i].uid))
+            (*idx)[(*n)++] = i;
+    return 0;
+}
+
+void imap_search_save(struct session *s, const struct imap_view *v, const size_t *idx,
+                      size_t n)
+{
+    struct imap *im = imap_of(s);
+    uint32_t *uids = imap_view_uids(v, idx, n);
+    imap_seqset_free(&im->saved);
+    if (uids)
+        im->saved = imap_seqset_from_array(uids, n);
+    free(uids);
+}
+
+/* ---- SEARCH ---- */
+
+struct search_cmd {
+    struct search_run run;
+    struct imap_parser *p;
+    struct search_owned *owned;
+    bool uid;
+    char err[256];
+};
+
+static void search_cmd_free(struct search_cmd *c)
+{
+    search_release(&c->owned);
+    imap_search_free(&c->run.prog);
+    imap_parser_free(&c->p);
+    free(c->run.match);
+    free(c);
+}
+
+static void add_number(struct evbuffer *o, const struct search_cmd *c, size_t i)
+{
+    const struct imap_view *v = c->run.view;
+    if (c->uid)
+        evbuffer_add_printf(o, " %u", v->snap.msgs[i].uid);
+    else
+        evbuffer_add_printf(o, " %zu", i + 1);
+}
+
+/* RFC 9051 7.3.4 / RFC 3501 7.2.5: "* SEARCH n n n" [(MODSEQ m)]. */
+static void reply_search(struct session *s, struct search_cmd *c)
+{
+    struct evbuffer *o = evbuffer_new();
+    if (!o)
+        return;
+    evbuffer_add(o, "* SEARCH", 8);
+    for (size_t i = 0; i < c->run.n; i++)
+        add_number(o, c, c->run.match[i]);
+    if (c->run.prog->modseq && c->run.n)
+        evbuffer_add_printf(o, " (MODSEQ %llu)", (unsigned long long)c->run.modseq);
+    evbuffer_add(o, "\r\n", 2);
+    imap_send(s, o);
+    evbuffer_free(o);
+}
+
+/* The numbers the ESEARCH response speaks of (ascending). */
+static uint32_t *result_values(const struct search_cmd *c)
+{
+    uint32_t *vals = malloc((c->run.n + 1) * sizeof *vals);
+    for (size_t i = 0; vals && i < c->run.n; i++) {
+        size_t k = c->run.match[i];
+        vals[i] = (uint32_t)k + 1;
+        if (c->uid)
+            vals[i] = c->run.view->snap.msgs[k].uid;
+    }
+    return vals;
+}
+
+static void reply_esearch(struct session *s, struct search_cmd *c, unsigned ret)
+{
+    uint32_t *vals = result_values(c);
+    if (!vals)
+        return;
+    uint64_t modseq = 0;
+    if (c->run.prog->modseq)
+        modseq = c->run.modseq;
+    imap_reply_esearch(s, c->uid, ret, vals, c->run.n, modseq);
+    free(vals);
+}
+
+static void search_done(struct session *s, void *arg)
+{
+    struct search_cmd *c = arg;
+    if (!s) {
+        search_cmd_free(c);
+        return;
+    }
+    if (c->run.rc < 0) {
+        imap_tagged(s, "NO", "[SERVERBUG] search failed");
+        search_cmd_free(c);
+        return;
+    }
+    struct imap *im = imap_of(s);
+    struct imap_search *prog = c->run.prog;
+    unsigned ret = prog->ret;
+    if (ret & IMAP_SEARCH_RET_SAVE)
+        imap_search_save(s, c->run.view, c->run.match, c->run.n);
+    /* RFC 9051 6.4.4: IMAP4rev2 clients get ESEARCH (ALL) for a plain
+     * SEARCH; rev1 clients get "* SEARCH". RFC 5182 2.4: SAVE alone
+     * returns nothing. */
+    bool rev2 = im->enabled & IMAP_ENABLED_REV2;
+    if (!prog->esearch && rev2)
+        ret = IMAP_SEARCH_RET_ALL;
+    ret &= ~(unsigned)IMAP_SEARCH_RET_SAVE;
+    if (prog->esearch || rev2) {
+        if (ret)
+            reply_esearch(s, c, ret);
+    } else {
+        reply_search(s, c);
+    }
+    const char *v = c->uid ? "UID SEARCH" : "SEARCH";
+    search_cmd_free(c);
+    imap_done(s, IMAP_REFRESH_NO_EXPUNGE, "OK", "%s completed", v);
+}
+
+static void search_work(void *arg)
+{
+    struct search_cmd *c = arg;
+    search_run(&c->run);
+}
+
+static void search_start(struct session *s, char *args, bool uid)
+{
+    struct search_cmd *c = calloc(1, sizeof *c);
+    if (!c) {
+        imap_tagged(s, "NO", "[SERVERBUG] out of memory");
+        return;
+    }
+    c->uid = uid;
+    c->p = imap_parser_for(s, args, c->err, sizeof c->err);
+    if (!c->p) {
+        search_cmd_free(c);
+        return;
+    }
+    int rc = imap_search_parse(c->p, &c->run.prog);
+    if (rc < 0) {
+        imap_reply_parse_error(s, rc, c->err);
+        search_cmd_free(c);
+        return;
+    }
+    if (search_setup(s, &c->run, &c->owned) < 0) {
+        search_cmd_free(c);
+        return;
+    }
+    if (session_work(s, search_work, search_done, c) < 0) {
+        imap_tagged(s, "NO", "[UNAVAILABLE] server busy");
+        search_cmd_free(c);
+    }
+}
+
+void imap_cmd_search(struct session *s, char *args)
+{
+    search_start(s, args, false);
+}
+
+void imap_cmd_uid_search(struct session *s, char *args)
+{
+    search_start(s, args, true);
+}

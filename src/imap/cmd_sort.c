@@ -1,0 +1,192 @@
+/* cmd_sort: SORT and UID SORT (RFC 5256 3, every key and REVERSE; RFC
+ * 5957 DISPLAYFROM/DISPLAYTO) with ESORT's RETURN (RFC 5267 3.2): the
+ * program runs on the pool (search.h), the keys come from the cached
+ * summaries (keys.h) and sort.c orders them; no message is re-read. */
+#include "imap/imap.h"
+
+#include <event2/buffer.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "imap/keys.h"
+#include "imap/parse.h"
+#include "imap/search.h"
+#include "imap/search_parse.h"
+#include "imap/sort.h"
+
+struct sort_cmd {
+    struct search_run run;
+    struct imap_parser *p;
+    struct search_owned *owned;
+    struct imap_sort crit;
+    bool uid;
+    uint32_t *out; /* the result, in order */
+    int rc;
+    char err[256];
+};
+
+static void sort_cmd_free(struct sort_cmd *c)
+{
+    search_release(&c->owned);
+    imap_search_free(&c->run.prog);
+    imap_parser_free(&c->p);
+    free(c->run.match);
+    free(c->out);
+    free(c);
+}
+
+/* Whether the criteria need the summary (all but ARRIVAL and SIZE). */
+static bool needs_keys(const struct imap_sort *crit)
+{
+    for (size_t i = 0; i < crit->n; i++)
+        if (crit->keys[i].key != IMAP_SORT_ARRIVAL && crit->keys[i].key != IMAP_SORT_SIZE)
+            return true;
+    return false;
+}
+
+static void fill_item(struct sort_item *it, const struct mailbox_msg *m, size_t idx,
+                      const struct msg_keys *k)
+{
+    it->seq = (uint32_t)idx + 1;
+    it->uid = m->uid;
+    it->arrival = m->internaldate;
+    it->size = m->vsize;
+    it->date = k->sent_date;
+    it->subject = k->subject;
+    it->from = k->from;
+    it->to = k->to;
+    it->cc = k->cc;
+    it->display_from = k->display_from;
+    it->display_to = k->display_to;
+}
+
+static int sort_matches(struct sort_cmd *c)
+{
+    size_t n = c->run.n;
+    struct sort_item *items = calloc(n + 1, sizeof *items);
+    struct msg_keys *keys = calloc(n + 1, sizeof *keys);
+    c->out = malloc((n + 1) * sizeof *c->out);
+    int rc = 0;
+    if (!items || !keys || !c->out)
+        rc = -1;
+    bool load = needs_keys(&c->crit);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const struct mailbox_msg *m = &c->run.view->snap.msgs[c->run.match[i]];
+        struct msg_keys empty = {0, false, "", "", "", "", "", "", "", "", "", NULL};
+        if (load && msg_keys_load(c->run.view->mb, m, &keys[i]) < 0)
+            rc = -1;
+        else if (!load)
+            keys[i] = empty;
+        fill_item(&items[i], m, c->run.match[i], &keys[i]);
+    }
+    if (rc == 0) {
+        struct sort_criterion crit[SORT_MAX_CRITERIA];
+        size_t nc = c->crit.n < SORT_MAX_CRITERIA ? c->crit.n : SORT_MAX_CRITERIA;
+        for (size_t i = 0; i < nc; i++) {
+            crit[i].key = (enum sort_key)c->crit.keys[i].key;
+            crit[i].reverse = c->crit.keys[i].reverse;
+        }
+        sort_items(items, n, crit, nc);
+        for (size_t i = 0; i < n; i++)
+            c->out[i] = c->uid ? items[i].uid : items[i].seq;
+    }
+    for (size_t i = 0; keys && i < n; i++)
+        msg_keys_free(&keys[i]);
+    free(keys);
+    free(items);
+    return rc;
+}
+
+static void sort_work(void *arg)
+{
+    struct sort_cmd *c = arg;
+    search_run(&c->run);
+    c->rc = c->run.rc;
+    if (c->rc == 0)
+        c->rc = sort_matches(c);
+}
+
+/* RFC 5256 4: "* SORT n n n", with (MODSEQ m) for a MODSEQ key (RFC 7162
+ * 3.1.5). */
+static void reply_sort(struct session *s, struct sort_cmd *c)
+{
+    struct evbuffer *o = evbuffer_new();
+    if (!o)
+        return;
+    evbuffer_add(o, "* SORT", 6);
+    for (size_t i = 0; i < c->run.n; i++)
+        evbuffer_add_printf(o, " %u", c->out[i]);
+    if (c->run.prog->modseq && c->run.n)
+        evbuffer_add_printf(o, " (MODSEQ %llu)", (unsigned long long)c->run.modseq);
+    evbuffer_add(o, "\r\n", 2);
+    imap_send(s, o);
+    evbuffer_free(o);
+}
+
+static void sort_done(struct session *s, void *arg)
+{
+    struct sort_cmd *c = arg;
+    if (!s) {
+        sort_cmd_free(c);
+        return;
+    }
+    if (c->rc < 0) {
+        imap_tagged(s, "NO", "[SERVERBUG] sort failed");
+        sort_cmd_free(c);
+        return;
+    }
+    struct imap_search *prog = c->run.prog;
+    unsigned ret = prog->ret & ~(unsigned)IMAP_SEARCH_RET_SAVE;
+    if (prog->ret & IMAP_SEARCH_RET_SAVE)
+        imap_search_save(s, c->run.view, c->run.match, c->run.n);
+    if (!prog->esearch) {
+        reply_sort(s, c);
+    } else if (ret) {
+        uint64_t modseq = 0;
+        if (prog->modseq)
+            modseq = c->run.modseq;
+        imap_reply_esearch(s, c->uid, ret, c->out, c->run.n, modseq);
+    }
+    const char *v = c->uid ? "UID SORT" : "SORT";
+    sort_cmd_free(c);
+    imap_done(s, IMAP_REFRESH_NO_EXPUNGE, "OK", "%s completed", v);
+}
+
+static void sort_start(struct session *s, char *args, bool uid)
+{
+    struct sort_cmd *c = calloc(1, sizeof *c);
+    if (!c) {
+        imap_tagged(s, "NO", "[SERVERBUG] out of memory");
+        return;
+    }
+    c->uid = uid;
+    c->p = imap_parser_for(s, args, c->err, sizeof c->err);
+    if (!c->p) {
+        sort_cmd_free(c);
+        return;
+    }
+    int rc = imap_sort_parse(c->p, &c->crit, &c->run.prog);
+    if (rc < 0) {
+        imap_reply_parse_error(s, rc, c->err);
+        sort_cmd_free(c);
+        return;
+    }
+    if (search_setup(s, &c->run, &c->owned) < 0) {
+        sort_cmd_free(c);
+        return;
+    }
+    if (session_work(s, sort_work, sort_done, c) < 0) {
+        imap_tagged(s, "NO", "[UNAVAILABLE] server busy");
+        sort_cmd_free(c);
+    }
+}
+
+void imap_cmd_sort(struct session *s, char *args)
+{
+    sort_start(s, args, false);
+}
+
+void imap_cmd_uid_sort(struct session *s, char *args)
+{
+    sort_start(s, args, true);
+}

@@ -1,0 +1,156 @@
+/* cmd_thread: THREAD and UID THREAD (RFC 5256 3 ORDEREDSUBJECT and
+ * REFERENCES, 4 the response): the program runs on the pool (search.h),
+ * the keys come from the cached summaries (keys.h), thread.c builds and
+ * renders the tree; no message is re-read. */
+#include "imap/imap.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "imap/keys.h"
+#include "imap/parse.h"
+#include "imap/search.h"
+#include "imap/search_parse.h"
+#include "imap/thread.h"
+
+struct thread_cmd {
+    struct search_run run;
+    struct imap_parser *p;
+    struct search_owned *owned;
+    enum imap_thread_alg alg;
+    bool uid;
+    char *result;
+    int rc;
+    char err[256];
+};
+
+static void thread_cmd_free(struct thread_cmd *c)
+{
+    search_release(&c->owned);
+    imap_search_free(&c->run.prog);
+    imap_parser_free(&c->p);
+    free(c->run.match);
+    free(c->result);
+    free(c);
+}
+
+static void fill_item(struct thread_item *it, const struct mailbox_msg *m, size_t idx,
+                      const struct msg_keys *k, bool uid)
+{
+    it->id = (uint32_t)idx + 1;
+    if (uid)
+        it->id = m->uid;
+    it->seq = (uint32_t)idx + 1;
+    /* RFC 5256 2.2: the Date: header, else INTERNALDATE. */
+    it->date = k->sent_date;
+    if (!it->date)
+        it->date = m->internaldate;
+    it->subject = k->subject;
+    it->is_reply = k->reply;
+    it->message_id = k->message_id;
+    it->in_reply_to = k->in_reply_to;
+    it->references = k->references;
+}
+
+static int thread_matches(struct thread_cmd *c)
+{
+    size_t n = c->run.n;
+    struct thread_item *items = calloc(n + 1, sizeof *items);
+    struct msg_keys *keys = calloc(n + 1, sizeof *keys);
+    int rc = 0;
+    if (!items || !keys)
+        rc = -1;
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        const struct mailbox_msg *m = &c->run.view->snap.msgs[c->run.match[i]];
+        if (msg_keys_load(c->run.view->mb, m, &keys[i]) < 0)
+            rc = -1;
+        else
+            fill_item(&items[i], m, c->run.match[i], &keys[i], c->uid);
+    }
+    struct thread_tree t = {0};
+    if (rc == 0 && c->alg == IMAP_THREAD_REFERENCES)
+        rc = thread_references(items, n, &t);
+    else if (rc == 0)
+        rc = thread_orderedsubject(items, n, &t);
+    if (rc == 0) {
+        c->result = thread_render(&t, items);
+        if (!c->result)
+            rc = -1;
+    }
+    thread_tree_free(&t);
+    for (size_t i = 0; keys && i < n; i++)
+        msg_keys_free(&keys[i]);
+    free(keys);
+    free(items);
+    return rc;
+}
+
+static void thread_work(void *arg)
+{
+    struct thread_cmd *c = arg;
+    search_run(&c->run);
+    c->rc = c->run.rc;
+    if (c->rc == 0)
+        c->rc = thread_matches(c);
+}
+
+static void thread_done(struct session *s, void *arg)
+{
+    struct thread_cmd *c = arg;
+    if (!s) {
+        thread_cmd_free(c);
+        return;
+    }
+    if (c->rc < 0) {
+        imap_tagged(s, "NO", "[SERVERBUG] thread failed");
+        thread_cmd_free(c);
+        return;
+    }
+    /* RFC 5256 4: thread-data = "THREAD" [SP 1*thread-list] */
+    if (c->result[0])
+        imap_untagged(s, "THREAD %s", c->result);
+    else
+        imap_untagged(s, "THREAD");
+    const char *v = c->uid ? "UID THREAD" : "THREAD";
+    thread_cmd_free(c);
+    imap_done(s, IMAP_REFRESH_NO_EXPUNGE, "OK", "%s completed", v);
+}
+
+static void thread_start(struct session *s, char *args, bool uid)
+{
+    struct thread_cmd *c = calloc(1, sizeof *c);
+    if (!c) {
+        imap_tagged(s, "NO", "[SERVERBUG] out of memory");
+        return;
+    }
+    c->uid = uid;
+    c->p = imap_parser_for(s, args, c->err, sizeof c->err);
+    if (!c->p) {
+        thread_cmd_free(c);
+        return;
+    }
+    int rc = imap_thread_parse(c->p, &c->alg, &c->run.prog);
+    if (rc < 0) {
+        imap_reply_parse_error(s, rc, c->err);
+        thread_cmd_free(c);
+        return;
+    }
+    if (search_setup(s, &c->run, &c->owned) < 0) {
+        thread_cmd_free(c);
+        return;
+    }
+    if (session_work(s, thread_work, thread_done, c) < 0) {
+        imap_tagged(s, "NO", "[UNAVAILABLE] server busy");
+        thread_cmd_free(c);
+    }
+}
+
+void imap_cmd_thread(struct session *s, char *args)
+{
+    thread_start(s, args, false);
+}
+
+void imap_cmd_uid_thread(struct session *s, char *args)
+{
+    thread_start(s, args, true);
+}
