@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "auth/accounts.h"
+#include "auth/sasl_server.h"
 #include "core/loop.h"
 #include "core/session.h"
 #include "store/mailbox.h"
@@ -68,7 +69,9 @@ struct imap {
     uint64_t bus_sub;        /* store/bus.h subscription, once logged in */
     bool idling;             /* inside IDLE (RFC 2177) */
     struct imap_seqset *saved; /* RFC 5182 SEARCHRES "$" (imapfetch's) */
-    char *append_keywords;   /* scratch of an APPEND in progress */
+    /* AUTHENTICATE's replies carry the tag (auth/sasl_server.h). */
+    struct sasl_replies sasl_replies;
+    char sasl_text[4][128];
 };
 
 static inline struct imap *imap_of(struct session *s)
@@ -135,6 +138,13 @@ int imap_view_resolve(const struct imap_view *v, struct imap_seqset *set, bool u
 uint32_t *imap_view_uids(const struct imap_view *v, const size_t *idx, size_t n);
 /* The snapshot index of a UID, or -1. */
 long imap_view_find(const struct imap_view *v, uint32_t uid);
+
+/* "* n FETCH (FLAGS (...))" for view index i: UID when with_uid (UID
+ * STORE) or under QRESYNC, MODSEQ under CONDSTORE (RFC 7162 3.1.4). */
+void imap_view_send_flags(struct session *s, size_t i, bool with_uid);
+/* Takes the store's new state of a message (after STORE) into the view;
+ * false if the UID is not in it. */
+bool imap_view_update(struct imap_view *v, const struct mailbox_msg *m, size_t *at);
 
 /* Flags for imap_view_refresh / imap_done. */
 enum {

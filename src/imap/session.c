@@ -37,7 +37,7 @@ static const struct command commands[] = {
     {"STARTTLS", NOAUTH, CMD_NO_TLS, imap_cmd_starttls},
     {"LOGIN", NOAUTH, 0, imap_cmd_login},
     {"AUTHENTICATE", NOAUTH, 0, imap_cmd_authenticate},
-    {"ENABLE", AUTH, 0, imap_cmd_enable},
+    {"ENABLE", STATE_BIT(IMAP_AUTHENTICATED), 0, imap_cmd_enable},
     {"ID", ANY, 0, imap_cmd_id},
     {"NAMESPACE", AUTH, 0, imap_cmd_namespace},
     {"SELECT", AUTH, 0, imap_cmd_select},
@@ -145,7 +145,6 @@ static void imap_close(struct session *s)
         return;
     imap_bus_stop(s);
     imap_view_free(im->view);
-    free(im->append_keywords);
     free(im);
     s->data = NULL;
 }
