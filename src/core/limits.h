@@ -113,3 +113,8 @@
 #define IMAP_MAX_LIST_PATTERNS 32
 /* RFC 9051 9 atom and astring: the longest keyword or header name kept. */
 #define IMAP_MAX_ATOM 1024
+/* RFC 9051 9 search-key: NOT and OR nest without parentheses; the depth
+ * of NOT, OR and "(" together is bounded. */
+#define IMAP_MAX_SEARCH_DEPTH 64
+/* The longest mailbox name a LIST pattern is matched against (UTF-8). */
+#define IMAP_PATTERN_MAX_NAME 1024

@@ -22,7 +22,8 @@ struct imap_scratch_block {
 };
 
 struct imap_parser *imap_parser_new(const char *args, const struct session_literal *lits,
-                                    size_t nlits, unsigned flags, char *err, size_t errlen)
+                                    size_t nlits, unsigned flags, char *err,
+                                    size_t errlen)
 {
     struct imap_parser *p = calloc(1, sizeof *p);
     if (p == NULL)
@@ -202,13 +203,12 @@ int imap_atom(struct imap_parser *p, const char **out)
     return imap_chars(p, "", "", out);
 }
 
-
 /* RFC 9051 9 quoted: DQUOTE *QUOTED-CHAR DQUOTE; QUOTED-CHAR is any TEXT-CHAR
  * but quoted-specials, or "\" quoted-specials, or (rev2/UTF8=ACCEPT)
  * UTF8-2/3/4. */
 static int quoted(struct imap_parser *p, struct imap_string *out)
 {
-    size_t start = ++p->pos; /* the opening DQUOTE */
+    size_t start = ++p->pos;                 /* the opening DQUOTE */
     size_t room = p->len - start + 1, n = 0; /* the unescaped text is shorter */
     char *dst = imap_scratch_reserve(p, room);
     if (dst == NULL)

@@ -32,9 +32,9 @@ struct imap_parser {
     const char *s; /* the command's arguments */
     size_t len, pos;
     const struct session_literal *lits;
-    size_t nlits, lit_next; /* the next literal a marker maps to */
-    unsigned flags;         /* IMAP_PARSE_* */
-    unsigned depth;         /* open parentheses */
+    size_t nlits, lit_next;             /* the next literal a marker maps to */
+    unsigned flags;                     /* IMAP_PARSE_* */
+    unsigned depth;                     /* open parentheses */
     struct imap_scratch_block *scratch; /* copies of text-borne strings */
     char *err;
     size_t errlen;

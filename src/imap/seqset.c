@@ -145,7 +145,8 @@ struct imap_seqset *imap_seqset_from_array(const uint32_t *sorted, size_t n)
     size_t i = 0;
     while (i < n) {
         size_t j = i;
-        while (j + 1 < n && (sorted[j + 1] == sorted[j] || sorted[j + 1] == sorted[j] + 1))
+        while (j + 1 < n &&
+               (sorted[j + 1] == sorted[j] || sorted[j + 1] == sorted[j] + 1))
             j++;
         /* from_array keeps no range limit: results may be large */
         if (s->n == s->cap) {
@@ -267,7 +268,8 @@ size_t imap_seqset_format(const uint32_t *sorted, size_t n, char *out, size_t ou
     size_t i = 0;
     while (i < n) {
         size_t j = i;
-        while (j + 1 < n && (sorted[j + 1] == sorted[j] || sorted[j + 1] == sorted[j] + 1))
+        while (j + 1 < n &&
+               (sorted[j + 1] == sorted[j] || sorted[j + 1] == sorted[j] + 1))
             j++;
         char buf[32];
         const char *sep = "";

@@ -24,7 +24,7 @@ struct imap_seqset {
 };
 
 enum {
-    IMAP_SEQ_NO_STAR = 1 << 0,  /* "*" refused (RFC 7162 known-uids) */
+    IMAP_SEQ_NO_STAR = 1 << 0,     /* "*" refused (RFC 7162 known-uids) */
     IMAP_SEQ_ALLOW_SAVED = 1 << 1, /* "$" accepted (RFC 5182 2.1) */
 };
 
