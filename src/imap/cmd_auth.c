@@ -40,7 +40,8 @@ static void login_done(struct session *s, enum login_result r, const struct acco
         imap_tagged(s, "NO", "[UNAVAILABLE] too many failed logins, try again later");
         break;
     case LOGIN_ERROR:
-        imap_tagged(s, "NO", "[UNAVAILABLE] authentication is unavailable, try again later");
+        imap_tagged(s, "NO",
+                    "[UNAVAILABLE] authentication is unavailable, try again later");
         break;
     }
 }
@@ -98,7 +99,8 @@ void imap_cmd_login(struct session *s, char *args)
         return;
     }
     if (login_start(s, user, password, login_done) < 0)
-        imap_tagged(s, "NO", "[UNAVAILABLE] authentication is unavailable, try again later");
+        imap_tagged(s, "NO",
+                    "[UNAVAILABLE] authentication is unavailable, try again later");
     OPENSSL_cleanse(password, sizeof password);
 }
 
@@ -112,7 +114,8 @@ static void sasl_replies_for(struct session *s)
     snprintf(t[0], sizeof t[0], "%s BAD authentication cancelled", s->tag);
     snprintf(t[1], sizeof t[1], "%s BAD malformed response", s->tag);
     snprintf(t[2], sizeof t[2], "%s NO unsupported mechanism", s->tag);
-    snprintf(t[3], sizeof t[3], "%s NO [UNAVAILABLE] authentication is unavailable", s->tag);
+    snprintf(t[3], sizeof t[3], "%s NO [UNAVAILABLE] authentication is unavailable",
+             s->tag);
     im->sasl_replies = (struct sasl_replies){
         .challenge = "+ %s",
         .cancelled = t[0],

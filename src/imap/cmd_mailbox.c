@@ -44,7 +44,8 @@ static void folder_work(void *arg)
         break;
     case OP_SUBSCRIBE:
     case OP_UNSUBSCRIBE:
-        job->rc = store_folder_subscribe(fd, &job->account, job->name, job->op == OP_SUBSCRIBE);
+        job->rc =
+            store_folder_subscribe(fd, &job->account, job->name, job->op == OP_SUBSCRIBE);
         break;
     }
     job->err = errno;
@@ -64,7 +65,8 @@ static void folder_failed(struct session *s, const struct folder_job *job)
         imap_tagged(s, "NO", "[CANNOT] %s: invalid mailbox name", op_names[job->op]);
         break;
     case EPERM:
-        imap_tagged(s, "NO", "[CANNOT] %s: not allowed on this mailbox", op_names[job->op]);
+        imap_tagged(s, "NO", "[CANNOT] %s: not allowed on this mailbox",
+                    op_names[job->op]);
         break;
     case EDQUOT:
         imap_tagged(s, "NO", "[OVERQUOTA] %s: over quota", op_names[job->op]);
@@ -169,12 +171,12 @@ void imap_status_line(struct session *s, struct evbuffer *out, const char *name,
     evbuffer_add(out, "* STATUS ", 9);
     imap_buf_mailbox(s, out, name);
     evbuffer_add(out, " (", 2);
-#define ITEM(bit, fmt, val)                                                                \
-    do {                                                                                   \
-        if (items & (bit)) {                                                               \
-            evbuffer_add_printf(out, "%s" fmt, sep, val);                                  \
-            sep = " ";                                                                     \
-        }                                                                                  \
+#define ITEM(bit, fmt, val)                                                              \
+    do {                                                                                 \
+        if (items & (bit)) {                                                             \
+            evbuffer_add_printf(out, "%s" fmt, sep, val);                                \
+            sep = " ";                                                                   \
+        }                                                                                \
     } while (0)
     ITEM(IMAP_STATUS_MESSAGES, "MESSAGES %u", st->messages);
     ITEM(IMAP_STATUS_UIDNEXT, "UIDNEXT %u", st->uidnext);
@@ -185,7 +187,8 @@ void imap_status_line(struct session *s, struct evbuffer *out, const char *name,
     ITEM(IMAP_STATUS_HIGHESTMODSEQ, "HIGHESTMODSEQ %llu",
          (unsigned long long)st->highest_modseq);
     ITEM(IMAP_STATUS_RECENT, "RECENT %u", 0u);
-    ITEM(IMAP_STATUS_APPENDLIMIT, "APPENDLIMIT %llu", (unsigned long long)imap_appendlimit());
+    ITEM(IMAP_STATUS_APPENDLIMIT, "APPENDLIMIT %llu",
+         (unsigned long long)imap_appendlimit());
     ITEM(IMAP_STATUS_MAILBOXID, "MAILBOXID (%s)", st->mailboxid);
 #undef ITEM
     evbuffer_add(out, ")\r\n", 3);
@@ -203,7 +206,8 @@ static void status_work(void *arg)
 {
     struct status_job *job = arg;
     errno = 0;
-    job->rc = store_folder_status(runtime->datadir_fd, &job->account, job->name, &job->st);
+    job->rc =
+        store_folder_status(runtime->datadir_fd, &job->account, job->name, &job->st);
     job->err = errno;
 }
 

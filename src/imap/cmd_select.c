@@ -105,7 +105,8 @@ static void send_select(struct session *s, struct select_job *job)
     if (v->readonly)
         session_printf(s, "* OK [PERMANENTFLAGS ()] read-only\r\n");
     else
-        session_printf(s, "* OK [PERMANENTFLAGS (" SYSTEM_FLAGS " \\*)] flags permitted\r\n");
+        session_printf(s, "* OK [PERMANENTFLAGS (" SYSTEM_FLAGS
+                          " \\*)] flags permitted\r\n");
     long unseen = first_unseen(&v->snap);
     if (rev1 && unseen)
         session_printf(s, "* OK [UNSEEN %ld] first unseen\r\n", unseen);

@@ -59,7 +59,8 @@ void imap_view_free(struct imap_view *v)
 {
     if (!v)
         return;
-    if (v->mb && (!runtime || workpool_submit(runtime->pool, NULL, close_work, NULL, v->mb) < 0))
+    if (v->mb &&
+        (!runtime || workpool_submit(runtime->pool, NULL, close_work, NULL, v->mb) < 0))
         mailbox_close(v->mb);
     mailbox_snapshot_free(&v->snap);
     free(v->gone);
@@ -279,7 +280,8 @@ static void merge_one(struct merge *mg, struct mailbox_msg *m, bool gone, bool c
     m->keywords = NULL;
 }
 
-static void merge_walk(struct session *s, struct merge *mg, struct mailbox_snapshot *fresh)
+static void merge_walk(struct session *s, struct merge *mg,
+                       struct mailbox_snapshot *fresh)
 {
     struct imap_view *v = imap_of(s)->view;
     bool cs = imap_condstore(s);
@@ -306,7 +308,8 @@ static void merge_walk(struct session *s, struct merge *mg, struct mailbox_snaps
             merge_one(mg, &fresh->msgs[j], false, false);
 }
 
-static void merge_adopt(struct imap_view *v, struct merge *mg, struct mailbox_snapshot *fresh)
+static void merge_adopt(struct imap_view *v, struct merge *mg,
+                        struct mailbox_snapshot *fresh)
 {
     free(v->gone);
     for (size_t i = 0; i < v->snap.n; i++)
@@ -423,7 +426,8 @@ static void done_then(struct session *s, void *arg)
     free(r);
 }
 
-void imap_done(struct session *s, unsigned flags, const char *status, const char *fmt, ...)
+void imap_done(struct session *s, unsigned flags, const char *status, const char *fmt,
+               ...)
 {
     struct imap *im = imap_of(s);
     struct done_reply *r = calloc(1, sizeof *r);
