@@ -75,8 +75,8 @@ enum {
     MAIL_FORWARDED = 1 << 5, /* P, IMAP keyword $Forwarded */
 };
 /* Keywords: space-separated atoms, kept in the index (RFC 9051 2.3.2). */
-#define MAIL_MAX_KEYWORDS 64        /* distinct keywords per message */
-#define MAIL_MAX_KEYWORDS_LEN 2048  /* their text, space-separated */
+#define MAIL_MAX_KEYWORDS 64       /* distinct keywords per message */
+#define MAIL_MAX_KEYWORDS_LEN 2048 /* their text, space-separated */
 
 /* One message of a mailbox snapshot. keywords is NULL when there are none
  * (owned by the snapshot). emailid: RFC 8474 EMAILID, stable across MOVE
@@ -176,8 +176,12 @@ char *mailbox_summary(struct mailbox *mb, uint32_t uid);
 
 /* RFC 6154 special uses of the default folders. */
 enum mail_special {
-    MAIL_SPECIAL_NONE, MAIL_SPECIAL_SENT, MAIL_SPECIAL_DRAFTS, MAIL_SPECIAL_TRASH,
-    MAIL_SPECIAL_JUNK, MAIL_SPECIAL_ARCHIVE
+    MAIL_SPECIAL_NONE,
+    MAIL_SPECIAL_SENT,
+    MAIL_SPECIAL_DRAFTS,
+    MAIL_SPECIAL_TRASH,
+    MAIL_SPECIAL_JUNK,
+    MAIL_SPECIAL_ARCHIVE
 };
 struct mail_folder {
     char name[MAIL_MAX_FOLDER + 1]; /* "INBOX", "A/B" (UTF-8, '/' separated) */
