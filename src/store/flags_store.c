@@ -222,8 +222,10 @@ int mailbox_store_flags(struct mailbox *mb, const uint32_t *uids, size_t n,
         free(j.modified);
         return -1;
     }
-    qsort(out->msgs, out->n, sizeof *out->msgs, msg_cmp);
-    qsort(j.modified, j.nmodified, sizeof *j.modified, uid_cmp);
+    if (out->n > 1)
+        qsort(out->msgs, out->n, sizeof *out->msgs, msg_cmp);
+    if (j.nmodified > 1)
+        qsort(j.modified, j.nmodified, sizeof *j.modified, uid_cmp);
     *modified = j.modified;
     *nmodified = j.nmodified;
     if (j.changed)
