@@ -128,20 +128,23 @@ static void store_common(struct session *s, char *args, bool uid)
         return;
     struct imap_store *st = NULL;
     int rc = imap_store_parse(p, &st);
-    imap_parser_free(&p);
     if (rc < 0) {
+        imap_parser_free(&p);
         imap_bad(s, err);
         return;
     }
     if (im->view->readonly) {
         imap_store_free(&st);
+        imap_parser_free(&p);
         imap_tagged(s, "NO", "[READ-ONLY] mailbox is read-only");
         return;
     }
     if (st->unchangedsince)
         im->enabled |= IMAP_ENABLED_CONDSTORE; /* RFC 7162 3.1 */
+    /* The keywords live in the parser's scratch until the job has them. */
     struct store_job *job = store_job_new(s, st, uid);
     imap_store_free(&st);
+    imap_parser_free(&p);
     if (!job) {
         imap_tagged(s, "BAD", "invalid message set");
         return;
