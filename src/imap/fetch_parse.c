@@ -79,8 +79,8 @@ static int header_list(struct imap_parser *p, struct imap_fetch *f,
     return r;
 }
 
-/* section-part = nz-number *("." nz-number); leaves the cursor after a
- * "." that introduces section-text (*more set). */
+/* section-part = nz-number *("." nz-number); a "." followed by a letter
+ * introduces section-text (*more set, the cursor after the "."). */
 static int section_part(struct imap_parser *p, struct imap_fetch_item *it, bool *more)
 {
     size_t len = 0;
@@ -98,10 +98,11 @@ static int section_part(struct imap_parser *p, struct imap_fetch_item *it, bool 
         len += (size_t)snprintf(it->part + len, sizeof it->part - len, "%s%u", dot, n);
         if (!imap_accept(p, '.'))
             return 0;
-        *more = true;
+        if (imap_peek(p) < '0' || imap_peek(p) > '9') {
+            *more = true;
+            return 0;
+        }
     }
-    if (*more && (imap_peek(p) < 'A' || imap_peek(p) > 'z'))
-        return imap_error(p, "Invalid section");
     return 0;
 }
 
@@ -271,6 +272,8 @@ static int modifiers(struct imap_parser *p, struct imap_fetch *f, bool uid)
     }
     if (r < 0)
         return -1;
+    if (!f->changedsince && !f->vanished)
+        return imap_error(p, "Empty FETCH modifier list");
     if (f->vanished && (!uid || !f->changedsince))
         return imap_error(p, "VANISHED needs UID FETCH and CHANGEDSINCE");
     return 0;

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "auth/accounts.h"
+#include "auth/sasl_server.h"
 #include "core/loop.h"
 #include "core/session.h"
 #include "store/mailbox.h"
@@ -16,6 +17,7 @@
 struct evbuffer;
 struct imap_seqset;
 struct imap_parser;
+struct imap_flags;
 
 extern const struct service_impl imap_service;
 
@@ -52,23 +54,25 @@ enum {
 struct imap_view {
     struct mailbox *mb; /* store handle; used on the pool only */
     char name[MAIL_MAX_FOLDER + 1];
-    bool readonly;                 /* EXAMINE, or the store refused writes */
-    struct mailbox_snapshot snap;  /* in UID order */
-    bool *gone;                    /* snap.n marks: expunged, not yet announced */
+    bool readonly;                /* EXAMINE, or the store refused writes */
+    struct mailbox_snapshot snap; /* in UID order */
+    bool *gone;                   /* snap.n marks: expunged, not yet announced */
     size_t ngone;
-    uint64_t modseq;               /* HIGHESTMODSEQ the client knows */
-    bool changed;                  /* the bus said the folder changed */
-    bool refreshing;               /* a refresh is on the pool */
+    uint64_t modseq; /* HIGHESTMODSEQ the client knows */
+    bool changed;    /* the bus said the folder changed */
+    bool refreshing; /* a refresh is on the pool */
 };
 
 struct imap {
     struct account account;
-    unsigned enabled;        /* IMAP_ENABLED_* */
-    struct imap_view *view;  /* while SELECTED */
-    uint64_t bus_sub;        /* store/bus.h subscription, once logged in */
-    bool idling;             /* inside IDLE (RFC 2177) */
+    unsigned enabled;          /* IMAP_ENABLED_* */
+    struct imap_view *view;    /* while SELECTED */
+    uint64_t bus_sub;          /* store/bus.h subscription, once logged in */
+    bool idling;               /* inside IDLE (RFC 2177) */
     struct imap_seqset *saved; /* RFC 5182 SEARCHRES "$" (imapfetch's) */
-    char *append_keywords;   /* scratch of an APPEND in progress */
+    /* AUTHENTICATE's replies carry the tag (auth/sasl_server.h). */
+    struct sasl_replies sasl_replies;
+    char sasl_text[4][128];
 };
 
 static inline struct imap *imap_of(struct session *s)
@@ -84,7 +88,8 @@ uint64_t imap_appendlimit(void);
 /* The parser for the current command (IMAP_PARSE_UTF8 / _MUTF7 as the
  * client's ENABLEd state says); err is the buffer for its message. NULL on
  * out of memory (a NO has been sent). */
-struct imap_parser *imap_parser_for(struct session *s, char *args, char *err, size_t errlen);
+struct imap_parser *imap_parser_for(struct session *s, char *args, char *err,
+                                    size_t errlen);
 /* Sets the state (logged) and keeps the view in step: leaving SELECTED
  * frees the view. */
 void imap_set_state(struct session *s, enum imap_state st);
@@ -136,6 +141,13 @@ uint32_t *imap_view_uids(const struct imap_view *v, const size_t *idx, size_t n)
 /* The snapshot index of a UID, or -1. */
 long imap_view_find(const struct imap_view *v, uint32_t uid);
 
+/* "* n FETCH (FLAGS (...))" for view index i: UID when with_uid (UID
+ * STORE) or under QRESYNC, MODSEQ under CONDSTORE (RFC 7162 3.1.4). */
+void imap_view_send_flags(struct session *s, size_t i, bool with_uid);
+/* Takes the store's new state of a message (after STORE) into the view;
+ * false if the UID is not in it. */
+bool imap_view_update(struct imap_view *v, const struct mailbox_msg *m, size_t *at);
+
 /* Flags for imap_view_refresh / imap_done. */
 enum {
     IMAP_REFRESH_NO_EXPUNGE = 1 << 0, /* RFC 9051 7.5.1: FETCH, STORE, SEARCH */
@@ -158,8 +170,8 @@ void imap_view_expunged(struct session *s, const uint32_t *uids, size_t n);
 /* Ends the command: if the bus signalled a change of the selected mailbox
  * (and the command allows, see the flags), refreshes first; then sends
  * "tag status text". */
-void imap_done(struct session *s, unsigned flags, const char *status, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+void imap_done(struct session *s, unsigned flags, const char *status, const char *fmt,
+               ...) __attribute__((format(printf, 4, 5)));
 /* Subscribes the session to its account's changes (after login) and
  * unsubscribes (on close). */
 void imap_bus_start(struct session *s);
@@ -167,6 +179,15 @@ void imap_bus_stop(struct session *s);
 /* True if CONDSTORE is on (ENABLE CONDSTORE/QRESYNC or a CONDSTORE
  * command, RFC 7162 3.1): MODSEQ goes into FETCH responses. */
 bool imap_condstore(struct session *s);
+
+/* cmd_mailbox.c: "* STATUS name (...)" (RFC 9051 7.3.4) for STATUS and
+ * LIST RETURN (STATUS) (RFC 5819); items are IMAP_STATUS_* bits. */
+void imap_status_line(struct session *s, struct evbuffer *out, const char *name,
+                      unsigned items, const struct mail_status *st);
+/* cmd_append.c: parsed flags to the store's MAIL_* bits and keyword text
+ * (space-separated, truncated to kwlen). */
+void imap_flags_to_store(const struct imap_flags *f, unsigned *flags, char *kw,
+                         size_t kwlen);
 
 /* ---- Handlers (imap_cmd_<verb>), by file ---- */
 /* session.c: any state (RFC 9051 6.1) */

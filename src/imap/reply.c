@@ -17,8 +17,8 @@ bool imap_utf8(struct session *s)
     return im && (im->enabled & (IMAP_ENABLED_REV2 | IMAP_ENABLED_UTF8));
 }
 
-static void vreply(struct session *s, const char *prefix, const char *status, const char *fmt,
-                   va_list ap)
+static void vreply(struct session *s, const char *prefix, const char *status,
+                   const char *fmt, va_list ap)
 {
     char text[1024];
     vsnprintf(text, sizeof text, fmt, ap);

@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const state_names[] = {"not-authenticated", "authenticated", "selected",
-                                          "logout"};
+static const char *const state_names[] = {"not-authenticated", "authenticated",
+                                          "selected", "logout"};
 
 /* RFC 9051 5.4: 30 minutes once authenticated (IDLE included); a client
  * that has not logged in gets a minute. */
@@ -37,7 +37,7 @@ static const struct command commands[] = {
     {"STARTTLS", NOAUTH, CMD_NO_TLS, imap_cmd_starttls},
     {"LOGIN", NOAUTH, 0, imap_cmd_login},
     {"AUTHENTICATE", NOAUTH, 0, imap_cmd_authenticate},
-    {"ENABLE", AUTH, 0, imap_cmd_enable},
+    {"ENABLE", STATE_BIT(IMAP_AUTHENTICATED), 0, imap_cmd_enable},
     {"ID", ANY, 0, imap_cmd_id},
     {"NAMESPACE", AUTH, 0, imap_cmd_namespace},
     {"SELECT", AUTH, 0, imap_cmd_select},
@@ -62,8 +62,7 @@ static const struct command commands[] = {
     {"STORE", SEL, 0, imap_cmd_store},
     {"COPY", SEL, 0, imap_cmd_copy},
     {"MOVE", SEL, 0, imap_cmd_move},
-    IMAP_FETCH_COMMANDS
-    {NULL, 0, 0, NULL},
+    IMAP_FETCH_COMMANDS{NULL, 0, 0, NULL},
 };
 
 uint64_t imap_appendlimit(void)
@@ -82,7 +81,8 @@ void imap_capabilities(struct session *s, char *buf, size_t len)
 {
     bool preauth = s->state == IMAP_NOT_AUTHENTICATED;
     char limit[48];
-    snprintf(limit, sizeof limit, "APPENDLIMIT=%llu", (unsigned long long)imap_appendlimit());
+    snprintf(limit, sizeof limit, "APPENDLIMIT=%llu",
+             (unsigned long long)imap_appendlimit());
     const char *starttls = "";
     const char *login = "";
     if (preauth && !session_tls(s))
@@ -98,7 +98,8 @@ void imap_capabilities(struct session *s, char *buf, size_t len)
              starttls, login, limit);
 }
 
-struct imap_parser *imap_parser_for(struct session *s, char *args, char *err, size_t errlen)
+struct imap_parser *imap_parser_for(struct session *s, char *args, char *err,
+                                    size_t errlen)
 {
     size_t n = 0;
     const struct session_literal *lits = session_literals(s, &n);
@@ -145,7 +146,6 @@ static void imap_close(struct session *s)
         return;
     imap_bus_stop(s);
     imap_view_free(im->view);
-    free(im->append_keywords);
     free(im);
     s->data = NULL;
 }
@@ -168,7 +168,7 @@ static bool error_ends(struct session *s, enum session_error e)
     }
 }
 
-static void imap_error(struct session *s, enum session_error e, const char *verb)
+static void imap_session_error(struct session *s, enum session_error e, const char *verb)
 {
     static const char *const text[] = {
         [SERR_LINE_TOO_LONG] = "BAD [TOOBIG] command line too long",
@@ -266,7 +266,7 @@ static const struct proto imap_proto = {
     .on_continue = imap_continue,
     .on_open = imap_open,
     .on_close = imap_close,
-    .on_error = imap_error,
+    .on_error = imap_session_error,
 };
 
 static void imap_start(struct conn *c)

@@ -16,8 +16,13 @@ struct mime_part {
     uint64_t header_off, header_len,
         header_len_crlf; /* the part's header, blank line included */
     uint64_t body_off, body_len, body_len_crlf;
-    uint64_t lines; /* body lines (text/* and message/rfc822) */
+    uint64_t lines; /* body lines (text/... and message/rfc822) */
     int is_message; /* message/rfc822: its HEADER/TEXT sections exist */
+    /* is_message: the encapsulated message's header (section.HEADER) is
+     * the first msg_header_len bytes of the body; section.TEXT is the rest
+     * (body_len - msg_header_len, body_len_crlf - msg_header_len_crlf).
+     * parts[0]'s header and body are the message's HEADER and TEXT. */
+    uint64_t msg_header_len, msg_header_len_crlf;
 };
 
 struct mime_summary {
@@ -33,6 +38,8 @@ struct mime_summary {
     char *references;                    /* message ids, space-separated, in order */
     size_t nparts;
     struct mime_part *parts; /* parts[0] is the whole message; then depth first */
+    int subject_reply;       /* RFC 5256 2.1: a Re:/Fwd:/(fwd) was removed from the
+                              * subject (THREAD=REFERENCES 4 (5)(C)) */
 };
 
 /* Parses the message in fd (read from offset 0; fd stays open) with GMime.
@@ -56,7 +63,7 @@ const struct mime_part *mime_summary_part(const struct mime_summary *s,
 /* Every value of the header field `name` (any case), RFC 2047 encoded
  * words decoded, joined with "\n"; "" when the field is absent. */
 char *mime_search_header(int fd, const char *name);
-/* The decoded text of every text/* part (transfer encodings undone,
+/* The decoded text of every text/... part (transfer encodings undone,
  * charsets converted to UTF-8), at most max bytes. */
 char *mime_search_body(int fd, size_t max);
 /* The case-folded form of a UTF-8 search string (for the needle). */

@@ -108,3 +108,19 @@ char *index_summary_get(struct mail_index *idx, const char *folder, uint32_t uid
                         int *found);
 int index_summary_set(struct mail_index *idx, const char *folder, uint32_t uid,
                       const char *summary);
+
+/* Folder operations' index side, inside the caller's write transaction
+ * (idx_txn_begin in index_internal.h). Drop: the folder's row, messages
+ * and expunged UIDs. Rename: the rows of from and of every folder below
+ * it ("from/...") take the new names; UIDVALIDITY and MAILBOXID stay. */
+int index_folder_drop(struct mail_index *idx, const char *folder);
+int index_folder_rename(struct mail_index *idx, const char *from, const char *to);
+
+/* STATUS figures of a synced folder (RFC 9051 6.3.11, RFC 8438 SIZE is
+ * the sum of RFC822.SIZE): one aggregate query. */
+struct index_status {
+    uint32_t messages, unseen, deleted;
+    uint64_t size;
+};
+int index_folder_status(struct mail_index *idx, int64_t folder_id,
+                        struct index_status *out);

@@ -5,6 +5,10 @@
 #pragma once
 #include <stddef.h>
 
+/* Linked beside imap/mutf7.c, whose functions have the same names. */
+#define mutf7_encode store_mutf7_encode
+#define mutf7_decode store_mutf7_decode
+
 /* UTF-8 to modified UTF-7 into out (NUL-terminated). -1 for invalid UTF-8
  * (overlong forms, surrogates, > U+10FFFF) or when out is too small. */
 int mutf7_encode(const char *utf8, char *out, size_t outlen);
