@@ -16,6 +16,7 @@
 #include "imap/fetch.h"
 #include "imap/fetch_parse.h"
 #include "imap/parse.h"
+#include "imap/search.h"
 #include "imap/seqset.h"
 
 struct fetch_cmd {
@@ -26,7 +27,7 @@ struct fetch_cmd {
     bool uid;
     size_t *idx; /* snapshot indexes to answer for */
     size_t n, next;
-    bool *flagged; /* by snapshot index: \Seen set by this FETCH */
+    bool *flagged;  /* by snapshot index: \Seen set by this FETCH */
     uint32_t *seen; /* UIDs whose \Seen this FETCH sets */
     size_t nseen;
     struct mailbox_snapshot seen_out;

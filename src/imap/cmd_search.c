@@ -5,10 +5,10 @@
  * reading a message's summary or text only when a key needs it. */
 #include "imap/imap.h"
 
+#include <ctype.h>
 #include <event2/buffer.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <ctype.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -181,8 +181,8 @@ int search_setup(struct session *s, struct search_run *r, struct search_owned **
     if (snap->n)
         maxuid = snap->msgs[snap->n - 1].uid;
     r->view = im->view;
-    if (search_prepare(r->prog, fold_needle, maxuid, (uint32_t)snap->n, im->saved, &r->need,
-                       owned) < 0) {
+    if (search_prepare(r->prog, fold_needle, maxuid, (uint32_t)snap->n, im->saved,
+                       &r->need, owned) < 0) {
         imap_tagged(s, "NO", "[SERVERBUG] out of memory");
         return -1;
     }

@@ -186,7 +186,8 @@ size_t fetch_header_filter(const char *hdr, size_t n, const char *const *names,
                            size_t nnames, bool not, char *out)
 {
     size_t o = 0, i = 0;
-    while (i < n && hdr[i] != '\n' && !(hdr[i] == '\r' && i + 1 < n && hdr[i + 1] == '\n')) {
+    while (i < n && hdr[i] != '\n' &&
+           !(hdr[i] == '\r' && i + 1 < n && hdr[i + 1] == '\n')) {
         size_t end = field_end(hdr, n, i);
         const char *colon = memchr(hdr + i, ':', end - i);
         size_t nlen = 0;
@@ -195,7 +196,7 @@ size_t fetch_header_filter(const char *hdr, size_t n, const char *const *names,
         while (nlen && (hdr[i + nlen - 1] == ' ' || hdr[i + nlen - 1] == '\t'))
             nlen--;
         bool listed = colon && name_listed(hdr + i, nlen, names, nnames);
-        if (colon && listed != not) {
+        if (colon && listed != not ) {
             memcpy(out + o, hdr + i, end - i);
             o += end - i;
         }

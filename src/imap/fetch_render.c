@@ -141,9 +141,9 @@ static void add_internaldate(struct evbuffer *o, int64_t t)
     struct tm tm;
     if (!gmtime_r(&tt, &tm))
         memset(&tm, 0, sizeof tm);
-    evbuffer_add_printf(o, "INTERNALDATE \"%2d-%s-%04d %02d:%02d:%02d +0000\"", tm.tm_mday,
-                        mon[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-                        tm.tm_sec);
+    evbuffer_add_printf(o, "INTERNALDATE \"%2d-%s-%04d %02d:%02d:%02d +0000\"",
+                        tm.tm_mday, mon[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour,
+                        tm.tm_min, tm.tm_sec);
 }
 
 static unsigned imap_flags_of(unsigned mail)
@@ -191,10 +191,11 @@ static void add_simple(struct evbuffer *o, const struct imap_fetch_item *it,
         if (v)
             evbuffer_add_printf(o, "%s %s", name, v);
         else
-            evbuffer_add_printf(o,
-                                "%s (\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL "
-                                "\"7BIT\" %llu 0)",
-                                name, (unsigned long long)m->vsize);
+            evbuffer_add_printf(
+                o,
+                "%s (\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL "
+                "\"7BIT\" %llu 0)",
+                name, (unsigned long long)m->vsize);
         break;
     }
     default:
@@ -397,7 +398,8 @@ static int send_file(struct fetch_seg *sg, struct evbuffer *out, size_t room)
 {
     char chunk[16384];
     size_t before = evbuffer_get_length(out);
-    while (sg->left > 0 && sg->conv.take > 0 && evbuffer_get_length(out) - before < room) {
+    while (sg->left > 0 && sg->conv.take > 0 &&
+           evbuffer_get_length(out) - before < room) {
         size_t want = sizeof chunk;
         if (want > sg->left)
             want = (size_t)sg->left;

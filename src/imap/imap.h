@@ -70,6 +70,10 @@ struct imap {
     uint64_t bus_sub;          /* store/bus.h subscription, once logged in */
     bool idling;               /* inside IDLE (RFC 2177) */
     struct imap_seqset *saved; /* RFC 5182 SEARCHRES "$" (imapfetch's) */
+    /* A long reply streaming (FETCH): freed here if the session ends
+     * before it does (imapfetch's). */
+    void (*stream_free)(void *arg);
+    void *stream_arg;
     /* AUTHENTICATE's replies carry the tag (auth/sasl_server.h). */
     struct sasl_replies sasl_replies;
     char sasl_text[4][128];
@@ -247,7 +251,12 @@ void imap_cmd_uid_thread(struct session *s, char *args);
  * THREAD and their UID forms), e.g.
  *   {"UID FETCH", STATE_BIT(IMAP_SELECTED), 0, imap_cmd_uid_fetch},
  * two-word verbs first. Empty until those handlers exist. */
-#define IMAP_FETCH_COMMANDS
+#define IMAP_FETCH_COMMANDS                                                            \
+    {"UID FETCH", SEL, 0, imap_cmd_uid_fetch}, {"UID SEARCH", SEL, 0, imap_cmd_uid_search}, \
+        {"UID SORT", SEL, 0, imap_cmd_uid_sort},                                         \
+        {"UID THREAD", SEL, 0, imap_cmd_uid_thread}, {"FETCH", SEL, 0, imap_cmd_fetch},  \
+        {"SEARCH", SEL, 0, imap_cmd_search}, {"SORT", SEL, 0, imap_cmd_sort},            \
+        {"THREAD", SEL, 0, imap_cmd_thread},
 
 /* Capabilities of imapfetch's commands, advertised once they work. */
 #define IMAP_CAPS_SEARCH "ESEARCH SORT ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES"

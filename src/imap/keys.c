@@ -19,9 +19,9 @@ static const char *nz(const char *s)
 int msg_keys_load(struct mailbox *mb, const struct mailbox_msg *m, struct msg_keys *out)
 {
     memset(out, 0, sizeof *out);
-    const char **dst[NKEYS] = {&out->subject,      &out->from,       &out->to,
-                               &out->cc,           &out->display_from, &out->display_to,
-                               &out->message_id,   &out->in_reply_to, &out->references};
+    const char **dst[NKEYS] = {&out->subject,    &out->from,         &out->to,
+                               &out->cc,         &out->display_from, &out->display_to,
+                               &out->message_id, &out->in_reply_to,  &out->references};
     for (int i = 0; i < NKEYS; i++)
         *dst[i] = "";
     char *text = mailbox_summary(mb, m->uid);

@@ -46,8 +46,8 @@ int search_eval(const struct imap_search_node *n, const struct search_msg *msg,
  * nmsgs, and substitutes "$" (RFC 5182) with saved (UIDs; NULL: empty).
  * The deepest level any key needs goes to *need. 0 or -1. */
 struct search_owned;
-int search_prepare(struct imap_search *prog, char *(*fold)(const char *),
-                   uint32_t maxuid, uint32_t nmsgs, const struct imap_seqset *saved,
+int search_prepare(struct imap_search *prog, char *(*fold)(const char *), uint32_t maxuid,
+                   uint32_t nmsgs, const struct imap_seqset *saved,
                    enum search_level *need, struct search_owned **owned);
 void search_release(struct search_owned **owned);
 

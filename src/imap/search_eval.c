@@ -351,8 +351,8 @@ static int prepare_set(struct imap_search_node *n, uint32_t maxuid, uint32_t nms
     return imap_seqset_resolve(n->set, nmsgs);
 }
 
-int search_prepare(struct imap_search *prog, char *(*fold)(const char *),
-                   uint32_t maxuid, uint32_t nmsgs, const struct imap_seqset *saved,
+int search_prepare(struct imap_search *prog, char *(*fold)(const char *), uint32_t maxuid,
+                   uint32_t nmsgs, const struct imap_seqset *saved,
                    enum search_level *need, struct search_owned **owned)
 {
     struct search_owned *o = calloc(1, sizeof *o);

@@ -7,6 +7,7 @@
 #include "core/config.h"
 #include "core/log.h"
 #include "imap/parse.h"
+#include "imap/seqset.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,7 +146,10 @@ static void imap_close(struct session *s)
     if (!im)
         return;
     imap_bus_stop(s);
+    if (im->stream_free)
+        im->stream_free(im->stream_arg);
     imap_view_free(im->view);
+    imap_seqset_free(&im->saved);
     free(im);
     s->data = NULL;
 }
