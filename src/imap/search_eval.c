@@ -18,8 +18,6 @@
 struct search_owned {
     size_t n, cap;
     char **s;
-    struct imap_seqset **sets;
-    size_t nsets, capsets;
 };
 
 /* ---- snapshot keys ---- */
@@ -284,20 +282,6 @@ static int own_str(struct search_owned *o, char *s)
     return 0;
 }
 
-static int own_set(struct search_owned *o, struct imap_seqset *set)
-{
-    if (o->nsets == o->capsets) {
-        size_t nc = o->capsets ? o->capsets * 2 : 4;
-        struct imap_seqset **ns = realloc(o->sets, nc * sizeof *ns);
-        if (!ns)
-            return -1;
-        o->sets = ns;
-        o->capsets = nc;
-    }
-    o->sets[o->nsets++] = set;
-    return 0;
-}
-
 void search_release(struct search_owned **owned)
 {
     struct search_owned *o = owned ? *owned : NULL;
@@ -305,10 +289,7 @@ void search_release(struct search_owned **owned)
         return;
     for (size_t i = 0; i < o->n; i++)
         free(o->s[i]);
-    for (size_t i = 0; i < o->nsets; i++)
-        imap_seqset_free(&o->sets[i]);
     free(o->s);
-    free(o->sets);
     free(o);
     *owned = NULL;
 }
@@ -329,17 +310,16 @@ static struct imap_seqset *copy_saved(const struct imap_seqset *saved)
 }
 
 static int prepare_set(struct imap_search_node *n, uint32_t maxuid, uint32_t nmsgs,
-                       const struct imap_seqset *saved, struct search_owned *o)
+                       const struct imap_seqset *saved)
 {
     if (!n->set)
         return 0;
     if (n->set->saved) {
         /* "$" holds UIDs: as a sequence set it becomes a UID key. */
         struct imap_seqset *c = copy_saved(saved);
-        if (!c || own_set(o, c) < 0) {
-            imap_seqset_free(&c);
+        if (!c)
             return -1;
-        }
+        imap_seqset_free(&n->set); /* the program frees its sets */
         n->set = c;
         n->key = IMAP_SK_UID;
         return 0;
@@ -364,7 +344,7 @@ int search_prepare(struct imap_search *prog, char *(*fold)(const char *), uint32
         enum search_level l = level_of(n->key);
         if (l > *need)
             *need = l;
-        if (prepare_set(n, maxuid, nmsgs, saved, o) < 0)
+        if (prepare_set(n, maxuid, nmsgs, saved) < 0)
             return -1;
         if (l != SEARCH_TEXT || !n->str)
             continue;
