@@ -292,7 +292,12 @@ enum store_result mailbox_copy(struct mailbox *mb, const uint32_t *uids, size_t 
             one = dst_uids[i];
         }
     }
-    if (r != STORE_OK || copied == 0)
+    if (r != STORE_OK) {
+        for (size_t i = 0; i < n; i++)
+            dst_uids[i] = 0; /* rolled back: nothing was copied */
+        return r;
+    }
+    if (copied == 0)
         return r;
     mb_publish(mb, j.dest, BUS_DELIVERED, copied == 1 ? one : 0);
     if (move)

@@ -40,7 +40,7 @@ static int teardown(void **state)
     return system(cmd) == 0 ? 0 : -1;
 }
 
-static int src_file(const char *text)
+static inline int src_file(const char *text)
 {
     char path[96];
     snprintf(path, sizeof path, "%s/src-XXXXXX", dir);
@@ -51,13 +51,13 @@ static int src_file(const char *text)
 }
 
 /* The account's mail/ path + rel. */
-static void mail_path(char *out, size_t len, const char *rel)
+static inline void mail_path(char *out, size_t len, const char *rel)
 {
     snprintf(out, len, "%s/users/example.org/alice/mail/%s", dir, rel);
 }
 
-static uint32_t append_msg(struct mailbox *mb, const char *text, unsigned flags,
-                           const char *kw, int64_t date)
+static inline uint32_t append_msg(struct mailbox *mb, const char *text, unsigned flags,
+                                  const char *kw, int64_t date)
 {
     uint32_t uid = 0, validity = 0;
     int fd = src_file(text);
@@ -69,7 +69,8 @@ static uint32_t append_msg(struct mailbox *mb, const char *text, unsigned flags,
     return uid;
 }
 
-static const struct mailbox_msg *find_msg(const struct mailbox_snapshot *s, uint32_t uid)
+static inline const struct mailbox_msg *find_msg(const struct mailbox_snapshot *s,
+                                                 uint32_t uid)
 {
     for (size_t i = 0; i < s->n; i++)
         if (s->msgs[i].uid == uid)
