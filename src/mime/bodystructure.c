@@ -19,15 +19,23 @@ static uint64_t body_lines(const struct mime_entity *e)
     return (e->end_lf - e->body_lf) + (e->end_partial ? 1 : 0);
 }
 
+/* A multipart without a boundary is invalid (RFC 2045 5.2: text/plain);
+ * a message/rfc822 that is not an encapsulated message (too deep, or a
+ * transfer encoding RFC 2046 5.2.1 forbids) would be misread by clients,
+ * whose grammar expects an envelope after "MESSAGE" "RFC822": octets. */
 void mime_entity_type(const struct mime_entity *e, const char **type,
                       const char **subtype)
 {
     *type = "text";
     *subtype = "plain";
-    if (e->forced_leaf) {
+    bool message =
+        strcmp(e->type, "message") == 0 &&
+        (strcmp(e->subtype, "rfc822") == 0 || strcmp(e->subtype, "global") == 0);
+    if (e->forced_leaf || (message && e->kind != MIME_MESSAGE)) {
         *type = "application";
         *subtype = "octet-stream";
-    } else if (e->type[0] && !e->type_invalid) {
+    } else if (e->type[0] && !e->type_invalid &&
+               (strcmp(e->type, "multipart") != 0 || e->kind == MIME_MULTIPART)) {
         *type = e->type;
         *subtype = e->subtype;
     }
@@ -67,7 +75,10 @@ static void put_params(GString *out, GMimeParamList *list, bool text)
 static void put_type_params(GString *out, const struct mime_entity *e, bool text)
 {
     const char *ct = e->field[MF_CONTENT_TYPE];
-    if (!ct || e->type_invalid || e->forced_leaf) {
+    const char *type, *subtype;
+    mime_entity_type(e, &type, &subtype);
+    if (!ct || e->type_invalid ||
+        (strcmp(type, e->type) != 0 && strcmp(type, "text") == 0)) {
         put_params(out, NULL, text);
         return;
     }
