@@ -98,8 +98,10 @@ int imap_seqset_parse(struct imap_parser *p, unsigned flags, struct imap_seqset 
 static int range_cmp(const void *a, const void *b)
 {
     const struct imap_range *x = a, *y = b;
-    if (x->lo != y->lo)
-        return x->lo < y->lo ? -1 : 1;
+    if (x->lo < y->lo)
+        return -1;
+    if (x->lo > y->lo)
+        return 1;
     return 0;
 }
 
