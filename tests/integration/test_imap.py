@@ -366,3 +366,43 @@ class ImapTest(ServerTest):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class Autoconfig(ServerTest):
+    """Thunderbird's autoconfig file names the listeners really configured."""
+
+    SERVICES = ("imap", "pop3", "submission", "http")
+
+    def fetch(self, target):
+        import http.client
+        c = http.client.HTTPConnection("127.0.0.1", self.server.ports["http"], timeout=10)
+        c.request("GET", target)
+        r = c.getresponse()
+        body = r.read()
+        c.close()
+        return r.status, r.getheader("Content-Type"), body
+
+    def test_autoconfig_xml(self):
+        import xml.etree.ElementTree as ET
+        p = self.server.ports
+        for target in ("/.well-known/autoconfig/mail/config-v1.1.xml",
+                       "/mail/config-v1.1.xml?emailaddress=alice%40example.org"):
+            status, ctype, body = self.fetch(target)
+            self.assertEqual(status, 200, body)
+            self.assertIn("xml", ctype)
+            root = ET.fromstring(body)
+            prov = root.find("emailProvider")
+            self.assertEqual(prov.findtext("domain"), DOMAIN)
+            got = {(s.get("type"), int(s.findtext("port")), s.findtext("socketType"))
+                   for s in prov.findall("incomingServer") + prov.findall("outgoingServer")}
+            self.assertEqual(got, {("imap", p["imap_tls"], "SSL"), ("imap", p["imap"], "STARTTLS"),
+                                   ("pop3", p["pop3_tls"], "SSL"), ("pop3", p["pop3"], "STARTTLS"),
+                                   ("smtp", p["submission_tls"], "SSL"),
+                                   ("smtp", p["submission"], "STARTTLS")})
+            for s in prov.findall("incomingServer"):
+                self.assertEqual(s.findtext("hostname"), "mail.example.org")
+                self.assertEqual(s.findtext("username"), "%EMAILADDRESS%")
+        status, _, _ = self.fetch("/mail/config-v1.1.xml?emailaddress=eve%40elsewhere.net")
+        self.assertEqual(status, 404)
+        status, _, _ = self.fetch("/mail/config-v1.1.xml?emailaddress=%3Cx%3E%40example.org")
+        self.assertEqual(status, 200)  # the local part is never echoed
