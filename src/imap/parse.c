@@ -270,7 +270,7 @@ static int decimal(struct imap_parser *p, uint64_t max, uint64_t *out)
 static int literal_marker(struct imap_parser *p, struct imap_string *out)
 {
     bool binary = imap_accept(p, '~');
-    uint64_t n;
+    uint64_t n = 0;
     if (imap_expect(p, '{') < 0 || decimal(p, INT64_MAX, &n) < 0)
         return -1;
     if (!imap_accept(p, '+'))
@@ -366,7 +366,7 @@ int imap_string_text(struct imap_parser *p, const char **out, size_t *len)
 
 int imap_number(struct imap_parser *p, uint32_t *out)
 {
-    uint64_t v;
+    uint64_t v = 0;
     if (decimal(p, UINT32_MAX, &v) < 0)
         return -1;
     *out = (uint32_t)v;

@@ -127,7 +127,7 @@ static int month(struct imap_parser *p, unsigned *mon)
 static int date_text(struct imap_parser *p, bool fixed, int *year, unsigned *mon,
                      unsigned *day)
 {
-    unsigned d, d2, y;
+    unsigned d = 0, d2 = 0, y = 0;
     if (fixed && imap_accept(p, ' ')) {
         if (digits(p, 1, &d) < 0)
             return -1;
@@ -166,7 +166,7 @@ int imap_date(struct imap_parser *p, int64_t *days)
 /* time SP zone: "hh:mm:ss +hhmm" (RFC 9051 9 time, zone). */
 static int time_zone(struct imap_parser *p, int64_t *secs, int *zone_min)
 {
-    unsigned h, m, s, zh, zm;
+    unsigned h = 0, m = 0, s = 0, zh = 0, zm = 0;
     if (digits(p, 2, &h) < 0 || imap_expect(p, ':') < 0 || digits(p, 2, &m) < 0 ||
         imap_expect(p, ':') < 0 || digits(p, 2, &s) < 0 || imap_expect(p, ' ') < 0)
         return -1;
@@ -188,7 +188,7 @@ int imap_date_time(struct imap_parser *p, int64_t *utc, int *zone_min)
 {
     int year;
     unsigned mon, day;
-    int64_t secs;
+    int64_t secs = 0;
     if (imap_expect(p, '"') < 0 || date_text(p, true, &year, &mon, &day) < 0 ||
         imap_expect(p, ' ') < 0 || time_zone(p, &secs, zone_min) < 0 ||
         imap_expect(p, '"') < 0)
