@@ -68,6 +68,9 @@ auth_mechanisms = plain
 mail_max_userip_connections = 100000
 default_process_limit = 5000
 default_client_limit = 10000
+service anvil {
+  client_limit = 20000
+}
 passdb {
   driver = passwd-file
   args = $dd/passwd

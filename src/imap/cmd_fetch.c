@@ -92,6 +92,7 @@ static void batch_work(void *arg)
         }
     }
     fc->last = i;
+    mailbox_summary_flush(fc->ctx.mb); /* one commit for the batch's new summaries */
 }
 
 static void batch_done(struct session *s, void *arg)

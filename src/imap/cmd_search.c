@@ -58,6 +58,72 @@ static const struct mime_summary *src_summary(void *arg)
     return m->sum;
 }
 
+/* The header's first bytes, for the plain-header fast path. */
+#define SEARCH_PEEK 16384
+
+/* Appends the unfolded, ASCII-lowered value of the field at v[0..n) to
+ * out; false if it has 8-bit octets or encoded words (RFC 2047), which
+ * need the decoder. */
+static bool plain_value(const char *v, size_t n, char *out, size_t *o)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)v[i];
+        if (c >= 0x80 || (c == '=' && i + 1 < n && v[i + 1] == '?'))
+            return false;
+        if (c == '\r' || c == '\n')
+            continue; /* RFC 5322 2.2.3 unfolding */
+        out[(*o)++] = (char)tolower(c);
+    }
+    return true;
+}
+
+/* RFC 9051 6.4.4 on a header of plain ASCII fields: the values of `name`
+ * without decoding (there is nothing to decode), joined with "\n" as
+ * mime_search_header does. NULL when the decoder is needed. */
+static char *plain_header(int fd, const char *name)
+{
+    char buf[SEARCH_PEEK];
+    ssize_t got = pread(fd, buf, sizeof buf, 0);
+    if (got <= 0)
+        return NULL;
+    size_t n = (size_t)got, nl = strlen(name), o = 0;
+    const char *end = memmem(buf, n, "\n\n", 2);
+    const char *crlf = memmem(buf, n, "\n\r\n", 3);
+    if (crlf && (!end || crlf < end))
+        end = crlf;
+    if (!end)
+        return NULL; /* a long header (or no body): leave it to the decoder */
+    n = (size_t)(end - buf) + 1;
+    char *out = malloc(n + 1);
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < n;) {
+        const char *lf = memchr(buf + i, '\n', n - i);
+        size_t e = lf ? (size_t)(lf - buf) + 1 : n;
+        while (e < n && (buf[e] == ' ' || buf[e] == '\t')) {
+            lf = memchr(buf + e, '\n', n - e);
+            e = lf ? (size_t)(lf - buf) + 1 : n;
+        }
+        size_t k = i + nl;
+        while (k < e && (buf[k] == ' ' || buf[k] == '\t'))
+            k++;
+        if (e - i > nl && strncasecmp(buf + i, name, nl) == 0 && k < e && buf[k] == ':') {
+            k++;
+            while (k < e && (buf[k] == ' ' || buf[k] == '\t'))
+                k++;
+            if (o)
+                out[o++] = '\n';
+            if (!plain_value(buf + k, e - k, out, &o)) {
+                free(out);
+                return NULL;
+            }
+        }
+        i = e;
+    }
+    out[o] = '\0';
+    return out;
+}
+
 static const char *src_header(void *arg, const char *name)
 {
     struct msg_src *m = arg;
@@ -68,6 +134,8 @@ static const char *src_header(void *arg, const char *name)
     m->hname = strdup(name);
     m->hval = NULL;
     if (m->hname && src_fd(m) >= 0)
+        m->hval = plain_header(m->fd, name);
+    if (m->hname && m->fd >= 0 && !m->hval)
         m->hval = mime_search_header(m->fd, name);
     return m->hval;
 }
@@ -166,6 +234,7 @@ void search_run(struct search_run *r)
         if (r->view->snap.msgs[i].modseq > r->modseq)
             r->modseq = r->view->snap.msgs[i].modseq;
     }
+    mailbox_summary_flush(r->view->mb);
 }
 
 static char *fold_needle(const char *s)

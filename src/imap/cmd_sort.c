@@ -94,6 +94,7 @@ static int sort_matches(struct sort_cmd *c)
         msg_keys_free(&keys[i]);
     free(keys);
     free(items);
+    mailbox_summary_flush(c->run.view->mb);
     return rc;
 }
 

@@ -82,6 +82,7 @@ static int thread_matches(struct thread_cmd *c)
         msg_keys_free(&keys[i]);
     free(keys);
     free(items);
+    mailbox_summary_flush(c->run.view->mb);
     return rc;
 }
 

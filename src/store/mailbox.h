@@ -179,6 +179,12 @@ int mailbox_message_open(struct mailbox *mb, uint32_t uid);
  * NULL (ENOENT: no such UID; ENOSYS: the mime summary code is not linked
  * in yet). */
 char *mailbox_summary(struct mailbox *mb, uint32_t uid);
+/* Summaries computed by mailbox_summary are written to the index in one
+ * transaction per MAILBOX_SUMMARY_PENDING (a cache fill: one commit, one
+ * fsync, for a batch instead of one per message); this writes the ones
+ * still pending. mailbox_close does it too. */
+#define MAILBOX_SUMMARY_PENDING 256
+void mailbox_summary_flush(struct mailbox *mb);
 
 /* ---- Folders of an account ---- */
 

@@ -8,6 +8,7 @@
 #include "store/flags.h"
 #include "store/folder_name.h"
 #include "store/index_cache.h"
+#include "store/index_internal.h"
 #include "store/maildir.h"
 #include "store/objectid.h"
 
@@ -27,6 +28,8 @@ struct mime_summary;
 extern struct mime_summary *mime_summary_fd(int fd) __attribute__((weak));
 extern char *mime_summary_serialise(const struct mime_summary *s) __attribute__((weak));
 extern void mime_summary_free(struct mime_summary *s) __attribute__((weak));
+
+static void summary_flush_locked(struct mailbox *mb);
 
 struct mail_index *mb_index(struct mailbox *mb)
 {
@@ -75,6 +78,7 @@ void mailbox_close(struct mailbox *mb)
 {
     if (!mb)
         return;
+    summary_flush_locked(mb);
     index_cache_put(mb->idx);
     if (mb->folderfd >= 0)
         close(mb->folderfd);
@@ -224,6 +228,21 @@ int mailbox_message_open(struct mailbox *mb, uint32_t uid)
 }
 
 /* Parses the message with the mime module and caches the result. */
+/* Writes the pending summaries in one transaction (mb->mu held). */
+static void summary_flush_locked(struct mailbox *mb)
+{
+    if (mb->npending == 0)
+        return;
+    if (mb->idx && index_is_current(mb->idx) && idx_txn_begin(mb->idx) == 0) {
+        for (size_t i = 0; i < mb->npending; i++)
+            index_summary_set(mb->idx, mb->name, mb->pending[i].uid, mb->pending[i].text);
+        idx_txn_end(mb->idx, 0);
+    }
+    for (size_t i = 0; i < mb->npending; i++)
+        free(mb->pending[i].text);
+    mb->npending = 0;
+}
+
 static char *summary_compute(struct mailbox *mb, uint32_t uid)
 {
     if (!mime_summary_fd || !mime_summary_serialise || !mime_summary_free) {
@@ -241,8 +260,32 @@ static char *summary_compute(struct mailbox *mb, uint32_t uid)
         errno = EIO;
         return NULL;
     }
-    index_summary_set(mb->idx, mb->name, uid, text); /* a cache: failure is fine */
+    /* A cache: written in batches (summary_flush_locked), failure is fine. */
+    if (mb->npending == MAILBOX_SUMMARY_PENDING)
+        summary_flush_locked(mb);
+    char *copy = strdup(text);
+    if (copy) {
+        mb->pending[mb->npending].uid = uid;
+        mb->pending[mb->npending].text = copy;
+        mb->npending++;
+    }
     return text;
+}
+
+/* A summary computed but not written yet, copied; NULL if none. */
+static char *summary_pending(const struct mailbox *mb, uint32_t uid)
+{
+    for (size_t i = 0; i < mb->npending; i++)
+        if (mb->pending[i].uid == uid)
+            return strdup(mb->pending[i].text);
+    return NULL;
+}
+
+void mailbox_summary_flush(struct mailbox *mb)
+{
+    pthread_mutex_lock(&mb->mu);
+    summary_flush_locked(mb);
+    pthread_mutex_unlock(&mb->mu);
 }
 
 char *mailbox_summary(struct mailbox *mb, uint32_t uid)
@@ -250,7 +293,11 @@ char *mailbox_summary(struct mailbox *mb, uint32_t uid)
     int found = 0;
     pthread_mutex_lock(&mb->mu);
     struct mail_index *idx = mb_index(mb);
-    char *text = idx ? index_summary_get(idx, mb->name, uid, &found) : NULL;
+    char *text = summary_pending(mb, uid);
+    if (text)
+        found = 1;
+    else if (idx)
+        text = index_summary_get(idx, mb->name, uid, &found);
     if (!text && found)
         text = summary_compute(mb, uid);
     else if (!text)

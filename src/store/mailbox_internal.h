@@ -15,6 +15,12 @@ struct mailbox {
     char name[MAIL_MAX_FOLDER + 1]; /* canonical (store/folder_name.h) */
     int mailfd, folderfd;
     struct mail_index *idx; /* from the index cache, for the handle's life */
+    /* Summaries computed but not yet written (mailbox_summary_flush). */
+    struct {
+        uint32_t uid;
+        char *text;
+    } pending[MAILBOX_SUMMARY_PENDING];
+    size_t npending;
 };
 
 /* The handle's index, replaced first if index.db was deleted (rebuild). */
