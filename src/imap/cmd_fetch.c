@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "core/log.h"
+#include "core/loop.h"
+#include "core/workpool.h"
 #include "imap/fetch.h"
 #include "imap/fetch_parse.h"
 #include "imap/parse.h"
@@ -33,9 +35,12 @@ struct fetch_cmd {
     struct mailbox_snapshot seen_out;
     uint32_t *vanished;
     size_t nvanished;
-    size_t first, last; /* the batch: idx[first..last) */
-    struct fetch_batch batch;
-    int rc;
+    size_t first, last;       /* the batch rendering: idx[first..last) */
+    struct fetch_batch batch; /* being sent */
+    struct fetch_batch ahead; /* rendered (or rendering) on the pool */
+    bool rendering, ready, waiting;
+    struct session *s;
+    int rc, ahead_rc;
     char err[256];
 };
 
@@ -45,6 +50,7 @@ static void fetch_cmd_free(void *arg)
     if (!fc)
         return;
     fetch_batch_clear(&fc->batch);
+    fetch_batch_clear(&fc->ahead);
     imap_fetch_free(&fc->f);
     imap_parser_free(&fc->p);
     mailbox_snapshot_free(&fc->seen_out);
@@ -73,21 +79,25 @@ static const char *verb(const struct fetch_cmd *fc)
     return "FETCH";
 }
 
-/* ---- batches ---- */
+/* ---- batches ----
+ * While the loop sends one batch, the pool renders the next (two cores
+ * work at once); the producer waits (suspended) only when the next batch
+ * is not ready when the current one has gone out. */
 
-static void batch_work(void *arg)
+static void render_work(void *arg)
 {
     struct fetch_cmd *fc = arg;
     const struct mailbox_snapshot *snap = &fc->view->snap;
-    fc->rc = 0;
+    struct fetch_batch *b = &fc->ahead;
+    fc->ahead_rc = 0;
     size_t i = fc->first;
     for (; i < fc->n; i++) {
-        if (i - fc->first >= FETCH_BATCH_MSGS || fc->batch.bytes >= FETCH_BATCH_BYTES)
+        if (i - fc->first >= FETCH_BATCH_MSGS || b->bytes >= FETCH_BATCH_BYTES)
             break;
         size_t k = fc->idx[i];
         struct fetch_msg fm = {(uint32_t)k + 1, &snap->msgs[k], fc->flagged[k]};
-        if (fetch_render_msg(&fc->ctx, &fm, &fc->batch) < 0) {
-            fc->rc = -1;
+        if (fetch_render_msg(&fc->ctx, &fm, b) < 0) {
+            fc->ahead_rc = -1;
             break;
         }
     }
@@ -95,14 +105,37 @@ static void batch_work(void *arg)
     mailbox_summary_flush(fc->ctx.mb); /* one commit for the batch's new summaries */
 }
 
-static void batch_done(struct session *s, void *arg)
+static void render_done(void *arg)
 {
     struct fetch_cmd *fc = arg;
-    if (!s) {
-        fetch_cmd_free(fc);
-        return;
+    struct session *s = fc->s;
+    fc->rendering = false;
+    if (!session_gone(s)) {
+        fc->ready = true;
+        fc->next = fc->last;
+        if (fc->waiting) {
+            fc->waiting = false;
+            session_resume(s);
+        }
     }
-    fc->next = fc->last;
+    /* A gone session frees fc in its close (im->stream_free). */
+    session_unref(s);
+}
+
+/* Starts rendering the next batch on the pool; -1 if it could not. */
+static int render_ahead(struct session *s, struct fetch_cmd *fc)
+{
+    fc->first = fc->next;
+    fc->rendering = true;
+    fc->s = s;
+    session_ref(s);
+    if (!runtime || workpool_submit(runtime->pool, s->conn->loop->base, render_work,
+                                    render_done, fc) < 0) {
+        fc->rendering = false;
+        session_unref(s);
+        return -1;
+    }
+    return 0;
 }
 
 static void finish(struct session *s, struct fetch_cmd *fc, int rc)
@@ -118,35 +151,49 @@ static void finish(struct session *s, struct fetch_cmd *fc, int rc)
     imap_done(s, IMAP_REFRESH_NO_EXPUNGE, "OK", "%s completed", v);
 }
 
-/* session_stream's producer: sends the rendered batch, asks the pool for
- * the next one, ends the command after the last. */
+/* Waits for the batch being rendered: suspended until render_done. */
+static int wait_ahead(struct session *s, struct fetch_cmd *fc)
+{
+    fc->waiting = true;
+    session_suspend(s);
+    return 0;
+}
+
+/* session_stream's producer: sends the rendered batch while the next one
+ * renders, ends the command after the last. */
 static int fetch_produce(struct session *s, struct evbuffer *out, size_t room, void *arg)
 {
     struct fetch_cmd *fc = arg;
-    if (fc->batch.n > 0) {
-        int r = fetch_batch_send(&fc->batch, out, room);
-        if (r < 0) {
-            fetch_detach(s, fc);
-            return -1;
+    for (;;) {
+        bool more = fc->rc == 0 && fc->next < fc->n;
+        if (!fc->rendering && !fc->ready && more && render_ahead(s, fc) < 0) {
+            finish(s, fc, -1);
+            return 1;
         }
-        if (r == 0)
-            return 0;
-        fetch_batch_clear(&fc->batch);
+        if (fc->batch.n > 0) {
+            int r = fetch_batch_send(&fc->batch, out, room);
+            if (r < 0)
+                return -1; /* the session closes and frees fc (stream_free) */
+            if (r == 0)
+                return 0;
+            fetch_batch_clear(&fc->batch);
+        }
+        if (fc->rendering)
+            return wait_ahead(s, fc); /* fc stays alive while the pool uses it */
         if (fc->rc < 0) {
             finish(s, fc, -1);
             return 1;
         }
+        if (!fc->ready) {
+            finish(s, fc, 0);
+            return 1;
+        }
+        /* The batch rendered ahead becomes the one to send. */
+        fc->batch = fc->ahead;
+        memset(&fc->ahead, 0, sizeof fc->ahead);
+        fc->rc = fc->ahead_rc;
+        fc->ready = false;
     }
-    if (fc->next >= fc->n) {
-        finish(s, fc, 0);
-        return 1;
-    }
-    fc->first = fc->next;
-    if (session_work(s, batch_work, batch_done, fc) < 0) {
-        finish(s, fc, -1);
-        return 1;
-    }
-    return 0; /* resumed when the batch is rendered */
 }
 
 /* ---- \Seen and VANISHED, before the responses ---- */
@@ -196,10 +243,8 @@ static void send_vanished(struct session *s, struct fetch_cmd *fc)
 static void prepare_done(struct session *s, void *arg)
 {
     struct fetch_cmd *fc = arg;
-    if (!s) {
-        fetch_cmd_free(fc);
-        return;
-    }
+    if (!s)
+        return; /* freed in the session's close (im->stream_free) */
     if (fc->rc < 0) {
         finish(s, fc, -1);
         return;

@@ -80,20 +80,38 @@ static bool plain_value(const char *v, size_t n, char *out, size_t *o)
 /* RFC 9051 6.4.4 on a header of plain ASCII fields: the values of `name`
  * without decoding (there is nothing to decode), joined with "\n" as
  * mime_search_header does. NULL when the decoder is needed. */
+/* The end of the header in buf[0..n): after its last line's LF. 0 if
+ * the blank line is not in buf. */
+static size_t header_end(const char *buf, size_t n)
+{
+    const char *lf2 = memmem(buf, n, "\n\n", 2);
+    size_t lim = n;
+    if (lf2)
+        lim = (size_t)(lf2 - buf) + 2;
+    const char *crlf = memmem(buf, lim, "\n\r\n", 3); /* a CRLF file */
+    if (crlf)
+        return (size_t)(crlf - buf) + 1;
+    if (lf2)
+        return (size_t)(lf2 - buf) + 1;
+    return 0;
+}
+
 static char *plain_header(int fd, const char *name)
 {
     char buf[SEARCH_PEEK];
-    ssize_t got = pread(fd, buf, sizeof buf, 0);
-    if (got <= 0)
-        return NULL;
-    size_t n = (size_t)got, nl = strlen(name), o = 0;
-    const char *end = memmem(buf, n, "\n\n", 2);
-    const char *crlf = memmem(buf, n, "\n\r\n", 3);
-    if (crlf && (!end || crlf < end))
-        end = crlf;
-    if (!end)
+    /* Most headers fit in the first page: read more only when not. */
+    ssize_t got = pread(fd, buf, 4096, 0);
+    size_t n = 0;
+    if (got > 0)
+        n = header_end(buf, (size_t)got);
+    if (got == 4096 && n == 0) {
+        got = pread(fd, buf, sizeof buf, 0);
+        if (got > 0)
+            n = header_end(buf, (size_t)got);
+    }
+    if (n == 0)
         return NULL; /* a long header (or no body): leave it to the decoder */
-    n = (size_t)(end - buf) + 1;
+    size_t nl = strlen(name), o = 0;
     char *out = malloc(n + 1);
     if (!out)
         return NULL;

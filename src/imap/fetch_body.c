@@ -96,8 +96,46 @@ static int emit(struct crlf_conv *c, const char *data, size_t n, struct evbuffer
     return evbuffer_add(out, data, n);
 }
 
+/* Converts in[0..n) into dst (room for 2n); returns the bytes written. */
+static size_t convert_all(struct crlf_conv *c, const char *in, size_t n, char *dst)
+{
+    char *o = dst;
+    size_t i = 0;
+    while (i < n) {
+        const char *lf = memchr(in + i, '\n', n - i);
+        size_t run = n - i;
+        if (lf)
+            run = (size_t)(lf - (in + i));
+        memcpy(o, in + i, run);
+        o += run;
+        if (run)
+            c->prev_cr = in[i + run - 1] == '\r';
+        i += run;
+        if (!lf)
+            break;
+        if (!c->prev_cr)
+            *o++ = '\r';
+        *o++ = '\n';
+        c->prev_cr = false;
+        i++;
+    }
+    return (size_t)(o - dst);
+}
+
 int crlf_conv_feed(struct crlf_conv *c, const char *in, size_t n, struct evbuffer *out)
 {
+    /* Nothing to skip: convert straight into reserved output space and
+     * cut at the window's end (nothing after it is ever sent). */
+    if (c->skip == 0 && c->take > 0 && n > 0) {
+        struct evbuffer_iovec v;
+        if (evbuffer_reserve_space(out, (ev_ssize_t)(2 * n), &v, 1) != 1)
+            return -1;
+        v.iov_len = convert_all(c, in, n, v.iov_base);
+        if (v.iov_len > c->take)
+            v.iov_len = (size_t)c->take;
+        c->take -= v.iov_len;
+        return evbuffer_commit_space(out, &v, 1);
+    }
     size_t i = 0;
     while (i < n && c->take > 0) {
         const char *lf = memchr(in + i, '\n', n - i);

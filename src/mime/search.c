@@ -17,8 +17,33 @@
 
 /* Case-folds UTF-8 (invalid bytes replaced), cut at max bytes (0: no cut)
  * on a character boundary; malloc'd. */
+static char *fold_ascii(const char *s, size_t n, size_t max)
+{
+    if (max && n > max)
+        n = max;
+    char *out = malloc(n + 1);
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c + 'a' - 'A');
+        out[i] = c;
+    }
+    out[n] = '\0';
+    return out;
+}
+
 static char *fold(const char *s, gssize len, size_t max)
 {
+    /* Plain ASCII (most mail text) folds byte by byte: GLib's
+     * per-character casefold is the whole cost of a BODY search. */
+    size_t slen = len < 0 ? strlen(s) : (size_t)len;
+    size_t i = 0;
+    while (i < slen && (unsigned char)s[i] < 0x80 && s[i] != '\0')
+        i++;
+    if (i == slen)
+        return fold_ascii(s, slen, max);
     char *valid = g_utf8_make_valid(s, len);
     char *folded = g_utf8_casefold(valid, -1);
     g_free(valid);

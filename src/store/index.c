@@ -76,6 +76,17 @@ sqlite3_stmt *idx_prep(struct mail_index *idx, const char *sql)
     return st;
 }
 
+sqlite3_stmt *idx_prep_cached(struct mail_index *idx, sqlite3_stmt **slot, const char *sql)
+{
+    if (!*slot)
+        *slot = idx_prep(idx, sql);
+    if (*slot) {
+        sqlite3_reset(*slot);
+        sqlite3_clear_bindings(*slot);
+    }
+    return *slot;
+}
+
 int idx_txn_begin(struct mail_index *idx)
 {
     return idx_exec(idx, "BEGIN IMMEDIATE");
@@ -155,6 +166,8 @@ void index_close(struct mail_index *idx)
 {
     if (!idx)
         return;
+    sqlite3_finalize(idx->find_st);
+    sqlite3_finalize(idx->summary_st);
     sqlite3_close(idx->db);
     if (idx->mailfd >= 0)
         close(idx->mailfd);
@@ -604,9 +617,9 @@ int index_list_since(struct mail_index *idx, const char *folder, uint64_t since,
 int index_find(struct mail_index *idx, const char *folder, uint32_t uid,
                struct index_row *out)
 {
-    sqlite3_stmt *st =
-        idx_prep(idx, IDX_ROW_COLS " WHERE folder_id = (SELECT id FROM folders"
-                                   " WHERE name = ?1) AND uid = ?2");
+    sqlite3_stmt *st = idx_prep_cached(idx, &idx->find_st,
+                                       IDX_ROW_COLS " WHERE folder_id = (SELECT id FROM folders"
+                                                    " WHERE name = ?1) AND uid = ?2");
     if (!st)
         return -1;
     sqlite3_bind_text(st, 1, folder, -1, SQLITE_STATIC);
@@ -616,7 +629,7 @@ int index_find(struct mail_index *idx, const char *folder, uint32_t uid,
         idx_row_fill(st, out);
         out->keywords = NULL;
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     if (rc == SQLITE_ROW)
         return 1;
     return rc == SQLITE_DONE ? 0 : -1;

@@ -13,10 +13,16 @@ struct mail_index {
     int mailfd;
     dev_t dev; /* index.db as opened */
     ino_t ino;
+    /* Prepared once: the per-message lookups (FETCH/SEARCH of a whole
+     * mailbox run them once per message). */
+    sqlite3_stmt *find_st, *summary_st;
 };
 
 int idx_exec(struct mail_index *idx, const char *sql);
 sqlite3_stmt *idx_prep(struct mail_index *idx, const char *sql);
+/* A statement kept in *slot (reset, bindings cleared); not finalised by
+ * the caller: sqlite3_reset it after use. */
+sqlite3_stmt *idx_prep_cached(struct mail_index *idx, sqlite3_stmt **slot, const char *sql);
 int idx_txn_begin(struct mail_index *idx);       /* BEGIN IMMEDIATE */
 int idx_txn_end(struct mail_index *idx, int rc); /* COMMIT if rc == 0, else ROLLBACK */
 

@@ -215,8 +215,9 @@ char *index_summary_get(struct mail_index *idx, const char *folder, uint32_t uid
 {
     *found = 0;
     sqlite3_stmt *st =
-        idx_prep(idx, "SELECT summary FROM messages WHERE folder_id ="
-                      " (SELECT id FROM folders WHERE name = ?1) AND uid = ?2");
+        idx_prep_cached(idx, &idx->summary_st,
+                        "SELECT summary FROM messages WHERE folder_id ="
+                        " (SELECT id FROM folders WHERE name = ?1) AND uid = ?2");
     if (!st)
         return NULL;
     sqlite3_bind_text(st, 1, folder, -1, SQLITE_STATIC);
@@ -227,7 +228,7 @@ char *index_summary_get(struct mail_index *idx, const char *folder, uint32_t uid
         const unsigned char *s = sqlite3_column_text(st, 0);
         out = s ? strdup((const char *)s) : NULL;
     }
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return out;
 }
 
