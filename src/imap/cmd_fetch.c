@@ -84,23 +84,57 @@ static const char *verb(const struct fetch_cmd *fc)
  * work at once); the producer waits (suspended) only when the next batch
  * is not ready when the current one has gone out. */
 
+/* The cached summaries of idx[first..end) in one index query. */
+struct prefetch {
+    const struct fetch_cmd *fc;
+    size_t at, end;
+    char **texts; /* by position - first */
+};
+
+static int prefetch_row(void *arg, uint32_t uid, const char *text)
+{
+    struct prefetch *p = arg;
+    const struct mailbox_msg *msgs = p->fc->view->snap.msgs;
+    const size_t *idx = p->fc->idx;
+    while (p->at < p->end && msgs[idx[p->at]].uid < uid)
+        p->at++;
+    if (p->at < p->end && msgs[idx[p->at]].uid == uid && text)
+        p->texts[p->at - p->fc->first] = strdup(text);
+    return 0;
+}
+
+static void prefetch(struct fetch_cmd *fc, size_t end, char **texts)
+{
+    const struct mailbox_msg *msgs = fc->view->snap.msgs;
+    struct prefetch p = {fc, fc->first, end, texts};
+    if (fc->ctx.need_summary && end > fc->first)
+        mailbox_summary_range(fc->ctx.mb, msgs[fc->idx[fc->first]].uid,
+                              msgs[fc->idx[end - 1]].uid, prefetch_row, &p);
+}
+
 static void render_work(void *arg)
 {
     struct fetch_cmd *fc = arg;
     const struct mailbox_snapshot *snap = &fc->view->snap;
     struct fetch_batch *b = &fc->ahead;
+    char *texts[FETCH_BATCH_MSGS] = {0};
+    size_t end = fc->first + FETCH_BATCH_MSGS;
+    if (end > fc->n)
+        end = fc->n;
+    prefetch(fc, end, texts);
     fc->ahead_rc = 0;
     size_t i = fc->first;
-    for (; i < fc->n; i++) {
-        if (i - fc->first >= FETCH_BATCH_MSGS || b->bytes >= FETCH_BATCH_BYTES)
-            break;
+    for (; i < end && b->bytes < FETCH_BATCH_BYTES; i++) {
         size_t k = fc->idx[i];
-        struct fetch_msg fm = {(uint32_t)k + 1, &snap->msgs[k], fc->flagged[k]};
+        struct fetch_msg fm = {(uint32_t)k + 1, &snap->msgs[k], fc->flagged[k],
+                               texts[i - fc->first]};
         if (fetch_render_msg(&fc->ctx, &fm, b) < 0) {
             fc->ahead_rc = -1;
             break;
         }
     }
+    for (size_t j = 0; j < end - fc->first; j++)
+        free(texts[j]);
     fc->last = i;
     mailbox_summary_flush(fc->ctx.mb); /* one commit for the batch's new summaries */
 }

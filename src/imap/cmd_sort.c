@@ -69,16 +69,14 @@ static int sort_matches(struct sort_cmd *c)
     int rc = 0;
     if (!items || !keys || !c->out)
         rc = -1;
-    bool load = needs_keys(&c->crit);
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        const struct mailbox_msg *m = &c->run.view->snap.msgs[c->run.match[i]];
-        struct msg_keys empty = {0, false, "", "", "", "", "", "", "", "", "", NULL};
-        if (load && msg_keys_load(c->run.view->mb, m, &keys[i]) < 0)
-            rc = -1;
-        else if (!load)
-            keys[i] = empty;
-        fill_item(&items[i], m, c->run.match[i], &keys[i]);
-    }
+    const struct mailbox_msg *msgs = c->run.view->snap.msgs;
+    struct msg_keys empty = {0, false, "", "", "", "", "", "", "", "", "", NULL};
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        keys[i] = empty;
+    if (rc == 0 && needs_keys(&c->crit))
+        rc = msg_keys_load_all(c->run.view->mb, msgs, c->run.match, n, keys);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        fill_item(&items[i], &msgs[c->run.match[i]], c->run.match[i], &keys[i]);
     if (rc == 0) {
         struct sort_criterion crit[SORT_MAX_CRITERIA];
         size_t nc = c->crit.n < SORT_MAX_CRITERIA ? c->crit.n : SORT_MAX_CRITERIA;

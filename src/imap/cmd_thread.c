@@ -60,13 +60,11 @@ static int thread_matches(struct thread_cmd *c)
     int rc = 0;
     if (!items || !keys)
         rc = -1;
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        const struct mailbox_msg *m = &c->run.view->snap.msgs[c->run.match[i]];
-        if (msg_keys_load(c->run.view->mb, m, &keys[i]) < 0)
-            rc = -1;
-        else
-            fill_item(&items[i], m, c->run.match[i], &keys[i], c->uid);
-    }
+    const struct mailbox_msg *msgs = c->run.view->snap.msgs;
+    if (rc == 0)
+        rc = msg_keys_load_all(c->run.view->mb, msgs, c->run.match, n, keys);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        fill_item(&items[i], &msgs[c->run.match[i]], c->run.match[i], &keys[i], c->uid);
     struct thread_tree t = {0};
     if (rc == 0 && c->alg == IMAP_THREAD_REFERENCES)
         rc = thread_references(items, n, &t);

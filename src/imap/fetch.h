@@ -50,7 +50,8 @@ struct fetch_ctx {
 struct fetch_msg {
     uint32_t seq;
     const struct mailbox_msg *m;
-    bool flags; /* FLAGS changed by this FETCH (\Seen): include them */
+    bool flags;          /* FLAGS changed by this FETCH (\Seen): include them */
+    const char *summary; /* its cached summary text if prefetched, or NULL */
 };
 
 /* Appends the "* n FETCH (...)" response of one message to b. 0 or -1

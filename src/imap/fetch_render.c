@@ -368,7 +368,9 @@ int fetch_render_msg(const struct fetch_ctx *c, const struct fetch_msg *fm,
 {
     struct mime_summary *sum = NULL;
     int fd = -1;
-    if (c->need_summary) {
+    if (c->need_summary && fm->summary) {
+        sum = mime_summary_parse(fm->summary);
+    } else if (c->need_summary) {
         char *text = mailbox_summary(c->mb, fm->m->uid);
         if (text)
             sum = mime_summary_parse(text);

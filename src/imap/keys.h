@@ -20,4 +20,8 @@ struct msg_keys {
 
 /* Loads the keys of m (all "" when it has no summary). 0 or -1. */
 int msg_keys_load(struct mailbox *mb, const struct mailbox_msg *m, struct msg_keys *out);
+/* The keys of msgs[match[i]] for i < n (match ascending) into out[i]: the
+ * cached summaries in one index query, the others computed. 0 or -1. */
+int msg_keys_load_all(struct mailbox *mb, const struct mailbox_msg *msgs,
+                      const size_t *match, size_t n, struct msg_keys *out);
 void msg_keys_free(struct msg_keys *k);

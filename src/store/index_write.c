@@ -232,6 +232,29 @@ char *index_summary_get(struct mail_index *idx, const char *folder, uint32_t uid
     return out;
 }
 
+int index_summary_range(struct mail_index *idx, const char *folder, uint32_t lo, uint32_t hi,
+                        int (*cb)(void *arg, uint32_t uid, const char *summary), void *arg)
+{
+    sqlite3_stmt *st = idx_prep(idx, "SELECT uid, summary FROM messages WHERE folder_id ="
+                                     " (SELECT id FROM folders WHERE name = ?1)"
+                                     " AND uid BETWEEN ?2 AND ?3 ORDER BY uid");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, folder, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, lo);
+    sqlite3_bind_int64(st, 3, hi);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const unsigned char *text = sqlite3_column_text(st, 1);
+        if (cb(arg, (uint32_t)sqlite3_column_int64(st, 0), (const char *)text) < 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
 int index_summary_set(struct mail_index *idx, const char *folder, uint32_t uid,
                       const char *summary)
 {

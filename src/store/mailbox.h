@@ -184,6 +184,13 @@ char *mailbox_summary(struct mailbox *mb, uint32_t uid);
  * fsync, for a batch instead of one per message); this writes the ones
  * still pending. mailbox_close does it too. */
 #define MAILBOX_SUMMARY_PENDING 256
+/* The cached summaries of UIDs lo..hi in UID order, in one index query
+ * (FETCH, SORT and THREAD over a whole mailbox): cb(arg, uid, text) with
+ * text NULL when not cached yet (call mailbox_summary for those after,
+ * never from cb); cb returning -1 stops. 0 or -1. */
+int mailbox_summary_range(struct mailbox *mb, uint32_t lo, uint32_t hi,
+                          int (*cb)(void *arg, uint32_t uid, const char *summary),
+                          void *arg);
 void mailbox_summary_flush(struct mailbox *mb);
 
 /* ---- Folders of an account ---- */

@@ -281,6 +281,19 @@ static char *summary_pending(const struct mailbox *mb, uint32_t uid)
     return NULL;
 }
 
+int mailbox_summary_range(struct mailbox *mb, uint32_t lo, uint32_t hi,
+                          int (*cb)(void *arg, uint32_t uid, const char *summary),
+                          void *arg)
+{
+    pthread_mutex_lock(&mb->mu);
+    struct mail_index *idx = mb_index(mb);
+    int rc = -1;
+    if (idx)
+        rc = index_summary_range(idx, mb->name, lo, hi, cb, arg);
+    pthread_mutex_unlock(&mb->mu);
+    return rc;
+}
+
 void mailbox_summary_flush(struct mailbox *mb)
 {
     pthread_mutex_lock(&mb->mu);
