@@ -35,6 +35,7 @@ struct fetch_cmd {
     struct mailbox_snapshot seen_out;
     uint32_t *vanished;
     size_t nvanished;
+    bool set_star; /* the set had "*": VANISHED takes UIDs above it too */
     size_t first, last;       /* the batch rendering: idx[first..last) */
     struct fetch_batch batch; /* being sent */
     struct fetch_batch ahead; /* rendered (or rendering) on the pool */
@@ -260,9 +261,13 @@ static void prepare_work(void *arg)
 static void send_vanished(struct session *s, struct fetch_cmd *fc)
 {
     size_t k = 0;
-    for (size_t i = 0; i < fc->nvanished; i++)
-        if (imap_seqset_contains(fc->f->set, fc->vanished[i]))
-            fc->vanished[k++] = fc->vanished[i];
+    uint32_t max = imap_seqset_max(fc->f->set);
+    for (size_t i = 0; i < fc->nvanished; i++) {
+        uint32_t u = fc->vanished[i];
+        /* "n:*" reaches expunged UIDs above the highest one left. */
+        if (imap_seqset_contains(fc->f->set, u) || (fc->set_star && u > max))
+            fc->vanished[k++] = u;
+    }
     if (k == 0)
         return;
     size_t need = imap_seqset_format(fc->vanished, k, NULL, 0);
@@ -355,16 +360,17 @@ static int fetch_setup(struct session *s, struct fetch_cmd *fc, char *args)
         return -1;
     if (fc->f->changedsince)
         im->enabled |= IMAP_ENABLED_CONDSTORE; /* RFC 7162 3.1 */
+    fc->set_star = fc->f->set->star;
     if (imap_search_resolve_set(s, fc->f->set, fc->uid, &fc->idx, &fc->n) < 0) {
         imap_tagged(s, "BAD", "Invalid message set");
         return -1;
     }
+    filter_changedsince(fc); /* before \Seen: only what is answered is seen */
     fc->flagged = calloc(fc->view->snap.n + 1, sizeof *fc->flagged);
     if (!fc->flagged || collect_seen(fc) < 0) {
         imap_tagged(s, "NO", "[SERVERBUG] out of memory");
         return -1;
     }
-    filter_changedsince(fc);
     fc->ctx.f = fc->f;
     fc->ctx.mb = fc->view->mb;
     fc->ctx.uid_cmd = fc->uid || (im->enabled & IMAP_ENABLED_QRESYNC);

@@ -36,6 +36,7 @@ struct msg_src {
     char *hname, *hval;
     char *body, *text;
     bool body_tried, text_tried;
+    const char *pre; /* the summary text read ahead (search_run), or NULL */
 };
 
 static int src_fd(struct msg_src *m)
@@ -50,6 +51,10 @@ static const struct mime_summary *src_summary(void *arg)
     struct msg_src *m = arg;
     if (!m->sum_tried) {
         m->sum_tried = true;
+        if (m->pre) {
+            m->sum = mime_summary_parse(m->pre);
+            return m->sum;
+        }
         char *text = mailbox_summary(m->mb, m->uid);
         if (text)
             m->sum = mime_summary_parse(text);
@@ -142,6 +147,47 @@ static char *plain_header(int fd, const char *name)
     return out;
 }
 
+/* RFC 9051 7.5.2: the envelope's subject is the Subject field as it is
+ * (unfolded). When that is a quoted string of ASCII without encoded words
+ * (RFC 2047), decoding leaves it as it is: its lowered copy; else NULL. */
+static char *envelope_subject(const char *env)
+{
+    const char *p = env;
+    if (*p++ != '(')
+        return NULL;
+    if (strncmp(p, "NIL ", 4) == 0) {
+        p += 4;
+    } else if (*p == '"') {
+        for (p++; *p && *p != '"'; p++)
+            if (*p == '\\' && p[1])
+                p++;
+        if (*p++ != '"' || *p++ != ' ')
+            return NULL;
+    } else {
+        return NULL; /* a literal date: leave it to the header */
+    }
+    if (strncmp(p, "NIL ", 4) == 0)
+        return strdup(""); /* no Subject field */
+    if (*p++ != '"')
+        return NULL;
+    size_t len = strcspn(p, "\"");
+    char *out = malloc(len + 1);
+    size_t o = 0;
+    for (; out && *p && *p != '"'; p++) {
+        if (*p == '\\' && p[1])
+            p++;
+        if ((unsigned char)*p >= 0x80 || (p[0] == '=' && p[1] == '?')) {
+            free(out);
+            return NULL;
+        }
+        if (o < len)
+            out[o++] = (char)tolower((unsigned char)*p);
+    }
+    if (out)
+        out[o] = '\0';
+    return out;
+}
+
 static const char *src_header(void *arg, const char *name)
 {
     struct msg_src *m = arg;
@@ -151,7 +197,13 @@ static const char *src_header(void *arg, const char *name)
     free(m->hval);
     m->hname = strdup(name);
     m->hval = NULL;
-    if (m->hname && src_fd(m) >= 0)
+    /* Subject: from the cached envelope when it needs no decoding. */
+    const struct mime_summary *sum = NULL;
+    if (m->hname && m->pre && strcasecmp(name, "subject") == 0)
+        sum = src_summary(m);
+    if (sum && sum->envelope)
+        m->hval = envelope_subject(sum->envelope);
+    if (m->hname && !m->hval && src_fd(m) >= 0)
         m->hval = plain_header(m->fd, name);
     if (m->hname && m->fd >= 0 && !m->hval)
         m->hval = mime_search_header(m->fd, name);
@@ -214,6 +266,7 @@ static void src_reset(struct msg_src *m)
     memset(m, 0, sizeof *m);
     m->mb = mb;
     m->fd = -2;
+    m->pre = NULL;
 }
 
 /* ---- running a program ---- */
@@ -233,6 +286,67 @@ static int eval_msg(struct search_run *r, size_t i, struct msg_src *ms)
     return v == 1;
 }
 
+/* Summary texts read ahead for SUBJECT and SENT* keys: one index query
+ * per chunk instead of one per message. */
+#define SEARCH_CHUNK_MSGS 512
+
+struct ahead {
+    const struct mailbox_msg *msgs;
+    size_t first, end, at;
+    char **texts;
+};
+
+static int ahead_row(void *arg, uint32_t uid, const char *text)
+{
+    struct ahead *a = arg;
+    while (a->at < a->end && a->msgs[a->at].uid < uid)
+        a->at++;
+    if (a->at < a->end && a->msgs[a->at].uid == uid && text)
+        a->texts[a->at - a->first] = strdup(text);
+    return 0;
+}
+
+/* Whether a key reads the summary: SENT*, SUBJECT, HEADER Subject. */
+static bool wants_summary(const struct imap_search *prog)
+{
+    for (const struct imap_search_node *n = prog->all; n; n = n->alloc_next) {
+        switch (n->key) {
+        case IMAP_SK_SENTBEFORE:
+        case IMAP_SK_SENTON:
+        case IMAP_SK_SENTSINCE:
+        case IMAP_SK_SUBJECT:
+            return true;
+        case IMAP_SK_HEADER:
+            if (n->field && strcasecmp(n->field, "subject") == 0)
+                return true;
+            break;
+        default:
+            break;
+        }
+    }
+    return false;
+}
+
+static void run_chunk(struct search_run *r, size_t first, size_t end, bool pre)
+{
+    const struct mailbox_msg *msgs = r->view->snap.msgs;
+    char *texts[SEARCH_CHUNK_MSGS] = {0};
+    struct ahead a = {msgs, first, end, first, texts};
+    if (pre)
+        mailbox_summary_range(r->view->mb, msgs[first].uid, msgs[end - 1].uid, ahead_row,
+                              &a);
+    struct msg_src ms = {.mb = r->view->mb, .fd = -2};
+    for (size_t i = first; i < end; i++) {
+        ms.pre = texts[i - first];
+        if (!r->view->gone[i] && eval_msg(r, i, &ms) == 1) {
+            r->match[r->n++] = i;
+            if (msgs[i].modseq > r->modseq)
+                r->modseq = msgs[i].modseq;
+        }
+        free(texts[i - first]);
+    }
+}
+
 void search_run(struct search_run *r)
 {
     size_t n = r->view->snap.n;
@@ -244,13 +358,12 @@ void search_run(struct search_run *r)
         r->rc = -1;
         return;
     }
-    struct msg_src ms = {.mb = r->view->mb, .fd = -2};
-    for (size_t i = 0; i < n; i++) {
-        if (r->view->gone[i] || eval_msg(r, i, &ms) != 1)
-            continue;
-        r->match[r->n++] = i;
-        if (r->view->snap.msgs[i].modseq > r->modseq)
-            r->modseq = r->view->snap.msgs[i].modseq;
+    bool pre = r->need > SEARCH_SNAPSHOT && wants_summary(r->prog);
+    for (size_t i = 0; i < n; i += SEARCH_CHUNK_MSGS) {
+        size_t end = i + SEARCH_CHUNK_MSGS;
+        if (end > n)
+            end = n;
+        run_chunk(r, i, end, pre);
     }
     mailbox_summary_flush(r->view->mb);
 }
