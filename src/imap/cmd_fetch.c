@@ -20,6 +20,7 @@
 #include "imap/parse.h"
 #include "imap/search.h"
 #include "imap/seqset.h"
+#include "imap/summary_fill.h"
 
 struct fetch_cmd {
     struct fetch_ctx ctx;
@@ -35,7 +36,7 @@ struct fetch_cmd {
     struct mailbox_snapshot seen_out;
     uint32_t *vanished;
     size_t nvanished;
-    bool set_star; /* the set had "*": VANISHED takes UIDs above it too */
+    bool set_star;            /* the set had "*": VANISHED takes UIDs above it too */
     size_t first, last;       /* the batch rendering: idx[first..last) */
     struct fetch_batch batch; /* being sent */
     struct fetch_batch ahead; /* rendered (or rendering) on the pool */
@@ -104,13 +105,20 @@ static int prefetch_row(void *arg, uint32_t uid, const char *text)
     return 0;
 }
 
+/* The batch's summaries: the cached ones in one query, the others
+ * computed on two threads (summary_fill.c). */
 static void prefetch(struct fetch_cmd *fc, size_t end, char **texts)
 {
     const struct mailbox_msg *msgs = fc->view->snap.msgs;
     struct prefetch p = {fc, fc->first, end, texts};
-    if (fc->ctx.need_summary && end > fc->first)
-        mailbox_summary_range(fc->ctx.mb, msgs[fc->idx[fc->first]].uid,
-                              msgs[fc->idx[end - 1]].uid, prefetch_row, &p);
+    if (!fc->ctx.need_summary || end <= fc->first)
+        return;
+    mailbox_summary_range(fc->ctx.mb, msgs[fc->idx[fc->first]].uid,
+                          msgs[fc->idx[end - 1]].uid, prefetch_row, &p);
+    uint32_t uids[FETCH_BATCH_MSGS];
+    for (size_t i = fc->first; i < end; i++)
+        uids[i - fc->first] = msgs[fc->idx[i]].uid;
+    summary_fill(fc->ctx.mb, uids, texts, end - fc->first);
 }
 
 static void render_work(void *arg)

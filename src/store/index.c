@@ -168,6 +168,7 @@ void index_close(struct mail_index *idx)
         return;
     sqlite3_finalize(idx->find_st);
     sqlite3_finalize(idx->summary_st);
+    sqlite3_finalize(idx->summary_set_st);
     sqlite3_close(idx->db);
     if (idx->mailfd >= 0)
         close(idx->mailfd);

@@ -15,7 +15,7 @@ struct mail_index {
     ino_t ino;
     /* Prepared once: the per-message lookups (FETCH/SEARCH of a whole
      * mailbox run them once per message). */
-    sqlite3_stmt *find_st, *summary_st;
+    sqlite3_stmt *find_st, *summary_st, *summary_set_st;
 };
 
 int idx_exec(struct mail_index *idx, const char *sql);

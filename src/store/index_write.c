@@ -260,14 +260,15 @@ int index_summary_set(struct mail_index *idx, const char *folder, uint32_t uid,
 {
     /* A cache fill, not a change: no modseq, no transaction of its own. */
     sqlite3_stmt *st =
-        idx_prep(idx, "UPDATE messages SET summary = ?3 WHERE folder_id ="
-                      " (SELECT id FROM folders WHERE name = ?1) AND uid = ?2");
+        idx_prep_cached(idx, &idx->summary_set_st,
+                        "UPDATE messages SET summary = ?3 WHERE folder_id ="
+                        " (SELECT id FROM folders WHERE name = ?1) AND uid = ?2");
     if (!st)
         return -1;
     sqlite3_bind_text(st, 1, folder, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, uid);
     sqlite3_bind_text(st, 3, summary, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc == SQLITE_DONE ? 0 : -1;
 }

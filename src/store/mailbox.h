@@ -192,6 +192,10 @@ int mailbox_summary_range(struct mailbox *mb, uint32_t lo, uint32_t hi,
                           int (*cb)(void *arg, uint32_t uid, const char *summary),
                           void *arg);
 void mailbox_summary_flush(struct mailbox *mb);
+/* A summary text the caller computed (mime_summary_fd + _serialise, e.g.
+ * on several threads at once, outside the handle's lock) to cache like
+ * mailbox_summary's own. 0 or -1. */
+int mailbox_summary_put(struct mailbox *mb, uint32_t uid, const char *text);
 
 /* ---- Folders of an account ---- */
 

@@ -294,6 +294,21 @@ int mailbox_summary_range(struct mailbox *mb, uint32_t lo, uint32_t hi,
     return rc;
 }
 
+int mailbox_summary_put(struct mailbox *mb, uint32_t uid, const char *text)
+{
+    char *copy = strdup(text);
+    if (!copy)
+        return -1;
+    pthread_mutex_lock(&mb->mu);
+    if (mb->npending == MAILBOX_SUMMARY_PENDING)
+        summary_flush_locked(mb);
+    mb->pending[mb->npending].uid = uid;
+    mb->pending[mb->npending].text = copy;
+    mb->npending++;
+    pthread_mutex_unlock(&mb->mu);
+    return 0;
+}
+
 void mailbox_summary_flush(struct mailbox *mb)
 {
     pthread_mutex_lock(&mb->mu);
