@@ -88,3 +88,33 @@
 
 /* Storage sandbox. */
 #define STORE_MAX_PATH 4096 /* a client path, after joining to the cwd */
+
+/* IMAP command syntax (src/imap/parse.c and friends). RFC 9051 sets none
+ * of these; each bounds the work one command can ask for. */
+/* RFC 9051 9: parenthesised lists nest without limit in the grammar
+ * (search-key, body sections); deeper than this is refused. */
+#define IMAP_MAX_LIST_DEPTH 32
+/* RFC 9051 9 sequence-set: comma-separated ranges; a 64 KiB line holds at
+ * most ~16K of them ("1,3,5,..."). */
+#define IMAP_MAX_SEQ_RANGES 16384
+/* RFC 9051 9 search-key: nodes (keys, AND, OR, NOT) in one program. */
+#define IMAP_MAX_SEARCH_NODES 1024
+/* RFC 9051 9 fetch-att: attributes in one FETCH, and header names in all
+ * its HEADER.FIELDS lists together. */
+#define IMAP_MAX_FETCH_ATTS 64
+#define IMAP_MAX_HEADER_FIELDS 256
+/* RFC 9051 9 section-part: nz-number *("." nz-number). */
+#define IMAP_MAX_SECTION_DEPTH 16
+/* RFC 9051 2.3.2: keywords in one STORE or APPEND flag list. */
+#define IMAP_MAX_FLAG_KEYWORDS 64
+/* RFC 5256 3: SORT keys in one criteria list (each may carry REVERSE). */
+#define IMAP_MAX_SORT_KEYS 16
+/* RFC 5258 3: patterns in one LIST. */
+#define IMAP_MAX_LIST_PATTERNS 32
+/* RFC 9051 9 atom and astring: the longest keyword or header name kept. */
+#define IMAP_MAX_ATOM 1024
+/* RFC 9051 9 search-key: NOT and OR nest without parentheses; the depth
+ * of NOT, OR and "(" together is bounded. */
+#define IMAP_MAX_SEARCH_DEPTH 64
+/* The longest mailbox name a LIST pattern is matched against (UTF-8). */
+#define IMAP_PATTERN_MAX_NAME 1024
