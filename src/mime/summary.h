@@ -16,7 +16,7 @@ struct mime_part {
     uint64_t header_off, header_len,
         header_len_crlf; /* the part's header, blank line included */
     uint64_t body_off, body_len, body_len_crlf;
-    uint64_t lines; /* body lines (text/* and message/rfc822) */
+    uint64_t lines; /* body lines (text/... and message/rfc822) */
     int is_message; /* message/rfc822: its HEADER/TEXT sections exist */
 };
 
@@ -56,7 +56,7 @@ const struct mime_part *mime_summary_part(const struct mime_summary *s,
 /* Every value of the header field `name` (any case), RFC 2047 encoded
  * words decoded, joined with "\n"; "" when the field is absent. */
 char *mime_search_header(int fd, const char *name);
-/* The decoded text of every text/* part (transfer encodings undone,
+/* The decoded text of every text/... part (transfer encodings undone,
  * charsets converted to UTF-8), at most max bytes. */
 char *mime_search_body(int fd, size_t max);
 /* The case-folded form of a UTF-8 search string (for the needle). */

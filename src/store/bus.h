@@ -21,6 +21,7 @@ typedef void (*bus_fn)(void *arg, const struct bus_event *ev);
 
 /* Returns a subscription id (> 0), or 0 on failure. cb runs on base's
  * thread, never after bus_unsubscribe returned for that id. */
-uint64_t bus_subscribe(const char *account, struct event_base *base, bus_fn cb, void *arg);
+uint64_t bus_subscribe(const char *account, struct event_base *base, bus_fn cb,
+                       void *arg);
 void bus_unsubscribe(uint64_t id); /* 0 is a no-op */
 void bus_publish(const struct bus_event *ev);

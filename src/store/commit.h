@@ -28,8 +28,10 @@ struct commit_group {
     commit_flush_fn flush;
 };
 
-#define COMMIT_GROUP_INIT(fn)                                                          \
-    {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, false, fn}
+#define COMMIT_GROUP_INIT(fn)                                                            \
+    {                                                                                    \
+        PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, false, fn       \
+    }
 
 /* Queues u and returns once a flush that included it has finished; u->rc
  * then holds its result. */

@@ -1,5 +1,6 @@
 /* deliver: tmp/ -> fsync -> new/ -> fsync(new/) for one message and one
- * account, then the index row and the bus event. The file gets its unique
+ * account (cur/ with its flags for an IMAP APPEND), then the index row and
+ * the bus event. The file gets its unique
  * Maildir++ name with S= and W= once its size is known (rename from tmp/).
  * Commits are grouped across pool threads (store/commit.h): the renames of
  * every delivery that is ready go first, then one fsync per new/ directory,
@@ -12,9 +13,11 @@
 #include "mime/envelope.h"
 #include "store/bus.h"
 #include "store/commit.h"
+#include "store/folder_name.h"
 #include "store/index.h"
-#include "store/maildir.h"
+#include "store/index_cache.h"
 #include "store/mailbox.h"
+#include "store/maildir.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -40,7 +43,11 @@ struct store_delivery {
     struct maildir_entry entry; /* the name in new/ */
     dev_t dev;                  /* the folder directory, to fsync it once */
     ino_t ino;
-    uint32_t uid;
+    uint32_t uid, uidvalidity;
+    char info[32]; /* mailbox_append: flags, the file goes to cur/ */
+    bool to_cur;
+    char *keywords;       /* mailbox_append: the index row's keywords */
+    int64_t internaldate; /* mailbox_append: 0 for now */
 };
 
 size_t lf_normalise(struct lf_norm *st, const char *in, size_t n, char *out)
@@ -87,7 +94,9 @@ static int copy_message(int fd, const char *prefix, int srcfd, struct store_deli
     static const size_t cap = DELIVER_CHUNK;
     char *in = malloc(cap), *out = malloc(cap + 1);
     struct lf_norm st = {0};
-    int rc = in && out && prefix ? write_counted(fd, prefix, strlen(prefix), d) : in && out ? 0 : -1;
+    int rc = in && out && prefix ? write_counted(fd, prefix, strlen(prefix), d)
+             : in && out         ? 0
+                                 : -1;
     off_t off = 0;
     ssize_t r = 0;
     while (rc == 0 && (r = pread(srcfd, in, cap, off)) > 0) {
@@ -115,6 +124,11 @@ static int stage_file(struct store_delivery *d, const char *prefix, int srcfd)
         return -1;
     d->staged = true;
     int rc = copy_message(fd, prefix, srcfd, d);
+    /* The internal date is the file's mtime too (as Dovecot keeps it), so a
+     * rebuilt index finds the same date. */
+    struct timespec t[2] = {{(time_t)d->internaldate, 0}, {(time_t)d->internaldate, 0}};
+    if (rc == 0 && d->internaldate)
+        rc = futimens(fd, t);
     if (rc == 0)
         rc = fsync(fd);
     if (rc == 0)
@@ -131,7 +145,11 @@ static struct store_delivery *delivery_new(int datadirfd, const struct account *
         return NULL;
     d->acct = *a;
     d->folderfd = -1;
-    snprintf(d->folder, sizeof d->folder, "%s", folder);
+    d->mailfd = -1;
+    if (folder_name_canon(folder, d->folder, sizeof d->folder) < 0) {
+        store_delivery_free(d);
+        return NULL;
+    }
     d->mailfd = maildir_open(datadirfd, a);
     if (d->mailfd >= 0)
         d->folderfd = maildir_folder_open(d->mailfd, folder, true);
@@ -147,6 +165,28 @@ enum store_result store_delivery_stage(int datadirfd, const struct account *a,
                                        const struct store_quota *quota,
                                        struct store_delivery **out)
 {
+    return store_delivery_stage_meta(datadirfd, a, folder, prefix, srcfd, quota, NULL,
+                                     out);
+}
+
+static int delivery_set_meta(struct store_delivery *d, const struct delivery_meta *meta)
+{
+    if (!meta)
+        return 0;
+    d->to_cur = true;
+    snprintf(d->info, sizeof d->info, "%s", meta->info ? meta->info : "");
+    d->internaldate = meta->internaldate;
+    if (meta->keywords && meta->keywords[0] && !(d->keywords = strdup(meta->keywords)))
+        return -1;
+    return 0;
+}
+
+enum store_result store_delivery_stage_meta(int datadirfd, const struct account *a,
+                                            const char *folder, const char *prefix,
+                                            int srcfd, const struct store_quota *quota,
+                                            const struct delivery_meta *meta,
+                                            struct store_delivery **out)
+{
     *out = NULL;
     struct stat st;
     if (fstat(srcfd, &st) < 0)
@@ -159,7 +199,7 @@ enum store_result store_delivery_stage(int datadirfd, const struct account *a,
     struct store_delivery *d = delivery_new(datadirfd, a, folder);
     if (!d)
         return STORE_ERROR;
-    if (stage_file(d, prefix, srcfd) < 0) {
+    if (delivery_set_meta(d, meta) < 0 || stage_file(d, prefix, srcfd) < 0) {
         log_error(0, "store deliver stage_failed account=%s errno=%d", a->address, errno);
         store_delivery_free(d);
         return STORE_ERROR;
@@ -191,71 +231,34 @@ static void commit_rename(struct store_delivery *d)
     d->ino = st.st_ino;
     d->entry.size = d->size;
     d->entry.vsize = d->vsize;
+    d->entry.in_cur = d->to_cur;
+    snprintf(d->entry.flags, sizeof d->entry.flags, "%s", d->info);
     snprintf(from, sizeof from, "tmp/%s", d->tmpname);
-    snprintf(to, sizeof to, "new/%s", d->entry.base);
+    if (maildir_entry_path(&d->entry, to, sizeof to) < 0)
+        return;
     if (renameat(d->folderfd, from, d->folderfd, to) == 0)
         d->committed = true;
 }
 
-/* One fsync per new/ directory of the batch; it makes every rename into
- * that directory durable, so each copy renamed there is now safe. */
+/* One fsync per new/ (or cur/, for appends) directory of the batch; it
+ * makes every rename into that directory durable, so each copy renamed
+ * there is now safe. */
 static void commit_sync_dirs(struct store_delivery **all, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         if (!all[i]->committed || all[i]->synced)
             continue;
-        bool ok = maildir_fsync_dir(all[i]->folderfd, "new") == 0;
+        const char *sub = all[i]->to_cur ? "cur" : "new";
+        bool ok = maildir_fsync_dir(all[i]->folderfd, sub) == 0;
         for (size_t k = i; k < n; k++) {
             struct store_delivery *o = all[k];
             if (o->committed && !o->synced && o->dev == all[i]->dev &&
-                o->ino == all[i]->ino) {
+                o->ino == all[i]->ino && o->to_cur == all[i]->to_cur) {
                 o->synced = true;
                 o->safe = ok;
             }
         }
     }
-}
-
-/* Index handles of the accounts delivered to last, kept open between
- * batches: opening SQLite checks the schema, and closing its last handle
- * checkpoints the WAL, each time. Only the commit leader (one thread at a
- * time, store/commit.h) touches them. A handle is keyed by its account's
- * mail/ directory and dropped when its index.db was deleted meanwhile. */
-#define INDEX_CACHE_SIZE 8
-
-struct cached_index {
-    struct mail_index *idx;
-    dev_t dev;
-    ino_t ino;
-    uint64_t used; /* for least-recently-used eviction */
-};
-
-static struct cached_index index_cache[INDEX_CACHE_SIZE];
-static uint64_t index_clock;
-
-static struct mail_index *cached_index_open(int mailfd)
-{
-    struct stat st;
-    if (fstat(mailfd, &st) < 0)
-        return NULL;
-    struct cached_index *slot = &index_cache[0];
-    for (size_t i = 0; i < INDEX_CACHE_SIZE; i++) {
-        struct cached_index *c = &index_cache[i];
-        if (c->idx && c->dev == st.st_dev && c->ino == st.st_ino) {
-            if (index_is_current(c->idx)) {
-                c->used = ++index_clock;
-                return c->idx;
-            }
-            slot = c;
-            break;
-        }
-        if (!c->idx || (slot->idx && c->used < slot->used))
-            slot = c;
-    }
-    index_close(slot->idx);
-    *slot =
-        (struct cached_index){index_open(mailfd), st.st_dev, st.st_ino, ++index_clock};
-    return slot->idx;
 }
 
 /* The rows of every safe copy for the account of all[first], in one index
@@ -273,16 +276,22 @@ static void commit_index_account(struct store_delivery **all, size_t n, size_t f
             continue;
         d->indexed = true;
         if (rows && who) {
-            rows[k] = (struct index_new){d->folder, &d->entry, now, d->envelope, 0};
+            int64_t idate = d->internaldate ? d->internaldate : now;
+            rows[k] = (struct index_new){d->folder,   &d->entry, idate, d->envelope,
+                                         d->keywords, 0,         0};
             who[k++] = d;
         }
     }
-    struct mail_index *idx = rows && who ? cached_index_open(all[first]->mailfd) : NULL;
-    if (!idx || index_add_many(idx, rows, k) < 0)
+    struct mail_index *idx = rows && who ? index_cache_get(all[first]->mailfd) : NULL;
+    if (!idx || index_add_many(idx, rows, k) < 0) {
         log_warn(0, "store index add_failed account=%s", all[first]->acct.address);
-    else
-        for (size_t i = 0; i < k; i++)
+    } else {
+        for (size_t i = 0; i < k; i++) {
             who[i]->uid = rows[i].uid;
+            who[i]->uidvalidity = rows[i].uidvalidity;
+        }
+    }
+    index_cache_put(idx);
     free(rows);
     free(who);
 }
@@ -365,5 +374,14 @@ void store_delivery_free(struct store_delivery *d)
     if (d->mailfd >= 0)
         close(d->mailfd);
     free(d->envelope);
+    free(d->keywords);
     free(d);
+}
+
+void store_delivery_result(const struct store_delivery *d, uint32_t *uid,
+                           uint32_t *uidvalidity, const char **base)
+{
+    *uid = d->uid;
+    *uidvalidity = d->uidvalidity;
+    *base = d->entry.base;
 }

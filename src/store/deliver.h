@@ -44,3 +44,19 @@ int store_delivery_commit(struct store_delivery *d);
 int store_delivery_commit_all(struct store_delivery **d, size_t n);
 /* Removes a staged file that was not committed. NULL is a no-op. */
 void store_delivery_free(struct store_delivery *d);
+
+/* ---- store/ internal: what mailbox_append adds to a delivery ---- */
+struct delivery_meta {
+    const char *info;     /* Maildir flag letters; the file goes to cur/ */
+    const char *keywords; /* normalised, may be NULL */
+    int64_t internaldate; /* also the file's mtime; 0 for now */
+};
+enum store_result store_delivery_stage_meta(int datadirfd, const struct account *a,
+                                            const char *folder, const char *prefix,
+                                            int srcfd, const struct store_quota *quota,
+                                            const struct delivery_meta *meta,
+                                            struct store_delivery **out);
+/* After a commit: the UID (0 if the index did not record it), the folder's
+ * UIDVALIDITY and the file's base name (valid until store_delivery_free). */
+void store_delivery_result(const struct store_delivery *d, uint32_t *uid,
+                           uint32_t *uidvalidity, const char **base);

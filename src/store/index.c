@@ -1,5 +1,6 @@
-/* index: mail/index.db. Owns its schema, folder rows (UIDVALIDITY, UIDNEXT,
- * modseq), message rows and the merge of a directory scan into them. Every
+/* index: mail/index.db. Owns its schema and its migrations, folder rows
+ * (UIDVALIDITY, UIDNEXT, modseq, MAILBOXID), message rows and the merge of
+ * a directory scan into them. Every
  * write runs in BEGIN IMMEDIATE so deliveries, syncs and expunges of the
  * same account on different threads serialise; the directory scan of a sync
  * happens inside that transaction, so it never races a delivery's insert. */
@@ -7,6 +8,8 @@
 
 #include "core/log.h"
 #include "mime/envelope.h"
+#include "store/index_internal.h"
+#include "store/objectid.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,26 +24,39 @@
 #define INDEX_BUSY_MS 10000
 #define UIDVALIDITY_FILE "uidvalidity" /* high-water mark across rebuilds */
 
-struct mail_index {
-    sqlite3 *db;
-    int mailfd;
-    dev_t dev; /* index.db as opened */
-    ino_t ino;
-};
-
 static const char schema[] =
     "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
     "CREATE TABLE IF NOT EXISTS folders(id INTEGER PRIMARY KEY,"
     " name TEXT NOT NULL UNIQUE, uidvalidity INTEGER NOT NULL,"
     " uidnext INTEGER NOT NULL, modseq INTEGER NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS messages(folder_id INTEGER NOT NULL, uid INTEGER NOT NULL,"
+    "CREATE TABLE IF NOT EXISTS messages(folder_id INTEGER NOT NULL, uid INTEGER NOT "
+    "NULL,"
     " base TEXT NOT NULL, in_cur INTEGER NOT NULL, flags TEXT NOT NULL,"
     " keywords TEXT NOT NULL DEFAULT '', modseq INTEGER NOT NULL,"
     " internaldate INTEGER NOT NULL, size INTEGER NOT NULL, vsize INTEGER NOT NULL,"
     " envelope TEXT, bodystructure TEXT,"
     " PRIMARY KEY(folder_id, uid), UNIQUE(folder_id, base));";
 
-static int exec(struct mail_index *idx, const char *sql)
+/* Schema version 1 (PRAGMA user_version): MAILBOXID per folder (RFC 8474),
+ * the directory stamps of the last scan (index_sync's fast path), the
+ * cached message summary (mime/summary.h), expunged UIDs with their modseq
+ * (RFC 7162 3.2.5.2 VANISHED) and the modseq lookup CHANGEDSINCE needs. */
+#define INDEX_SCHEMA_VERSION 1
+static const char migrate_v1[] =
+    "ALTER TABLE folders ADD COLUMN mailboxid TEXT;"
+    "ALTER TABLE folders ADD COLUMN stamp_new INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE folders ADD COLUMN stamp_cur INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE messages ADD COLUMN summary TEXT;"
+    "CREATE TABLE IF NOT EXISTS expunged(folder_id INTEGER NOT NULL,"
+    " uid INTEGER NOT NULL, modseq INTEGER NOT NULL, PRIMARY KEY(folder_id, uid));"
+    "CREATE INDEX IF NOT EXISTS messages_modseq ON messages(folder_id, modseq);"
+    "PRAGMA user_version = 1;";
+
+/* A directory stamp is trusted only once it is this old: a change in the
+ * same clock tick as the scan would not move it (Dovecot's rule too). */
+#define INDEX_STAMP_TRUST_NS 2000000000LL
+
+int idx_exec(struct mail_index *idx, const char *sql)
 {
     char *msg = NULL;
     if (sqlite3_exec(idx->db, sql, NULL, NULL, &msg) == SQLITE_OK)
@@ -50,7 +66,7 @@ static int exec(struct mail_index *idx, const char *sql)
     return -1;
 }
 
-static sqlite3_stmt *prep(struct mail_index *idx, const char *sql)
+sqlite3_stmt *idx_prep(struct mail_index *idx, const char *sql)
 {
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v2(idx->db, sql, -1, &st, NULL) != SQLITE_OK) {
@@ -58,6 +74,49 @@ static sqlite3_stmt *prep(struct mail_index *idx, const char *sql)
         return NULL;
     }
     return st;
+}
+
+int idx_txn_begin(struct mail_index *idx)
+{
+    return idx_exec(idx, "BEGIN IMMEDIATE");
+}
+
+int idx_txn_end(struct mail_index *idx, int rc)
+{
+    if (rc == 0 && idx_exec(idx, "COMMIT") == 0)
+        return 0;
+    idx_exec(idx, "ROLLBACK");
+    return -1;
+}
+
+static int user_version(struct mail_index *idx)
+{
+    sqlite3_stmt *st = idx_prep(idx, "PRAGMA user_version");
+    int v = -1;
+    if (st && sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* Brings an older index.db up to INDEX_SCHEMA_VERSION, once, in a write
+ * transaction (another thread may be doing the same). */
+static int migrate(struct mail_index *idx)
+{
+    int v = user_version(idx);
+    if (v < 0)
+        return -1;
+    if (v >= INDEX_SCHEMA_VERSION)
+        return 0;
+    if (idx_txn_begin(idx) < 0)
+        return -1;
+    int rc = 0;
+    v = user_version(idx);
+    if (v < 0)
+        rc = -1;
+    else if (v < 1)
+        rc = idx_exec(idx, migrate_v1);
+    return idx_txn_end(idx, rc);
 }
 
 struct mail_index *index_open(int mailfd)
@@ -79,12 +138,13 @@ struct mail_index *index_open(int mailfd)
     }
     if (fd >= 0)
         close(fd);
-    if (fd < 0 || sqlite3_open_v2(path, &idx->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+    if (fd < 0 ||
+        sqlite3_open_v2(path, &idx->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
         index_close(idx);
         return NULL;
     }
     sqlite3_busy_timeout(idx->db, INDEX_BUSY_MS);
-    if (exec(idx, schema) < 0) {
+    if (idx_exec(idx, schema) < 0 || migrate(idx) < 0) {
         index_close(idx);
         return NULL;
     }
@@ -115,7 +175,8 @@ static uint32_t next_uidvalidity(int mailfd)
 {
     char buf[32] = "";
     uint64_t last = 0, now = (uint64_t)time(NULL);
-    int fd = openat(mailfd, UIDVALIDITY_FILE, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    int fd =
+        openat(mailfd, UIDVALIDITY_FILE, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd >= 0) {
         ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
         buf[n > 0 ? n : 0] = '\0';
@@ -133,78 +194,111 @@ static uint32_t next_uidvalidity(int mailfd)
     return (uint32_t)v;
 }
 
-static int folder_read(struct mail_index *idx, const char *name, struct index_folder *f)
+static void folder_fill(sqlite3_stmt *st, struct index_folder *f)
 {
-    sqlite3_stmt *st = prep(idx, "SELECT id, uidvalidity, uidnext, modseq FROM folders"
-                                 " WHERE name = ?1");
+    memset(f, 0, sizeof *f);
+    f->id = sqlite3_column_int64(st, 0);
+    f->uidvalidity = (uint32_t)sqlite3_column_int64(st, 1);
+    f->uidnext = (uint32_t)sqlite3_column_int64(st, 2);
+    f->highest_modseq = (uint64_t)sqlite3_column_int64(st, 3);
+    const unsigned char *id = sqlite3_column_text(st, 4);
+    if (id)
+        snprintf(f->mailboxid, sizeof f->mailboxid, "%s", (const char *)id);
+    f->stamp_new = sqlite3_column_int64(st, 5);
+    f->stamp_cur = sqlite3_column_int64(st, 6);
+}
+
+int index_folder_read(struct mail_index *idx, const char *name, struct index_folder *f)
+{
+    sqlite3_stmt *st =
+        idx_prep(idx, "SELECT id, uidvalidity, uidnext, modseq, mailboxid,"
+                      " stamp_new, stamp_cur FROM folders WHERE name = ?1");
     if (!st)
         return -1;
     sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        f->id = sqlite3_column_int64(st, 0);
-        f->uidvalidity = (uint32_t)sqlite3_column_int64(st, 1);
-        f->uidnext = (uint32_t)sqlite3_column_int64(st, 2);
-        f->highest_modseq = (uint64_t)sqlite3_column_int64(st, 3);
-    }
+    if (rc == SQLITE_ROW)
+        folder_fill(st, f);
     sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+    if (rc == SQLITE_ROW)
+        return 1;
+    return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* The folder's row, created with a fresh UIDVALIDITY. Inside a write txn. */
-static int folder_get(struct mail_index *idx, const char *name, struct index_folder *f)
+/* The MAILBOXID of a folder from its directory's file (RFC 8474: it must
+ * outlive the index); a random one if the directory cannot be opened. */
+static int folder_mailboxid(struct mail_index *idx, const char *name, char *out)
 {
-    int r = folder_read(idx, name, f);
-    if (r != 0)
-        return r < 0 ? -1 : 0;
-    sqlite3_stmt *st = prep(idx, "INSERT INTO folders(name, uidvalidity, uidnext, modseq)"
-                                 " VALUES(?1, ?2, 1, 1)");
-    if (!st)
+    int fd = maildir_folder_open(idx->mailfd, name, false);
+    int rc = fd >= 0 ? objectid_mailbox(fd, out) : objectid_mailbox_new(out);
+    if (fd >= 0)
+        close(fd);
+    return rc;
+}
+
+static int folder_set_mailboxid(struct mail_index *idx, struct index_folder *f,
+                                const char *name)
+{
+    if (folder_mailboxid(idx, name, f->mailboxid) < 0)
         return -1;
-    sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, next_uidvalidity(idx->mailfd));
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return rc == SQLITE_DONE && folder_read(idx, name, f) == 1 ? 0 : -1;
-}
-
-static int folder_store(struct mail_index *idx, const struct index_folder *f)
-{
-    sqlite3_stmt *st = prep(idx, "UPDATE folders SET uidnext = ?2, modseq = ?3 WHERE id = ?1");
+    sqlite3_stmt *st = idx_prep(idx, "UPDATE folders SET mailboxid = ?2 WHERE id = ?1");
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, f->id);
-    sqlite3_bind_int64(st, 2, f->uidnext);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)f->highest_modseq);
+    sqlite3_bind_text(st, 2, f->mailboxid, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-static int txn_begin(struct mail_index *idx)
+int idx_folder_get(struct mail_index *idx, const char *name, struct index_folder *f)
 {
-    return exec(idx, "BEGIN IMMEDIATE");
+    int r = index_folder_read(idx, name, f);
+    if (r < 0)
+        return -1;
+    if (r == 0) {
+        sqlite3_stmt *st = idx_prep(idx, "INSERT INTO folders(name, uidvalidity, uidnext,"
+                                         " modseq) VALUES(?1, ?2, 1, 1)");
+        if (!st)
+            return -1;
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, next_uidvalidity(idx->mailfd));
+        int rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        if (rc != SQLITE_DONE || index_folder_read(idx, name, f) != 1)
+            return -1;
+    }
+    /* A new row, or one from before schema version 1. */
+    if (!f->mailboxid[0])
+        return folder_set_mailboxid(idx, f, name);
+    return 0;
 }
 
-static int txn_end(struct mail_index *idx, int rc)
+int idx_folder_store(struct mail_index *idx, const struct index_folder *f)
 {
-    if (rc == 0 && exec(idx, "COMMIT") == 0)
-        return 0;
-    exec(idx, "ROLLBACK");
-    return -1;
+    sqlite3_stmt *st = idx_prep(idx, "UPDATE folders SET uidnext = ?2, modseq = ?3,"
+                                     " stamp_new = ?4, stamp_cur = ?5 WHERE id = ?1");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, f->id);
+    sqlite3_bind_int64(st, 2, f->uidnext);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)f->highest_modseq);
+    sqlite3_bind_int64(st, 4, f->stamp_new);
+    sqlite3_bind_int64(st, 5, f->stamp_cur);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* ---- rows ---- */
 
-static const char row_cols[] =
-    "SELECT uid, base, in_cur, flags, modseq, internaldate, size, vsize FROM messages";
-
-static void row_fill(sqlite3_stmt *st, struct index_row *r)
+void idx_row_fill(sqlite3_stmt *st, struct index_row *r)
 {
     memset(r, 0, sizeof *r);
     r->uid = (uint32_t)sqlite3_column_int64(st, 0);
     const unsigned char *base = sqlite3_column_text(st, 1);
     const unsigned char *flags = sqlite3_column_text(st, 3);
+    const unsigned char *kw = sqlite3_column_text(st, 8);
     snprintf(r->e.base, sizeof r->e.base, "%s", base ? (const char *)base : "");
     r->e.in_cur = sqlite3_column_int(st, 2) != 0;
     snprintf(r->e.flags, sizeof r->e.flags, "%s", flags ? (const char *)flags : "");
@@ -212,15 +306,18 @@ static void row_fill(sqlite3_stmt *st, struct index_row *r)
     r->internaldate = sqlite3_column_int64(st, 5);
     r->e.size = (uint64_t)sqlite3_column_int64(st, 6);
     r->e.vsize = (uint64_t)sqlite3_column_int64(st, 7);
+    r->keywords = kw ? (const char *)kw : "";
 }
 
 static int row_insert(struct mail_index *idx, struct index_folder *f,
                       const struct maildir_entry *e, int64_t idate, const char *envelope,
-                      uint32_t *uid)
+                      const char *keywords, uint32_t *uid)
 {
-    sqlite3_stmt *st = prep(idx, "INSERT OR IGNORE INTO messages(folder_id, uid, base,"
-                                 " in_cur, flags, modseq, internaldate, size, vsize, envelope)"
-                                 " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)");
+    sqlite3_stmt *st =
+        idx_prep(idx, "INSERT OR IGNORE INTO messages(folder_id, uid, base,"
+                      " in_cur, flags, modseq, internaldate, size, vsize,"
+                      " envelope, keywords)"
+                      " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, f->id);
@@ -233,6 +330,7 @@ static int row_insert(struct mail_index *idx, struct index_folder *f,
     sqlite3_bind_int64(st, 8, (sqlite3_int64)e->size);
     sqlite3_bind_int64(st, 9, (sqlite3_int64)e->vsize);
     sqlite3_bind_text(st, 10, envelope, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 11, keywords ? keywords : "", -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
@@ -250,30 +348,31 @@ int index_add_many(struct mail_index *idx, struct index_new *rows, size_t n)
 {
     struct index_folder f;
     const char *have = NULL; /* the folder f holds */
-    if (txn_begin(idx) < 0)
+    if (idx_txn_begin(idx) < 0)
         return -1;
     int rc = 0;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         if (!have || strcmp(have, rows[i].folder) != 0) {
-            rc = have ? folder_store(idx, &f) : 0;
+            rc = have ? idx_folder_store(idx, &f) : 0;
             if (rc == 0)
-                rc = folder_get(idx, rows[i].folder, &f);
+                rc = idx_folder_get(idx, rows[i].folder, &f);
             have = rows[i].folder;
         }
         rows[i].uid = 0;
+        rows[i].uidvalidity = f.uidvalidity;
         if (rc == 0)
             rc = row_insert(idx, &f, rows[i].e, rows[i].internaldate, rows[i].envelope,
-                            &rows[i].uid);
+                            rows[i].keywords, &rows[i].uid);
     }
     if (rc == 0 && have)
-        rc = folder_store(idx, &f);
-    return txn_end(idx, rc);
+        rc = idx_folder_store(idx, &f);
+    return idx_txn_end(idx, rc);
 }
 
 int index_add(struct mail_index *idx, const char *folder, const struct maildir_entry *e,
               int64_t internaldate, const char *envelope, uint32_t *uid)
 {
-    struct index_new row = {folder, e, internaldate, envelope, 0};
+    struct index_new row = {folder, e, internaldate, envelope, NULL, 0, 0};
     int rc = index_add_many(idx, &row, 1);
     if (rc == 0 && uid && row.uid)
         *uid = row.uid;
@@ -282,9 +381,10 @@ int index_add(struct mail_index *idx, const char *folder, const struct maildir_e
 
 /* ---- sync ---- */
 
-static int row_delete(struct mail_index *idx, int64_t folder_id, uint32_t uid)
+int idx_row_delete(struct mail_index *idx, int64_t folder_id, uint32_t uid)
 {
-    sqlite3_stmt *st = prep(idx, "DELETE FROM messages WHERE folder_id = ?1 AND uid = ?2");
+    sqlite3_stmt *st =
+        idx_prep(idx, "DELETE FROM messages WHERE folder_id = ?1 AND uid = ?2");
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, folder_id);
@@ -294,11 +394,36 @@ static int row_delete(struct mail_index *idx, int64_t folder_id, uint32_t uid)
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
+int idx_record_expunged(struct mail_index *idx, int64_t folder_id, uint32_t uid,
+                        uint64_t modseq)
+{
+    sqlite3_stmt *st =
+        idx_prep(idx, "INSERT OR REPLACE INTO expunged(folder_id, uid, modseq)"
+                      " VALUES(?1, ?2, ?3)");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, folder_id);
+    sqlite3_bind_int64(st, 2, uid);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)modseq);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* A file another program removed: the row goes, its UID is VANISHED. */
+static int row_gone(struct mail_index *idx, struct index_folder *f, uint32_t uid)
+{
+    if (idx_row_delete(idx, f->id, uid) < 0)
+        return -1;
+    return idx_record_expunged(idx, f->id, uid, ++f->highest_modseq);
+}
+
 static int row_move(struct mail_index *idx, struct index_folder *f, uint32_t uid,
                     const struct maildir_entry *e)
 {
-    sqlite3_stmt *st = prep(idx, "UPDATE messages SET in_cur = ?3, flags = ?4, modseq = ?5"
-                                 " WHERE folder_id = ?1 AND uid = ?2");
+    sqlite3_stmt *st =
+        idx_prep(idx, "UPDATE messages SET in_cur = ?3, flags = ?4, modseq = ?5"
+                      " WHERE folder_id = ?1 AND uid = ?2");
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, f->id);
@@ -332,7 +457,7 @@ static int row_discover(struct mail_index *idx, int folderfd, struct index_folde
             close(fd);
         }
     }
-    int rc = row_insert(idx, f, &e, idate, env, NULL);
+    int rc = row_insert(idx, f, &e, idate, env, NULL, NULL);
     free(env);
     return rc;
 }
@@ -345,12 +470,13 @@ static int sync_merge(struct mail_index *idx, int folderfd, struct index_folder 
     int rc = sqlite3_step(st), ret = 0;
     while (ret == 0 && (rc == SQLITE_ROW || i < n)) {
         struct index_row r;
-        if (rc == SQLITE_ROW)
-            row_fill(st, &r);
-        int cmp = rc != SQLITE_ROW ? 1 : i >= n ? -1 : strcmp(r.e.base, disk[i].base);
+        int cmp = 1;
+        if (rc == SQLITE_ROW) {
+            idx_row_fill(st, &r);
+            cmp = i >= n ? -1 : strcmp(r.e.base, disk[i].base);
+        }
         if (cmp < 0) {
-            ret = row_delete(idx, f->id, r.uid);
-            f->highest_modseq++;
+            ret = row_gone(idx, f, r.uid);
         } else if (cmp > 0) {
             ret = row_discover(idx, folderfd, f, &disk[i++]);
             continue;
@@ -364,18 +490,43 @@ static int sync_merge(struct mail_index *idx, int folderfd, struct index_folder 
     return ret == 0 && (rc == SQLITE_DONE || rc == SQLITE_ROW) ? 0 : -1;
 }
 
-static int sync_locked(struct mail_index *idx, const char *folder, int folderfd,
-                       struct index_folder *f)
+static int64_t stamp_of(int folderfd, const char *sub)
+{
+    struct stat st;
+    if (fstatat(folderfd, sub, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return 0;
+    return (int64_t)st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+}
+
+/* A stamp that is not old enough to trust is stored as 0 (never equal). */
+static int64_t trusted(int64_t stamp)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    int64_t n = (int64_t)now.tv_sec * 1000000000LL + now.tv_nsec;
+    return stamp < n - INDEX_STAMP_TRUST_NS ? stamp : 0;
+}
+
+static bool stamps_match(const struct index_folder *f, int64_t sn, int64_t sc)
+{
+    return f->stamp_new != 0 && f->stamp_cur != 0 && f->stamp_new == sn &&
+           f->stamp_cur == sc && f->mailboxid[0];
+}
+
+int idx_sync_locked(struct mail_index *idx, const char *folder, int folderfd,
+                    struct index_folder *f)
 {
     struct maildir_entry *disk = NULL;
-    if (folder_get(idx, folder, f) < 0)
+    if (idx_folder_get(idx, folder, f) < 0)
         return -1;
+    /* Taken before the scan: a change during it moves them again. */
+    int64_t sn = stamp_of(folderfd, "new"), sc = stamp_of(folderfd, "cur");
+    if (stamps_match(f, sn, sc))
+        return 0;
     long n = maildir_scan(folderfd, &disk);
     if (n < 0)
         return -1;
-    char sql[160];
-    snprintf(sql, sizeof sql, "%s WHERE folder_id = ?1 ORDER BY base", row_cols);
-    sqlite3_stmt *st = prep(idx, sql);
+    sqlite3_stmt *st = idx_prep(idx, IDX_ROW_COLS " WHERE folder_id = ?1 ORDER BY base");
     int rc = -1;
     if (st) {
         sqlite3_bind_int64(st, 1, f->id);
@@ -383,34 +534,32 @@ static int sync_locked(struct mail_index *idx, const char *folder, int folderfd,
         sqlite3_finalize(st);
     }
     free(disk);
-    return rc == 0 ? folder_store(idx, f) : -1;
+    f->stamp_new = trusted(sn);
+    f->stamp_cur = trusted(sc);
+    return rc == 0 ? idx_folder_store(idx, f) : -1;
 }
 
 int index_sync(struct mail_index *idx, const char *folder, int folderfd,
                struct index_folder *f)
 {
-    if (txn_begin(idx) < 0)
+    /* The warm path: a read, no write transaction, no scan. */
+    if (index_folder_read(idx, folder, f) == 1 &&
+        stamps_match(f, stamp_of(folderfd, "new"), stamp_of(folderfd, "cur")))
+        return 0;
+    if (idx_txn_begin(idx) < 0)
         return -1;
-    return txn_end(idx, sync_locked(idx, folder, folderfd, f));
+    return idx_txn_end(idx, idx_sync_locked(idx, folder, folderfd, f));
 }
 
 /* ---- reads ---- */
 
-int index_list(struct mail_index *idx, const char *folder,
-               int (*cb)(void *arg, const struct index_row *row), void *arg)
+static int list_rows(sqlite3_stmt *st, int (*cb)(void *arg, const struct index_row *row),
+                     void *arg)
 {
-    char sql[200];
-    snprintf(sql, sizeof sql,
-             "%s WHERE folder_id = (SELECT id FROM folders WHERE name = ?1) ORDER BY uid",
-             row_cols);
-    sqlite3_stmt *st = prep(idx, sql);
-    if (!st)
-        return -1;
-    sqlite3_bind_text(st, 1, folder, -1, SQLITE_STATIC);
     int rc;
     struct index_row r;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        row_fill(st, &r);
+        idx_row_fill(st, &r);
         if (cb(arg, &r) < 0)
             break;
     }
@@ -418,27 +567,65 @@ int index_list(struct mail_index *idx, const char *folder,
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
 }
 
-int index_find(struct mail_index *idx, const char *folder, uint32_t uid, struct index_row *out)
+int index_list(struct mail_index *idx, const char *folder,
+               int (*cb)(void *arg, const struct index_row *row), void *arg)
 {
-    char sql[220];
-    snprintf(sql, sizeof sql,
-             "%s WHERE folder_id = (SELECT id FROM folders WHERE name = ?1) AND uid = ?2",
-             row_cols);
-    sqlite3_stmt *st = prep(idx, sql);
+    sqlite3_stmt *st =
+        idx_prep(idx, IDX_ROW_COLS " WHERE folder_id = (SELECT id FROM folders"
+                                   " WHERE name = ?1) ORDER BY uid");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, folder, -1, SQLITE_STATIC);
+    return list_rows(st, cb, arg);
+}
+
+int index_list_since(struct mail_index *idx, const char *folder, uint64_t since,
+                     struct index_folder *f,
+                     int (*cb)(void *arg, const struct index_row *row), void *arg)
+{
+    if (idx_exec(idx, "BEGIN") < 0)
+        return -1;
+    int rc = index_folder_read(idx, folder, f) == 1 ? 0 : -1;
+    sqlite3_stmt *st = NULL;
+    if (rc == 0)
+        st = idx_prep(idx,
+                      IDX_ROW_COLS " WHERE folder_id = ?1 AND modseq > ?2 ORDER BY uid");
+    if (st) {
+        sqlite3_bind_int64(st, 1, f->id);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)since);
+        rc = list_rows(st, cb, arg);
+    } else {
+        rc = -1;
+    }
+    idx_exec(idx, "COMMIT");
+    return rc;
+}
+
+int index_find(struct mail_index *idx, const char *folder, uint32_t uid,
+               struct index_row *out)
+{
+    sqlite3_stmt *st =
+        idx_prep(idx, IDX_ROW_COLS " WHERE folder_id = (SELECT id FROM folders"
+                                   " WHERE name = ?1) AND uid = ?2");
     if (!st)
         return -1;
     sqlite3_bind_text(st, 1, folder, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, uid);
     int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        row_fill(st, out);
+    if (rc == SQLITE_ROW) {
+        idx_row_fill(st, out);
+        out->keywords = NULL;
+    }
     sqlite3_finalize(st);
-    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+    if (rc == SQLITE_ROW)
+        return 1;
+    return rc == SQLITE_DONE ? 0 : -1;
 }
 
 int index_usage(struct mail_index *idx, uint64_t *bytes, uint64_t *messages)
 {
-    sqlite3_stmt *st = prep(idx, "SELECT coalesce(sum(size), 0), count(*) FROM messages");
+    sqlite3_stmt *st =
+        idx_prep(idx, "SELECT coalesce(sum(size), 0), count(*) FROM messages");
     if (!st)
         return -1;
     int rc = sqlite3_step(st);
@@ -448,41 +635,4 @@ int index_usage(struct mail_index *idx, uint64_t *bytes, uint64_t *messages)
     }
     sqlite3_finalize(st);
     return rc == SQLITE_ROW ? 0 : -1;
-}
-
-/* ---- expunge ---- */
-
-static int unlink_rows(struct mail_index *idx, const char *folder, int folderfd,
-                       struct index_folder *f, const uint32_t *uids, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        struct index_row r;
-        char path[MAIL_MAX_FILENAME + 8];
-        int found = index_find(idx, folder, uids[i], &r);
-        if (found < 0)
-            return -1;
-        if (found == 0 || maildir_entry_path(&r.e, path, sizeof path) < 0)
-            continue;
-        if (unlinkat(folderfd, path, 0) < 0 && errno != ENOENT)
-            return -1;
-        if (row_delete(idx, f->id, uids[i]) < 0)
-            return -1;
-        f->highest_modseq++;
-    }
-    /* The unlinks are durable before the rows go (DESIGN.md "Storage"). */
-    if (maildir_fsync_dir(folderfd, "new") < 0 || maildir_fsync_dir(folderfd, "cur") < 0)
-        return -1;
-    return folder_store(idx, f);
-}
-
-int index_expunge(struct mail_index *idx, const char *folder, int folderfd,
-                  const uint32_t *uids, size_t n)
-{
-    struct index_folder f;
-    if (txn_begin(idx) < 0)
-        return -1;
-    int rc = folder_get(idx, folder, &f);
-    if (rc == 0)
-        rc = unlink_rows(idx, folder, folderfd, &f, uids, n);
-    return txn_end(idx, rc);
 }

@@ -1,9 +1,11 @@
 /* index: the per-account mail index, mail/index.db (SQLite, WAL): per folder
- * UIDVALIDITY, UIDNEXT and the highest modseq; per message its UID, Maildir
- * base name, flags, keywords, modseq (RFC 7162 CONDSTORE), internal date,
- * size, vsize and the cached envelope / body structure. A cache of the
- * Maildir: deleted, it is rebuilt by index_sync with a new UIDVALIDITY.
- * Blocking; one handle per thread at a time. Internal to store/. */
+ * UIDVALIDITY, UIDNEXT, the highest modseq and the MAILBOXID; per message
+ * its UID, Maildir base name, flags, keywords, modseq (RFC 7162 CONDSTORE),
+ * internal date, size, vsize and the cached envelope / summary; expunged
+ * UIDs with their modseq (VANISHED). A cache of the Maildir: deleted, it is
+ * rebuilt by index_sync with a new UIDVALIDITY (MAILBOXIDs come back from
+ * their files). Blocking; one handle per thread at a time (handles come
+ * from store/index_cache.h). Internal to store/. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -18,6 +20,8 @@ struct index_folder {
     int64_t id;
     uint32_t uidvalidity, uidnext;
     uint64_t highest_modseq;
+    char mailboxid[40];
+    int64_t stamp_new, stamp_cur; /* mtimes (ns) of new/ cur/ at the last scan */
 };
 
 struct index_row {
@@ -25,6 +29,8 @@ struct index_row {
     struct maildir_entry e;
     uint64_t modseq;
     int64_t internaldate;
+    const char *keywords; /* "" or space-separated; valid only in an index_list
+                             callback (NULL from index_find) */
 };
 
 /* Opens (creating) index.db beneath the account's mail/ fd (kept dup'ed). */
@@ -35,10 +41,16 @@ void index_close(struct mail_index *idx); /* NULL is a no-op */
 bool index_is_current(const struct mail_index *idx);
 
 /* Brings a folder's rows in line with its new/ and cur/ (files gone: rows
- * removed; files new: UIDs assigned; moved or re-flagged: updated), all in
- * one write transaction. Fills f. 0 or -1. */
+ * removed and recorded as expunged; files new: UIDs assigned; moved or
+ * re-flagged: updated), all in one write transaction. Fills f. Fast path:
+ * when the mtimes of new/ and cur/ are those of the last scan (and that
+ * scan is old enough to trust them), nothing is scanned or written: one
+ * query. folder is a canonical name (store/folder_name.h). 0 or -1. */
 int index_sync(struct mail_index *idx, const char *folder, int folderfd,
                struct index_folder *f);
+
+/* The folder's row without creating it: 1, 0 (none yet), -1. */
+int index_folder_read(struct mail_index *idx, const char *folder, struct index_folder *f);
 
 /* Records one delivered file (no-op if sync already saw it). *uid gets its
  * UID. envelope may be NULL. 0 or -1. */
@@ -51,7 +63,9 @@ struct index_new {
     const struct maildir_entry *e;
     int64_t internaldate;
     const char *envelope; /* may be NULL */
+    const char *keywords; /* may be NULL */
     uint32_t uid;         /* out: its UID, 0 if a sync saw it first */
+    uint32_t uidvalidity; /* out: the folder's */
 };
 /* index_add for n files in one write transaction (one commit, one WAL
  * sync, however many). 0 or -1 (then none is recorded). */
@@ -60,13 +74,53 @@ int index_add_many(struct mail_index *idx, struct index_new *rows, size_t n);
 /* Every row of a folder in UID order, to cb; stops if cb returns -1. */
 int index_list(struct mail_index *idx, const char *folder,
                int (*cb)(void *arg, const struct index_row *row), void *arg);
+/* The rows of folder f whose modseq is > since, in UID order, with f
+ * re-read in the same read transaction (a consistent picture). */
+int index_list_since(struct mail_index *idx, const char *folder, uint64_t since,
+                     struct index_folder *f,
+                     int (*cb)(void *arg, const struct index_row *row), void *arg);
 int index_find(struct mail_index *idx, const char *folder, uint32_t uid,
                struct index_row *out); /* 1 found, 0 not, -1 error */
 
 /* Bytes and messages of every folder (for quotas). */
 int index_usage(struct mail_index *idx, uint64_t *bytes, uint64_t *messages);
 
-/* Unlinks the files of uids, fsyncs the directories, then removes the rows
- * and bumps the folder's modseq, in one transaction. 0 or -1. */
+/* Unlinks the files of uids (NULL: every row flagged T, \Deleted), fsyncs
+ * the directories, then removes the rows, records them as expunged and
+ * bumps the modseqs, in one transaction. The UIDs removed go to *out
+ * (malloc'd, ascending) when out is not NULL. 0 or -1. */
 int index_expunge(struct mail_index *idx, const char *folder, int folderfd,
-                  const uint32_t *uids, size_t n);
+                  const uint32_t *uids, size_t n, uint32_t **out, size_t *nout);
+
+/* UIDs of folder_id expunged with a modseq > since (RFC 7162 3.2.5.2), in
+ * *out (malloc'd, ascending, NULL when none). 0 or -1. */
+int index_vanished(struct mail_index *idx, int64_t folder_id, uint64_t since,
+                   uint32_t **out, size_t *n);
+/* The row whose Maildir base name is base: 1, 0, -1. */
+int index_find_base(struct mail_index *idx, const char *folder, const char *base,
+                    struct index_row *out);
+/* Sets a row's keywords (a new modseq). 0 or -1. */
+int index_set_keywords(struct mail_index *idx, const char *folder, uint32_t uid,
+                       const char *keywords);
+/* The cached summary of a message (malloc'd) or NULL: *found says whether
+ * the row exists. And its store. */
+char *index_summary_get(struct mail_index *idx, const char *folder, uint32_t uid,
+                        int *found);
+int index_summary_set(struct mail_index *idx, const char *folder, uint32_t uid,
+                      const char *summary);
+
+/* Folder operations' index side, inside the caller's write transaction
+ * (idx_txn_begin in index_internal.h). Drop: the folder's row, messages
+ * and expunged UIDs. Rename: the rows of from and of every folder below
+ * it ("from/...") take the new names; UIDVALIDITY and MAILBOXID stay. */
+int index_folder_drop(struct mail_index *idx, const char *folder);
+int index_folder_rename(struct mail_index *idx, const char *from, const char *to);
+
+/* STATUS figures of a synced folder (RFC 9051 6.3.11, RFC 8438 SIZE is
+ * the sum of RFC822.SIZE): one aggregate query. */
+struct index_status {
+    uint32_t messages, unseen, deleted;
+    uint64_t size;
+};
+int index_folder_status(struct mail_index *idx, int64_t folder_id,
+                        struct index_status *out);

@@ -1,10 +1,15 @@
-/* mailbox: the protocols' view of the mail store; opens the account's
- * Maildir and index per call (both are cheap to open and no state is kept
- * between calls, so any pool thread may serve any account). */
+/* mailbox: the per-call part of the protocols' view of the mail store
+ * (snapshot, open by UID, expunge, usage, quota). Each call opens the
+ * account's Maildir and takes an index handle from the shared cache
+ * (store/index_cache.h: opening index.db is not cheap), so no state is
+ * kept between calls and any pool thread may serve any account. The
+ * mailbox handle (mailbox_handle.c) keeps its own for its life. */
 #include "store/mailbox.h"
 
 #include "store/bus.h"
+#include "store/folder_name.h"
 #include "store/index.h"
+#include "store/index_cache.h"
 #include "store/maildir.h"
 
 #include <errno.h>
@@ -18,11 +23,12 @@
 struct handle {
     int mailfd, folderfd;
     struct mail_index *idx;
+    char folder[MAIL_MAX_FOLDER + 1]; /* canonical */
 };
 
 static void handle_close(struct handle *h)
 {
-    index_close(h->idx);
+    index_cache_put(h->idx);
     if (h->folderfd >= 0)
         close(h->folderfd);
     if (h->mailfd >= 0)
@@ -33,11 +39,13 @@ static int handle_open(struct handle *h, int datadirfd, const struct account *a,
                        const char *folder)
 {
     *h = (struct handle){.mailfd = -1, .folderfd = -1};
+    if (folder && folder_name_canon(folder, h->folder, sizeof h->folder) < 0)
+        return -1;
     h->mailfd = maildir_open(datadirfd, a);
     if (h->mailfd >= 0 && folder)
         h->folderfd = maildir_folder_open(h->mailfd, folder, false);
     if (h->mailfd >= 0 && (!folder || h->folderfd >= 0))
-        h->idx = index_open(h->mailfd);
+        h->idx = index_cache_get(h->mailfd);
     if (!h->idx) {
         int e = errno;
         handle_close(h);
@@ -87,9 +95,9 @@ int store_snapshot(int datadirfd, const struct account *a, const char *folder,
     if (handle_open(&h, datadirfd, a, folder) < 0)
         return -1;
     struct list_ctx c = {.snap = out};
-    int rc = index_sync(h.idx, folder, h.folderfd, &f);
+    int rc = index_sync(h.idx, h.folder, h.folderfd, &f);
     if (rc == 0)
-        rc = index_list(h.idx, folder, snapshot_push, &c);
+        rc = index_list(h.idx, h.folder, snapshot_push, &c);
     handle_close(&h);
     if (rc < 0) {
         store_snapshot_free(out);
@@ -129,10 +137,10 @@ int store_message_open(int datadirfd, const struct account *a, const char *folde
     struct index_folder f;
     if (handle_open(&h, datadirfd, a, folder) < 0)
         return -1;
-    int fd = open_row(&h, folder, uid);
+    int fd = open_row(&h, h.folder, uid);
     /* Another session may have moved or re-flagged the file: sync, retry. */
-    if (fd < 0 && errno == ENOENT && index_sync(h.idx, folder, h.folderfd, &f) == 0)
-        fd = open_row(&h, folder, uid);
+    if (fd < 0 && errno == ENOENT && index_sync(h.idx, h.folder, h.folderfd, &f) == 0)
+        fd = open_row(&h, h.folder, uid);
     int e = errno;
     handle_close(&h);
     errno = e;
@@ -143,14 +151,16 @@ int store_expunge(int datadirfd, const struct account *a, const char *folder,
                   const uint32_t *uids, size_t n)
 {
     struct handle h;
+    if (!uids || n == 0)
+        return 0;
     if (handle_open(&h, datadirfd, a, folder) < 0)
         return -1;
-    int rc = index_expunge(h.idx, folder, h.folderfd, uids, n);
+    int rc = index_expunge(h.idx, h.folder, h.folderfd, uids, n, NULL, NULL);
     handle_close(&h);
     if (rc == 0 && n > 0) {
         struct bus_event ev = {.kind = BUS_EXPUNGED, .uid = n == 1 ? uids[0] : 0};
         snprintf(ev.account, sizeof ev.account, "%s", a->address);
-        snprintf(ev.folder, sizeof ev.folder, "%s", folder);
+        snprintf(ev.folder, sizeof ev.folder, "%s", h.folder);
         bus_publish(&ev);
     }
     return rc;

@@ -74,7 +74,10 @@ enum {
     MAIL_DRAFT = 1 << 4,     /* D */
     MAIL_FORWARDED = 1 << 5, /* P, IMAP keyword $Forwarded */
 };
-/* Keywords: space-separated atoms, kept in the index (RFC 9051 2.3.2). */
+/* Keywords: space-separated atoms, kept in the index (RFC 9051 2.3.2).
+ * Compared case-insensitively; "$Forwarded" is stored as MAIL_FORWARDED.
+ * A keyword that is not an atom (or starts with '\') is EINVAL, more than
+ * the limits below E2BIG. */
 #define MAIL_MAX_KEYWORDS 64       /* distinct keywords per message */
 #define MAIL_MAX_KEYWORDS_LEN 2048 /* their text, space-separated */
 
@@ -103,7 +106,9 @@ void mailbox_snapshot_free(struct mailbox_snapshot *snap); /* NULL: no-op */
 struct mailbox;
 
 /* Opens a folder ("INBOX", "Sent", "A/B"; INBOX case-insensitive). NULL with
- * errno ENOENT when it does not exist, EINVAL for a bad name. */
+ * errno ENOENT when it does not exist, EINVAL for a bad name (empty, over
+ * MAIL_MAX_FOLDER or NAME_MAX on disk, not UTF-8, control characters, '/'
+ * at an end or doubled, '.', '%' or '*'). */
 struct mailbox *mailbox_open(int datadirfd, const struct account *a, const char *folder);
 void mailbox_close(struct mailbox *mb); /* NULL is a no-op */
 const char *mailbox_name(const struct mailbox *mb);
@@ -136,7 +141,9 @@ struct mailbox_flag_change {
     const char *keywords;    /* space-separated, may be NULL */
     uint64_t unchangedsince; /* 0: no condition */
 };
-/* Applies ch to each UID in uids (unknown ones skipped): renames the file
+/* RFC 7162 3.1.3 "UNCHANGEDSINCE 0" (always fails) cannot be written here
+ * (0 means no condition): the caller answers it without calling.
+ * Applies ch to each UID in uids (unknown ones skipped): renames the file
  * (new/ -> cur/ with the new info part), fsyncs its directory, bumps the
  * message's modseq. UIDs that failed UNCHANGEDSINCE go to *modified
  * (malloc'd, may be NULL when none). The result (every UID that still
@@ -169,7 +176,8 @@ int mailbox_message_open(struct mailbox *mb, uint32_t uid);
 
 /* The cached parse of a message (mime/summary.h, serialised): computed on
  * first use with the mime module and kept in the index. malloc'd string or
- * NULL (ENOENT: no such UID). */
+ * NULL (ENOENT: no such UID; ENOSYS: the mime summary code is not linked
+ * in yet). */
 char *mailbox_summary(struct mailbox *mb, uint32_t uid);
 
 /* ---- Folders of an account ---- */

@@ -3,6 +3,7 @@
  * and opened with *at() calls relative to the account's fd. */
 #include "store/maildir.h"
 
+#include "store/folder_name.h"
 #include "store/sandbox.h"
 
 #include <dirent.h>
@@ -18,8 +19,8 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-const char *const maildir_default_folders[] = {"Sent", "Drafts", "Trash", "Junk", "Archive",
-                                               NULL};
+const char *const maildir_default_folders[] = {"Sent", "Drafts",  "Trash",
+                                               "Junk", "Archive", NULL};
 
 static atomic_uint name_counter;
 
@@ -49,30 +50,10 @@ static int folder_subdirs(int fd)
     return maildir_fsync_dir(fd, ".");
 }
 
-/* "Sent" -> ".Sent", "A/B" -> ".A.B"; INBOX -> "." (Maildir++ root). */
-static int folder_dirname(const char *folder, char *out, size_t outlen)
-{
-    if (strcasecmp(folder, "INBOX") == 0)
-        return snprintf(out, outlen, ".") < 0 ? -1 : 0;
-    size_t n = strlen(folder);
-    if (n == 0 || n + 2 > outlen || n > MAIL_MAX_FOLDER || folder[0] == '.' ||
-        folder[0] == '/' || folder[n - 1] == '/' || folder[n - 1] == '.')
-        return -1;
-    out[0] = '.';
-    for (size_t i = 0; i < n; i++) {
-        char c = folder[i];
-        if ((unsigned char)c < 0x20 || c == 0x7f || (c == '/' && folder[i + 1] == '/'))
-            return -1;
-        out[i + 1] = c == '/' ? '.' : c;
-    }
-    out[n + 1] = '\0';
-    return strstr(out, "..") ? -1 : 0;
-}
-
 int maildir_folder_open(int mailfd, const char *folder, bool create)
 {
     char name[MAIL_MAX_FOLDER + 2];
-    if (folder_dirname(folder, name, sizeof name) < 0) {
+    if (folder_name_to_dir(folder, name, sizeof name) < 0) {
         errno = EINVAL;
         return -1;
     }

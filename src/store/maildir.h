@@ -20,14 +20,15 @@ extern const char *const maildir_default_folders[];
 int maildir_open(int datadirfd, const struct account *a);
 
 /* Opens a folder's directory beneath the mail/ fd: "INBOX" (any case) is the
- * root, "Sent" is ".Sent", "A/B" or "A.B" is ".A.B". create: make it (with
- * cur/ new/ tmp/) if missing. -1 with errno (EINVAL for a bad name). */
+ * root, "Sent" is ".Sent", "A/B" is ".A.B" (levels in modified UTF-7,
+ * store/folder_name.h). create: make it (with cur/ new/ tmp/) if missing.
+ * -1 with errno (EINVAL for a bad name). */
 int maildir_folder_open(int mailfd, const char *folder, bool create);
 
 /* One message file as found in new/ or cur/. */
 struct maildir_entry {
-    char base[MAIL_MAX_FILENAME + 1];  /* name up to ":2," */
-    char flags[32];                    /* letters after ":2," as written, or "" */
+    char base[MAIL_MAX_FILENAME + 1]; /* name up to ":2," */
+    char flags[32];                   /* letters after ":2," as written, or "" */
     bool in_cur;
     uint64_t size, vsize; /* from S= and W=, 0 when the name lacks them */
 };

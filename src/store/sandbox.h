@@ -33,7 +33,8 @@ int sandbox_open(int rootfd, const char *vpath, int flags, mode_t mode);
  * component into leaf. Fails for "/" (EINVAL). Returns dir fd or -1. */
 int sandbox_open_parent(int rootfd, const char *vpath, char *leaf, size_t leaflen);
 
-int sandbox_stat(int rootfd, const char *vpath, struct stat *st); /* follows symlinks beneath */
+int sandbox_stat(int rootfd, const char *vpath,
+                 struct stat *st); /* follows symlinks beneath */
 int sandbox_mkdir(int rootfd, const char *vpath, mode_t mode);
 int sandbox_rmdir(int rootfd, const char *vpath);
 int sandbox_unlink(int rootfd, const char *vpath);

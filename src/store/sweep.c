@@ -60,7 +60,8 @@ static long sweep_tree(int parent, const char *name, int depth)
             continue;
         if (de->d_type == DT_DIR || de->d_type == DT_UNKNOWN)
             removed += sweep_tree(dirfd(d), de->d_name, depth + 1);
-        if (de->d_type != DT_DIR && stale(de->d_name) && unlinkat(dirfd(d), de->d_name, 0) == 0)
+        if (de->d_type != DT_DIR && stale(de->d_name) &&
+            unlinkat(dirfd(d), de->d_name, 0) == 0)
             removed++;
     }
     closedir(d);
@@ -76,7 +77,8 @@ long store_sweep_uploads(int datadirfd)
     while (users && (dom = readdir(users)) != NULL) {
         DIR *locals = dom->d_name[0] != '.' ? open_dir(dirfd(users), dom->d_name) : NULL;
         while (locals && (loc = readdir(locals)) != NULL) {
-            DIR *home = loc->d_name[0] != '.' ? open_dir(dirfd(locals), loc->d_name) : NULL;
+            DIR *home =
+                loc->d_name[0] != '.' ? open_dir(dirfd(locals), loc->d_name) : NULL;
             if (home) {
                 removed += sweep_tree(dirfd(home), "files", 0);
                 closedir(home);

@@ -60,8 +60,8 @@ static void deliver(const char *text)
 {
     struct store_delivery *d = NULL;
     int fd = src_file(text);
-    assert_int_equal(store_delivery_stage(datafd, &alice, "INBOX", "Return-Path: <x@y>\n", fd,
-                                          NULL, &d),
+    assert_int_equal(store_delivery_stage(datafd, &alice, "INBOX", "Return-Path: <x@y>\n",
+                                          fd, NULL, &d),
                      STORE_OK);
     assert_int_equal(store_delivery_commit(d), 0);
     store_delivery_free(d);
@@ -123,7 +123,8 @@ static void test_deliver_snapshot_expunge(void **state)
     char path[160];
     snprintf(path, sizeof path, "%s/users/example.org/alice/mail/index.db", dir);
     unlink(path);
-    snprintf(path, sizeof path, "%s/users/example.org/alice/mail/new/123.dropped.host", dir);
+    snprintf(path, sizeof path, "%s/users/example.org/alice/mail/new/123.dropped.host",
+             dir);
     FILE *f = fopen(path, "w");
     fputs("Subject: dropped\n\nx\n", f);
     fclose(f);
@@ -156,8 +157,10 @@ static void *deliver_many(void *arg)
         snprintf(path, sizeof path, "%s/src-XXXXXX", dir);
         int fd = mkstemp(path);
         unlink(path);
-        bool ok = fd >= 0 && write(fd, text, sizeof text - 1) == (ssize_t)(sizeof text - 1);
-        ok = ok && store_delivery_stage(datafd, &alice, "INBOX", NULL, fd, NULL, &d) == STORE_OK;
+        bool ok =
+            fd >= 0 && write(fd, text, sizeof text - 1) == (ssize_t)(sizeof text - 1);
+        ok = ok && store_delivery_stage(datafd, &alice, "INBOX", NULL, fd, NULL, &d) ==
+                       STORE_OK;
         if (!ok || store_delivery_commit(d) < 0)
             (*failed)++;
         store_delivery_free(d);

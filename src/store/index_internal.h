@@ -1,0 +1,39 @@
+/* index_internal: the parts of the mail index shared by its files
+ * (index.c: schema, folders, sync; index_write.c: flag changes, expunge,
+ * copies, changes since a modseq; index_cache.c: the handle cache). Not
+ * for use outside those files. */
+#pragma once
+#include <sqlite3.h>
+#include <sys/types.h>
+
+#include "store/index.h"
+
+struct mail_index {
+    sqlite3 *db;
+    int mailfd;
+    dev_t dev; /* index.db as opened */
+    ino_t ino;
+};
+
+int idx_exec(struct mail_index *idx, const char *sql);
+sqlite3_stmt *idx_prep(struct mail_index *idx, const char *sql);
+int idx_txn_begin(struct mail_index *idx);       /* BEGIN IMMEDIATE */
+int idx_txn_end(struct mail_index *idx, int rc); /* COMMIT if rc == 0, else ROLLBACK */
+
+/* The folder's row, created (fresh UIDVALIDITY, its MAILBOXID file read or
+ * made) if missing. Inside a write transaction. */
+int idx_folder_get(struct mail_index *idx, const char *name, struct index_folder *f);
+int idx_folder_store(struct mail_index *idx, const struct index_folder *f);
+/* The scan-and-merge of index_sync, inside the caller's transaction. */
+int idx_sync_locked(struct mail_index *idx, const char *folder, int folderfd,
+                    struct index_folder *f);
+
+/* Row columns, in the order idx_row_fill reads them. */
+#define IDX_ROW_COLS                                                                     \
+    "SELECT uid, base, in_cur, flags, modseq, internaldate, size, vsize, keywords"       \
+    " FROM messages"
+void idx_row_fill(sqlite3_stmt *st, struct index_row *r);
+int idx_row_delete(struct mail_index *idx, int64_t folder_id, uint32_t uid);
+/* RFC 7162 3.2.5.2: an expunged UID and the modseq of its expunge. */
+int idx_record_expunged(struct mail_index *idx, int64_t folder_id, uint32_t uid,
+                        uint64_t modseq);

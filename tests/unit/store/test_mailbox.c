@@ -1,0 +1,561 @@
+/* test_mailbox: the mailbox handle (store/mailbox.h) in a temporary
+ * data_dir: append with flags and date, snapshots, STORE with keywords and
+ * UNCHANGEDSINCE, COPY and MOVE (EMAILID kept), EXPUNGE, changes since a
+ * modseq with VANISHED, files re-flagged by another program, the directory
+ * stamp fast path, an index rebuild, the bus, two threads on one folder. */
+#include "store_fixture.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <event2/event.h>
+#include <pthread.h>
+
+#include "store/bus.h"
+
+static const char msg1[] = "Subject: one\r\nFrom: a@b\r\n\r\nbody one\r\n";
+
+static int bus_kinds[3];
+static void on_bus(void *arg, const struct bus_event *ev)
+{
+    bus_kinds[ev->kind]++;
+}
+
+/* The one file in mail/<sub> whose name contains needle, into out. */
+static int find_file(const char *sub, const char *needle, char *out, size_t len)
+{
+    char path[160];
+    mail_path(path, sizeof path, sub);
+    DIR *d = opendir(path);
+    struct dirent *de;
+    int found = 0;
+    while (d && (de = readdir(d)) != NULL) {
+        if (de->d_name[0] != '.' && strstr(de->d_name, needle)) {
+            snprintf(out, len, "%s", de->d_name);
+            found++;
+        }
+    }
+    if (d)
+        closedir(d);
+    return found;
+}
+
+static void test_append_snapshot(void **state)
+{
+    struct event_base *base = event_base_new();
+    memset(bus_kinds, 0, sizeof bus_kinds);
+    uint64_t sub = bus_subscribe(alice.address, base, on_bus, NULL);
+    struct mailbox *mb = mailbox_open(datafd, &alice, "inbox");
+    assert_non_null(mb);
+    assert_string_equal(mailbox_name(mb), "INBOX");
+    uint32_t uid = 0, validity = 0;
+    int fd = src_file(msg1);
+    assert_int_equal(mailbox_append(mb, fd, MAIL_SEEN | MAIL_FLAGGED,
+                                    "Work $Forwarded work", 1700000000, NULL, &uid,
+                                    &validity),
+                     STORE_OK);
+    close(fd);
+    assert_int_equal(uid, 1);
+
+    struct mailbox_snapshot s;
+    assert_int_equal(mailbox_snapshot(mb, &s), 0);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.uidvalidity, validity);
+    assert_int_equal(s.uidnext, 2);
+    assert_int_equal(s.msgs[0].flags, MAIL_SEEN | MAIL_FLAGGED | MAIL_FORWARDED);
+    assert_string_equal(s.msgs[0].keywords, "Work");
+    assert_int_equal(s.msgs[0].internaldate, 1700000000);
+    size_t lf = strlen(msg1) - 4; /* four CRLF stored as LF */
+    assert_int_equal(s.msgs[0].size, lf);
+    assert_int_equal(s.msgs[0].vsize, strlen(msg1));
+    assert_true(s.msgs[0].emailid[0] == 'M' && strlen(s.msgs[0].emailid) == 17);
+    assert_true(s.mailboxid[0] == 'F' && strlen(s.mailboxid) == 33);
+    assert_true(s.msgs[0].modseq > 0 && s.msgs[0].modseq <= s.highest_modseq);
+    mailbox_snapshot_free(&s);
+
+    /* Files are the truth: cur/ with the letters in ASCII order, the date
+     * as the mtime. */
+    char name[300], path[600];
+    assert_int_equal(find_file("cur", ":2,FPS", name, sizeof name), 1);
+    snprintf(path, sizeof path, "cur/%s", name);
+    char full[700];
+    mail_path(full, sizeof full, path);
+    struct stat st;
+    assert_int_equal(stat(full, &st), 0);
+    assert_int_equal(st.st_mtime, 1700000000);
+    assert_int_equal(st.st_size, (off_t)lf);
+
+    /* The bytes, LF line ends. */
+    char buf[128] = "";
+    fd = mailbox_message_open(mb, 1);
+    assert_true(fd >= 0);
+    assert_int_equal(read(fd, buf, sizeof buf), lf);
+    assert_non_null(strstr(buf, "Subject: one\nFrom"));
+    close(fd);
+    assert_true(mailbox_message_open(mb, 9) < 0);
+    assert_int_equal(errno, ENOENT);
+
+    /* Quota: one message of this size already fills it. */
+    struct store_quota q = {lf + 1, 0};
+    fd = src_file(msg1);
+    assert_int_equal(mailbox_append(mb, fd, 0, NULL, 0, &q, &uid, &validity),
+                     STORE_OVER_QUOTA);
+    /* Bad keywords are refused before anything is written. */
+    assert_int_equal(mailbox_append(mb, fd, 0, "a(b", 0, NULL, &uid, &validity),
+                     STORE_ERROR);
+    close(fd);
+
+    event_base_loop(base, EVLOOP_NONBLOCK);
+    assert_int_equal(bus_kinds[BUS_DELIVERED], 1);
+    bus_unsubscribe(sub);
+    event_base_free(base);
+    mailbox_close(mb);
+    mailbox_close(NULL);
+    assert_null(mailbox_open(datafd, &alice, "Nowhere"));
+    assert_int_equal(errno, ENOENT);
+    assert_null(mailbox_open(datafd, &alice, "../x"));
+    assert_int_equal(errno, EINVAL);
+}
+
+static void store(struct mailbox *mb, const uint32_t *uids, size_t n,
+                  enum mailbox_flag_op op, unsigned flags, const char *kw, uint64_t since,
+                  struct mailbox_snapshot *out, uint32_t **mod, size_t *nmod)
+{
+    struct mailbox_flag_change ch = {op, flags, kw, since};
+    assert_int_equal(mailbox_store_flags(mb, uids, n, &ch, out, mod, nmod), 0);
+}
+
+static void test_store_flags(void **state)
+{
+    struct event_base *base = event_base_new();
+    memset(bus_kinds, 0, sizeof bus_kinds);
+    uint64_t sub = bus_subscribe(alice.address, base, on_bus, NULL);
+    struct mailbox *mb = mailbox_open(datafd, &alice, "INBOX");
+    for (int i = 0; i < 3; i++)
+        append_msg(mb, msg1, 0, NULL, 0);
+    struct mailbox_snapshot s;
+    uint32_t *mod;
+    size_t nmod;
+    uint32_t one = 1, two[] = {1, 2}, all[] = {3, 2, 1, 77};
+
+    store(mb, &one, 1, MAILBOX_FLAGS_SET, MAIL_SEEN, NULL, 0, &s, &mod, &nmod);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.msgs[0].flags, MAIL_SEEN);
+    uint64_t m1 = s.msgs[0].modseq;
+    mailbox_snapshot_free(&s);
+    free(mod);
+
+    store(mb, two, 2, MAILBOX_FLAGS_ADD, MAIL_FLAGGED, "k1 $Forwarded", 0, &s, &mod,
+          &nmod);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.msgs[0].flags, MAIL_SEEN | MAIL_FLAGGED | MAIL_FORWARDED);
+    assert_int_equal(s.msgs[1].flags, MAIL_FLAGGED | MAIL_FORWARDED);
+    assert_string_equal(s.msgs[1].keywords, "k1");
+    assert_true(s.msgs[0].modseq > m1);
+    uint64_t m2 = s.msgs[1].modseq;
+    mailbox_snapshot_free(&s);
+
+    store(mb, &one, 1, MAILBOX_FLAGS_REMOVE, MAIL_SEEN, "K1", 0, &s, &mod, &nmod);
+    assert_int_equal(s.msgs[0].flags, MAIL_FLAGGED | MAIL_FORWARDED);
+    assert_null(s.msgs[0].keywords);
+    mailbox_snapshot_free(&s);
+
+    /* Nothing changes: no new modseq (RFC 7162 3.1.3 allows either). */
+    store(mb, &one, 1, MAILBOX_FLAGS_ADD, MAIL_FLAGGED, NULL, 0, &s, &mod, &nmod);
+    uint64_t same = s.msgs[0].modseq;
+    mailbox_snapshot_free(&s);
+    store(mb, &one, 1, MAILBOX_FLAGS_ADD, MAIL_FLAGGED, NULL, 0, &s, &mod, &nmod);
+    assert_int_equal(s.msgs[0].modseq, same);
+    mailbox_snapshot_free(&s);
+
+    /* UNCHANGEDSINCE m2: uid 2 (modseq m2) is stored; uids 1 and 3, changed
+     * after m2, are not and come back in modified; unknown uid 77 skipped. */
+    uint32_t three = 3;
+    store(mb, &three, 1, MAILBOX_FLAGS_SET, MAIL_ANSWERED, "a b", 0, &s, &mod, &nmod);
+    mailbox_snapshot_free(&s);
+    store(mb, all, 4, MAILBOX_FLAGS_SET, MAIL_DELETED | MAIL_DRAFT, "x", m2, &s, &mod,
+          &nmod);
+    assert_int_equal(nmod, 2);
+    assert_int_equal(mod[0], 1);
+    assert_int_equal(mod[1], 3);
+    free(mod);
+    assert_int_equal(s.n, 3);
+    assert_int_equal(s.msgs[0].uid, 1);
+    assert_int_equal(s.msgs[2].uid, 3);
+    assert_int_equal(s.msgs[1].flags, MAIL_DELETED | MAIL_DRAFT);
+    assert_string_equal(s.msgs[1].keywords, "x");
+    assert_int_equal(s.msgs[2].flags, MAIL_ANSWERED);
+    assert_string_equal(s.msgs[2].keywords, "a b");
+    assert_int_equal(s.msgs[0].flags, MAIL_FLAGGED | MAIL_FORWARDED); /* modseq > m2 */
+    uint64_t top = s.highest_modseq;
+    mailbox_snapshot_free(&s);
+
+    /* The file names carry the letters; a fresh snapshot agrees. */
+    char name[300];
+    assert_int_equal(find_file("cur", ":2,DT", name, sizeof name), 1);
+    assert_int_equal(find_file("cur", ":2,R", name, sizeof name), 1);
+    assert_int_equal(mailbox_snapshot(mb, &s), 0);
+    assert_int_equal(s.highest_modseq, top);
+    assert_int_equal(find_msg(&s, 2)->flags, MAIL_DELETED | MAIL_DRAFT);
+    mailbox_snapshot_free(&s);
+
+    struct mailbox_flag_change bad = {MAILBOX_FLAGS_ADD, 0, "\\Seen", 0};
+    assert_int_equal(mailbox_store_flags(mb, &one, 1, &bad, &s, &mod, &nmod), -1);
+    assert_int_equal(errno, EINVAL);
+
+    event_base_loop(base, EVLOOP_NONBLOCK);
+    assert_true(bus_kinds[BUS_FLAGS] >= 5);
+    bus_unsubscribe(sub);
+    event_base_free(base);
+    mailbox_close(mb);
+}
+
+static void test_copy_move(void **state)
+{
+    struct mailbox *mb = mailbox_open(datafd, &alice, "INBOX");
+    append_msg(mb, msg1, MAIL_SEEN, "k1", 1600000000);
+    append_msg(mb, "Subject: two\n\nx\n", MAIL_ANSWERED, NULL, 0);
+    struct mailbox_snapshot s;
+    assert_int_equal(mailbox_snapshot(mb, &s), 0);
+    char id1[24], id2[24];
+    snprintf(id1, sizeof id1, "%s", s.msgs[0].emailid);
+    snprintf(id2, sizeof id2, "%s", s.msgs[1].emailid);
+    assert_string_not_equal(id1, id2);
+    mailbox_snapshot_free(&s);
+
+    uint32_t uids[] = {1, 42}, dst[2], validity;
+    assert_int_equal(mailbox_copy(mb, uids, 2, "Sent", false, NULL, dst, &validity),
+                     STORE_OK);
+    assert_int_equal(dst[0], 1);
+    assert_int_equal(dst[1], 0);
+    struct mailbox *sent = mailbox_open(datafd, &alice, "Sent");
+    assert_int_equal(mailbox_snapshot(sent, &s), 0);
+    assert_int_equal(s.uidvalidity, validity);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.msgs[0].flags, MAIL_SEEN);
+    assert_string_equal(s.msgs[0].keywords, "k1");
+    assert_int_equal(s.msgs[0].internaldate, 1600000000);
+    assert_string_equal(s.msgs[0].emailid, id1); /* a hard link shares it */
+    mailbox_snapshot_free(&s);
+
+    /* MOVE: renamed, EMAILID kept, the source UID vanished. */
+    uint32_t two = 2;
+    assert_int_equal(mailbox_snapshot(mb, &s), 0);
+    uint64_t before = s.highest_modseq;
+    mailbox_snapshot_free(&s);
+    assert_int_equal(mailbox_copy(mb, &two, 1, "Trash", true, NULL, dst, &validity),
+                     STORE_OK);
+    assert_int_equal(dst[0], 1);
+    struct mailbox *trash = mailbox_open(datafd, &alice, "Trash");
+    assert_int_equal(mailbox_snapshot(trash, &s), 0);
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.msgs[0].emailid, id2);
+    assert_int_equal(s.msgs[0].flags, MAIL_ANSWERED);
+    mailbox_snapshot_free(&s);
+    uint32_t *van;
+    size_t nvan;
+    assert_int_equal(mailbox_changes_since(mb, before, &s, &van, &nvan), 0);
+    assert_int_equal(nvan, 1);
+    assert_int_equal(van[0], 2);
+    assert_int_equal(s.n, 0);
+    free(van);
+    mailbox_snapshot_free(&s);
+
+    /* MOVE where the same name is taken (the copy above): ",C=1", same id. */
+    uint32_t one = 1;
+    assert_int_equal(mailbox_copy(mb, &one, 1, "Sent", true, NULL, dst, &validity),
+                     STORE_OK);
+    assert_int_equal(dst[0], 2);
+    assert_int_equal(mailbox_snapshot(sent, &s), 0);
+    assert_int_equal(s.n, 2);
+    assert_string_equal(s.msgs[1].emailid, id1);
+    mailbox_snapshot_free(&s);
+    char name[300];
+    assert_int_equal(find_file(".Sent/cur", ",C=1:2,S", name, sizeof name), 1);
+    assert_int_equal(mailbox_snapshot(mb, &s), 0);
+    assert_int_equal(s.n, 0);
+    mailbox_snapshot_free(&s);
+
+    /* COPY within a folder gets a new UID; no such destination: ENOENT. */
+    assert_int_equal(mailbox_copy(sent, &one, 1, "Sent", false, NULL, dst, &validity),
+                     STORE_OK);
+    assert_int_equal(dst[0], 3);
+    assert_int_equal(mailbox_copy(sent, &one, 1, "Nope", false, NULL, dst, &validity),
+                     STORE_ERROR);
+    assert_int_equal(errno, ENOENT);
+    /* Quota for copies: three messages already, room for three. */
+    struct store_quota q = {0, 3};
+    assert_int_equal(mailbox_copy(sent, &one, 1, "Trash", false, &q, dst, &validity),
+                     STORE_OVER_QUOTA);
+    mailbox_close(trash);
+    mailbox_close(sent);
+    mailbox_close(mb);
+}
+
+static void test_expunge_and_changes(void **state)
+{
+    struct mailbox *mb = mailbox_open(datafd, &alice, "INBOX");
+    for (int i = 0; i < 4; i++)
+        append_msg(mb, msg1, i % 2 == 0 ? MAIL_DELETED : 0, NULL, 0);
+    struct mailbox_snapshot s;
+    assert_int_equal(mailbox_snapshot(mb, &s), 0);
+    uint64_t hm0 = s.highest_modseq;
+    mailbox_snapshot_free(&s);
+
+    uint32_t *gone;
+    size_t ngone;
+    assert_int_equal(mailbox_expunge(mb, NULL, 0, &gone, &ngone), 0);
+    assert_int_equal(ngone, 2);
+    assert_int_equal(gone[0], 1);
+    assert_int_equal(gone[1], 3);
+    free(gone);
+    uint32_t some[] = {4, 99, 1};
+    assert_int_equal(mailbox_expunge(mb, some, 3, &gone, &ngone), 0);
+    assert_int_equal(ngone, 1);
+    assert_int_equal(gone[0], 4);
+    free(gone);
+    char name[300];
+    assert_int_equal(find_file("cur", "", name, sizeof name), 1); /* only uid 2 left */
+
+    /* Since hm0: uid 2's flags change, and 1, 3, 4 vanished. */
+    uint32_t two = 2, *mod, *van;
+    size_t nmod, nvan;
+    struct mailbox_flag_change ch = {MAILBOX_FLAGS_ADD, MAIL_SEEN, NULL, 0};
+    assert_int_equal(mailbox_store_flags(mb, &two, 1, &ch, &s, &mod, &nmod), 0);
+    mailbox_snapshot_free(&s);
+    assert_int_equal(mailbox_changes_since(mb, hm0, &s, &van, &nvan), 0);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.msgs[0].uid, 2);
+    assert_int_equal(s.msgs[0].flags, MAIL_SEEN);
+    assert_int_equal(nvan, 3);
+    assert_int_equal(van[0], 1);
+    assert_int_equal(van[1], 3);
+    assert_int_equal(van[2], 4);
+    uint64_t hm1 = s.highest_modseq;
+    assert_true(hm1 > hm0);
+    free(van);
+    mailbox_snapshot_free(&s);
+    assert_int_equal(mailbox_changes_since(mb, hm1, &s, &van, &nvan), 0);
+    assert_int_equal(s.n, 0);
+    assert_int_equal(nvan, 0);
+    mailbox_snapshot_free(&s);
+
+    /* The per-call expunge (POP3) records VANISHED too. */
+    assert_int_equal(store_expunge(datafd, &alice, "INBOX", &two, 1), 0);
+    assert_int_equal(mailbox_changes_since(mb, hm1, &s, &van, &nvan), 0);
+    assert_int_equal(nvan, 1);
+    assert_int_equal(van[0], 2);
+    free(van);
+    mailbox_snapshot_free(&s);
+    mailbox_close(mb);
+}
+
+/* Sets the mtime of mail/<sub> back by secs (an old, trusted stamp). */
+static void age_dir(const char *sub, time_t when)
+{
+    char path[160];
+    mail_path(path, sizeof path, sub);
+    struct timespec t[2] = {{when, 0}, {when, 0}};
+    assert_int_equal(utimensat(AT_FDCWD, path, t, 0), 0);
+}
+
+static void test_external_changes(void **state)
+{
+    struct mailbox *mb = mailbox_open(datafd, &alice, "INBOX");
+    append_msg(mb, msg1, MAIL_FLAGGED, NULL, 0);
+    struct mailbox_snapshot s;
+    assert_int_equal(mailbox_snapshot(mb, &s), 0);
+    uint64_t hm = s.highest_modseq;
+    mailbox_snapshot_free(&s);
+
+    /* mutt marks it read: the file is renamed; the next snapshot sees it. */
+    char name[300], from[700], to[700], rel[320];
+    assert_int_equal(find_file("cur", ":2,F", name, sizeof name), 1);
+    snprintf(rel, sizeof rel, "cur/%s", name);
+    mail_path(from, sizeof from, rel);
+    snprintf(to, sizeof to, "%sS", from);
+    assert_int_equal(rename(from, to), 0);
+    assert_int_equal(mailbox_snapshot(mb, &s), 0);
+    assert_int_equal(s.msgs[0].flags, MAIL_FLAGGED | MAIL_SEEN);
+    assert_true(s.msgs[0].modseq > hm);
+    mailbox_snapshot_free(&s);
+
+    /* The warm path: with old stamps, a snapshot scans nothing. Proof: a
+     * file slipped in with the stamps put back is not seen until the
+     * directory changes again. */
+    time_t old = time(NULL) - 60;
+    age_dir("new", old);
+    age_dir("cur", old);
+    assert_int_equal(mailbox_snapshot(mb, &s), 0); /* scans, stores the stamps */
+    mailbox_snapshot_free(&s);
+    char drop[160];
+    mail_path(drop, sizeof drop, "new/1.sneaky.host");
+    FILE *f = fopen(drop, "w");
+    fputs("Subject: sneaky\n\nx\n", f);
+    fclose(f);
+    age_dir("new", old);
+    assert_int_equal(mailbox_snapshot(mb, &s), 0);
+    assert_int_equal(s.n, 1);
+    mailbox_snapshot_free(&s);
+    age_dir("new", old + 1);
+    assert_int_equal(mailbox_snapshot(mb, &s), 0);
+    assert_int_equal(s.n, 2);
+    assert_int_equal(s.msgs[1].flags, 0);
+    assert_int_equal(s.msgs[1].vsize, 19 + 3);
+    mailbox_snapshot_free(&s);
+
+    /* A file removed by another program is VANISHED. */
+    assert_int_equal(unlink(to), 0);
+    uint32_t *van;
+    size_t nvan;
+    assert_int_equal(mailbox_changes_since(mb, hm, &s, &van, &nvan), 0);
+    assert_int_equal(nvan, 1);
+    assert_int_equal(van[0], 1);
+    free(van);
+    mailbox_snapshot_free(&s);
+    mailbox_close(mb);
+}
+
+static void test_rebuild(void **state)
+{
+    struct mailbox *mb = mailbox_open(datafd, &alice, "Sent");
+    append_msg(mb, msg1, MAIL_SEEN | MAIL_DRAFT, NULL, 1500000000);
+    struct mailbox_snapshot s;
+    assert_int_equal(mailbox_snapshot(mb, &s), 0);
+    struct mailbox_snapshot old = s;
+    char path[160];
+    mail_path(path, sizeof path, "index.db");
+    assert_int_equal(unlink(path), 0);
+
+    assert_int_equal(mailbox_snapshot(mb, &s), 0);
+    assert_true(s.uidvalidity > old.uidvalidity); /* RFC 9051 2.3.1.1 */
+    assert_string_equal(s.mailboxid, old.mailboxid);
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.msgs[0].emailid, old.msgs[0].emailid);
+    assert_int_equal(s.msgs[0].flags, MAIL_SEEN | MAIL_DRAFT);
+    assert_int_equal(s.msgs[0].internaldate, 1500000000);
+    assert_int_equal(s.msgs[0].vsize, old.msgs[0].vsize);
+    mailbox_snapshot_free(&s);
+    mailbox_snapshot_free(&old);
+
+    struct mail_status st;
+    assert_int_equal(store_folder_status(datafd, &alice, "Sent", &st), 0);
+    assert_int_equal(st.messages, 1);
+    mailbox_close(mb);
+}
+
+static void test_summary(void **state)
+{
+    struct mailbox *mb = mailbox_open(datafd, &alice, "INBOX");
+    append_msg(mb, msg1, 0, NULL, 0);
+    /* A cached summary comes from the index without parsing. */
+    int mfd = open(dir, O_RDONLY | O_DIRECTORY);
+    char path[160];
+    mail_path(path, sizeof path, "");
+    int mailfd = open(path, O_RDONLY | O_DIRECTORY);
+    struct mail_index *idx = index_cache_get(mailfd);
+    assert_int_equal(index_summary_set(idx, "INBOX", 1, "(cached)"), 0);
+    index_cache_put(idx);
+    char *text = mailbox_summary(mb, 1);
+    assert_non_null(text);
+    assert_string_equal(text, "(cached)");
+    free(text);
+    assert_null(mailbox_summary(mb, 5));
+    assert_int_equal(errno, ENOENT);
+    close(mailfd);
+    close(mfd);
+    mailbox_close(mb);
+}
+
+/* Two threads, each with its own handle on INBOX: one appends, one keeps
+ * flagging everything it sees. No cmocka asserts off the main thread. */
+#define APPENDS 30
+
+struct worker {
+    int failed;
+    bool done;
+};
+static struct worker appender, flagger;
+
+static void *append_many(void *arg)
+{
+    struct mailbox *mb = mailbox_open(datafd, &alice, "INBOX");
+    for (int i = 0; mb && i < APPENDS; i++) {
+        uint32_t uid, v;
+        int fd = src_file(msg1);
+        if (mailbox_append(mb, fd, 0, NULL, 0, NULL, &uid, &v) != STORE_OK ||
+            uid != (uint32_t)i + 1)
+            appender.failed++;
+        close(fd);
+    }
+    appender.failed += mb == NULL;
+    mailbox_close(mb);
+    __atomic_store_n(&appender.done, true, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+static void *flag_many(void *arg)
+{
+    struct mailbox *mb = mailbox_open(datafd, &alice, "INBOX");
+    struct mailbox_flag_change ch = {MAILBOX_FLAGS_ADD, MAIL_SEEN, "seen-by-b", 0};
+    bool last = false;
+    while (mb && !last) {
+        last = __atomic_load_n(&appender.done, __ATOMIC_SEQ_CST);
+        struct mailbox_snapshot s, out;
+        uint32_t *mod;
+        size_t nmod;
+        if (mailbox_snapshot(mb, &s) < 0) {
+            flagger.failed++;
+            break;
+        }
+        uint32_t *uids = calloc(s.n + 1, sizeof *uids);
+        for (size_t i = 0; i < s.n; i++)
+            uids[i] = s.msgs[i].uid;
+        if (mailbox_store_flags(mb, uids, s.n, &ch, &out, &mod, &nmod) < 0)
+            flagger.failed++;
+        else
+            mailbox_snapshot_free(&out);
+        free(mod);
+        free(uids);
+        mailbox_snapshot_free(&s);
+    }
+    flagger.failed += mb == NULL;
+    mailbox_close(mb);
+    return NULL;
+}
+
+static void test_two_threads(void **state)
+{
+    pthread_t a, b;
+    struct mailbox *mb = mailbox_open(datafd, &alice, "INBOX"); /* makes the Maildir */
+    assert_int_equal(pthread_create(&a, NULL, append_many, NULL), 0);
+    assert_int_equal(pthread_create(&b, NULL, flag_many, NULL), 0);
+    pthread_join(a, NULL);
+    pthread_join(b, NULL);
+    assert_int_equal(appender.failed, 0);
+    assert_int_equal(flagger.failed, 0);
+    struct mailbox_snapshot s;
+    assert_int_equal(mailbox_snapshot(mb, &s), 0);
+    assert_int_equal(s.n, APPENDS);
+    for (size_t i = 0; i < s.n; i++) {
+        assert_int_equal(s.msgs[i].uid, i + 1);
+        assert_int_equal(s.msgs[i].flags, MAIL_SEEN); /* the last pass saw them all */
+        assert_string_equal(s.msgs[i].keywords, "seen-by-b");
+    }
+    mailbox_snapshot_free(&s);
+    mailbox_close(mb);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_append_snapshot, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_flags, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_copy_move, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expunge_and_changes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_external_changes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rebuild, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_summary, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_threads, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
