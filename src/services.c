@@ -6,6 +6,7 @@
 #include "core/loop.h"
 #include "ftp/ftp.h"
 #include "http/http.h"
+#include "imap/imap.h"
 #include "pop3/pop3.h"
 #include "smtp/service.h"
 
@@ -14,6 +15,7 @@ void services_register(struct runtime *rt)
     rt->services[SVC_SMTP] = &smtp_service;
     rt->services[SVC_SUBMISSION] = &submission_service;
     rt->services[SVC_POP3] = &pop3_service;
+    rt->services[SVC_IMAP] = &imap_service;
     rt->services[SVC_FTP] = &ftp_service;
     rt->services[SVC_HTTP] = &http_service;
 }

@@ -83,6 +83,8 @@ static const struct key keys[] = {
     SVC("submission", SVC_SUBMISSION),
     SVC("pop3", SVC_POP3),
     SVC("imap", SVC_IMAP),
+    {"imap", "max_message_size", K_SIZE, OFF(imap_max_message_size), 0, 1024,
+     (long long)1 << 40},
     SVC("ftp", SVC_FTP),
     {"ftp", "passive_ports", K_PORTRANGE, OFF(ftp_passive_min), 0, 0, 0},
     STR("ftp", "passive_address", ftp_passive_address),
