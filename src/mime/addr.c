@@ -33,7 +33,24 @@ struct reader {
 
 static bool is_special(char c)
 {
-    return c && strchr("()<>[]:;@\\,.\"", c) != NULL;
+    switch (c) {
+    case '(':
+    case ')':
+    case '<':
+    case '>':
+    case '[':
+    case ']':
+    case ':':
+    case ';':
+    case '@':
+    case '\\':
+    case ',':
+    case '.':
+    case '"':
+        return true;
+    default:
+        return false;
+    }
 }
 
 static bool is_ws(char c)

@@ -5,6 +5,7 @@
  * go out as literals); sizes are the CRLF sizes IMAP sends. Part of
  * portico-mime.so. */
 #include "mime/module.h"
+#include "mime/params.h"
 
 #include <gmime/gmime.h>
 #include <string.h>
@@ -43,28 +44,25 @@ void mime_entity_type(const struct mime_entity *e, const char **type,
 
 /* body-fld-param: ("NAME" "value" ...) or NIL. A text part without a
  * charset gets CHARSET us-ascii (RFC 2045 5.2). */
-static void put_params(GString *out, GMimeParamList *list, bool text)
+static void put_params(GString *out, const struct mime_params *p, bool text)
 {
-    int n = list ? g_mime_param_list_length(list) : 0;
     bool charset = false;
-    if (n == 0 && !text) {
+    if (p->n == 0 && !text) {
         g_string_append(out, "NIL");
         return;
     }
     g_string_append_c(out, '(');
-    for (int i = 0; i < n; i++) {
-        GMimeParam *p = g_mime_param_list_get_parameter_at(list, i);
-        const char *name = g_mime_param_get_name(p);
-        if (g_ascii_strcasecmp(name, "charset") == 0)
+    for (size_t i = 0; i < p->n; i++) {
+        if (g_ascii_strcasecmp(p->name[i], "charset") == 0)
             charset = true;
         if (i)
             g_string_append_c(out, ' ');
-        mime_put_upper(out, name);
+        mime_put_upper(out, p->name[i]);
         g_string_append_c(out, ' ');
-        mime_put_nstring(out, g_mime_param_get_value(p) ? g_mime_param_get_value(p) : "");
+        mime_put_nstring(out, p->value[i]);
     }
     if (text && !charset) {
-        if (n)
+        if (p->n)
             g_string_append_c(out, ' ');
         g_string_append(out, "\"CHARSET\" \"us-ascii\"");
     }
@@ -77,35 +75,33 @@ static void put_type_params(GString *out, const struct mime_entity *e, bool text
     const char *ct = e->field[MF_CONTENT_TYPE];
     const char *type, *subtype;
     mime_entity_type(e, &type, &subtype);
-    if (!ct || e->type_invalid ||
-        (strcmp(type, e->type) != 0 && strcmp(type, "text") == 0)) {
-        put_params(out, NULL, text);
-        return;
-    }
-    GMimeContentType *t = g_mime_content_type_parse(NULL, ct);
-    put_params(out, t ? g_mime_content_type_get_parameters(t) : NULL, text);
-    if (t)
-        g_object_unref(t);
+    struct mime_params p = {0};
+    if (ct && !e->type_invalid &&
+        (strcmp(type, e->type) == 0 || strcmp(type, "text") != 0))
+        mime_params_read(ct, &p, NULL);
+    put_params(out, &p, text);
+    mime_params_release(&p);
 }
 
 /* body-fld-dsp: ("TYPE" params) or NIL (RFC 2183). */
 static void put_disposition(GString *out, const struct mime_entity *e)
 {
     const char *v = e->field[MF_CONTENT_DISPOSITION];
-    GMimeContentDisposition *d =
-        v && *v ? g_mime_content_disposition_parse(NULL, v) : NULL;
-    const char *type = d ? g_mime_content_disposition_get_disposition(d) : NULL;
+    struct mime_params p = {0};
+    char *type = NULL;
+    if (v && *v)
+        mime_params_read(v, &p, &type);
     if (!type || !*type) {
         g_string_append(out, "NIL");
     } else {
         g_string_append_c(out, '(');
         mime_put_upper(out, type);
         g_string_append_c(out, ' ');
-        put_params(out, g_mime_content_disposition_get_parameters(d), false);
+        put_params(out, &p, false);
         g_string_append_c(out, ')');
     }
-    if (d)
-        g_object_unref(d);
+    g_free(type);
+    mime_params_release(&p);
 }
 
 /* body-fld-lang: the Content-Language tags (RFC 3282) as a list, or NIL. */
@@ -180,7 +176,8 @@ static void put_fields(GString *out, const struct mime_entity *e, bool text)
     g_strstrip(enc);
     mime_put_upper(out, enc);
     g_free(enc);
-    g_string_append_printf(out, " %" G_GUINT64_FORMAT, body_size_crlf(e));
+    g_string_append_c(out, ' ');
+    mime_put_number(out, body_size_crlf(e));
 }
 
 static void put_single(GString *out, const struct mime_scan *sc, int idx, bool extended)
@@ -201,8 +198,10 @@ static void put_single(GString *out, const struct mime_scan *sc, int idx, bool e
         g_string_append_c(out, ' ');
         mime_put_body(out, sc, e->first_child, extended);
     }
-    if (text || e->kind == MIME_MESSAGE)
-        g_string_append_printf(out, " %" G_GUINT64_FORMAT, body_lines(e));
+    if (text || e->kind == MIME_MESSAGE) {
+        g_string_append_c(out, ' ');
+        mime_put_number(out, body_lines(e));
+    }
     if (extended) {
         g_string_append_c(out, ' ');
         mime_put_nstring(out, e->field[MF_CONTENT_MD5]);

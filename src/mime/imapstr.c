@@ -28,12 +28,27 @@ void mime_put_nstring(GString *out, const char *s)
         return;
     }
     g_string_append_c(out, '"');
+    const char *run = s;
     for (const char *p = s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            g_string_append_c(out, '\\');
-        g_string_append_c(out, *p);
+        if (*p != '"' && *p != '\\')
+            continue;
+        g_string_append_len(out, run, p - run);
+        g_string_append_c(out, '\\');
+        run = p;
     }
+    g_string_append(out, run);
     g_string_append_c(out, '"');
+}
+
+void mime_put_number(GString *out, uint64_t v)
+{
+    char digits[24];
+    size_t n = sizeof digits;
+    do {
+        digits[--n] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    g_string_append_len(out, digits + n, (gssize)(sizeof digits - n));
 }
 
 void mime_put_upper(GString *out, const char *s)

@@ -17,6 +17,8 @@ void mime_module_start(void);
 void mime_put_nstring(GString *out, const char *s);
 /* The same, upper-cased (ASCII): types, subtypes, encodings. */
 void mime_put_upper(GString *out, const char *s);
+/* A decimal number, without printf. */
+void mime_put_number(GString *out, uint64_t v);
 /* A malloc'd copy of a GString's text (the summary is freed with free()). */
 char *mime_gstring_steal(GString *g);
 

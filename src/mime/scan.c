@@ -24,26 +24,30 @@ struct scanner {
     bool nomem;
 };
 
-static const char *const field_names[MF_COUNT] = {
-    [MF_CONTENT_TYPE] = "content-type",
-    [MF_CTE] = "content-transfer-encoding",
-    [MF_CONTENT_ID] = "content-id",
-    [MF_CONTENT_DESCRIPTION] = "content-description",
-    [MF_CONTENT_DISPOSITION] = "content-disposition",
-    [MF_CONTENT_LANGUAGE] = "content-language",
-    [MF_CONTENT_LOCATION] = "content-location",
-    [MF_CONTENT_MD5] = "content-md5",
-    [MF_DATE] = "date",
-    [MF_SUBJECT] = "subject",
-    [MF_FROM] = "from",
-    [MF_SENDER] = "sender",
-    [MF_REPLY_TO] = "reply-to",
-    [MF_TO] = "to",
-    [MF_CC] = "cc",
-    [MF_BCC] = "bcc",
-    [MF_IN_REPLY_TO] = "in-reply-to",
-    [MF_MESSAGE_ID] = "message-id",
-    [MF_REFERENCES] = "references",
+#define FIELD(f, s) [f] = {s, sizeof s - 1}
+static const struct {
+    const char *name;
+    size_t len;
+} field_names[MF_COUNT] = {
+    FIELD(MF_CONTENT_TYPE, "content-type"),
+    FIELD(MF_CTE, "content-transfer-encoding"),
+    FIELD(MF_CONTENT_ID, "content-id"),
+    FIELD(MF_CONTENT_DESCRIPTION, "content-description"),
+    FIELD(MF_CONTENT_DISPOSITION, "content-disposition"),
+    FIELD(MF_CONTENT_LANGUAGE, "content-language"),
+    FIELD(MF_CONTENT_LOCATION, "content-location"),
+    FIELD(MF_CONTENT_MD5, "content-md5"),
+    FIELD(MF_DATE, "date"),
+    FIELD(MF_SUBJECT, "subject"),
+    FIELD(MF_FROM, "from"),
+    FIELD(MF_SENDER, "sender"),
+    FIELD(MF_REPLY_TO, "reply-to"),
+    FIELD(MF_TO, "to"),
+    FIELD(MF_CC, "cc"),
+    FIELD(MF_BCC, "bcc"),
+    FIELD(MF_IN_REPLY_TO, "in-reply-to"),
+    FIELD(MF_MESSAGE_ID, "message-id"),
+    FIELD(MF_REFERENCES, "references"),
 };
 
 const char *mime_entity_field(const struct mime_entity *e, enum mime_field f)
@@ -57,7 +61,26 @@ const char *mime_entity_field(const struct mime_entity *e, enum mime_field f)
 
 static bool is_tspecial(int c)
 {
-    return c && strchr("()<>@,;:\\\"/[]?=", c) != NULL;
+    switch (c) {
+    case '(':
+    case ')':
+    case '<':
+    case '>':
+    case '@':
+    case ',':
+    case ';':
+    case ':':
+    case '\\':
+    case '"':
+    case '/':
+    case '[':
+    case ']':
+    case '?':
+    case '=':
+        return true;
+    default:
+        return false;
+    }
 }
 
 static bool is_token_char(int c)
@@ -146,8 +169,8 @@ bool mime_parse_ctype(const char *value, char *type, size_t tlen, char *subtype,
 static int field_of(const unsigned char *name, size_t n)
 {
     for (int f = 0; f < MF_COUNT; f++)
-        if (strlen(field_names[f]) == n &&
-            strncasecmp((const char *)name, field_names[f], n) == 0)
+        if (field_names[f].len == n &&
+            strncasecmp((const char *)name, field_names[f].name, n) == 0)
             return f;
     return -1;
 }
@@ -419,6 +442,13 @@ static void parse_entity(struct scanner *sc, int idx, bool digest_child, int dep
     e = &sc->out->ent[idx];
     e->body_off = mime_reader_tell(&sc->r);
     e->body_lf = mime_reader_lfs(&sc->r);
+    const struct mime_line *l = mime_reader_peek(&sc->r);
+    if (l && l->off > e->header_off && sc->nbound && at_boundary(sc, l)) {
+        /* A header cut short by a delimiter: the LF before it is the
+         * delimiter's, as for a body (GMime: part without content). */
+        e->body_off = l->off - 1;
+        e->body_lf = l->lf_before - 1;
+    }
     classify(e, digest_child, depth, boundary, sizeof boundary);
     if (e->kind == MIME_MULTIPART) {
         parse_multipart(sc, idx, boundary, depth);

@@ -47,13 +47,25 @@ static char *sort_address(const struct mime_addr *a)
     return s;
 }
 
+/* RFC 2047 decoding only where there is an encoded word or 8-bit text
+ * (GMime's decoder allocates even for plain ASCII). */
+static bool needs_decoding(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p >= 0x80 || (p[0] == '=' && p[1] == '?'))
+            return true;
+    return false;
+}
+
 /* RFC 5957 2: the decoded display name, else the addr-spec. */
 static char *display_address(const struct mime_addr *a)
 {
     if (!a)
         return dup_str("");
     if (a->name && *a->name) {
-        char *dec = g_mime_utils_header_decode_phrase(NULL, a->name);
+        char *dec = NULL;
+        if (needs_decoding(a->name))
+            dec = g_mime_utils_header_decode_phrase(NULL, a->name);
         char *s = dup_str(dec && *dec ? dec : a->name);
         g_free(dec);
         return s;
@@ -103,7 +115,13 @@ static char *message_ids(const char *value, size_t max)
 
 static int subject_key(const char *raw, struct mime_summary *s)
 {
-    char *dec = g_mime_utils_header_decode_text(NULL, raw ? raw : "");
+    if (!raw)
+        raw = "";
+    char *dec;
+    if (needs_decoding(raw))
+        dec = g_mime_utils_header_decode_text(NULL, raw);
+    else
+        dec = g_strdup(raw);
     char *valid = g_utf8_make_valid(dec ? dec : "", -1);
     bool reply = false;
     s->sort_subject = mime_base_subject(valid, &reply);

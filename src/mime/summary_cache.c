@@ -51,9 +51,14 @@ static void put(struct out *o, const char *p, size_t n)
 
 static void put_fmt_u64(struct out *o, uint64_t v, char sep)
 {
-    char num[32];
-    int n = snprintf(num, sizeof num, "%" PRIu64 "%c", v, sep);
-    put(o, num, (size_t)n);
+    char num[24];
+    size_t n = sizeof num;
+    num[--n] = sep;
+    do {
+        num[--n] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    put(o, num + n, sizeof num - n);
 }
 
 static void put_lstring(struct out *o, const char *s)
@@ -118,6 +123,10 @@ static uint64_t get_u64(struct in *in, char sep)
         in->bad = true;
         return 0;
     }
+    if (p[0] == '0' && p[1] >= '0' && p[1] <= '9') {
+        in->bad = true; /* one spelling per number: no leading zeros */
+        return 0;
+    }
     for (; *p >= '0' && *p <= '9'; p++) {
         if (v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10) {
             in->bad = true;
@@ -139,7 +148,7 @@ static int64_t get_i64(struct in *in, char sep)
     if (neg)
         in->p++;
     uint64_t v = get_u64(in, sep);
-    if (v > (uint64_t)INT64_MAX) {
+    if (v > (uint64_t)INT64_MAX || (neg && v == 0)) {
         in->bad = true;
         return 0;
     }

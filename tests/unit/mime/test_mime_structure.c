@@ -244,6 +244,26 @@ static void malformed_boundaries(void **state)
     mime_summary_free(s);
 }
 
+/* A part header ended by a delimiter (no blank line): the LF before the
+ * delimiter is the delimiter's, so the body is empty and the encapsulated
+ * header fits inside its message (found by fuzzing). */
+static void header_cut_by_delimiter(void **state)
+{
+    const char *msg = "Content-Type: multipart/mixed; boundary=o\n\n"
+                      "--o\nContent-Type: message/rfc822\n\nSubject: inner\n--o--\n";
+    struct mime_summary *s = summary_of(msg);
+    const struct mime_part *p = mime_summary_part(s, "1");
+    assert_non_null(p);
+    assert_true(p->is_message);
+    assert_int_equal(p->body_len, strlen("Subject: inner"));
+    assert_int_equal(p->msg_header_len, p->body_len);
+    const struct mime_part *in = mime_summary_part(s, "1.1");
+    assert_non_null(in);
+    assert_int_equal(in->body_len, 0);
+    assert_int_equal(in->body_off, p->body_off + p->body_len);
+    mime_summary_free(s);
+}
+
 /* The scanner's results do not depend on how the reads are cut. */
 static void scan_byte_at_a_time(void **state)
 {
@@ -335,6 +355,7 @@ int main(void)
         cmocka_unit_test(rfc2231_parameters_are_decoded),
         cmocka_unit_test(eight_bit_and_encoded_words),
         cmocka_unit_test(malformed_boundaries),
+        cmocka_unit_test(header_cut_by_delimiter),
         cmocka_unit_test(scan_byte_at_a_time),
         cmocka_unit_test(long_lines),
         cmocka_unit_test(deep_nesting),
