@@ -73,13 +73,16 @@ enum login_result login_throttle_wait(const char *ip, const char *user)
 }
 
 void login_record(uint64_t sid, const char *ip, const char *user, const char *method,
-                  enum login_result r)
+                  enum login_result r, bool delay)
 {
     static const char *const names[] = {"ok", "fail", "locked", "error"};
     if (r == LOGIN_OK)
         throttle_success(runtime->throttle, ip, user);
+    unsigned ms = 0;
     if (r == LOGIN_FAIL)
-        sleep_ms(throttle_fail(runtime->throttle, ip, user, time(NULL)));
+        ms = throttle_fail(runtime->throttle, ip, user, time(NULL));
+    if (delay)
+        sleep_ms(ms);
     log_info(sid, "auth login user=%s peer=%s method=%s result=%s", user, ip, method,
              names[r]);
 }
@@ -88,7 +91,7 @@ enum login_result login_password_wait(uint64_t sid, const char *ip, const char *
                                       const char *password, struct account *out)
 {
     if (strlen(user) > AUTH_MAX_USERNAME || strlen(password) > AUTH_MAX_PASSWORD) {
-        login_record(sid, ip, "-", "password", LOGIN_FAIL);
+        login_record(sid, ip, "-", "password", LOGIN_FAIL, true);
         return LOGIN_FAIL;
     }
     enum login_result r = login_throttle_wait(ip, user);
@@ -101,6 +104,6 @@ enum login_result login_password_wait(uint64_t sid, const char *ip, const char *
         else
             r = LOGIN_ERROR;
     }
-    login_record(sid, ip, user, "password", r);
+    login_record(sid, ip, user, "password", r, true);
     return r;
 }

@@ -4,6 +4,7 @@
  * waits for the pool and sleeps the failure delay. Never call these from a
  * loop thread. */
 #pragma once
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "auth/accounts.h"
@@ -16,7 +17,8 @@ enum login_result login_password_wait(uint64_t sid, const char *ip, const char *
 /* For credentials checked by the caller (an SSH public key): before the
  * check, LOGIN_LOCKED if the address or account is locked out, else
  * LOGIN_OK; after it, login_record logs the result and, on a failure,
- * counts it and sleeps the throttle's delay. method: "password", "publickey". */
+ * counts it and (with delay) sleeps the throttle's delay before the caller
+ * answers the client. method: "password", "publickey". */
 enum login_result login_throttle_wait(const char *ip, const char *user);
 void login_record(uint64_t sid, const char *ip, const char *user, const char *method,
-                  enum login_result r);
+                  enum login_result r, bool delay);

@@ -63,7 +63,7 @@ static int try_publickey(struct auth_state *a, ssh_message msg, const char *user
     enum ssh_publickey_state_e state = key_state(msg);
     enum auth_result r = AUTH_FAIL;
     if (login_throttle_wait(l->peer_ip, user) == LOGIN_LOCKED) {
-        login_record(l->sid, l->peer_ip, user, "publickey", LOGIN_LOCKED);
+        login_record(l->sid, l->peer_ip, user, "publickey", LOGIN_LOCKED, false);
         a->tries++;
         refuse(msg);
         return 0;
@@ -75,7 +75,7 @@ static int try_publickey(struct auth_state *a, ssh_message msg, const char *user
         return 0;
     }
     if (r == AUTH_OK && state == SSH_PUBLICKEY_STATE_VALID) {
-        login_record(l->sid, l->peer_ip, user, "publickey", LOGIN_OK);
+        login_record(l->sid, l->peer_ip, user, "publickey", LOGIN_OK, false);
         ssh_message_auth_reply_success(msg, 0);
         return 1;
     }
@@ -142,6 +142,7 @@ int sftp_auth(struct sftp_link *l, ssh_session ss, struct account *acct)
     if (!done && a.tries >= SFTP_MAX_AUTH_TRIES)
         log_info(l->sid, "sftp auth_tries_exceeded peer=%s", l->peer_ip);
     if (!done && a.key_refused)
-        login_record(l->sid, l->peer_ip, a.last_user, "publickey", LOGIN_FAIL);
+        login_record(l->sid, l->peer_ip, a.last_user, "publickey", LOGIN_FAIL,
+                     false); /* the client has gone: nobody to delay */
     return done ? 0 : -1;
 }

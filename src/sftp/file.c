@@ -132,7 +132,8 @@ static int open_write(struct sftp *s, struct sftp_handle *h, const struct sftp_r
     h->can_write = true;
     h->can_read = (r->pflags & SSH_FXF_READ) != 0;
     h->append = (r->pflags & SSH_FXF_APPEND) != 0;
-    h->excl = (r->pflags & SSH_FXF_EXCL) != 0;
+    /* POSIX open(2): O_EXCL means nothing without O_CREAT. */
+    h->excl = (r->pflags & SSH_FXF_EXCL) && (r->pflags & SSH_FXF_CREAT);
     if (open_write_target(s, h, r, &old, exists) < 0)
         return -1;
     set_limit(s, h, &old, exists);

@@ -102,3 +102,48 @@ class SftpServerTest(ServerTest):
         c = paramiko.SFTPClient.from_transport(t)
         self.addCleanup(t.close)
         return c
+
+
+class RawSftp:
+    """SFTP packets by hand over a paramiko session channel, for what real
+    clients never send (a 4 GiB length, 10,000 handles, requests nobody
+    reads the answers to). The SSH layer is still paramiko's."""
+
+    def __init__(self, test, window=None):
+        kw = {"window_size": window} if window else {}
+        self.t = paramiko.Transport(("127.0.0.1", test.port()))
+        self.t.connect(username=USER, password=PASSWORD)
+        test.addCleanup(self.t.close)
+        self.ch = self.t.open_session(**kw)
+        self.ch.settimeout(30)
+        self.ch.invoke_subsystem("sftp")
+        self.buf = b""
+
+    @staticmethod
+    def s(b):
+        if isinstance(b, str):
+            b = b.encode()
+        return len(b).to_bytes(4, "big") + b
+
+    def send(self, ptype, payload, rid=None):
+        body = bytes([ptype]) + (rid.to_bytes(4, "big") if rid is not None else b"") + payload
+        self.ch.sendall(len(body).to_bytes(4, "big") + body)
+
+    def recv(self):
+        """One packet: (type, body after the type byte); None at EOF."""
+        while True:
+            if len(self.buf) >= 4:
+                n = int.from_bytes(self.buf[:4], "big")
+                if len(self.buf) >= 4 + n:
+                    pkt, self.buf = self.buf[4:4 + n], self.buf[4 + n:]
+                    return pkt[0], pkt[1:]
+            chunk = self.ch.recv(65536)
+            if not chunk:
+                return None
+            self.buf += chunk
+
+    def init(self):
+        self.send(1, (3).to_bytes(4, "big"))
+        t, body = self.recv()
+        assert t == 2 and body[:4] == (3).to_bytes(4, "big"), (t, body)
+        return body
