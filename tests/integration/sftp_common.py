@@ -6,6 +6,7 @@ paramiko is Debian's python3-paramiko, installed for /usr/bin/python3; the
 test runner's python3 may be another build (pyenv), so Debian's
 dist-packages directory is appended to sys.path before importing it."""
 
+import logging
 import os
 import subprocess
 import sys
@@ -19,6 +20,8 @@ sys.path.append("/usr/lib/python3/dist-packages")
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     import paramiko  # noqa: E402
+# Sessions the server cuts on purpose would print paramiko's thread errors.
+logging.getLogger("paramiko").setLevel(logging.CRITICAL)
 
 USER = "alice@example.org"
 PASSWORD = "correct horse battery"
@@ -50,8 +53,8 @@ class SftpServerTest(ServerTest):
                 cls.server.cli("user", "key", "add", USER, k + ".pub")
 
     @classmethod
-    def make_key(cls, kind, *more):
-        path = os.path.join(cls.keydir.name, "id_" + kind)
+    def make_key(cls, kind, *more, name=None):
+        path = os.path.join(cls.keydir.name, name or "id_" + kind)
         subprocess.run(["ssh-keygen", "-q", "-t", kind, *more, "-N", "", "-C", "test-" + kind,
                         "-f", path], check=True, timeout=60)
         return path
