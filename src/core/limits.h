@@ -94,9 +94,6 @@
 /* Open file and directory handles per session (OpenSSH sftp-server: 512
  * by default); one more OPEN gets SSH_FX_FAILURE. */
 #define SFTP_MAX_HANDLES 256
-/* Requests are handled strictly in order; these many complete ones may
- * wait in our input buffer, the rest wait in the SSH channel window. */
-#define SFTP_MAX_QUEUED 64
 /* Names in one READDIR reply (draft-02 6.7: "one or more names"). */
 #define SFTP_READDIR_BATCH 128
 /* [sftp] idle_timeout: no request begun or finished this long closes the

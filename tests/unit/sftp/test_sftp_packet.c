@@ -2,11 +2,11 @@
  * "need more" path runs), each request type's fields, attributes with and
  * without extended pairs, the OpenSSH extensions, and malformed packets
  * (short strings, lengths past the end, 4 GiB announcements). */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <string.h>
 
 #include "core/limits.h"
@@ -255,9 +255,9 @@ static void test_pipelined(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_init),          cmocka_unit_test(test_open_with_attrs),
-        cmocka_unit_test(test_write_read),    cmocka_unit_test(test_two_paths_and_ext),
-        cmocka_unit_test(test_truncations),   cmocka_unit_test(test_bad_lengths),
+        cmocka_unit_test(test_init),        cmocka_unit_test(test_open_with_attrs),
+        cmocka_unit_test(test_write_read),  cmocka_unit_test(test_two_paths_and_ext),
+        cmocka_unit_test(test_truncations), cmocka_unit_test(test_bad_lengths),
         cmocka_unit_test(test_pipelined),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,11 +1,11 @@
 /* Unit tests of sftp/reply.c: packet lengths, STATUS layout, attributes
  * from a stat, the ls -l longname, and sshkeys.c's authorized_keys parsing
  * (the fingerprint ssh-keygen -l prints for a known key). */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <string.h>
 
 #include "auth/sshkeys.h"
@@ -51,10 +51,12 @@ static void test_longname(void **state)
     struct stat st = {.st_mode = S_IFDIR | 0755, .st_nlink = 2, .st_size = 4096};
     st.st_mtime = 1700000000;
     sftp_longname(out, sizeof out, &st, "docs", "alice", 1700000000 + 60);
-    assert_string_equal(out, "drwxr-xr-x    2 alice    alice        4096 Nov 14 22:13 docs");
+    assert_string_equal(out,
+                        "drwxr-xr-x    2 alice    alice        4096 Nov 14 22:13 docs");
     st.st_mode = S_IFREG | 0600;
     sftp_longname(out, sizeof out, &st, "old", "alice", 1700000000 + 400L * 86400);
-    assert_string_equal(out, "-rw-------    2 alice    alice        4096 Nov 14  2023 old");
+    assert_string_equal(out,
+                        "-rw-------    2 alice    alice        4096 Nov 14  2023 old");
 }
 
 static void test_sshkey_parse(void **state)
@@ -63,9 +65,10 @@ static void test_sshkey_parse(void **state)
     const char *why = NULL;
     /* a made-up key: the format is checked here; test_sftp_keys.py compares
      * fingerprints with ssh-keygen -l on real keys */
-    const char *line = "ssh-ed25519 "
-                       "AAAAC3NzaC1lZDI1NTE5AAAAIPB4MeQ7Uf1qQDSqqyZ5cXvsGDtzAZJMI8XvNEoqHq+e"
-                       " someone@host\n";
+    const char *line =
+        "ssh-ed25519 "
+        "AAAAC3NzaC1lZDI1NTE5AAAAIPB4MeQ7Uf1qQDSqqyZ5cXvsGDtzAZJMI8XvNEoqHq+e"
+        " someone@host\n";
     int rc = sshkey_parse(line, &k, &why);
     assert_int_equal(rc, 0);
     assert_string_equal(k.type, "ssh-ed25519");
@@ -77,8 +80,10 @@ static void test_sshkey_parse(void **state)
         "ssh-dss AAAAB3NzaC1kc3MAAACBAP",
         "ssh-rsa AAAAC3NzaC1lZDI1NTE5AAAAIPB4MeQ7Uf1qQDSqqyZ5cXvsGDtzAZJMI8XvNEoqHq+e",
         "ssh-ed25519 !!!notbase64!!!",
-        "command=\"x\" ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPB4MeQ7Uf1qQDSqqyZ5cXvsGDtzAZJMI8XvNEoqHq+e",
-        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPB4MeQ7Uf1qQDSqqyZ5cXvsGDtzAZJMI8XvNEoqHq+e a\nb",
+        "command=\"x\" ssh-ed25519 "
+        "AAAAC3NzaC1lZDI1NTE5AAAAIPB4MeQ7Uf1qQDSqqyZ5cXvsGDtzAZJMI8XvNEoqHq+e",
+        "ssh-ed25519 "
+        "AAAAC3NzaC1lZDI1NTE5AAAAIPB4MeQ7Uf1qQDSqqyZ5cXvsGDtzAZJMI8XvNEoqHq+e a\nb",
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         assert_int_equal(sshkey_parse(bad[i], &k, &why), -1);
