@@ -2,11 +2,14 @@
  * "need more" path runs), each request type's fields, attributes with and
  * without extended pairs, the OpenSSH extensions, and malformed packets
  * (short strings, lengths past the end, 4 GiB announcements). */
-#include <cmocka.h>
+/* cmocka.h needs these first */
+// clang-format off
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <cmocka.h>
+// clang-format on
 #include <string.h>
 
 #include "core/limits.h"

@@ -1,11 +1,14 @@
 /* Unit tests of sftp/reply.c: packet lengths, STATUS layout, attributes
  * from a stat, the ls -l longname, and sshkeys.c's authorized_keys parsing
  * (the fingerprint ssh-keygen -l prints for a known key). */
-#include <cmocka.h>
+/* cmocka.h needs these first */
+// clang-format off
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <cmocka.h>
+// clang-format on
 #include <string.h>
 
 #include "auth/sshkeys.h"
