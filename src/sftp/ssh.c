@@ -155,8 +155,10 @@ static void await_disconnect(ssh_session ss)
 static void serve_account(struct sftp_link *l, ssh_session ss, const struct account *acct)
 {
     ssh_channel ch = channel_setup(l, ss);
-    if (ch == NULL)
+    if (ch == NULL) { /* after a refusal, let the client read it and leave */
+        await_disconnect(ss);
         return;
+    }
     ssh_set_message_callback(ss, refuse_later, l);
     int rootfd = store_files_root_open(runtime->datadir_fd, acct->domain, acct->local);
     if (rootfd < 0) {
