@@ -7,12 +7,13 @@ set -euo pipefail
 build_pkgs=(
   build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
   libevent-dev libssl-dev libsqlite3-dev libgmime-3.0-dev libinih-dev
-  libc-ares-dev libcrypt-dev libcmocka-dev
+  libc-ares-dev libcrypt-dev libcmocka-dev libssh-dev
 )
 # Real clients for the integration tests.
-test_pkgs=(python3 curl openssl swaks lftp fetchmail chromium)
+test_pkgs=(python3 curl openssl swaks lftp fetchmail chromium openssh-client python3-paramiko
+  rclone)
 # Anchors and load generators for bench/.
-bench_pkgs=(nginx vsftpd dovecot-pop3d wrk apache2-utils postfix)
+bench_pkgs=(nginx vsftpd dovecot-pop3d wrk apache2-utils postfix openssh-server)
 
 want=("${build_pkgs[@]}" "${test_pkgs[@]}")
 [ "${1:-}" = "--bench" ] && want+=("${bench_pkgs[@]}")

@@ -206,7 +206,8 @@ static int user_usage(void)
     fprintf(stderr, "usage: portico user add ADDRESS [--password-stdin | --hash HASH]\n"
                     "       portico user passwd ADDRESS [--password-stdin]\n"
                     "       portico user del ADDRESS\n"
-                    "       portico user list\n");
+                    "       portico user list\n"
+                    "       portico user key add|list|del ADDRESS ... (SSH keys)\n");
     return 2;
 }
 
@@ -230,6 +231,8 @@ static int user_args_parse(int argc, char **argv, int accepts, struct user_args 
 
 int cli_user(const struct config *cfg, int argc, char **argv)
 {
+    if (argc > 0 && strcmp(argv[0], "key") == 0)
+        return cli_user_key(cfg, argc - 1, argv + 1);
     const struct user_verb *v = NULL;
     for (size_t i = 0; argc > 0 && i < sizeof user_verbs / sizeof *user_verbs; i++)
         if (strcmp(argv[0], user_verbs[i].name) == 0)

@@ -41,7 +41,9 @@ const char config_default_text[] =
     "passive_ports = 30000-30099\n"
     "[http]\n"
     "listen = 127.0.0.1:8080 [::1]:8080\n"
-    "listen_tls = 127.0.0.1:8443 [::1]:8443\n";
+    "listen_tls = 127.0.0.1:8443 [::1]:8443\n"
+    "[sftp]\n"
+    "listen = 127.0.0.1:2222 [::1]:2222\n";
 
 enum key_type { K_STR, K_INT, K_BOOL, K_SIZE, K_LEVEL, K_LISTEN, K_PORTRANGE };
 
@@ -96,12 +98,17 @@ static const struct key keys[] = {
     STR("http", "access_log", http_access_log),
     {"http", "dir_listing", K_BOOL, OFF(http_dir_listing), 0, 0, 0},
     INT("http", "max_requests", http_max_requests, 1, 1000000),
+    {"sftp", "listen", K_LISTEN, OFF(svc[SVC_SFTP].listen), 0, 0, 0},
+    INT("sftp", "idle_timeout", sftp_idle_timeout, 1, 86400),
+    INT("sftp", "login_timeout", sftp_login_timeout, 1, 3600),
+    INT("sftp", "max_sessions", sftp_max_sessions, 1, 100000),
+    INT("sftp", "max_sessions_per_ip", sftp_max_sessions_per_ip, 1, 100000),
     STR("relay", "smarthost", relay_smarthost),
     STR("relay", "route", relay_routes),
 };
 
 static const char *const service_names[SVC_COUNT] = {
-    "smtp", "submission", "pop3", "imap", "ftp", "http",
+    "smtp", "submission", "pop3", "imap", "ftp", "http", "sftp",
 };
 
 const char *config_service_name(enum service svc)
@@ -170,6 +177,10 @@ static void set_defaults(struct config *cfg)
     cfg->ftp_idle_timeout = FTP_IDLE_TIMEOUT_SEC;
     cfg->ftp_data_timeout = FTP_DATA_TIMEOUT_SEC;
     cfg->http_dir_listing = true;
+    cfg->sftp_idle_timeout = SFTP_IDLE_TIMEOUT_SEC;
+    cfg->sftp_login_timeout = SFTP_LOGIN_TIMEOUT_SEC;
+    cfg->sftp_max_sessions = SFTP_MAX_SESSIONS;
+    cfg->sftp_max_sessions_per_ip = SFTP_MAX_SESSIONS_PER_IP;
 }
 
 static int parse_one_addr(const char *tok, struct listen_addr *out)

@@ -21,7 +21,16 @@ struct listen_list {
 };
 
 /* The services of the port table in DESIGN.md, in its order. */
-enum service { SVC_SMTP, SVC_SUBMISSION, SVC_POP3, SVC_IMAP, SVC_FTP, SVC_HTTP, SVC_COUNT };
+enum service {
+    SVC_SMTP,
+    SVC_SUBMISSION,
+    SVC_POP3,
+    SVC_IMAP,
+    SVC_FTP,
+    SVC_HTTP,
+    SVC_SFTP, /* SSH; listen only, no listen_tls */
+    SVC_COUNT
+};
 
 struct service_config {
     struct listen_list listen;     /* plain, STARTTLS-capable */
@@ -67,6 +76,11 @@ struct config {
     char http_access_log[PATH_MAX];
     bool http_dir_listing;
     int http_max_requests; /* per connection */
+    /* [sftp] */
+    int sftp_idle_timeout;        /* seconds, SFTP_IDLE_TIMEOUT_SEC */
+    int sftp_login_timeout;       /* seconds, SFTP_LOGIN_TIMEOUT_SEC */
+    int sftp_max_sessions;        /* SSH sessions at once (threads) */
+    int sftp_max_sessions_per_ip; /* SSH sessions one address may hold */
     /* [relay] */
     char relay_smarthost[256];
     char relay_routes[1024]; /* "DOMAIN HOST:PORT" entries separated by ',' */

@@ -2,7 +2,8 @@
  * clients too) on the shared line-protocol session. This header is what
  * the command files of imap/ share: the states, the per-session data, the
  * selected mailbox (the view), the reply helpers and the handlers by file.
- * Pure syntax lives in parse.h, seqset.h, mutf7.h and friends. */
+ * Pure syntax lives in parse.h, seqset.h and friends (core/mutf7.h for
+ * modified UTF-7). */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>

@@ -5,7 +5,7 @@
 #include <strings.h>
 
 #include "core/utf8.h"
-#include "imap/mutf7.h"
+#include "core/mutf7.h"
 #include "imap/parse.h"
 
 static const struct {

@@ -4,7 +4,7 @@
  * lists (2.3.2). */
 #include "imap/imap.h"
 
-#include "imap/mutf7.h"
+#include "core/mutf7.h"
 
 #include <event2/buffer.h>
 #include <stdarg.h>

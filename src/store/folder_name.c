@@ -4,7 +4,7 @@
  * plugin escapes it (docs/DECISIONS.md). */
 #include "store/folder_name.h"
 
-#include "store/mutf7.h"
+#include "core/mutf7.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -38,7 +38,8 @@ int folder_name_canon(const char *name, char *out, size_t outlen)
     for (size_t i = 0; i < n; i++)
         if (bad_char((unsigned char)name[i]))
             return einval();
-    if (mutf7_encode(name, probe, sizeof probe) < 0) /* valid UTF-8? */
+    size_t len;
+    if (mutf7_encode(name, n, probe, sizeof probe, &len) != MUTF7_OK) /* valid UTF-8? */
         return einval();
     memcpy(out, name, n + 1);
     /* RFC 9051 5.1: INBOX is case-insensitive, also as a parent. */
@@ -55,7 +56,8 @@ int folder_name_to_dir(const char *name, char *out, size_t outlen)
         return -1;
     if (folder_name_is_inbox(canon))
         return snprintf(out, outlen, ".") < 0 ? -1 : 0;
-    if (mutf7_encode(canon, enc, sizeof enc) < 0)
+    size_t len;
+    if (mutf7_encode(canon, strlen(canon), enc, sizeof enc, &len) != MUTF7_OK)
         return einval();
     for (char *p = enc; *p; p++)
         if (*p == '/')
@@ -79,7 +81,8 @@ int folder_name_from_dir(const char *dir, char *out, size_t outlen)
     for (char *p = tmp; *p; p++)
         if (*p == '.')
             *p = '/';
-    if (mutf7_decode(tmp, out, outlen) < 0)
+    size_t len;
+    if (mutf7_decode(tmp, n, out, outlen, &len) != MUTF7_OK)
         return -1;
     char canon[MAIL_MAX_FOLDER + 1];
     if (folder_name_canon(out, canon, sizeof canon) < 0)

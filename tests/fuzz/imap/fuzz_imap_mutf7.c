@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "core/utf8.h"
-#include "imap/mutf7.h"
+#include "core/mutf7.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -8,7 +8,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "imap/mutf7.h"
+#include "core/mutf7.h"
 
 static void both_ways(const char *mutf7, const char *utf8)
 {

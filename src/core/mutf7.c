@@ -1,7 +1,7 @@
 /* mutf7: RFC 3501 5.1.3 modified UTF-7: printable US-ASCII except "&"
  * stands for itself, "&-" is "&", and "&" base64 "-" carries UTF-16 in the
  * modified base64 of RFC 2152 with "," for "/" and no padding. Pure. */
-#include "imap/mutf7.h"
+#include "core/mutf7.h"
 
 #include <stdbool.h>
 #include <stdint.h>
