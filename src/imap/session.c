@@ -55,6 +55,7 @@ static const struct command commands[] = {
     {"IDLE", AUTH, 0, imap_cmd_idle},
     {"UNSELECT", SEL, 0, imap_cmd_unselect},
     {"CLOSE", SEL, 0, imap_cmd_close},
+    {"CHECK", SEL, 0, imap_cmd_noop}, /* RFC 3501 6.4.1 (rev1; mbsync sends it) */
     {"UID EXPUNGE", SEL, 0, imap_cmd_uid_expunge},
     {"UID STORE", SEL, 0, imap_cmd_uid_store},
     {"UID COPY", SEL, 0, imap_cmd_uid_copy},

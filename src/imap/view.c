@@ -86,6 +86,12 @@ long imap_view_find(const struct imap_view *v, uint32_t uid)
 static int resolve_msn(const struct imap_view *v, struct imap_seqset *set, size_t *idx,
                        size_t *n)
 {
+    /* "1:*" in an empty mailbox names nothing (fetchmail, mutt send it;
+     * Dovecot answers OK too). */
+    if (v->snap.n == 0 && set->star) {
+        *n = 0;
+        return 0;
+    }
     if (imap_seqset_resolve(set, (uint32_t)v->snap.n) < 0)
         return -1;
     /* RFC 9051 9 seq-number: a number beyond the mailbox is an error. */

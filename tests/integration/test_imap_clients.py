@@ -78,6 +78,7 @@ class MbsyncTest(ClientTest):
     def mbsync(self):
         rc = os.path.join(self.dir, "mbsyncrc")
         local = os.path.join(self.dir, "local")
+        os.makedirs(local, exist_ok=True)  # isync 1.4 does not create its Path
         with open(rc, "w") as f:
             f.write(f"IMAPAccount portico\nHost 127.0.0.1\nPort {self.port}\n"
                     f"User {USER}\nPass {PASSWORD}\nSSLType None\nAuthMechs LOGIN\n\n"
