@@ -519,9 +519,12 @@ static void search_done(struct session *s, void *arg)
     } else {
         reply_search(s, c);
     }
-    const char *v = c->uid ? "UID SEARCH" : "SEARCH";
+    bool uid = c->uid;
     search_cmd_free(c);
-    imap_done(s, IMAP_REFRESH_NO_EXPUNGE, "OK", "%s completed", v);
+    if (uid)
+        imap_done(s, IMAP_REFRESH_NO_EXPUNGE, "OK", "UID SEARCH completed");
+    else
+        imap_done(s, IMAP_REFRESH_NO_EXPUNGE, "OK", "SEARCH completed");
 }
 
 static void search_work(void *arg)

@@ -86,7 +86,9 @@ static int sort_matches(struct sort_cmd *c)
         }
         sort_items(items, n, crit, nc);
         for (size_t i = 0; i < n; i++)
-            c->out[i] = c->uid ? items[i].uid : items[i].seq;
+            c->out[i] = items[i].seq;
+        for (size_t i = 0; c->uid && i < n; i++)
+            c->out[i] = items[i].uid;
     }
     for (size_t i = 0; keys && i < n; i++)
         msg_keys_free(&keys[i]);
@@ -146,9 +148,12 @@ static void sort_done(struct session *s, void *arg)
             modseq = c->run.modseq;
         imap_reply_esearch(s, c->uid, ret, c->out, c->run.n, modseq);
     }
-    const char *v = c->uid ? "UID SORT" : "SORT";
+    bool uid = c->uid;
     sort_cmd_free(c);
-    imap_done(s, IMAP_REFRESH_NO_EXPUNGE, "OK", "%s completed", v);
+    if (uid)
+        imap_done(s, IMAP_REFRESH_NO_EXPUNGE, "OK", "UID SORT completed");
+    else
+        imap_done(s, IMAP_REFRESH_NO_EXPUNGE, "OK", "SORT completed");
 }
 
 static void sort_start(struct session *s, char *args, bool uid)

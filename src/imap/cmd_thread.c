@@ -110,9 +110,12 @@ static void thread_done(struct session *s, void *arg)
         imap_untagged(s, "THREAD %s", c->result);
     else
         imap_untagged(s, "THREAD");
-    const char *v = c->uid ? "UID THREAD" : "THREAD";
+    bool uid = c->uid;
     thread_cmd_free(c);
-    imap_done(s, IMAP_REFRESH_NO_EXPUNGE, "OK", "%s completed", v);
+    if (uid)
+        imap_done(s, IMAP_REFRESH_NO_EXPUNGE, "OK", "UID THREAD completed");
+    else
+        imap_done(s, IMAP_REFRESH_NO_EXPUNGE, "OK", "THREAD completed");
 }
 
 static void thread_start(struct session *s, char *args, bool uid)

@@ -178,7 +178,10 @@ static void add_simple(struct evbuffer *o, const struct imap_fetch_item *it,
         evbuffer_add(o, "THREADID NIL", 12); /* RFC 8474 5.2: NIL allowed */
         break;
     case IMAP_FA_ENVELOPE:
-        evbuffer_add_printf(o, "ENVELOPE %s", sum ? sum->envelope : ENVELOPE_NONE);
+        if (sum)
+            evbuffer_add_printf(o, "ENVELOPE %s", sum->envelope);
+        else
+            evbuffer_add(o, "ENVELOPE " ENVELOPE_NONE, strlen("ENVELOPE " ENVELOPE_NONE));
         break;
     case IMAP_FA_BODY:
     case IMAP_FA_BODYSTRUCTURE: {
@@ -186,8 +189,10 @@ static void add_simple(struct evbuffer *o, const struct imap_fetch_item *it,
         const char *v = NULL;
         if (it->att == IMAP_FA_BODYSTRUCTURE)
             name = "BODYSTRUCTURE";
-        if (sum)
-            v = it->att == IMAP_FA_BODY ? sum->body : sum->bodystructure;
+        if (sum && it->att == IMAP_FA_BODY)
+            v = sum->body;
+        else if (sum)
+            v = sum->bodystructure;
         if (v)
             evbuffer_add_printf(o, "%s %s", name, v);
         else
@@ -322,13 +327,16 @@ static void add_implied(const struct fetch_ctx *c, const struct fetch_msg *fm,
         *first = false;
     }
     if (fm->flags && !asked(c->f, IMAP_FA_FLAGS)) {
-        evbuffer_add_printf(o, "%sFLAGS ", *first ? "" : " ");
+        if (!*first)
+            evbuffer_add(o, " ", 1);
+        evbuffer_add(o, "FLAGS ", 6);
         imap_buf_flags(o, imap_flags_of(m->flags), m->keywords);
         *first = false;
     }
     if (c->want_modseq && !asked(c->f, IMAP_FA_MODSEQ)) {
-        evbuffer_add_printf(o, "%sMODSEQ (%llu)", *first ? "" : " ",
-                            (unsigned long long)m->modseq);
+        if (!*first)
+            evbuffer_add(o, " ", 1);
+        evbuffer_add_printf(o, "MODSEQ (%llu)", (unsigned long long)m->modseq);
         *first = false;
     }
 }

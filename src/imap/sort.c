@@ -18,7 +18,7 @@ int sort_strcmp(const char *a, const char *b)
         if (cy >= 'A' && cy <= 'Z')
             cy += 'a' - 'A';
         if (cx != cy)
-            return cx < cy ? -1 : 1;
+            return (cx > cy) - (cx < cy);
         if (cx == 0)
             return 0;
     }
@@ -50,9 +50,7 @@ static int cmp_key(const struct sort_item *a, const struct sort_item *b, enum so
     case SORT_DATE:
         return cmp_num(sort_sent_date(a), sort_sent_date(b));
     case SORT_SIZE:
-        if (a->size != b->size)
-            return a->size < b->size ? -1 : 1;
-        return 0;
+        return (a->size > b->size) - (a->size < b->size);
     case SORT_CC:
         return sort_strcmp(a->cc, b->cc);
     case SORT_FROM:

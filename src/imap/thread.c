@@ -96,10 +96,8 @@ static int cmp_items_date(const struct thread_item *a, const struct thread_item 
     if (!a || !b)
         return (a == NULL) - (b == NULL);
     if (a->date != b->date)
-        return a->date < b->date ? -1 : 1;
-    if (a->seq != b->seq)
-        return a->seq < b->seq ? -1 : 1;
-    return 0;
+        return (a->date > b->date) - (a->date < b->date);
+    return (a->seq > b->seq) - (a->seq < b->seq);
 }
 
 static int cmp_sib(const void *pa, const void *pb, void *arg)
@@ -622,7 +620,9 @@ char *thread_render(const struct thread_tree *t, const struct thread_item *items
     FILE *f = open_memstream(&buf, &len);
     if (!f)
         return NULL;
-    int x = t->n ? t->nodes[0].child : -1;
+    int x = -1;
+    if (t->n)
+        x = t->nodes[0].child;
     while (x > 0) {
         enter(f, t, items, x);
         if (t->nodes[x].child >= 0) {

@@ -173,6 +173,19 @@ class SearchTest(ServerTest):
         lines, _ = r.cmd("f SEARCH RETURN (MIN) KEYWORD nothing")
         self.assertEqual(lines, [b'* ESEARCH (TAG "f")\r\n'])
 
+    def test_saved_result(self):
+        # RFC 5182: RETURN (SAVE) keeps the result for "$"; SAVE alone
+        # returns no ESEARCH.
+        r = self.raw()
+        r.cmd("b SELECT INBOX")
+        lines, t = r.cmd("c UID SEARCH RETURN (SAVE) SUBJECT lunch")
+        self.assertEqual(lines, [])
+        self.assertTrue(t.startswith(b"c OK"), t)
+        lines, _ = r.cmd("d UID FETCH $ (UID)")
+        self.assertEqual([re.search(rb"UID (\d+)", l).group(1) for l in lines], [b"1", b"2", b"4"])
+        lines, _ = r.cmd("e SEARCH $ UNSEEN")
+        self.assertEqual(lines, [b"* SEARCH 2 4\r\n"])
+
     def test_rev2_gets_esearch(self):
         r = self.raw()
         r.cmd("b ENABLE IMAP4rev2")
