@@ -29,6 +29,8 @@ static void message_range(const struct mime_part *p, bool top, bool header,
         set_range(out, p->header_off, p->header_len, p->header_len_crlf);
     else if (top)
         set_range(out, p->body_off, p->body_len, p->body_len_crlf);
+    else if (p->msg_header_len > p->body_len || p->msg_header_len_crlf > p->body_len_crlf)
+        return; /* a corrupt cache entry: NIL rather than a wrong range */
     else if (header)
         set_range(out, p->body_off, p->msg_header_len, p->msg_header_len_crlf);
     else

@@ -226,19 +226,23 @@ static void window(const struct imap_fetch_item *it, uint64_t crlf, uint64_t *sk
         *take = it->length;
 }
 
-/* HEADER.FIELDS(.NOT): filtered in memory, then converted. */
+/* HEADER.FIELDS(.NOT): filtered in memory, then converted; NIL if the
+ * header cannot be read (a file shorter than its summary says). */
 static int add_fields(struct fetch_batch *b, int fd, const struct imap_fetch_item *it,
                       const struct fetch_range *r)
 {
     uint64_t len = r->len;
     if (len > FETCH_MAX_HEADER)
         len = FETCH_MAX_HEADER;
-    char *hdr = fetch_read(fd, r->off, len);
-    char *flt = malloc((size_t)len + 2);
     struct evbuffer *o = tail_buf(b);
-    if (!hdr || !flt || !o) {
+    if (!o)
+        return -1;
+    char *hdr = fetch_read(fd, r->off, len);
+    if (!hdr)
+        return evbuffer_add(o, "NIL", 3);
+    char *flt = malloc((size_t)len + 2);
+    if (!flt) {
         free(hdr);
-        free(flt);
         return -1;
     }
     size_t n = fetch_header_filter(hdr, (size_t)len, it->fields, it->nfields,
@@ -256,22 +260,23 @@ static int add_fields(struct fetch_batch *b, int fd, const struct imap_fetch_ite
     return rc;
 }
 
-/* A range read now and converted into the batch. */
+/* A range read now and converted into the batch. The literal's size is
+ * already sent: whatever the file holds, exactly take bytes follow. */
 static int add_inline(struct fetch_batch *b, int fd, const struct fetch_range *r,
                       uint64_t skip, uint64_t take)
 {
     struct evbuffer *o = tail_buf(b);
-    char *data = fetch_read(fd, r->off, r->len);
-    if (!o || !data) {
-        free(data);
+    if (!o)
         return -1;
-    }
-    struct crlf_conv cv;
-    crlf_conv_init(&cv, skip, take);
+    char *data = fetch_read(fd, r->off, r->len);
     size_t before = evbuffer_get_length(o);
-    int rc = crlf_conv_feed(&cv, data, (size_t)r->len, o);
-    free(data);
-    /* Keep the stream in step with the announced size whatever the file. */
+    int rc = 0;
+    if (data) {
+        struct crlf_conv cv;
+        crlf_conv_init(&cv, skip, take);
+        rc = crlf_conv_feed(&cv, data, (size_t)r->len, o);
+        free(data);
+    }
     size_t got = evbuffer_get_length(o) - before;
     for (; rc == 0 && got < take; got++)
         rc = evbuffer_add(o, " ", 1);
@@ -290,7 +295,9 @@ static int add_section(struct fetch_batch *b, int fd, const struct imap_fetch_it
     evbuffer_add_printf(o, "%s ", name);
     struct fetch_range r;
     fetch_section_range(sum, &it, m->size, m->vsize, &r);
-    if (r.nil || fd < 0)
+    /* CRLF never shortens: a range longer than its CRLF size is a corrupt
+     * cache entry. */
+    if (r.nil || fd < 0 || r.len > r.crlf)
         return evbuffer_add(o, "NIL", 3);
     if (it.text == IMAP_SECT_HEADER_FIELDS || it.text == IMAP_SECT_HEADER_FIELDS_NOT)
         return add_fields(b, fd, &it, &r);
