@@ -55,14 +55,11 @@ static const struct cli_verb domain_verbs[] = {
 
 static int domain_usage(void)
 {
-    fprintf(stderr, "usage: portico domain add DOMAIN\n"
-                    "       portico domain del DOMAIN\n"
-                    "       portico domain list\n");
-    return 2;
+    return cli_usage_error("domain");
 }
 
 int cli_domain(const struct config *cfg, int argc, char **argv)
 {
-    return cli_run_verb(cfg, domain_verbs, sizeof domain_verbs / sizeof *domain_verbs, argc,
-                        argv, domain_usage);
+    return cli_run_verb(cfg, domain_verbs, sizeof domain_verbs / sizeof *domain_verbs,
+                        argc, argv, domain_usage);
 }

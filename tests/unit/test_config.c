@@ -1,18 +1,18 @@
 /* Unit tests of core/config.c: the embedded default, every key type, and
  * the one-line errors naming file, line and key. */
+#include <arpa/inet.h>
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 #include <stdio.h>
 #include <string.h>
-#include <arpa/inet.h>
 
 #include "core/config.h"
 
 static struct config cfg;
-static char err[512];
+static char err[4096];
 
 static int load(const char *text)
 {
@@ -67,7 +67,7 @@ static void errors_name_file_line_key(void **state)
     assert_int_equal(load("\n[smtp]\nlisten = 127.0.0.1:99999\n"), -1);
     assert_non_null(strstr(err, "t.ini:3: [smtp] listen:"));
     assert_int_equal(load("[nosuch]\nkey = 1\n"), -1);
-    assert_non_null(strstr(err, "t.ini:2: [nosuch] key: unknown key"));
+    assert_non_null(strstr(err, "t.ini:2: [nosuch] key: unknown section"));
     assert_int_equal(load("[portico]\nthreads = many\n"), -1);
     assert_non_null(strstr(err, "t.ini:2: [portico] threads: expected a number"));
     assert_int_equal(load("[portico]\nthreads = 100000\n"), -1);
@@ -81,6 +81,51 @@ static void errors_name_file_line_key(void **state)
     assert_non_null(strstr(err, "cert and key must be set together"));
 }
 
+/* Every error is reported, one line each, not only the first. */
+static void every_error_reported(void **state)
+{
+    assert_int_equal(load("[portico]\nthreads = x\nhostname = a b\ndomains = ok.example "
+                          "bad_name\nthreads = 2\n[ftp]\npassive_address = not-an-ip\n"
+                          "listen = 127.0.0.1:21\n[http]\nlisten = 127.0.0.1:21\n"),
+                     -1);
+    assert_non_null(strstr(err, "t.ini:2: [portico] threads: expected a number\n"));
+    assert_non_null(strstr(err, "t.ini:3: [portico] hostname: not a valid host name"));
+    assert_non_null(strstr(err, "t.ini:4: [portico] domains: not a valid domain name"));
+    assert_non_null(strstr(err, "t.ini:5: [portico] threads: already set on line 2"));
+    assert_non_null(
+        strstr(err, "t.ini:7: [ftp] passive_address: expected a numeric IPv4"));
+    assert_non_null(
+        strstr(err, "t.ini:10: [http] listen: 127.0.0.1:21 is also [ftp] listen"));
+    int lines = 1;
+    for (const char *p = err; *p; p++)
+        lines += *p == '\n';
+    assert_int_equal(lines, 6);
+    /* [portico] log_level and [log] level set one value: once. */
+    assert_int_equal(load("[portico]\nlog_level = warn\n[log]\nlevel = debug\n"), -1);
+    assert_non_null(strstr(err, "t.ini:4: [log] level: already set on line 2"));
+    assert_int_equal(load("[smtp]\nlisten = 127.0.0.1:25 127.0.0.1:25\n"), -1);
+    assert_non_null(strstr(err, "the same address twice"));
+}
+
+/* International names are stored as A-labels; the table's defaults hold. */
+static void idn_and_defaults(void **state)
+{
+    assert_int_equal(load("[portico]\nhostname = Mail.Bücher.Example\n"
+                          "domains = bücher.example Example.ORG\n"
+                          "[log]\ntarget = journal\nformat = json\n"),
+                     0);
+    assert_string_equal(cfg.hostname, "mail.xn--bcher-kva.example");
+    assert_string_equal(cfg.domains, "xn--bcher-kva.example example.org");
+    assert_int_equal(cfg.log_target, LOG_TARGET_JOURNAL);
+    assert_int_equal(cfg.log_format, LOG_FORMAT_JSON);
+    assert_int_equal(cfg.min_password_length, 8);
+    assert_int_equal(cfg.smtp_max_message_size, 50u << 20);
+    assert_int_equal(cfg.http_max_requests, 1000);
+    assert_true(cfg.http_dir_listing);
+    assert_int_equal(load("[log]\ntarget = file\n"), -1);
+    assert_int_equal(config_key_line(&cfg, "log", "target"), 2);
+}
+
 static void listen_parsing(void **state)
 {
     struct listen_list l;
@@ -92,10 +137,11 @@ static void listen_parsing(void **state)
     assert_int_equal(config_parse_listen("127.0.0.1:0", &l, &why), -1);
     assert_int_equal(config_parse_listen("[::1:25", &l, &why), -1);
     assert_int_equal(config_parse_listen("127.0.0.1:25x", &l, &why), -1);
-    assert_int_equal(config_parse_listen("1.1.1.1:1 1.1.1.1:2 1.1.1.1:3 1.1.1.1:4 1.1.1.1:5 "
-                                         "1.1.1.1:6 1.1.1.1:7 1.1.1.1:8 1.1.1.1:9",
-                                         &l, &why),
-                     -1);
+    assert_int_equal(
+        config_parse_listen("1.1.1.1:1 1.1.1.1:2 1.1.1.1:3 1.1.1.1:4 1.1.1.1:5 "
+                            "1.1.1.1:6 1.1.1.1:7 1.1.1.1:8 1.1.1.1:9",
+                            &l, &why),
+        -1);
 }
 
 static void overlong_line_refused(void **state)
@@ -117,10 +163,15 @@ static void missing_file(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(default_has_port_table), cmocka_unit_test(values_of_each_type),
-        cmocka_unit_test(empty_listen_turns_off), cmocka_unit_test(errors_name_file_line_key),
-        cmocka_unit_test(listen_parsing),         cmocka_unit_test(overlong_line_refused),
+        cmocka_unit_test(default_has_port_table),
+        cmocka_unit_test(values_of_each_type),
+        cmocka_unit_test(empty_listen_turns_off),
+        cmocka_unit_test(errors_name_file_line_key),
+        cmocka_unit_test(listen_parsing),
+        cmocka_unit_test(overlong_line_refused),
         cmocka_unit_test(missing_file),
+        cmocka_unit_test(every_error_reported),
+        cmocka_unit_test(idn_and_defaults),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
