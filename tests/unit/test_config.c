@@ -1,13 +1,13 @@
 /* Unit tests of core/config.c: the embedded default, every key type, and
  * the one-line errors naming file, line and key. */
-#include <arpa/inet.h>
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <cmocka.h>
 #include <stdio.h>
 #include <string.h>
+#include <arpa/inet.h>
 
 #include "core/config.h"
 
