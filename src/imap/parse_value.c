@@ -95,6 +95,7 @@ static unsigned days_in_month(int year, unsigned mon)
 static int digits(struct imap_parser *p, unsigned n, unsigned *out)
 {
     unsigned v = 0;
+    *out = 0; /* gcc -O2 cannot see that imap_error() returns -1 */
     for (unsigned i = 0; i < n; i++) {
         int c = imap_peek(p);
         if (c < '0' || c > '9')
@@ -188,7 +189,7 @@ int imap_date_time(struct imap_parser *p, int64_t *utc, int *zone_min)
 {
     int year;
     unsigned mon, day;
-    int64_t secs;
+    int64_t secs = 0;
     if (imap_expect(p, '"') < 0 || date_text(p, true, &year, &mon, &day) < 0 ||
         imap_expect(p, ' ') < 0 || time_zone(p, &secs, zone_min) < 0 ||
         imap_expect(p, '"') < 0)
