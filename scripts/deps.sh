@@ -13,10 +13,11 @@ build_pkgs=(
 )
 # `make test`: cmocka, and the real clients the integration tests drive
 # (mbsync is isync, mutt runs under tmux; swaks needs libnet-ssleay-perl for STARTTLS/TLS; systemd-analyze checks
-# the unit; python3-prometheus-client parses the metrics endpoint).
+# the unit, debhelper builds the package, bash-completion loads the
+# completion; python3-prometheus-client parses the metrics endpoint).
 test_pkgs=(
   libcmocka-dev python3 curl openssl swaks libnet-ssleay-perl lftp fetchmail isync mutt tmux
-  chromium systemd python3-prometheus-client debhelper fakeroot
+  chromium systemd python3-prometheus-client debhelper fakeroot bash-completion
 )
 # `make fuzz`: clang with libFuzzer and the sanitizer runtimes.
 fuzz_pkgs=(clang libclang-rt-14-dev)
