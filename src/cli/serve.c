@@ -247,6 +247,7 @@ int cli_serve(const struct config *cfg_in, int argc, char **argv)
     static struct config cfg;
     cfg = *cfg_in;
     log_set_level((enum log_level)cfg.log_level);
+    log_configure(cfg.log_target, cfg.log_format == LOG_FORMAT_JSON);
     signal(SIGPIPE, SIG_IGN);
     evthread_use_pthreads();
     struct runtime rt = {.cfg = &cfg, .datadir_fd = -1};

@@ -229,6 +229,21 @@ class ServiceBehaviour(unittest.TestCase):
             sock.close()
             s.cleanup()
 
+    def test_json_log_format(self):
+        import json
+        s = Server(services=("smtp",), extra="[log]\nformat = json\n")
+        try:
+            s.start()
+            s.stop()
+            lines = [l for l in s.stderr().splitlines() if l.startswith("{")]
+            self.assertTrue(lines, s.stderr())
+            for line in lines:
+                obj = json.loads(line)
+                self.assertEqual(set(obj), {"time", "level", "session", "msg"})
+            self.assertTrue(any(json.loads(l)["msg"].startswith("core stop") for l in lines))
+        finally:
+            s.cleanup()
+
 
 if __name__ == "__main__":
     unittest.main()
