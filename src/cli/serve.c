@@ -250,6 +250,7 @@ int cli_serve(const struct config *cfg_in, int argc, char **argv)
     log_configure(cfg.log_target, cfg.log_format == LOG_FORMAT_JSON);
     signal(SIGPIPE, SIG_IGN);
     evthread_use_pthreads();
+    loop_seed_session_ids();
     struct runtime rt = {.cfg = &cfg, .datadir_fd = -1};
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     rt.nloops = cfg.threads ? cfg.threads : (int)(cpus > 0 ? cpus : 1);

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define LISTEN_BACKLOG 1024
@@ -28,6 +29,14 @@ struct loop_listener {
     enum service svc;
     bool tls;
 };
+
+void loop_seed_session_ids(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    atomic_store(&last_session_id,
+                 (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u);
+}
 
 uint64_t loop_next_session_id(void)
 {
