@@ -9,22 +9,24 @@ set -euo pipefail
 build_pkgs=(
   build-essential meson ninja-build pkg-config
   libevent-dev libssl-dev libsqlite3-dev libgmime-3.0-dev libinih-dev
-  libc-ares-dev libcrypt-dev libidn2-dev libsystemd-dev
+  libc-ares-dev libcrypt-dev libidn2-dev libsystemd-dev libssh-dev
 )
 # `make test`: cmocka, and the real clients the integration tests drive
-# (mbsync is isync, mutt runs under tmux; swaks needs libnet-ssleay-perl for STARTTLS/TLS; systemd-analyze checks
-# the unit, debhelper builds the package, bash-completion loads the
+# (mbsync is isync, mutt runs under tmux; swaks needs libnet-ssleay-perl
+# for STARTTLS/TLS; sftp/scp, paramiko and rclone drive SFTP; systemd-analyze
+# checks the unit, debhelper builds the package, bash-completion loads the
 # completion; python3-prometheus-client parses the metrics endpoint).
 test_pkgs=(
   libcmocka-dev python3 curl openssl swaks libnet-ssleay-perl lftp fetchmail isync mutt tmux
-  chromium systemd python3-prometheus-client debhelper fakeroot bash-completion
+  chromium openssh-client python3-paramiko rclone systemd python3-prometheus-client
+  debhelper fakeroot bash-completion
 )
 # `make fuzz`: clang with libFuzzer and the sanitizer runtimes.
 fuzz_pkgs=(clang libclang-rt-14-dev)
 # `make deb`.
 deb_pkgs=(debhelper fakeroot dpkg-dev)
 # Anchors and load generators for bench/.
-bench_pkgs=(nginx vsftpd dovecot-pop3d wrk apache2-utils postfix)
+bench_pkgs=(nginx vsftpd dovecot-pop3d wrk apache2-utils postfix openssh-server)
 
 want=("${build_pkgs[@]}")
 for arg in "$@"; do

@@ -6,7 +6,9 @@
 #include "core/loop.h"
 #include "ftp/ftp.h"
 #include "http/http.h"
+#include "imap/imap.h"
 #include "pop3/pop3.h"
+#include "sftp/service.h"
 #include "smtp/service.h"
 
 void services_register(struct runtime *rt)
@@ -14,6 +16,18 @@ void services_register(struct runtime *rt)
     rt->services[SVC_SMTP] = &smtp_service;
     rt->services[SVC_SUBMISSION] = &submission_service;
     rt->services[SVC_POP3] = &pop3_service;
+    rt->services[SVC_IMAP] = &imap_service;
     rt->services[SVC_FTP] = &ftp_service;
     rt->services[SVC_HTTP] = &http_service;
+    rt->services[SVC_SFTP] = &sftp_service;
+}
+
+int services_prepare(const struct config *cfg, char *err, size_t errlen)
+{
+    return sftp_prepare(cfg, err, errlen);
+}
+
+void services_shutdown(void)
+{
+    sftp_shutdown();
 }

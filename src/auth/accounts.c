@@ -19,6 +19,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "auth/accounts_db.h"
 #include "auth/password.h"
 #include "core/log.h"
 
@@ -53,6 +54,12 @@ static const char *const migrations[] = {
     " UNIQUE(local, domain_id));"
     "CREATE TABLE aliases(id INTEGER PRIMARY KEY,"
     " address TEXT NOT NULL UNIQUE COLLATE NOCASE, target TEXT NOT NULL);",
+    /* 1 -> 2: SSH public keys per account (auth/sshkeys.c, issue 11). */
+    "CREATE TABLE ssh_keys(id INTEGER PRIMARY KEY,"
+    " account_id INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,"
+    " fingerprint TEXT NOT NULL, type TEXT NOT NULL, blob TEXT NOT NULL,"
+    " comment TEXT NOT NULL, created INTEGER NOT NULL,"
+    " UNIQUE(account_id, fingerprint));",
 };
 #define SCHEMA_VERSION ((long long)(sizeof migrations / sizeof *migrations))
 
@@ -656,6 +663,25 @@ enum auth_result authdb_user_find(struct authdb *db, const char *address,
     enum auth_result r = find_locked(db, address, out, NULL);
     pthread_mutex_unlock(&db->lock);
     return r;
+}
+
+/* ---- the raw handle, for the other tables of auth/ (accounts_db.h) ---- */
+
+sqlite3 *authdb_sqlite_lock(struct authdb *db)
+{
+    pthread_mutex_lock(&db->lock);
+    return db->db;
+}
+
+void authdb_sqlite_unlock(struct authdb *db)
+{
+    pthread_mutex_unlock(&db->lock);
+}
+
+enum auth_result authdb_find_locked(struct authdb *db, const char *address,
+                                    struct account *out)
+{
+    return find_locked(db, address, out, NULL);
 }
 
 enum auth_result authdb_verify(struct authdb *db, const char *user, const char *password,

@@ -24,7 +24,10 @@ static const struct usage usages[] = {
      "usage: portico [-c FILE] user add ADDRESS [--password-stdin | --hash HASH]\n"
      "       portico [-c FILE] user passwd ADDRESS [--password-stdin]\n"
      "       portico [-c FILE] user del ADDRESS [--keep-data]\n"
-     "       portico [-c FILE] user list\n"},
+     "       portico [-c FILE] user list\n"
+     "       portico [-c FILE] user key add ADDRESS [FILE|-]\n"
+     "       portico [-c FILE] user key list ADDRESS\n"
+     "       portico [-c FILE] user key del ADDRESS FINGERPRINT\n"},
     {"domain", "usage: portico [-c FILE] domain add DOMAIN\n"
                "       portico [-c FILE] domain del DOMAIN\n"
                "       portico [-c FILE] domain list\n"},
@@ -40,6 +43,7 @@ static const char overview[] =
     "  serve                      run the server\n"
     "  check-config               validate the configuration\n"
     "  user add|passwd|del|list   manage accounts\n"
+    "  user key add|list|del      manage an account's SSH keys\n"
     "  domain add|del|list        manage local domains\n"
     "  alias add|del|list         manage aliases\n"
     "  help [COMMAND]             this text, or one command's usage\n"

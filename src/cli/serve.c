@@ -204,6 +204,8 @@ static int run(struct runtime *rt, struct config *cfg, struct signals *sg, char 
         return -1;
     printf("tls certificate%s SHA-256 %s\n", tls_generated() ? " (self-signed, new)" : "",
            tls_fingerprint());
+    if (services_prepare(cfg, err, errlen) < 0)
+        return -1;
     rt->datadir_fd = open(cfg->data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     rt->throttle = throttle_new();
     if (rt->datadir_fd < 0 || !rt->throttle) {
@@ -230,6 +232,7 @@ static int run(struct runtime *rt, struct config *cfg, struct signals *sg, char 
     event_base_dispatch(sg->base);
     runtime_stop(rt);
     runtime_join(rt);
+    services_shutdown();
     return 0;
 }
 

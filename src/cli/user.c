@@ -283,6 +283,8 @@ static int user_args_parse(int argc, char **argv, int accepts, struct user_args 
 
 int cli_user(const struct config *cfg, int argc, char **argv)
 {
+    if (argc > 0 && strcmp(argv[0], "key") == 0)
+        return cli_user_key(cfg, argc - 1, argv + 1);
     const struct user_verb *v = NULL;
     for (size_t i = 0; argc > 0 && i < sizeof user_verbs / sizeof *user_verbs; i++)
         if (strcmp(argv[0], user_verbs[i].name) == 0)

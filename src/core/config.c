@@ -43,7 +43,9 @@ const char config_default_text[] = "[portico]\n"
                                    "passive_ports = 30000-30099\n"
                                    "[http]\n"
                                    "listen = 127.0.0.1:8080 [::1]:8080\n"
-                                   "listen_tls = 127.0.0.1:8443 [::1]:8443\n";
+                                   "listen_tls = 127.0.0.1:8443 [::1]:8443\n"
+                                   "[sftp]\n"
+                                   "listen = 127.0.0.1:2222 [::1]:2222\n";
 
 #define OFF(f) offsetof(struct config, f)
 #define FSIZE(f) sizeof(((struct config *)0)->f)
@@ -171,10 +173,12 @@ static const struct config_key keys[] = {
            "Submission over implicit TLS (RFC 8314)."),
     LISTEN("pop3", "listen", svc[SVC_POP3].listen, "POP3, with STLS."),
     LISTEN("pop3", "listen_tls", svc[SVC_POP3].listen_tls, "POP3 over implicit TLS."),
-    LISTEN("imap", "listen", svc[SVC_IMAP].listen,
-           "IMAP, with STARTTLS. Opened once this build has the IMAP service; until then "
-           "`check-config` warns that it is not opened."),
+    LISTEN("imap", "listen", svc[SVC_IMAP].listen, "IMAP, with STARTTLS."),
     LISTEN("imap", "listen_tls", svc[SVC_IMAP].listen_tls, "IMAP over implicit TLS."),
+    SIZE("imap", "max_message_size", imap_max_message_size, 0, (long long)1 << 40, "0",
+         "Largest APPEND (advertised as `APPENDLIMIT=`, RFC 7889) and largest literal; a "
+         "larger literal is refused with `NO [TOOBIG]` before any of its bytes is read. "
+         "`0` means `[smtp] max_message_size`."),
     LISTEN("ftp", "listen", svc[SVC_FTP].listen,
            "FTP control connections, explicit TLS via AUTH TLS."),
     LISTEN("ftp", "listen_tls", svc[SVC_FTP].listen_tls, "FTP over implicit TLS."),
@@ -203,6 +207,18 @@ static const struct config_key keys[] = {
          "HTML listing for directories without `index.html`; `no` answers 403."),
     INT("http", "max_requests", http_max_requests, 1, 1000000, "1000",
         "Requests per persistent connection."),
+    LISTEN("sftp", "listen", svc[SVC_SFTP].listen,
+           "SSH listeners (no `listen_tls`: SSH has its own encryption)."),
+    INT("sftp", "idle_timeout", sftp_idle_timeout, 1, 86400, "300",
+        "Seconds without a request begun or finished before the session is closed; also "
+        "ends a session whose client stopped reading replies."),
+    INT("sftp", "login_timeout", sftp_login_timeout, 1, 3600, "60",
+        "Seconds for the key exchange and authentication."),
+    INT("sftp", "max_sessions", sftp_max_sessions, 1, 100000, "1000",
+        "SSH sessions at once (each has a thread). More are closed at once."),
+    INT("sftp", "max_sessions_per_ip", sftp_max_sessions_per_ip, 1, 100000, "32",
+        "SSH sessions one client address may hold; `[portico] max_connections_per_ip` "
+        "applies too."),
     LISTEN(
         "metrics", "listen", metrics_listen,
         "Prometheus text endpoint (`GET /metrics`), off unless set; keep it on loopback "
@@ -217,7 +233,7 @@ const struct config_key *config_keys(size_t *n)
 }
 
 static const char *const service_names[SVC_COUNT] = {
-    "smtp", "submission", "pop3", "imap", "ftp", "http",
+    "smtp", "submission", "pop3", "imap", "ftp", "http", "sftp",
 };
 
 const char *config_service_name(enum service svc)

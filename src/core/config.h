@@ -32,6 +32,7 @@ enum service {
     SVC_IMAP,
     SVC_FTP,
     SVC_HTTP,
+    SVC_SFTP, /* SSH; listen only, no listen_tls */
     SVC_COUNT
 };
 
@@ -69,6 +70,8 @@ struct config {
     uint64_t smtp_max_message_size;
     char smtp_catch_all[AUTH_ADDRESS_MAX]; /* address for unknown local users */
     int smtp_timeout; /* [smtp] timeout: idle seconds, RFC 5321 4.5.3.2.7 */
+    /* [imap] */
+    uint64_t imap_max_message_size; /* APPENDLIMIT (RFC 7889); 0 = smtp's */
     /* [ftp] */
     int ftp_passive_min, ftp_passive_max;
     char ftp_passive_address[64];
@@ -80,6 +83,11 @@ struct config {
     char http_access_log[PATH_MAX];
     bool http_dir_listing;
     int http_max_requests; /* per connection */
+    /* [sftp] */
+    int sftp_idle_timeout;        /* seconds, SFTP_IDLE_TIMEOUT_SEC */
+    int sftp_login_timeout;       /* seconds, SFTP_LOGIN_TIMEOUT_SEC */
+    int sftp_max_sessions;        /* SSH sessions at once (threads) */
+    int sftp_max_sessions_per_ip; /* SSH sessions one address may hold */
     /* [metrics] */
     struct listen_list metrics_listen;
     /* Where each key of the table was set (0: not set), for errors. */

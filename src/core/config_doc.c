@@ -38,6 +38,12 @@ static const struct section_doc sections[] = {
     {"imap", NULL},
     {"ftp", NULL},
     {"http", NULL},
+    {"sftp",
+     "SFTP over SSH-2 (docs/SFTP.md). The SSH host keys (Ed25519 and ECDSA P-256) are "
+     "generated on the first start into `data_dir/ssh/` (private keys mode 0600) and "
+     "every start prints their SHA-256 fingerprints. Accounts log in with their password "
+     "or with a public key added by `portico user key add`. The file area's quota is "
+     "`[ftp] quota`, for SFTP as for FTP and HTTP."},
     {"metrics",
      "The endpoint serves counters and histograms per protocol: connections, "
      "commands, errors, authentication failures and lockouts, bytes in and out, "

@@ -118,3 +118,34 @@
 #define IMAP_MAX_SEARCH_DEPTH 64
 /* The longest mailbox name a LIST pattern is matched against (UTF-8). */
 #define IMAP_PATTERN_MAX_NAME 1024
+
+/* SFTP (draft-ietf-secsh-filexfer-02, OpenSSH's PROTOCOL file). */
+/* RFC 4253 6.1: every implementation handles packets of 35000 bytes; an
+ * SFTP packet (length field) over 34000 is refused and the session closed,
+ * as OpenSSH's clients never send one (they write 32 KiB at a time). */
+#define SFTP_MAX_PACKET 34000
+/* Bytes of file data in one READ reply or WRITE request (OpenSSH's
+ * DEFAULT_COPY_BUFLEN); limits@openssh.com announces both figures. */
+#define SFTP_MAX_DATA 32768
+/* Open file and directory handles per session (OpenSSH sftp-server: 512
+ * by default); one more OPEN gets SSH_FX_FAILURE. */
+#define SFTP_MAX_HANDLES 256
+/* Names in one READDIR reply (draft-02 6.7: "one or more names"). */
+#define SFTP_READDIR_BATCH 128
+/* [sftp] idle_timeout: no request begun or finished this long closes the
+ * session (also a client that stopped reading our replies). */
+#define SFTP_IDLE_TIMEOUT_SEC 300
+/* [sftp] login_timeout: key exchange and authentication (OpenSSH's
+ * LoginGraceTime is 120). */
+#define SFTP_LOGIN_TIMEOUT_SEC 60
+/* [sftp] max_sessions / max_sessions_per_ip: a session is a thread. */
+#define SFTP_MAX_SESSIONS 1000
+#define SFTP_MAX_SESSIONS_PER_IP 32
+/* Authentication attempts per SSH connection (OpenSSH MaxAuthTries 6). */
+#define SFTP_MAX_AUTH_TRIES 6
+/* Stack of a session thread: libssh, OpenSSL and one request need far
+ * less; only the touched pages cost memory. */
+#define SFTP_THREAD_STACK (256u << 10)
+/* A public key line in `portico user key add` (OpenSSH authorized_keys;
+ * an RSA-16384 key is about 2.8 KB in base64). */
+#define AUTH_MAX_KEY_LINE 8192

@@ -8,7 +8,7 @@
 #include "core/log.h"
 #include "ftp/list.h"
 #include "ftp/parse.h"
-#include "ftp/quota.h"
+#include "store/quota.h"
 #include "ftp/transfer.h"
 #include "store/sandbox.h"
 #include "store/sweep.h"

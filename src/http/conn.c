@@ -323,6 +323,12 @@ static void route(struct http_conn *h)
         http_files_handle(h);
         return;
     }
+    bool get = h->req.m == HTTP_M_GET || h->req.m == HTTP_M_HEAD;
+    bool bodyless = !h->req.chunked && h->req.content_length == 0;
+    if (get && bodyless && http_autoconfig_path(h->path)) {
+        http_autoconfig(h);
+        return;
+    }
     /* A body where none is used is read and dropped, within a bound. */
     if (h->req.chunked || h->req.content_length)
         http_body_start(h, HTTP_MAX_DISCARD_BODY, body_discard, discarded);

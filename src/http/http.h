@@ -143,6 +143,9 @@ void http_listing_send(struct http_conn *h, int dirfd, const char *vpath, bool f
 
 /* files.c: every request under /files. */
 void http_files_handle(struct http_conn *h);
+/* autoconfig.c: Thunderbird's autoconfig XML for the local domains. */
+bool http_autoconfig_path(const char *path);
+void http_autoconfig(struct http_conn *h);
 
 /* upload.c: PUT and the upload form's files: temp name, fsync, rename. */
 void http_upload_put(struct http_conn *h, const char *vpath);

@@ -18,6 +18,11 @@ struct mime_part {
     uint64_t body_off, body_len, body_len_crlf;
     uint64_t lines; /* body lines (text/... and message/rfc822) */
     int is_message; /* message/rfc822: its HEADER/TEXT sections exist */
+    /* is_message: the encapsulated message's header (section.HEADER) is
+     * the first msg_header_len bytes of the body; section.TEXT is the rest
+     * (body_len - msg_header_len, body_len_crlf - msg_header_len_crlf).
+     * parts[0]'s header and body are the message's HEADER and TEXT. */
+    uint64_t msg_header_len, msg_header_len_crlf;
 };
 
 struct mime_summary {
@@ -33,6 +38,8 @@ struct mime_summary {
     char *references;                    /* message ids, space-separated, in order */
     size_t nparts;
     struct mime_part *parts; /* parts[0] is the whole message; then depth first */
+    int subject_reply;       /* RFC 5256 2.1: a Re:/Fwd:/(fwd) was removed from the
+                              * subject (THREAD=REFERENCES 4 (5)(C)) */
 };
 
 /* Parses the message in fd (read from offset 0; fd stays open) with GMime.

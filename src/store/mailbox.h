@@ -176,8 +176,8 @@ int mailbox_message_open(struct mailbox *mb, uint32_t uid);
 
 /* The cached parse of a message (mime/summary.h, serialised): computed on
  * first use with the mime module and kept in the index. malloc'd string or
- * NULL (ENOENT: no such UID; ENOSYS: the mime summary code is not linked
- * in yet). */
+ * NULL (ENOENT: no such UID; EIO: the message cannot be parsed or the
+ * mime module is missing). */
 char *mailbox_summary(struct mailbox *mb, uint32_t uid);
 
 /* ---- Folders of an account ---- */

@@ -5,6 +5,7 @@
  * closed, so a session's calls cost no open. */
 #include "store/mailbox_internal.h"
 
+#include "mime/summary.h"
 #include "store/flags.h"
 #include "store/folder_name.h"
 #include "store/index_cache.h"
@@ -17,16 +18,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-/* The summary code (mime/summary.h) is being built on another branch:
- * weak references let this link before it lands, and mailbox_summary
- * reports ENOSYS meanwhile. Declared here rather than by including
- * mime/summary.h, whose comments (a MIME type with a star) trip
- * -Werror=comment. */
-struct mime_summary;
-extern struct mime_summary *mime_summary_fd(int fd) __attribute__((weak));
-extern char *mime_summary_serialise(const struct mime_summary *s) __attribute__((weak));
-extern void mime_summary_free(struct mime_summary *s) __attribute__((weak));
 
 struct mail_index *mb_index(struct mailbox *mb)
 {
@@ -223,13 +214,10 @@ int mailbox_message_open(struct mailbox *mb, uint32_t uid)
     return fd;
 }
 
-/* Parses the message with the mime module and caches the result. */
+/* Parses the message with the mime module and caches the result (NULL
+ * with EIO when the module is missing or the message cannot be read). */
 static char *summary_compute(struct mailbox *mb, uint32_t uid)
 {
-    if (!mime_summary_fd || !mime_summary_serialise || !mime_summary_free) {
-        errno = ENOSYS;
-        return NULL;
-    }
     int fd = message_open_locked(mb, uid);
     if (fd < 0)
         return NULL;

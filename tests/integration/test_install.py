@@ -120,7 +120,11 @@ class InstallTree(unittest.TestCase):
                   "COMP_WORDS=(portico user ''); COMP_CWORD=2; _portico; "
                   "echo ${COMPREPLY[@]}")
         p = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=30)
-        self.assertEqual(sorted(p.stdout.split()), ["add", "del", "list", "passwd"])
+        self.assertEqual(sorted(p.stdout.split()), ["add", "del", "key", "list", "passwd"])
+        script = script.replace("COMP_WORDS=(portico user ''); COMP_CWORD=2",
+                                "COMP_WORDS=(portico user key ''); COMP_CWORD=3")
+        p = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=30)
+        self.assertEqual(sorted(p.stdout.split()), ["add", "del", "list"])
 
 
 class DebianPackage(unittest.TestCase):

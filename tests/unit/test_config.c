@@ -25,7 +25,8 @@ static void default_has_port_table(void **state)
     assert_int_equal(config_load(&cfg, NULL, err, sizeof err), 0);
     assert_string_equal(cfg.data_dir, "./var");
     const int ports[SVC_COUNT][2] = {{2525, 0},    {2587, 2465}, {2110, 2995},
-                                     {2143, 2993}, {2121, 2990}, {8080, 8443}};
+                                     {2143, 2993}, {2121, 2990}, {8080, 8443},
+                                     {2222, 0}};
     for (int s = 0; s < SVC_COUNT; s++) {
         assert_int_equal(cfg.svc[s].listen.n, 2);
         const struct sockaddr_in *v4 = (const void *)&cfg.svc[s].listen.addr[0].sa;

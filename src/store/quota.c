@@ -1,5 +1,5 @@
 /* quota: a bounded-depth walk summing regular file sizes (see quota.h). */
-#include "ftp/quota.h"
+#include "store/quota.h"
 
 #include <dirent.h>
 #include <fcntl.h>

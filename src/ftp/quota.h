@@ -1,7 +1,0 @@
-/* quota: bytes used by a file area, for [ftp] quota. A walk of the tree
- * (blocking: run it on the work pool); symlinks are not followed. */
-#pragma once
-#include <stdint.h>
-
-/* Sum of the sizes of the regular files beneath dirfd (not closed). */
-uint64_t quota_usage(int dirfd);
