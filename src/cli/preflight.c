@@ -135,9 +135,6 @@ static const char *opened_listeners(const struct config *cfg, int *count)
                         config_service_name(svc));
         }
     }
-    for (int i = 0; !public && i < cfg->metrics_listen.n; i++)
-        if (!addr_is_loopback(&cfg->metrics_listen.addr[i]))
-    public = cfg->metrics_listen.addr[i].text;
     return public;
 }
 

@@ -220,7 +220,7 @@ static const struct config_key keys[] = {
         "SSH sessions one client address may hold; `[portico] max_connections_per_ip` "
         "applies too."),
     LISTEN(
-        "metrics", "listen", metrics_listen,
+        "metrics", "listen", svc[SVC_METRICS].listen,
         "Prometheus text endpoint (`GET /metrics`), off unless set; keep it on loopback "
         "(`127.0.0.1:9187`) or behind a firewall: it needs no login."),
 };
@@ -233,7 +233,7 @@ const struct config_key *config_keys(size_t *n)
 }
 
 static const char *const service_names[SVC_COUNT] = {
-    "smtp", "submission", "pop3", "imap", "ftp", "http", "sftp",
+    "smtp", "submission", "pop3", "imap", "ftp", "http", "sftp", "metrics",
 };
 
 const char *config_service_name(enum service svc)

@@ -32,7 +32,8 @@ enum service {
     SVC_IMAP,
     SVC_FTP,
     SVC_HTTP,
-    SVC_SFTP, /* SSH; listen only, no listen_tls */
+    SVC_SFTP,    /* SSH; listen only, no listen_tls */
+    SVC_METRICS, /* [metrics] listen: the Prometheus endpoint, plain HTTP */
     SVC_COUNT
 };
 
@@ -88,8 +89,6 @@ struct config {
     int sftp_login_timeout;       /* seconds, SFTP_LOGIN_TIMEOUT_SEC */
     int sftp_max_sessions;        /* SSH sessions at once (threads) */
     int sftp_max_sessions_per_ip; /* SSH sessions one address may hold */
-    /* [metrics] */
-    struct listen_list metrics_listen;
     /* Where each key of the table was set (0: not set), for errors. */
     int key_line[CONFIG_MAX_KEYS];
 };

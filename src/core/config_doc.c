@@ -17,8 +17,10 @@ static const struct section_doc sections[] = {
     {"portico", NULL},
     {"log",
      "Logs are one line per event: `TIME LEVEL SESSION PROTO event key=value…`. Every "
-     "session of every protocol ends with one `session_end` line (peer, duration, "
-     "bytes in and out, account)."},
+     "session of every protocol ends with one access line, `PROTO session_end peer= "
+     "port= user= duration_ms= commands= bytes_in= bytes_out=` (the user with an "
+     "international domain's U-label, `-` before a login; bytes are the TCP payload, "
+     "TLS included, plus FTP data connections)."},
     {"tls",
      "Without `cert`/`key`, the first start generates an ECDSA P-256 self-signed "
      "certificate into `data_dir/tls/` (key mode 0600) whose SubjectAltNames are "
@@ -45,10 +47,18 @@ static const struct section_doc sections[] = {
      "or with a public key added by `portico user key add`. The file area's quota is "
      "`[ftp] quota`, for SFTP as for FTP and HTTP."},
     {"metrics",
-     "The endpoint serves counters and histograms per protocol: connections, "
-     "commands, errors, authentication failures and lockouts, bytes in and out, "
-     "deliveries, TLS handshakes and command latency, plus the queue size and the "
-     "work-pool depth. Any path answers the same text (format 0.0.4)."},
+     "`GET /metrics` (or `HEAD`) answers the Prometheus text format 0.0.4; other paths "
+     "get 404, other methods 405. Per protocol (label `proto`): "
+     "`portico_connections_total`, `portico_connections_active`, "
+     "`portico_commands_total`, `portico_command_errors_total`, "
+     "`portico_auth_failures_total`, `portico_auth_lockouts_total`, "
+     "`portico_received_bytes_total` and `portico_sent_bytes_total` (TCP payload, "
+     "counted "
+     "when a session ends), `portico_deliveries_total`, `portico_tls_handshakes_total` "
+     "and the histogram `portico_command_duration_seconds`; and the gauges "
+     "`portico_workpool_threads`, `portico_workpool_idle_threads`, "
+     "`portico_workpool_queued_jobs` and `portico_queue_messages`. Counters are kept per "
+     "loop thread with atomic adds; a scrape sums them on the work pool."},
 };
 
 static const char md_preamble[] =

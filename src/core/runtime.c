@@ -5,6 +5,7 @@
 
 #include "core/conn.h"
 #include "core/log.h"
+#include "core/metrics.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -117,11 +118,13 @@ static int add_listener(struct loop *loop, enum service svc, bool tls,
     int fd = open_socket(a, false);
     struct loop_listener *lc = fd >= 0 ? calloc(1, sizeof *lc) : NULL;
     struct loop_listener **grown =
-        lc ? realloc(loop->listeners, (size_t)(loop->nlisteners + 1) * sizeof *grown) : NULL;
+        lc ? realloc(loop->listeners, (size_t)(loop->nlisteners + 1) * sizeof *grown)
+           : NULL;
     if (grown) {
         loop->listeners = grown;
         *lc = (struct loop_listener){NULL, loop, svc, tls};
-        lc->evl = evconnlistener_new(loop->base, accept_cb, lc, LEV_OPT_CLOSE_ON_FREE, -1, fd);
+        lc->evl =
+            evconnlistener_new(loop->base, accept_cb, lc, LEV_OPT_CLOSE_ON_FREE, -1, fd);
     }
     if (!lc || !lc->evl) {
         snprintf(err, errlen, "cannot listen on %s ([%s] %s): %s", a->text,
@@ -188,6 +191,7 @@ int runtime_open_listeners(struct runtime *rt, char *err, size_t errlen)
 static void *loop_thread(void *arg)
 {
     struct loop *loop = arg;
+    metrics_thread_shard(loop->index);
     event_base_loop(loop->base, EVLOOP_NO_EXIT_ON_EMPTY);
     return NULL;
 }
@@ -236,7 +240,8 @@ void runtime_stop(struct runtime *rt)
 {
     static const struct timeval now = {0, 0};
     for (int i = 0; i < rt->nloops; i++)
-        event_base_once(rt->loops[i].base, -1, EV_TIMEOUT, loop_stop_cb, &rt->loops[i], &now);
+        event_base_once(rt->loops[i].base, -1, EV_TIMEOUT, loop_stop_cb, &rt->loops[i],
+                        &now);
 }
 
 void runtime_join(struct runtime *rt)

@@ -91,6 +91,7 @@ static void pass_anonymous(struct ftp *f)
     }
     f->s->authenticated = true;
     snprintf(f->s->user, sizeof f->s->user, "anonymous");
+    conn_set_user(f->s->conn, "anonymous");
     log_info(f->s->id, "ftp login anonymous peer=%s", f->s->conn->peer_ip);
     session_reply(f->s, "230 Anonymous access granted, read-only");
 }

@@ -24,16 +24,17 @@ static void default_has_port_table(void **state)
 {
     assert_int_equal(config_load(&cfg, NULL, err, sizeof err), 0);
     assert_string_equal(cfg.data_dir, "./var");
-    const int ports[SVC_COUNT][2] = {{2525, 0},    {2587, 2465}, {2110, 2995},
-                                     {2143, 2993}, {2121, 2990}, {8080, 8443},
-                                     {2222, 0}};
-    for (int s = 0; s < SVC_COUNT; s++) {
+    const int ports[SVC_METRICS][2] = {{2525, 0},    {2587, 2465}, {2110, 2995},
+                                       {2143, 2993}, {2121, 2990}, {8080, 8443},
+                                       {2222, 0}};
+    for (int s = 0; s < SVC_METRICS; s++) {
         assert_int_equal(cfg.svc[s].listen.n, 2);
         const struct sockaddr_in *v4 = (const void *)&cfg.svc[s].listen.addr[0].sa;
         assert_int_equal(ntohs(v4->sin_port), ports[s][0]);
         assert_int_equal(cfg.svc[s].listen_tls.n, ports[s][1] ? 2 : 0);
     }
     assert_string_equal(cfg.svc[SVC_SMTP].listen.addr[1].text, "[::1]:2525");
+    assert_int_equal(cfg.svc[SVC_METRICS].listen.n, 0); /* off unless set */
     assert_int_equal(cfg.ftp_passive_min, 30000);
     assert_int_equal(cfg.ftp_passive_max, 30099);
 }
