@@ -5,11 +5,16 @@
 MESON ?= meson
 PYTHON ?= python3
 FUZZ_SECONDS ?= 20
+# make install PREFIX=/usr DESTDIR=/tmp/root: the binary in PREFIX/sbin,
+# the sample configuration in SYSCONFDIR/portico (kept if present).
+PREFIX ?= /usr/local
+SYSCONFDIR ?= /etc
 
-.PHONY: all deps build run test unit integration fuzz bench install clean
+.PHONY: all deps build run test unit integration fuzz bench install deb docs clean
 
 all: build
 
+# Only what building and running need; test, fuzz and deb add their own.
 deps:
 	@scripts/deps.sh
 
@@ -27,6 +32,7 @@ build-test/build.ninja: | deps
 	  -Db_lundef=false >/dev/null
 
 test: deps build-test/build.ninja
+	@scripts/deps.sh --test
 	ninja -C build-test
 	scripts/test.sh build-test
 
@@ -39,6 +45,7 @@ integration: build-test/build.ninja
 	PORTICO_BIN=$(CURDIR)/build-test/portico $(PYTHON) tests/integration/run.py $(T)
 
 build-fuzz/build.ninja: | deps
+	@scripts/deps.sh --fuzz
 	CC=clang $(MESON) setup build-fuzz --buildtype=debug -Dfuzz=true -Dtests=false \
 	  -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 
@@ -51,7 +58,23 @@ bench: build
 	scripts/bench.sh build $(P)
 
 install: build
-	$(MESON) install -C build
+	$(MESON) configure build -Dprefix=$(PREFIX) -Dsysconfdir=$(SYSCONFDIR) >/dev/null
+	ninja -C build
+	$(MESON) install -C build --no-rebuild $(if $(DESTDIR),--destdir $(DESTDIR))
+
+# A Debian package of the same layout (PREFIX=/usr), in build-deb/.
+deb: deps
+	@scripts/deps.sh --deb
+	debian/rules clean
+	debian/rules binary
+	@ls build-deb/*.deb
+
+# docs/CONFIG.md, the sample configuration and portico.conf(5) from the key
+# table in src/core/config.c (a test fails when they differ).
+docs: build
+	./build/portico config-reference markdown > docs/CONFIG.md
+	./build/portico config-reference sample > packaging/portico.conf
+	./build/portico config-reference man > man/portico.conf.5
 
 clean:
-	rm -rf build build-test build-fuzz
+	rm -rf build build-test build-fuzz build-deb build-debian

@@ -1,22 +1,43 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages that building, testing and fuzzing portico
-# need (and, with --bench, the anchor servers the benchmarks compare against),
-# only those that are missing. Run as root (or with sudo available).
+# Installs the Debian 12 packages a make target needs, only those that are
+# missing: building and running (always), --test (the real clients of the
+# integration tests), --fuzz (clang and libFuzzer), --deb (debhelper for
+# `make deb`), --bench (the anchor servers). Run as root (or with sudo).
 set -euo pipefail
 
+# Building and running portico (`make run`, `make install`).
 build_pkgs=(
-  build-essential meson ninja-build pkg-config clang libclang-rt-14-dev
+  build-essential meson ninja-build pkg-config
   libevent-dev libssl-dev libsqlite3-dev libgmime-3.0-dev libinih-dev
-  libc-ares-dev libcrypt-dev libcmocka-dev libssh-dev
+  libc-ares-dev libcrypt-dev libidn2-dev libsystemd-dev libssh-dev
 )
-# Real clients for the integration tests.
-test_pkgs=(python3 curl openssl swaks lftp fetchmail chromium openssh-client python3-paramiko
-  rclone)
+# `make test`: cmocka, and the real clients the integration tests drive
+# (mbsync is isync, mutt runs under tmux; swaks needs libnet-ssleay-perl
+# for STARTTLS/TLS; sftp/scp, paramiko and rclone drive SFTP; systemd-analyze
+# checks the unit, debhelper builds the package, bash-completion loads the
+# completion; python3-prometheus-client parses the metrics endpoint).
+test_pkgs=(
+  libcmocka-dev python3 curl openssl swaks libnet-ssleay-perl lftp fetchmail isync mutt tmux
+  chromium openssh-client python3-paramiko rclone systemd python3-prometheus-client
+  debhelper fakeroot bash-completion
+)
+# `make fuzz`: clang with libFuzzer and the sanitizer runtimes.
+fuzz_pkgs=(clang libclang-rt-14-dev)
+# `make deb`.
+deb_pkgs=(debhelper fakeroot dpkg-dev)
 # Anchors and load generators for bench/.
 bench_pkgs=(nginx vsftpd dovecot-pop3d wrk apache2-utils postfix openssh-server)
 
-want=("${build_pkgs[@]}" "${test_pkgs[@]}")
-[ "${1:-}" = "--bench" ] && want+=("${bench_pkgs[@]}")
+want=("${build_pkgs[@]}")
+for arg in "$@"; do
+  case "$arg" in
+  --test) want+=("${test_pkgs[@]}") ;;
+  --fuzz) want+=("${fuzz_pkgs[@]}") ;;
+  --deb) want+=("${deb_pkgs[@]}") ;;
+  --bench) want+=("${bench_pkgs[@]}") ;;
+  *) echo "usage: scripts/deps.sh [--test] [--fuzz] [--deb] [--bench]" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${want[@]}"; do

@@ -1,5 +1,6 @@
 /* main: `portico [-c FILE] COMMAND ...`: loads the configuration, then runs
- * one subcommand. -c may stand anywhere; it is taken out before dispatch. */
+ * one subcommand. -c may stand anywhere; it is taken out before dispatch.
+ * `help`, `--help` and `--version` need no configuration. */
 #include "cli/cli.h"
 
 #include <stdio.h>
@@ -11,30 +12,20 @@ struct subcommand {
 };
 
 static const struct subcommand subcommands[] = {
-    {"serve", cli_serve},   {"check-config", cli_check_config},
-    {"user", cli_user},     {"domain", cli_domain},
+    {"serve", cli_serve}, {"check-config", cli_check_config},
+    {"user", cli_user},   {"domain", cli_domain},
     {"alias", cli_alias},
 };
 
-static int usage(FILE *f)
-{
-    fprintf(f, "usage: portico [-c FILE] COMMAND [ARGS]\n"
-               "commands:\n"
-               "  serve                      run the server\n"
-               "  check-config               validate the configuration\n"
-               "  user add|passwd|del|list   manage accounts\n"
-               "  domain add|del|list        manage local domains\n"
-               "  alias add|del|list         manage aliases\n"
-               "  --version                  print the version\n");
-    return f == stdout ? 0 : 2;
-}
-
-/* Removes "-c FILE" / "--config FILE" from argv; returns the new argc. */
+/* Removes "-c FILE" / "--config FILE" from argv; returns the new argc, or
+ * -1 when -c has no FILE. */
 static int take_config_option(int argc, char **argv, const char **path)
 {
     int out = 0;
     for (int i = 0; i < argc; i++) {
-        if ((strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) && i + 1 < argc) {
+        if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) {
+            if (i + 1 >= argc)
+                return -1;
             *path = argv[++i];
             continue;
         }
@@ -43,29 +34,42 @@ static int take_config_option(int argc, char **argv, const char **path)
     return out;
 }
 
+static int run_subcommand(const struct subcommand *sc, const char *path, int argc,
+                          char **argv)
+{
+    if (cli_wants_help(argc, argv)) {
+        fputs(cli_usage_text(sc->name), stdout);
+        return 0;
+    }
+    static struct config cfg;
+    static char err[8192];
+    if (config_load(&cfg, path, err, sizeof err) < 0) {
+        config_print_errors(err);
+        return 1;
+    }
+    return sc->run(&cfg, argc, argv);
+}
+
 int main(int argc, char **argv)
 {
     const char *path = NULL;
     argc = take_config_option(argc, argv, &path);
     if (argc < 2)
-        return usage(stderr);
-    if (strcmp(argv[1], "--version") == 0) {
+        return cli_overview(stderr);
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--version") == 0) {
         printf("portico %s\n", PORTICO_VERSION);
         return 0;
     }
-    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
-        return usage(stdout);
-    for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++) {
-        if (strcmp(argv[1], subcommands[i].name) != 0)
-            continue;
-        static struct config cfg;
-        char err[1024];
-        if (config_load(&cfg, path, err, sizeof err) < 0) {
-            fprintf(stderr, "portico: %s\n", err);
-            return 1;
-        }
-        return subcommands[i].run(&cfg, argc - 2, argv + 2);
-    }
-    fprintf(stderr, "portico: unknown command '%s'\n", argv[1]);
-    return usage(stderr);
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0)
+        return cli_overview(stdout);
+    if (strcmp(cmd, "help") == 0)
+        return cli_help(argc - 2, argv + 2);
+    if (strcmp(cmd, "config-reference") == 0)
+        return cli_config_reference(argc - 2, argv + 2);
+    for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
+        if (strcmp(cmd, subcommands[i].name) == 0)
+            return run_subcommand(&subcommands[i], path, argc - 2, argv + 2);
+    fprintf(stderr, "portico: unknown command '%s'\n", cmd);
+    return cli_overview(stderr);
 }

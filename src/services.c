@@ -7,6 +7,7 @@
 #include "ftp/ftp.h"
 #include "http/http.h"
 #include "imap/imap.h"
+#include "metrics/service.h"
 #include "pop3/pop3.h"
 #include "sftp/service.h"
 #include "smtp/service.h"
@@ -20,6 +21,7 @@ void services_register(struct runtime *rt)
     rt->services[SVC_FTP] = &ftp_service;
     rt->services[SVC_HTTP] = &http_service;
     rt->services[SVC_SFTP] = &sftp_service;
+    rt->services[SVC_METRICS] = &metrics_service;
 }
 
 int services_prepare(const struct config *cfg, char *err, size_t errlen)

@@ -4,8 +4,10 @@
 
 #include "auth/throttle.h"
 #include "core/conn.h"
+#include "core/idna.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/metrics.h"
 #include "core/session.h"
 #include "core/workpool.h"
 
@@ -39,6 +41,12 @@ static void job_free(struct login_job *job)
 static void finish(struct login_job *job, enum login_result r)
 {
     static const char *const names[] = {"ok", "fail", "locked", "error"};
+    if (r == LOGIN_FAIL)
+        metrics_add(job->c->svc, MET_AUTH_FAILURES, 1);
+    if (r == LOGIN_LOCKED)
+        metrics_add(job->c->svc, MET_AUTH_LOCKOUTS, 1);
+    if (r == LOGIN_OK)
+        conn_set_user(job->c, job->acct.address);
     if (!job->c->closing) {
         log_info(job->c->id, "auth login user=%s peer=%s result=%s", job->user,
                  job->c->peer_ip, names[r]);
@@ -81,20 +89,24 @@ static void verify_done(void *arg)
 int login_check(struct conn *c, const char *user, const char *password, login_check_fn cb,
                 void *arg)
 {
-    if (!runtime || strlen(user) > AUTH_MAX_USERNAME || strlen(password) > AUTH_MAX_PASSWORD)
+    if (!runtime || strlen(user) > AUTH_MAX_USERNAME ||
+        strlen(password) > AUTH_MAX_PASSWORD)
         return -1;
     struct login_job *job = calloc(1, sizeof *job);
     if (!job)
         return -1;
     *job = (struct login_job){.c = c, .cb = cb, .arg = arg};
-    snprintf(job->user, sizeof job->user, "%s", user);
+    /* bob@bücher.example logs in as bob@xn--bcher-kva.example. */
+    if (idna_address_to_ascii(user, job->user, sizeof job->user) < 0)
+        snprintf(job->user, sizeof job->user, "%s", user);
     snprintf(job->password, sizeof job->password, "%s", password);
     conn_ref(c);
     if (throttle_check(runtime->throttle, c->peer_ip, user, time(NULL)) < 0) {
         finish(job, LOGIN_LOCKED);
         return 0;
     }
-    if (workpool_submit(runtime->pool, c->loop->base, verify_work, verify_done, job) < 0) {
+    if (workpool_submit(runtime->pool, c->loop->base, verify_work, verify_done, job) <
+        0) {
         job_free(job);
         return -1;
     }

@@ -4,8 +4,10 @@
 #include "auth/login_wait.h"
 
 #include "auth/throttle.h"
+#include "core/idna.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/metrics.h"
 #include "core/workpool.h"
 
 #include <errno.h>
@@ -76,6 +78,11 @@ void login_record(uint64_t sid, const char *ip, const char *user, const char *me
                   enum login_result r, bool delay)
 {
     static const char *const names[] = {"ok", "fail", "locked", "error"};
+    /* SFTP is the only protocol whose sessions have threads of their own. */
+    if (r == LOGIN_FAIL)
+        metrics_add(SVC_SFTP, MET_AUTH_FAILURES, 1);
+    if (r == LOGIN_LOCKED)
+        metrics_add(SVC_SFTP, MET_AUTH_LOCKOUTS, 1);
     if (r == LOGIN_OK)
         throttle_success(runtime->throttle, ip, user);
     unsigned ms = 0;
@@ -94,6 +101,9 @@ enum login_result login_password_wait(uint64_t sid, const char *ip, const char *
         login_record(sid, ip, "-", "password", LOGIN_FAIL, true);
         return LOGIN_FAIL;
     }
+    char ascii[AUTH_MAX_USERNAME + 1];
+    if (idna_address_to_ascii(user, ascii, sizeof ascii) == 0)
+        user = ascii; /* bob@bücher.example is bob@xn--bcher-kva.example */
     enum login_result r = login_throttle_wait(ip, user);
     if (r == LOGIN_OK) {
         enum auth_result a = verify_on_pool(user, password, out);

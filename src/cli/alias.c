@@ -45,10 +45,7 @@ static const struct cli_verb alias_verbs[] = {
 
 static int alias_usage(void)
 {
-    fprintf(stderr, "usage: portico alias add ALIAS TARGET\n"
-                    "       portico alias del ALIAS\n"
-                    "       portico alias list\n");
-    return 2;
+    return cli_usage_error("alias");
 }
 
 int cli_alias(const struct config *cfg, int argc, char **argv)

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 
 #include "auth/accounts.h"
+#include "cli/preflight.h"
 
 int cli_fail(const char *cmd, const char *fmt, ...)
 {
@@ -21,16 +22,55 @@ int cli_fail(const char *cmd, const char *fmt, ...)
     return 1;
 }
 
+int cli_add_config_domains(struct authdb *db, const struct config *cfg, char *err,
+                           size_t errlen)
+{
+    char domains[sizeof cfg->domains], *save = NULL;
+    snprintf(domains, sizeof domains, "%s", cfg->domains);
+    for (char *d = strtok_r(domains, " ,\t", &save); d;
+         d = strtok_r(NULL, " ,\t", &save)) {
+        char why[256];
+        if (authdb_domain_is_local(db, d) == 0 &&
+            authdb_domain_add(db, d, why, sizeof why) < 0) {
+            snprintf(err, errlen, "[portico] domains: %s", why);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Refuses a data directory that would be a system directory. */
+static int data_dir_ok(const struct config *cfg)
+{
+    char buf[2048];
+    struct config_errors e = {buf, sizeof buf, 0, 0};
+    buf[0] = '\0';
+    if (preflight_data_dir(cfg, &e) == 0)
+        return 0;
+    config_print_errors(buf);
+    return -1;
+}
+
 struct authdb *cli_authdb_open(const struct config *cfg, const char *cmd)
 {
     char err[512];
+    if (data_dir_ok(cfg) < 0)
+        return NULL;
     if (mkdir(cfg->data_dir, 0700) < 0 && errno != EEXIST) {
         cli_fail(cmd, "cannot create %s: %s", cfg->data_dir, strerror(errno));
         return NULL;
     }
     struct authdb *db = authdb_open(cfg->data_dir, err, sizeof err);
-    if (db == NULL)
+    if (db == NULL) {
         cli_fail(cmd, "%s", err);
+        return NULL;
+    }
+    /* The configured domains count before the first serve too. */
+    if (cli_add_config_domains(db, cfg, err, sizeof err) < 0) {
+        cli_fail(cmd, "%s", err);
+        authdb_close(db);
+        return NULL;
+    }
     return db;
 }
 

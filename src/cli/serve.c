@@ -5,8 +5,10 @@
 #include "auth/accounts.h"
 #include "auth/throttle.h"
 #include "cli/cli.h"
+#include "cli/preflight.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/notify.h"
 #include "core/tls.h"
 #include "core/workpool.h"
 #include "services.h"
@@ -26,21 +28,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int fail(const char *msg)
-{
-    fprintf(stderr, "portico: %s\n", msg);
-    return 1;
-}
-
 static int prepare_data_dir(struct config *cfg, char *err, size_t errlen)
 {
     if (mkdir(cfg->data_dir, 0700) < 0 && errno != EEXIST) {
-        snprintf(err, errlen, "cannot create data_dir %s: %s", cfg->data_dir, strerror(errno));
+        snprintf(err, errlen, "cannot create data_dir %s: %s", cfg->data_dir,
+                 strerror(errno));
         return -1;
     }
     char abs[PATH_MAX];
     if (!realpath(cfg->data_dir, abs)) {
-        snprintf(err, errlen, "cannot resolve data_dir %s: %s", cfg->data_dir, strerror(errno));
+        snprintf(err, errlen, "cannot resolve data_dir %s: %s", cfg->data_dir,
+                 strerror(errno));
         return -1;
     }
     snprintf(cfg->data_dir, sizeof cfg->data_dir, "%s", abs);
@@ -63,17 +61,7 @@ static int open_accounts(struct runtime *rt, const struct config *cfg, char *err
     rt->authdb = authdb_open(cfg->data_dir, err, errlen);
     if (!rt->authdb)
         return -1;
-    char domains[sizeof cfg->domains], *save = NULL;
-    snprintf(domains, sizeof domains, "%s", cfg->domains);
-    for (char *d = strtok_r(domains, " ,\t", &save); d; d = strtok_r(NULL, " ,\t", &save)) {
-        char why[256];
-        if (authdb_domain_is_local(rt->authdb, d) == 0 &&
-            authdb_domain_add(rt->authdb, d, why, sizeof why) < 0) {
-            snprintf(err, errlen, "[portico] domains: %s", why);
-            return -1;
-        }
-    }
-    return 0;
+    return cli_add_config_domains(rt->authdb, cfg, err, errlen);
 }
 
 /* The very first start: postmaster@<first domain> with a random password,
@@ -151,12 +139,15 @@ static void on_signal(evutil_socket_t sig, short what, void *arg)
     struct signals *sg = arg;
     if (sig == SIGHUP) {
         char err[512];
+        notify_reloading();
         if (tls_reload(err, sizeof err) < 0)
             log_error(0, "core tls reload_failed error=\"%s\"", err);
         else
             log_info(0, "core tls reloaded fingerprint=%s", tls_fingerprint());
+        notify_ready("reloaded");
         return;
     }
+    notify_stopping();
     log_info(0, "core stop signal=%d", (int)sig);
     event_base_loopexit(sg->base, NULL);
 }
@@ -206,7 +197,7 @@ static void sweep_work(void *arg)
 static int run(struct runtime *rt, struct config *cfg, struct signals *sg, char *err,
                size_t errlen)
 {
-    if (config_check_files(cfg, err, errlen) < 0 || prepare_data_dir(cfg, err, errlen) < 0)
+    if (prepare_data_dir(cfg, err, errlen) < 0)
         return -1;
     printf("portico %s: data in %s\n", PORTICO_VERSION, cfg->data_dir);
     if (open_accounts(rt, cfg, err, errlen) < 0 || tls_init(cfg, err, errlen) < 0)
@@ -218,11 +209,13 @@ static int run(struct runtime *rt, struct config *cfg, struct signals *sg, char 
     rt->datadir_fd = open(cfg->data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     rt->throttle = throttle_new();
     if (rt->datadir_fd < 0 || !rt->throttle) {
-        snprintf(err, errlen, "cannot open data_dir %s: %s", cfg->data_dir, strerror(errno));
+        snprintf(err, errlen, "cannot open data_dir %s: %s", cfg->data_dir,
+                 strerror(errno));
         return -1;
     }
     services_register(rt);
-    if (runtime_open_listeners(rt, err, errlen) < 0 || drop_privileges(cfg, err, errlen) < 0 ||
+    if (runtime_open_listeners(rt, err, errlen) < 0 ||
+        drop_privileges(cfg, err, errlen) < 0 ||
         create_first_account(rt, cfg, err, errlen) < 0)
         return -1;
     rt->pool =
@@ -235,6 +228,7 @@ static int run(struct runtime *rt, struct config *cfg, struct signals *sg, char 
     print_listeners(rt, cfg);
     printf("ready: %d loop threads; Ctrl-C stops\n", rt->nloops);
     fflush(stdout);
+    notify_ready("serving");
     event_base_dispatch(sg->base);
     runtime_stop(rt);
     runtime_join(rt);
@@ -245,12 +239,21 @@ static int run(struct runtime *rt, struct config *cfg, struct signals *sg, char 
 int cli_serve(const struct config *cfg_in, int argc, char **argv)
 {
     if (argc > 0)
-        return fail("serve takes no arguments (use -c FILE)");
+        return cli_usage_error("serve");
+    static char errs[8192];
+    struct config_errors e = {errs, sizeof errs, 0, 0};
+    errs[0] = '\0';
+    if (preflight(cfg_in, &e) > 0) {
+        config_print_errors(errs);
+        return 1;
+    }
     static struct config cfg;
     cfg = *cfg_in;
     log_set_level((enum log_level)cfg.log_level);
+    log_configure(cfg.log_target, cfg.log_format == LOG_FORMAT_JSON);
     signal(SIGPIPE, SIG_IGN);
     evthread_use_pthreads();
+    loop_seed_session_ids();
     struct runtime rt = {.cfg = &cfg, .datadir_fd = -1};
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     rt.nloops = cfg.threads ? cfg.threads : (int)(cpus > 0 ? cpus : 1);

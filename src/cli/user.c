@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -13,16 +14,21 @@
 #include <unistd.h>
 
 #include "auth/accounts.h"
+#include "cli/user_data.h"
+#include "core/idna.h"
 #include "core/limits.h"
 
 #define PASSWORD_BUF (AUTH_MAX_PASSWORD + 2) /* room for a '\r' and the NUL */
 
-enum { ARG_ADDRESS = 1, ARG_STDIN = 2, ARG_HASH = 4 };
+enum { ARG_ADDRESS = 1, ARG_STDIN = 2, ARG_HASH = 4, ARG_KEEP = 8 };
 
 struct user_args {
-    const char *address;
+    const struct config *cfg;
+    const char *address; /* the domain as an A-label (in ascii) */
+    char ascii[AUTH_ADDRESS_MAX + 64];
     const char *hash;
     bool from_stdin;
+    bool keep_data;
 };
 
 struct user_verb {
@@ -112,12 +118,34 @@ static int tty_password(char *buf, size_t cap, const char **why)
     return rc;
 }
 
+/* Characters, not bytes: UTF-8 continuation bytes do not count. */
+static size_t utf8_chars(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        if (((unsigned char)*s & 0xC0) != 0x80)
+            n++;
+    return n;
+}
+
 static int get_password(const struct user_args *ua, char *buf, size_t cap,
                         const char *cmd)
 {
     const char *why = "cannot read the password";
-    int rc = ua->from_stdin ? read_password_line(STDIN_FILENO, buf, cap, &why)
-                            : tty_password(buf, cap, &why);
+    char shortmsg[160];
+    int rc;
+    if (ua->from_stdin)
+        rc = read_password_line(STDIN_FILENO, buf, cap, &why);
+    else
+        rc = tty_password(buf, cap, &why);
+    if (rc == 0 && utf8_chars(buf) < (size_t)ua->cfg->min_password_length) {
+        snprintf(
+            shortmsg, sizeof shortmsg,
+            "password too short: at least %d characters ([auth] min_password_length)",
+            ua->cfg->min_password_length);
+        why = shortmsg;
+        rc = -1;
+    }
     if (rc < 0) {
         explicit_bzero(buf, cap);
         cli_fail(cmd, "%s", why);
@@ -132,6 +160,18 @@ static int get_password(const struct user_args *ua, char *buf, size_t cap,
 static const char *canonical(struct authdb *db, const char *input, struct account *a)
 {
     return authdb_user_find(db, input, a) == AUTH_OK ? a->address : input;
+}
+
+/* An address as people read it: the domain as its U-label. */
+static const char *shown(const char *address, char *buf, size_t len)
+{
+    const char *at = strrchr(address, '@');
+    char domain[256];
+    if (!at)
+        return address;
+    idna_to_unicode(at + 1, domain, sizeof domain);
+    snprintf(buf, len, "%.*s@%s", (int)(at - address), address, domain);
+    return buf;
 }
 
 static int user_add(struct authdb *db, const struct user_args *ua)
@@ -151,7 +191,8 @@ static int user_add(struct authdb *db, const struct user_args *ua)
     }
     if (rc < 0)
         return cli_fail("user add", "%s", err);
-    printf("added %s\n", canonical(db, ua->address, &a));
+    char buf[AUTH_ADDRESS_MAX + 64];
+    printf("added %s\n", shown(canonical(db, ua->address, &a), buf, sizeof buf));
     return cli_flush("user add");
 }
 
@@ -173,23 +214,32 @@ static int user_passwd(struct authdb *db, const struct user_args *ua)
 
 static int user_del(struct authdb *db, const struct user_args *ua)
 {
-    char err[512];
+    char err[512], moved[PATH_MAX + 64], buf[AUTH_ADDRESS_MAX + 64];
     struct account a;
-    const char *address = canonical(db, ua->address, &a);
-    if (authdb_user_del(db, ua->address, err, sizeof err) < 0)
+    if (authdb_user_find(db, ua->address, &a) != AUTH_OK)
+        return cli_fail("user del", "no such user: %s", ua->address);
+    if (authdb_user_del(db, a.address, err, sizeof err) < 0)
         return cli_fail("user del", "%s", err);
-    printf("deleted %s\n", address);
+    if (user_data_remove(ua->cfg->data_dir, a.domain, a.local, ua->keep_data, moved,
+                         sizeof moved, err, sizeof err) < 0)
+        return cli_fail("user del", "deleted %s, but %s", a.address, err);
+    if (moved[0])
+        printf("deleted %s (mail and files kept in %s)\n",
+               shown(a.address, buf, sizeof buf), moved);
+    else
+        printf("deleted %s and its mail and files\n", shown(a.address, buf, sizeof buf));
     return cli_flush("user del");
 }
 
-static void print_line(void *arg, const char *s)
+static void print_address(void *arg, const char *s)
 {
-    fprintf(arg, "%s\n", s);
+    char buf[AUTH_ADDRESS_MAX + 64];
+    fprintf(arg, "%s\n", shown(s, buf, sizeof buf));
 }
 
 static int user_list(struct authdb *db, const struct user_args *ua)
 {
-    if (authdb_user_list(db, print_line, stdout) < 0)
+    if (authdb_user_list(db, print_address, stdout) < 0)
         return cli_fail("user list", "cannot read the accounts");
     return cli_flush("user list");
 }
@@ -197,18 +247,13 @@ static int user_list(struct authdb *db, const struct user_args *ua)
 static const struct user_verb user_verbs[] = {
     {"add", "user add", ARG_ADDRESS | ARG_STDIN | ARG_HASH, user_add},
     {"passwd", "user passwd", ARG_ADDRESS | ARG_STDIN, user_passwd},
-    {"del", "user del", ARG_ADDRESS, user_del},
+    {"del", "user del", ARG_ADDRESS | ARG_KEEP, user_del},
     {"list", "user list", 0, user_list},
 };
 
 static int user_usage(void)
 {
-    fprintf(stderr, "usage: portico user add ADDRESS [--password-stdin | --hash HASH]\n"
-                    "       portico user passwd ADDRESS [--password-stdin]\n"
-                    "       portico user del ADDRESS\n"
-                    "       portico user list\n"
-                    "       portico user key add|list|del ADDRESS ... (SSH keys)\n");
-    return 2;
+    return cli_usage_error("user");
 }
 
 /* Parses the arguments after the verb against what the verb accepts. */
@@ -219,6 +264,8 @@ static int user_args_parse(int argc, char **argv, int accepts, struct user_args 
             ua->from_stdin = true;
         else if ((accepts & ARG_HASH) && strcmp(argv[i], "--hash") == 0 && i + 1 < argc)
             ua->hash = argv[++i];
+        else if ((accepts & ARG_KEEP) && strcmp(argv[i], "--keep-data") == 0)
+            ua->keep_data = true;
         else if (argv[i][0] == '-' || !(accepts & ARG_ADDRESS) || ua->address != NULL)
             return -1;
         else
@@ -226,6 +273,11 @@ static int user_args_parse(int argc, char **argv, int accepts, struct user_args 
     }
     if ((accepts & ARG_ADDRESS) && ua->address == NULL)
         return -1;
+    /* u@bücher.example is u@xn--bcher-kva.example; a domain that is no
+     * valid name stays as written, for the store to refuse with its reason. */
+    if (ua->address &&
+        idna_address_to_ascii(ua->address, ua->ascii, sizeof ua->ascii) == 0)
+        ua->address = ua->ascii;
     return (ua->hash != NULL && ua->from_stdin) ? -1 : 0;
 }
 
@@ -237,7 +289,9 @@ int cli_user(const struct config *cfg, int argc, char **argv)
     for (size_t i = 0; argc > 0 && i < sizeof user_verbs / sizeof *user_verbs; i++)
         if (strcmp(argv[0], user_verbs[i].name) == 0)
             v = &user_verbs[i];
-    struct user_args ua = {0};
+    static struct user_args ua;
+    memset(&ua, 0, sizeof ua);
+    ua.cfg = cfg;
     if (v == NULL || user_args_parse(argc, argv, v->args, &ua) < 0)
         return user_usage();
     struct authdb *db = cli_authdb_open(cfg, v->cmd);

@@ -10,14 +10,12 @@
 
 #include "auth/accounts.h"
 #include "auth/sshkeys.h"
+#include "core/idna.h"
 #include "core/limits.h"
 
 static int key_usage(void)
 {
-    fprintf(stderr, "usage: portico user key add ADDRESS [FILE|-]\n"
-                    "       portico user key list ADDRESS\n"
-                    "       portico user key del ADDRESS FINGERPRINT\n");
-    return 2;
+    return cli_usage_error("user");
 }
 
 /* Reads the first line that is not empty or a comment. */
@@ -89,6 +87,10 @@ int cli_user_key(const struct config *cfg, int argc, char **argv)
     if (argc < 2)
         return key_usage();
     const char *verb = argv[0], *address = argv[1];
+    char ascii[AUTH_ADDRESS_MAX];
+    /* u@bücher.example is stored as u@xn--bcher-kva.example (as in user add). */
+    if (idna_address_to_ascii(address, ascii, sizeof ascii) == 0)
+        address = ascii;
     bool add = strcmp(verb, "add") == 0 && argc <= 3;
     bool list = strcmp(verb, "list") == 0 && argc == 2;
     bool del = strcmp(verb, "del") == 0 && argc == 3;

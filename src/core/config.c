@@ -1,6 +1,8 @@
-/* config: the table of keys, the embedded default and the inih callback that
- * fills struct config. The first error wins and names file, line and key. */
+/* config: the table of keys (each with its default and documentation), the
+ * embedded default and the inih callback that fills struct config. Every
+ * error is reported, each naming file, line, section and key. */
 #include "core/config.h"
+#include "core/config_check.h"
 
 #include "core/limits.h"
 #include "core/log.h"
@@ -9,106 +11,229 @@
 #include <errno.h>
 #include <ini.h>
 #include <netinet/in.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* DESIGN.md, "Configuration": data in ./var, loopback, the port table. */
-const char config_default_text[] =
-    "[portico]\n"
-    "data_dir = ./var\n"
-    "hostname = localhost\n"
-    "domains = localhost\n"
-    "threads = 0\n"
-    "log_level = info\n"
-    "[smtp]\n"
-    "listen = 127.0.0.1:2525 [::1]:2525\n"
-    "[submission]\n"
-    "listen = 127.0.0.1:2587 [::1]:2587\n"
-    "listen_tls = 127.0.0.1:2465 [::1]:2465\n"
-    "[pop3]\n"
-    "listen = 127.0.0.1:2110 [::1]:2110\n"
-    "listen_tls = 127.0.0.1:2995 [::1]:2995\n"
-    "[imap]\n"
-    "listen = 127.0.0.1:2143 [::1]:2143\n"
-    "listen_tls = 127.0.0.1:2993 [::1]:2993\n"
-    "[ftp]\n"
-    "listen = 127.0.0.1:2121 [::1]:2121\n"
-    "listen_tls = 127.0.0.1:2990 [::1]:2990\n"
-    "passive_ports = 30000-30099\n"
-    "[http]\n"
-    "listen = 127.0.0.1:8080 [::1]:8080\n"
-    "listen_tls = 127.0.0.1:8443 [::1]:8443\n"
-    "[sftp]\n"
-    "listen = 127.0.0.1:2222 [::1]:2222\n";
-
-enum key_type { K_STR, K_INT, K_BOOL, K_SIZE, K_LEVEL, K_LISTEN, K_PORTRANGE };
-
-struct key {
-    const char *section;
-    const char *name;
-    enum key_type type;
-    size_t offset;
-    size_t size;      /* K_STR: buffer size */
-    long long min, max; /* K_INT, K_SIZE */
-};
+const char config_default_text[] = "[portico]\n"
+                                   "data_dir = ./var\n"
+                                   "hostname = localhost\n"
+                                   "domains = localhost\n"
+                                   "threads = 0\n"
+                                   "[smtp]\n"
+                                   "listen = 127.0.0.1:2525 [::1]:2525\n"
+                                   "[submission]\n"
+                                   "listen = 127.0.0.1:2587 [::1]:2587\n"
+                                   "listen_tls = 127.0.0.1:2465 [::1]:2465\n"
+                                   "[pop3]\n"
+                                   "listen = 127.0.0.1:2110 [::1]:2110\n"
+                                   "listen_tls = 127.0.0.1:2995 [::1]:2995\n"
+                                   "[imap]\n"
+                                   "listen = 127.0.0.1:2143 [::1]:2143\n"
+                                   "listen_tls = 127.0.0.1:2993 [::1]:2993\n"
+                                   "[ftp]\n"
+                                   "listen = 127.0.0.1:2121 [::1]:2121\n"
+                                   "listen_tls = 127.0.0.1:2990 [::1]:2990\n"
+                                   "passive_ports = 30000-30099\n"
+                                   "[http]\n"
+                                   "listen = 127.0.0.1:8080 [::1]:8080\n"
+                                   "listen_tls = 127.0.0.1:8443 [::1]:8443\n"
+                                   "[sftp]\n"
+                                   "listen = 127.0.0.1:2222 [::1]:2222\n";
 
 #define OFF(f) offsetof(struct config, f)
-#define STR(sec, name, f) {sec, name, K_STR, OFF(f), sizeof(((struct config *)0)->f), 0, 0}
-#define INT(sec, name, f, lo, hi) {sec, name, K_INT, OFF(f), 0, lo, hi}
-#define SVC(sec, i)                                                                    \
-    {sec, "listen", K_LISTEN, OFF(svc[i].listen), 0, 0, 0},                            \
-    {sec, "listen_tls", K_LISTEN, OFF(svc[i].listen_tls), 0, 0, 0}
+#define FSIZE(f) sizeof(((struct config *)0)->f)
+/* One row per key: section, name, field, [limits,] default, documentation. */
+#define STR(sec, name, f, def, doc)                                                      \
+    {                                                                                    \
+        sec, name, K_STR, OFF(f), FSIZE(f), 0, 0, NULL, NULL, def, doc                   \
+    }
+#define STRC(sec, name, f, chk, def, doc)                                                \
+    {                                                                                    \
+        sec, name, K_STR, OFF(f), FSIZE(f), 0, 0, NULL, chk, def, doc                    \
+    }
+#define INT(sec, name, f, lo, hi, def, doc)                                              \
+    {                                                                                    \
+        sec, name, K_INT, OFF(f), 0, lo, hi, NULL, NULL, def, doc                        \
+    }
+#define SIZE(sec, name, f, lo, hi, def, doc)                                             \
+    {                                                                                    \
+        sec, name, K_SIZE, OFF(f), 0, lo, hi, NULL, NULL, def, doc                       \
+    }
+#define BOOL(sec, name, f, def, doc)                                                     \
+    {                                                                                    \
+        sec, name, K_BOOL, OFF(f), 0, 0, 0, NULL, NULL, def, doc                         \
+    }
+#define ENUM(sec, name, f, choices, def, doc)                                            \
+    {                                                                                    \
+        sec, name, K_ENUM, OFF(f), 0, 0, 0, choices, NULL, def, doc                      \
+    }
+#define LISTEN(sec, name, f, doc)                                                        \
+    {                                                                                    \
+        sec, name, K_LISTEN, OFF(f), 0, 0, 0, NULL, NULL, "", doc                        \
+    }
 
-static const struct key keys[] = {
-    STR("portico", "data_dir", data_dir),
-    STR("portico", "hostname", hostname),
-    STR("portico", "domains", domains),
-    INT("portico", "threads", threads, 0, 256),
-    INT("portico", "work_threads", work_threads, 0, 256),
-    STR("portico", "user", user),
-    {"portico", "log_level", K_LEVEL, OFF(log_level), 0, 0, 0},
-    STR("tls", "cert", tls_cert),
-    STR("tls", "key", tls_key),
-    INT("portico", "max_connections_per_ip", max_connections_per_ip, 1, 1000000),
-    {"auth", "allow_plaintext_auth", K_BOOL, OFF(allow_plaintext_auth), 0, 0, 0},
-    {"mail", "quota", K_SIZE, OFF(mail_quota_bytes), 0, 0, (long long)1 << 50},
-    INT("mail", "quota_messages", mail_quota_messages, 0, 1000000000),
-    SVC("smtp", SVC_SMTP),
-    {"smtp", "max_message_size", K_SIZE, OFF(smtp_max_message_size), 0, 1024,
-     (long long)1 << 40},
-    STR("smtp", "catch_all", smtp_catch_all),
-    INT("smtp", "timeout", smtp_timeout, 1, 3600),
-    SVC("submission", SVC_SUBMISSION),
-    SVC("pop3", SVC_POP3),
-    SVC("imap", SVC_IMAP),
-    {"imap", "max_message_size", K_SIZE, OFF(imap_max_message_size), 0, 1024,
-     (long long)1 << 40},
-    SVC("ftp", SVC_FTP),
-    {"ftp", "passive_ports", K_PORTRANGE, OFF(ftp_passive_min), 0, 0, 0},
-    STR("ftp", "passive_address", ftp_passive_address),
-    STR("ftp", "anonymous_root", ftp_anonymous_root),
-    {"ftp", "quota", K_SIZE, OFF(files_quota_bytes), 0, 0, (long long)1 << 50},
-    INT("ftp", "idle_timeout", ftp_idle_timeout, 1, 86400),
-    INT("ftp", "data_timeout", ftp_data_timeout, 1, 86400),
-    SVC("http", SVC_HTTP),
-    STR("http", "access_log", http_access_log),
-    {"http", "dir_listing", K_BOOL, OFF(http_dir_listing), 0, 0, 0},
-    INT("http", "max_requests", http_max_requests, 1, 1000000),
-    {"sftp", "listen", K_LISTEN, OFF(svc[SVC_SFTP].listen), 0, 0, 0},
-    INT("sftp", "idle_timeout", sftp_idle_timeout, 1, 86400),
-    INT("sftp", "login_timeout", sftp_login_timeout, 1, 3600),
-    INT("sftp", "max_sessions", sftp_max_sessions, 1, 100000),
-    INT("sftp", "max_sessions_per_ip", sftp_max_sessions_per_ip, 1, 100000),
-    STR("relay", "smarthost", relay_smarthost),
-    STR("relay", "route", relay_routes),
+static const struct config_key keys[] = {
+    STR("portico", "data_dir", data_dir, "./var",
+        "Where everything lives: `portico.db`, `tls/`, `queue/`, `www/`, `users/`. "
+        "Created "
+        "(mode 0700) when `serve` starts; a relative path is resolved once at start. The "
+        "embedded default refuses to start where `./var` would be a system directory "
+        "(started "
+        "from `/`, for example)."),
+    STRC("portico", "hostname", hostname, config_check_hostname, "localhost",
+         "The server's name: SMTP greeting and `Received:` lines, the generated "
+         "certificate's CN and SAN. A DNS name; an international name is stored as its "
+         "A-label."),
+    STRC("portico", "domains", domains, config_check_domains, "localhost",
+         "Space-separated local mail domains, the first is the primary. They count as "
+         "local "
+         "from the start (also for `portico user add` before the first `serve`); the "
+         "first "
+         "gets the first account (`postmaster@`). More can be added with `portico domain "
+         "add`. "
+         "International names are accepted in Unicode and stored as A-labels."),
+    INT("portico", "threads", threads, 0, 256, "0",
+        "Event-loop threads; `0` means one per CPU. Every listener is opened in every "
+        "thread "
+        "(SO_REUSEPORT)."),
+    INT("portico", "work_threads", work_threads, 0, 256, "0",
+        "Most threads of the blocking-work pool (password hashing, fsync, directory "
+        "scans); "
+        "one starts with the server and more start as jobs wait; `0` means 16, or twice "
+        "the "
+        "loop threads when that is more (see PERFORMANCE.md)."),
+    STR("portico", "user", user, "",
+        "When started as root: bind, make the data tree this user's, then drop to this "
+        "user "
+        "(setgroups/setgid/setuid). As root without `user`, `serve` refuses to listen on "
+        "a "
+        "non-loopback address and warns on loopback. Ignored when not root."),
+    INT("portico", "max_connections_per_ip", max_connections_per_ip, 1, 1000000, "64",
+        "Connections one client address may hold at once, across all services; more are "
+        "refused with the protocol's \"too many\" reply."),
+    {"portico", "log_level", K_LEVEL, OFF(log_level), 0, 0, 0, NULL, NULL, "info",
+     "The older spelling of `[log] level`; set one of the two."},
+    {"log", "level", K_LEVEL, OFF(log_level), 0, 0, 0, NULL, NULL, "info",
+     "`debug`, `info`, `warn` or `error`: the lowest level logged."},
+    ENUM("log", "target", log_target, "stderr syslog journal", "stderr",
+         "`stderr` (one line per event), `syslog` (facility mail) or `journal` (the "
+         "systemd "
+         "journal, with the session, protocol and event as fields)."),
+    ENUM("log", "format", log_format, "text json", "text",
+         "`text`: `TIME LEVEL SESSION PROTO event key=value…`; `json`: one JSON object "
+         "per "
+         "line with `time`, `level`, `session` and `msg`. Secrets are masked in both."),
+    STR("tls", "cert", tls_cert, "",
+        "PEM certificate chain. Set together with `key`; `check-config` loads both and "
+        "checks "
+        "they match."),
+    STR("tls", "key", tls_key, "", "PEM private key."),
+    BOOL("auth", "allow_plaintext_auth", allow_plaintext_auth, "no",
+         "Allow plaintext passwords before TLS everywhere, including submission on "
+         "loopback "
+         "and non-loopback clients. Leave it off except for testing. By default "
+         "POP3/IMAP/FTP "
+         "accept plaintext logins before TLS only from loopback; submission needs TLS "
+         "even on "
+         "loopback."),
+    INT("auth", "min_password_length", min_password_length, 1, 1024, "8",
+        "Fewest characters a password set by `portico user add` or `user passwd` may "
+        "have."),
+    SIZE("mail", "quota", mail_quota_bytes, 0, (long long)1 << 50, "0",
+         "Bytes of mail per account; `0` is unlimited. Over quota, delivery is a "
+         "temporary "
+         "failure (SMTP `452 4.2.2`), never a silent drop."),
+    INT("mail", "quota_messages", mail_quota_messages, 0, 1000000000, "0",
+        "Messages per account; `0` is unlimited."),
+    LISTEN("smtp", "listen", svc[SVC_SMTP].listen,
+           "MX: accepts mail for local domains from anyone, no authentication."),
+    LISTEN("smtp", "listen_tls", svc[SVC_SMTP].listen_tls,
+           "MX over implicit TLS (rarely used; MX peers use STARTTLS on `listen`)."),
+    SIZE("smtp", "max_message_size", smtp_max_message_size, 1024, (long long)1 << 40,
+         "50M",
+         "Largest message accepted (advertised with SIZE); larger is `552 5.3.4`."),
+    STR("smtp", "catch_all", smtp_catch_all, "",
+        "An account that receives mail for unknown local users; empty means unknown "
+        "users get "
+        "`550 5.1.1`."),
+    INT("smtp", "timeout", smtp_timeout, 1, 3600, "300",
+        "Idle seconds (also while receiving DATA) before the session is closed with "
+        "`421` "
+        "(RFC 5321 4.5.3.2.7). Applies to MX and submission."),
+    LISTEN("submission", "listen", svc[SVC_SUBMISSION].listen,
+           "Submission with STARTTLS (RFC 6409); AUTH required."),
+    LISTEN("submission", "listen_tls", svc[SVC_SUBMISSION].listen_tls,
+           "Submission over implicit TLS (RFC 8314)."),
+    LISTEN("pop3", "listen", svc[SVC_POP3].listen, "POP3, with STLS."),
+    LISTEN("pop3", "listen_tls", svc[SVC_POP3].listen_tls, "POP3 over implicit TLS."),
+    LISTEN("imap", "listen", svc[SVC_IMAP].listen, "IMAP, with STARTTLS."),
+    LISTEN("imap", "listen_tls", svc[SVC_IMAP].listen_tls, "IMAP over implicit TLS."),
+    SIZE("imap", "max_message_size", imap_max_message_size, 0, (long long)1 << 40, "0",
+         "Largest APPEND (advertised as `APPENDLIMIT=`, RFC 7889) and largest literal; a "
+         "larger literal is refused with `NO [TOOBIG]` before any of its bytes is read. "
+         "`0` means `[smtp] max_message_size`."),
+    LISTEN("ftp", "listen", svc[SVC_FTP].listen,
+           "FTP control connections, explicit TLS via AUTH TLS."),
+    LISTEN("ftp", "listen_tls", svc[SVC_FTP].listen_tls, "FTP over implicit TLS."),
+    {"ftp", "passive_ports", K_PORTRANGE, OFF(ftp_passive_min), 0, 0, 0, NULL, NULL,
+     "30000-30099", "Ports for passive data connections, `LOW-HIGH` within 1024-65535."},
+    STRC("ftp", "passive_address", ftp_passive_address, config_check_ipv4, "",
+         "IPv4 address announced in PASV replies (behind NAT); empty means the control "
+         "connection's local address."),
+    STR("ftp", "anonymous_root", ftp_anonymous_root, "",
+        "When set, anonymous read-only logins see this directory."),
+    SIZE(
+        "ftp", "quota", files_quota_bytes, 0, (long long)1 << 50, "0",
+        "Bytes in each account's file area; `0` is unlimited. Over quota, an upload gets "
+        "`452` and the partial file is removed; HTTP PUT and form uploads get `413`."),
+    INT("ftp", "idle_timeout", ftp_idle_timeout, 1, 86400, "300",
+        "Seconds a control connection may stay idle (`421` and close)."),
+    INT("ftp", "data_timeout", ftp_data_timeout, 1, 86400, "120",
+        "Seconds a data connection may wait for its peer or stall (`425`/`426`)."),
+    LISTEN("http", "listen", svc[SVC_HTTP].listen, "Plain HTTP/1.1."),
+    LISTEN("http", "listen_tls", svc[SVC_HTTP].listen_tls, "HTTPS (ALPN `http/1.1`)."),
+    STR("http", "access_log", http_access_log, "",
+        "Combined-format access log: empty is off, `stderr` writes to standard error, "
+        "anything else is a file opened for appending. (Every protocol also logs one "
+        "`session_end` line per session to the main log.)"),
+    BOOL("http", "dir_listing", http_dir_listing, "yes",
+         "HTML listing for directories without `index.html`; `no` answers 403."),
+    INT("http", "max_requests", http_max_requests, 1, 1000000, "1000",
+        "Requests per persistent connection."),
+    LISTEN("sftp", "listen", svc[SVC_SFTP].listen,
+           "SSH listeners (no `listen_tls`: SSH has its own encryption)."),
+    INT("sftp", "idle_timeout", sftp_idle_timeout, 1, 86400, "300",
+        "Seconds without a request begun or finished before the session is closed; also "
+        "ends a session whose client stopped reading replies."),
+    INT("sftp", "login_timeout", sftp_login_timeout, 1, 3600, "60",
+        "Seconds for the key exchange and authentication."),
+    INT("sftp", "max_sessions", sftp_max_sessions, 1, 100000, "1000",
+        "SSH sessions at once (each has a thread). More are closed at once."),
+    INT("sftp", "max_sessions_per_ip", sftp_max_sessions_per_ip, 1, 100000, "32",
+        "SSH sessions one client address may hold; `[portico] max_connections_per_ip` "
+        "applies too."),
+    LISTEN(
+        "metrics", "listen", svc[SVC_METRICS].listen,
+        "Prometheus text endpoint (`GET /metrics`), off unless set; keep it on loopback "
+        "(`127.0.0.1:9187`) or behind a firewall: it needs no login."),
 };
+_Static_assert(sizeof keys / sizeof keys[0] <= CONFIG_MAX_KEYS, "raise CONFIG_MAX_KEYS");
+
+const struct config_key *config_keys(size_t *n)
+{
+    *n = sizeof keys / sizeof keys[0];
+    return keys;
+}
 
 static const char *const service_names[SVC_COUNT] = {
-    "smtp", "submission", "pop3", "imap", "ftp", "http", "sftp",
+    "smtp", "submission", "pop3", "imap", "ftp", "http", "sftp", "metrics",
 };
 
 const char *config_service_name(enum service svc)
@@ -121,66 +246,135 @@ const char *config_service_name(enum service svc)
 struct parse_ctx {
     struct config *cfg;
     const char *name;
-    char *err;
-    size_t errlen;
-    int failed;
+    struct config_errors errs;
     FILE *file;       /* or */
     const char *text; /* the rest of an in-memory text */
     int line;
-    int long_line;    /* first line longer than inih's INI_MAX_LINE */
+    int long_line;        /* first line longer than inih's INI_MAX_LINE */
+    char bad_section[64]; /* the last unknown section reported */
 };
+
+static char *read_file_line(struct parse_ctx *ctx, char *buf, int num)
+{
+    if (!fgets(buf, num, ctx->file))
+        return NULL;
+    size_t n = strlen(buf);
+    if (n == (size_t)num - 1 && buf[n - 1] != '\n' && !feof(ctx->file)) {
+        int c;
+        do
+            c = fgetc(ctx->file);
+        while (c != EOF && c != '\n');
+        if (!ctx->long_line)
+            ctx->long_line = ctx->line + 1;
+    }
+    return buf;
+}
+
+static char *read_text_line(struct parse_ctx *ctx, char *buf, int num)
+{
+    if (*ctx->text == '\0')
+        return NULL;
+    const char *nl = strchr(ctx->text, '\n');
+    size_t len = strlen(ctx->text);
+    if (nl)
+        len = (size_t)(nl - ctx->text) + 1;
+    size_t n = len;
+    if (n > (size_t)num - 1)
+        n = (size_t)num - 1;
+    if (n < len && !ctx->long_line)
+        ctx->long_line = ctx->line + 1;
+    memcpy(buf, ctx->text, n);
+    buf[n] = '\0';
+    ctx->text += len;
+    return buf;
+}
 
 static char *read_line(char *buf, int num, void *stream)
 {
     struct parse_ctx *ctx = stream;
-    size_t n = 0;
-    if (ctx->file) {
-        if (!fgets(buf, num, ctx->file))
-            return NULL;
-        n = strlen(buf);
-        if (n == (size_t)num - 1 && buf[n - 1] != '\n' && !feof(ctx->file)) {
-            int c;
-            while ((c = fgetc(ctx->file)) != EOF && c != '\n')
-                ;
-            if (!ctx->long_line)
-                ctx->long_line = ctx->line + 1;
-        }
-    } else {
-        if (*ctx->text == '\0')
-            return NULL;
-        const char *nl = strchr(ctx->text, '\n');
-        size_t len = nl ? (size_t)(nl - ctx->text) + 1 : strlen(ctx->text);
-        n = len < (size_t)num - 1 ? len : (size_t)num - 1;
-        if (n < len && !ctx->long_line)
-            ctx->long_line = ctx->line + 1;
-        memcpy(buf, ctx->text, n);
-        buf[n] = '\0';
-        ctx->text += len;
-    }
-    ctx->line++;
-    return buf;
+    char *r;
+    if (ctx->file)
+        r = read_file_line(ctx, buf, num);
+    else
+        r = read_text_line(ctx, buf, num);
+    if (r)
+        ctx->line++;
+    return r;
 }
 
-static void set_defaults(struct config *cfg)
+void config_errorf(struct config_errors *e, const char *fmt, ...)
 {
-    memset(cfg, 0, sizeof *cfg);
-    snprintf(cfg->data_dir, sizeof cfg->data_dir, "./var");
-    snprintf(cfg->hostname, sizeof cfg->hostname, "localhost");
-    snprintf(cfg->domains, sizeof cfg->domains, "localhost");
-    cfg->log_level = LOG_INFO;
-    cfg->max_connections_per_ip = 64;
-    cfg->http_max_requests = 1000;
-    cfg->smtp_max_message_size = 50u << 20;
-    cfg->smtp_timeout = 300; /* RFC 5321 4.5.3.2.7: at least 5 minutes */
-    cfg->ftp_passive_min = 30000;
-    cfg->ftp_passive_max = 30099;
-    cfg->ftp_idle_timeout = FTP_IDLE_TIMEOUT_SEC;
-    cfg->ftp_data_timeout = FTP_DATA_TIMEOUT_SEC;
-    cfg->http_dir_listing = true;
-    cfg->sftp_idle_timeout = SFTP_IDLE_TIMEOUT_SEC;
-    cfg->sftp_login_timeout = SFTP_LOGIN_TIMEOUT_SEC;
-    cfg->sftp_max_sessions = SFTP_MAX_SESSIONS;
-    cfg->sftp_max_sessions_per_ip = SFTP_MAX_SESSIONS_PER_IP;
+    e->n++;
+    if (e->len + 2 >= e->cap)
+        return;
+    if (e->len > 0)
+        e->buf[e->len++] = '\n';
+    va_list ap;
+    va_start(ap, fmt);
+    int m = vsnprintf(e->buf + e->len, e->cap - e->len, fmt, ap);
+    va_end(ap);
+    if (m < 0)
+        m = 0;
+    e->len += (size_t)m;
+    if (e->len >= e->cap)
+        e->len = e->cap - 1;
+    e->buf[e->len] = '\0';
+}
+
+const char *config_name(const struct config *cfg)
+{
+    if (cfg->path[0])
+        return cfg->path;
+    return "(default)";
+}
+
+static int key_index(const char *section, const char *name)
+{
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+static bool section_known(const char *section)
+{
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (strcmp(keys[i].section, section) == 0)
+            return true;
+    return false;
+}
+
+int config_key_line(const struct config *cfg, const char *section, const char *name)
+{
+    int i = key_index(section, name);
+    if (i < 0)
+        return 0;
+    return cfg->key_line[i];
+}
+
+void config_key_error(struct config_errors *e, const struct config *cfg,
+                      const char *section, const char *key, const char *why)
+{
+    int line = config_key_line(cfg, section, key);
+    if (line > 0)
+        config_errorf(e, "%s:%d: [%s] %s: %s", config_name(cfg), line, section, key, why);
+    else
+        config_errorf(e, "%s: [%s] %s: %s", config_name(cfg), section, key, why);
+}
+
+void config_print_errors(const char *err)
+{
+    const char *p = err;
+    for (int guard = 0; *p && guard < 1000; guard++) {
+        const char *nl = strchr(p, '\n');
+        int len = (int)strlen(p);
+        if (nl)
+            len = (int)(nl - p);
+        fprintf(stderr, "portico: %.*s\n", len, p);
+        p += len;
+        if (*p == '\n')
+            p++;
+    }
 }
 
 static int parse_one_addr(const char *tok, struct listen_addr *out)
@@ -235,7 +429,8 @@ int config_parse_listen(const char *value, struct listen_list *out, const char *
     snprintf(buf, sizeof buf, "%s", value);
     out->n = 0;
     char *save = NULL;
-    for (char *tok = strtok_r(buf, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save)) {
+    for (char *tok = strtok_r(buf, " \t,", &save); tok;
+         tok = strtok_r(NULL, " \t,", &save)) {
         if (out->n == CONFIG_MAX_LISTEN) {
             *why = "too many addresses (at most 8)";
             return -1;
@@ -243,6 +438,12 @@ int config_parse_listen(const char *value, struct listen_list *out, const char *
         if (parse_one_addr(tok, &out->addr[out->n]) < 0) {
             *why = "expected ADDR:PORT with a numeric address and a port 1-65535";
             return -1;
+        }
+        for (int i = 0; i < out->n; i++) {
+            if (strcmp(out->addr[i].text, out->addr[out->n].text) == 0) {
+                *why = "the same address twice";
+                return -1;
+            }
         }
         out->n++;
     }
@@ -254,12 +455,30 @@ static int parse_bool(const char *v, bool *out)
     static const char *const yes[] = {"yes", "true", "on", "1"};
     static const char *const no[] = {"no", "false", "off", "0"};
     for (int i = 0; i < 4; i++) {
-        if (strcasecmp(v, yes[i]) == 0)
-            return *out = true, 0;
-        if (strcasecmp(v, no[i]) == 0)
-            return *out = false, 0;
+        if (strcasecmp(v, yes[i]) == 0) {
+            *out = true;
+            return 0;
+        }
+        if (strcasecmp(v, no[i]) == 0) {
+            *out = false;
+            return 0;
+        }
     }
     return -1;
+}
+
+static int size_shift(char suffix)
+{
+    switch (suffix | 0x20) {
+    case 'k':
+        return 10;
+    case 'm':
+        return 20;
+    case 'g':
+        return 30;
+    default:
+        return -1;
+    }
 }
 
 static int parse_ll(const char *v, long long *out, bool size_suffix)
@@ -270,16 +489,10 @@ static int parse_ll(const char *v, long long *out, bool size_suffix)
     if (end == v || errno)
         return -1;
     if (size_suffix && *end) {
-        int shift = 0;
-        switch (*end == '\0' ? 0 : (*end | 0x20)) {
-        case 'k': shift = 10; break;
-        case 'm': shift = 20; break;
-        case 'g': shift = 30; break;
-        default: return -1;
-        }
-        end++;
-        if (n < 0 || n > (LLONG_MAX >> shift))
+        int shift = size_shift(*end);
+        if (shift < 0 || n < 0 || n > (LLONG_MAX >> shift))
             return -1;
+        end++;
         n <<= shift;
     }
     if (*end)
@@ -288,153 +501,248 @@ static int parse_ll(const char *v, long long *out, bool size_suffix)
     return 0;
 }
 
-static const char *set_value(struct config *cfg, const struct key *k, const char *v)
+/* The index of v among the space-separated words of choices, or -1. */
+static int choice_index(const char *choices, const char *v)
+{
+    size_t vlen = strlen(v);
+    int i = 0;
+    for (const char *p = choices; *p; i++) {
+        size_t wlen = strcspn(p, " ");
+        if (wlen == vlen && strncasecmp(p, v, vlen) == 0)
+            return i;
+        p += wlen;
+        while (*p == ' ')
+            p++;
+    }
+    return -1;
+}
+
+static const char *set_number(char *field, const struct config_key *k, const char *v)
+{
+    long long n;
+    if (parse_ll(v, &n, k->type == K_SIZE) < 0) {
+        if (k->type == K_SIZE)
+            return "expected a size like 50M";
+        return "expected a number";
+    }
+    if (n < k->min || n > k->max)
+        return "value out of range";
+    if (k->type == K_INT)
+        *(int *)field = (int)n;
+    else
+        *(uint64_t *)field = (uint64_t)n;
+    return NULL;
+}
+
+static const char *set_port_range(char *field, const char *v)
+{
+    int lo, hi, used = 0;
+    if (sscanf(v, "%d-%d%n", &lo, &hi, &used) != 2 || v[used] || lo < 1024 ||
+        hi > 65535 || lo > hi)
+        return "expected a port range LOW-HIGH within 1024-65535";
+    ((int *)field)[0] = lo;
+    ((int *)field)[1] = hi;
+    return NULL;
+}
+
+static const char *set_value(struct config *cfg, const struct config_key *k,
+                             const char *v)
 {
     char *field = (char *)cfg + k->offset;
-    long long n;
+    const char *why = NULL;
+    int n;
     switch (k->type) {
     case K_STR:
         if (strlen(v) >= k->size)
             return "value too long";
         memcpy(field, v, strlen(v) + 1);
+        if (k->check)
+            return k->check(field, k->size);
         return NULL;
     case K_INT:
     case K_SIZE:
-        if (parse_ll(v, &n, k->type == K_SIZE) < 0)
-            return k->type == K_SIZE ? "expected a size like 50M" : "expected a number";
-        if (n < k->min || n > k->max)
-            return "value out of range";
-        if (k->type == K_INT)
-            *(int *)field = (int)n;
-        else
-            *(uint64_t *)field = (uint64_t)n;
-        return NULL;
+        return set_number(field, k, v);
     case K_BOOL:
-        return parse_bool(v, (bool *)field) < 0 ? "expected yes or no" : NULL;
+        if (parse_bool(v, (bool *)field) < 0)
+            return "expected yes or no";
+        return NULL;
     case K_LEVEL:
         n = log_level_parse(v);
         if (n < 0)
             return "expected debug, info, warn or error";
-        *(int *)field = (int)n;
+        *(int *)field = n;
         return NULL;
-    case K_LISTEN: {
-        const char *why = NULL;
-        return config_parse_listen(v, (struct listen_list *)field, &why) < 0 ? why : NULL;
-    }
-    case K_PORTRANGE: {
-        int lo, hi, used = 0;
-        if (sscanf(v, "%d-%d%n", &lo, &hi, &used) != 2 || v[used] || lo < 1024 ||
-            hi > 65535 || lo > hi)
-            return "expected a port range LOW-HIGH within 1024-65535";
-        ((int *)field)[0] = lo;
-        ((int *)field)[1] = hi;
+    case K_ENUM:
+        n = choice_index(k->choices, v);
+        if (n < 0)
+            return "not one of the choices";
+        *(int *)field = n;
         return NULL;
-    }
+    case K_LISTEN:
+        if (config_parse_listen(v, (struct listen_list *)field, &why) < 0)
+            return why;
+        return NULL;
+    case K_PORTRANGE:
+        return set_port_range(field, v);
     }
     return "internal: unknown key type";
+}
+
+static void key_error(struct parse_ctx *ctx, int line, const char *section,
+                      const char *name, const char *why)
+{
+    config_errorf(&ctx->errs, "%s:%d: [%s] %s: %s", ctx->name, line, section, name, why);
+}
+
+/* The line of the other key that sets the same field (log_level, level). */
+static int field_set_at(const struct config *cfg, size_t offset)
+{
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (keys[i].offset == offset && cfg->key_line[i])
+            return cfg->key_line[i];
+    return 0;
 }
 
 static int on_key(void *user, const char *section, const char *name, const char *value)
 {
     struct parse_ctx *ctx = user;
     int lineno = ctx->line;
-    if (ctx->failed)
-        return 1;
-    const char *why = "unknown key";
     if (!name) /* a section header alone: checked with its first key */
         return 1;
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
-        if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].name, name) == 0) {
-            why = set_value(ctx->cfg, &keys[i], value);
-            if (keys[i].offset == OFF(tls_cert))
-                ctx->cfg->tls_cert_line = lineno;
-            if (keys[i].offset == OFF(tls_key))
-                ctx->cfg->tls_key_line = lineno;
-            break;
-        }
-    }
-    if (!why)
+    int i = key_index(section, name);
+    if (i < 0 && !section_known(section)) {
+        if (strcmp(ctx->bad_section, section) != 0)
+            key_error(ctx, lineno, section, name, "unknown section");
+        snprintf(ctx->bad_section, sizeof ctx->bad_section, "%s", section);
         return 1;
-    snprintf(ctx->err, ctx->errlen, "%s:%d: [%s] %s: %s", ctx->name, lineno, section, name,
-             why);
-    ctx->failed = 1;
+    }
+    if (i < 0) {
+        key_error(ctx, lineno, section, name, "unknown key");
+        return 1;
+    }
+    int before = field_set_at(ctx->cfg, keys[i].offset);
+    if (before) {
+        char why[64];
+        snprintf(why, sizeof why, "already set on line %d", before);
+        key_error(ctx, lineno, section, name, why);
+        return 1;
+    }
+    ctx->cfg->key_line[i] = lineno;
+    const char *why = set_value(ctx->cfg, &keys[i], value);
+    if (why)
+        key_error(ctx, lineno, section, name, why);
     return 1;
+}
+
+/* Defaults are the table's own `def` values: set before the file is read. */
+static void set_defaults(struct config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        set_value(cfg, &keys[i], keys[i].def);
+}
+
+/* An error about a key of the whole file, at the line where it was set. */
+static void whole_error(struct parse_ctx *ctx, const char *section, const char *name,
+                        const char *why)
+{
+    int line = config_key_line(ctx->cfg, section, name);
+    if (line > 0)
+        key_error(ctx, line, section, name, why);
+    else
+        config_errorf(&ctx->errs, "%s: [%s] %s: %s", ctx->name, section, name, why);
+}
+
+/* Two listeners on one address would fail at bind; say so here. */
+static void check_duplicate_listeners(struct parse_ctx *ctx)
+{
+    const struct listen_list *lists[2 * SVC_COUNT + 1];
+    int idx[2 * SVC_COUNT + 1], n = 0;
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        if (keys[i].type != K_LISTEN)
+            continue;
+        lists[n] = (const struct listen_list *)((const char *)ctx->cfg + keys[i].offset);
+        idx[n++] = (int)i;
+    }
+    for (int a = 0; a < n; a++)
+        for (int b = a + 1; b < n; b++)
+            for (int x = 0; x < lists[a]->n; x++)
+                for (int y = 0; y < lists[b]->n; y++)
+                    if (strcmp(lists[a]->addr[x].text, lists[b]->addr[y].text) == 0) {
+                        char why[160];
+                        snprintf(why, sizeof why, "%s is also [%s] %s",
+                                 lists[b]->addr[y].text, keys[idx[a]].section,
+                                 keys[idx[a]].name);
+                        whole_error(ctx, keys[idx[b]].section, keys[idx[b]].name, why);
+                    }
+}
+
+static void check_whole(struct parse_ctx *ctx)
+{
+    if (ctx->cfg->domains[0] == '\0')
+        whole_error(ctx, "portico", "domains", "at least one domain is needed");
+    if ((ctx->cfg->tls_cert[0] == '\0') != (ctx->cfg->tls_key[0] == '\0'))
+        whole_error(ctx, "tls", ctx->cfg->tls_cert[0] ? "cert" : "key",
+                    "cert and key must be set together");
+    check_duplicate_listeners(ctx);
 }
 
 static int finish(struct parse_ctx *ctx, int rc)
 {
-    if (ctx->failed)
-        return -1;
-    if (ctx->long_line) {
-        snprintf(ctx->err, ctx->errlen, "%s:%d: line too long", ctx->name, ctx->long_line);
-        return -1;
-    }
-    if (rc > 0) {
-        snprintf(ctx->err, ctx->errlen, "%s:%d: syntax error (expected [section] or key = value)",
-                 ctx->name, rc);
-        return -1;
-    }
-    if (rc < 0) {
-        snprintf(ctx->err, ctx->errlen, "%s: out of memory", ctx->name);
-        return -1;
-    }
-    if (ctx->cfg->domains[0] == '\0') {
-        snprintf(ctx->err, ctx->errlen, "%s: [portico] domains: at least one domain is needed",
-                 ctx->name);
-        return -1;
-    }
-    if ((ctx->cfg->tls_cert[0] == '\0') != (ctx->cfg->tls_key[0] == '\0')) {
-        snprintf(ctx->err, ctx->errlen, "%s: [tls] cert and key must be set together",
-                 ctx->name);
-        return -1;
-    }
-    return 0;
+    if (ctx->long_line)
+        config_errorf(&ctx->errs, "%s:%d: line too long", ctx->name, ctx->long_line);
+    if (rc > 0)
+        config_errorf(&ctx->errs,
+                      "%s:%d: syntax error (expected [section] or key = value)",
+                      ctx->name, rc);
+    if (rc < 0)
+        config_errorf(&ctx->errs, "%s: out of memory", ctx->name);
+    check_whole(ctx);
+    return ctx->errs.n > 0 ? -1 : 0;
 }
 
-int config_load_string(struct config *cfg, const char *name, const char *text,
-                       char *err, size_t errlen)
+static void ctx_init(struct parse_ctx *ctx, struct config *cfg, const char *name,
+                     char *err, size_t errlen)
 {
-    struct parse_ctx ctx = {.cfg = cfg, .name = name, .err = err, .errlen = errlen,
-                            .text = text};
+    memset(ctx, 0, sizeof *ctx);
+    ctx->cfg = cfg;
+    ctx->name = name;
+    ctx->errs.buf = err;
+    ctx->errs.cap = errlen;
+    if (errlen > 0)
+        err[0] = '\0';
     set_defaults(cfg);
+}
+
+int config_load_string(struct config *cfg, const char *name, const char *text, char *err,
+                       size_t errlen)
+{
+    struct parse_ctx ctx;
+    ctx_init(&ctx, cfg, name, err, errlen);
+    ctx.text = text;
     return finish(&ctx, ini_parse_stream(read_line, &ctx, on_key, &ctx));
 }
 
 int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
 {
-    if (!path) {
-        if (config_load_string(cfg, "(default)", config_default_text, err, errlen) < 0)
-            return -1;
-        return 0;
-    }
-    struct parse_ctx ctx = {.cfg = cfg, .name = path, .err = err, .errlen = errlen};
-    set_defaults(cfg);
+    if (!path)
+        return config_load_string(cfg, "(default)", config_default_text, err, errlen);
+    struct parse_ctx ctx;
+    ctx_init(&ctx, cfg, path, err, errlen);
     /* With a file, every listener not named in it stays off. */
+    struct stat st;
     ctx.file = fopen(path, "re");
-    if (!ctx.file) {
-        snprintf(err, errlen, "%s: cannot read: %s", path, strerror(errno));
+    if (!ctx.file || fstat(fileno(ctx.file), &st) < 0 || !S_ISREG(st.st_mode)) {
+        const char *why = strerror(errno);
+        if (ctx.file)
+            why = "not a regular file (give the configuration file, not a directory)";
+        config_errorf(&ctx.errs, "%s: cannot read: %s", path, why);
+        if (ctx.file)
+            fclose(ctx.file);
         return -1;
     }
+    snprintf(cfg->path, sizeof cfg->path, "%s", path);
     int rc = ini_parse_stream(read_line, &ctx, on_key, &ctx);
     fclose(ctx.file);
-    if (finish(&ctx, rc) < 0)
-        return -1;
-    snprintf(cfg->path, sizeof cfg->path, "%s", path);
-    return 0;
-}
-
-int config_check_files(const struct config *cfg, char *err, size_t errlen)
-{
-    const char *name = cfg->path[0] ? cfg->path : "(default)";
-    const char *files[] = {cfg->tls_cert, cfg->tls_key};
-    const char *names[] = {"cert", "key"};
-    const int lines[] = {cfg->tls_cert_line, cfg->tls_key_line};
-    for (int i = 0; i < 2; i++) {
-        if (files[i][0] && access(files[i], R_OK) < 0) {
-            snprintf(err, errlen, "%s:%d: [tls] %s: cannot read %s: %s", name, lines[i],
-                     names[i], files[i], strerror(errno));
-            return -1;
-        }
-    }
-    return 0;
+    return finish(&ctx, rc);
 }

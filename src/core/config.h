@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #define CONFIG_MAX_LISTEN 8
+#define CONFIG_MAX_KEYS 96 /* rows of the key table (config.c) */
 #define AUTH_ADDRESS_MAX 321
 
 struct listen_addr {
@@ -20,6 +21,9 @@ struct listen_list {
     struct listen_addr addr[CONFIG_MAX_LISTEN];
 };
 
+enum log_target { LOG_TARGET_STDERR, LOG_TARGET_SYSLOG, LOG_TARGET_JOURNAL };
+enum log_format { LOG_FORMAT_TEXT, LOG_FORMAT_JSON };
+
 /* The services of the port table in DESIGN.md, in its order. */
 enum service {
     SVC_SMTP,
@@ -28,7 +32,8 @@ enum service {
     SVC_IMAP,
     SVC_FTP,
     SVC_HTTP,
-    SVC_SFTP, /* SSH; listen only, no listen_tls */
+    SVC_SFTP,    /* SSH; listen only, no listen_tls */
+    SVC_METRICS, /* [metrics] listen: the Prometheus endpoint, plain HTTP */
     SVC_COUNT
 };
 
@@ -46,7 +51,9 @@ struct config {
     int threads;        /* 0 = one per CPU */
     int work_threads;   /* 0 = the caller's default (serve: cli/serve.c) */
     char user[64];      /* drop to this user after binding when root */
-    int log_level;
+    int log_level;      /* [log] level (or [portico] log_level) */
+    int log_target;     /* [log] target: enum log_target */
+    int log_format;     /* [log] format: enum log_format */
     /* [tls] */
     char tls_cert[PATH_MAX];
     char tls_key[PATH_MAX];
@@ -54,9 +61,10 @@ struct config {
     int max_connections_per_ip;
     /* [auth] */
     bool allow_plaintext_auth;
+    int min_password_length;
     /* [mail] */
-    uint64_t mail_quota_bytes;   /* per account; 0 = unlimited */
-    int mail_quota_messages;     /* per account; 0 = unlimited */
+    uint64_t mail_quota_bytes; /* per account; 0 = unlimited */
+    int mail_quota_messages;   /* per account; 0 = unlimited */
     /* [smtp] ... [http]: listeners */
     struct service_config svc[SVC_COUNT];
     /* [smtp] */
@@ -70,8 +78,8 @@ struct config {
     char ftp_passive_address[64];
     char ftp_anonymous_root[PATH_MAX];
     uint64_t files_quota_bytes; /* [ftp] quota: per account file area; 0 = unlimited */
-    int ftp_idle_timeout; /* seconds, FTP_IDLE_TIMEOUT_SEC */
-    int ftp_data_timeout; /* seconds, FTP_DATA_TIMEOUT_SEC */
+    int ftp_idle_timeout;       /* seconds, FTP_IDLE_TIMEOUT_SEC */
+    int ftp_data_timeout;       /* seconds, FTP_DATA_TIMEOUT_SEC */
     /* [http] */
     char http_access_log[PATH_MAX];
     bool http_dir_listing;
@@ -81,24 +89,69 @@ struct config {
     int sftp_login_timeout;       /* seconds, SFTP_LOGIN_TIMEOUT_SEC */
     int sftp_max_sessions;        /* SSH sessions at once (threads) */
     int sftp_max_sessions_per_ip; /* SSH sessions one address may hold */
-    /* [relay] */
-    char relay_smarthost[256];
-    char relay_routes[1024]; /* "DOMAIN HOST:PORT" entries separated by ',' */
+    /* Where each key of the table was set (0: not set), for errors. */
+    int key_line[CONFIG_MAX_KEYS];
 };
 
-/* Loads FILE, or the embedded default when path is NULL, into cfg.
- * On error returns -1 and writes one line "FILE:LINE: [section] key: why"
- * into err. Nothing is opened or bound here. */
-int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
+/* One row of the key table: a key, where it goes in struct config, its
+ * default (as written in a file) and its documentation. docs/CONFIG.md and
+ * the sample portico.conf are generated from these rows (core/config_doc.c). */
+enum config_key_type {
+    K_STR,
+    K_INT,
+    K_BOOL,
+    K_SIZE,
+    K_LEVEL,
+    K_LISTEN,
+    K_PORTRANGE,
+    K_ENUM
+};
 
-/* Checks what a start would trip over besides syntax: the files the config
- * names are readable. Same error format as config_load. */
-int config_check_files(const struct config *cfg, char *err, size_t errlen);
+struct config_key {
+    const char *section;
+    const char *name;
+    enum config_key_type type;
+    size_t offset;
+    size_t size;         /* K_STR: buffer size */
+    long long min, max;  /* K_INT, K_SIZE */
+    const char *choices; /* K_ENUM: "stderr syslog journal" (stored as the index) */
+    /* Optional: checks (and may rewrite, e.g. to an A-label) the stored
+     * field; returns why it is invalid, or NULL. */
+    const char *(*check)(char *field, size_t size);
+    const char *def; /* the value when a file does not set the key */
+    const char *doc; /* one paragraph, Markdown */
+};
+
+/* The table, in documentation order. */
+const struct config_key *config_keys(size_t *n);
+/* The line where section/name was set in the loaded file, 0 if not set. */
+int config_key_line(const struct config *cfg, const char *section, const char *name);
+/* "FILE" or "(default)". */
+const char *config_name(const struct config *cfg);
+
+/* Errors, one per line ("FILE:LINE: [section] key: why"), in err. */
+struct config_errors {
+    char *buf;
+    size_t cap, len;
+    int n;
+};
+void config_errorf(struct config_errors *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Adds "FILE:LINE: [section] key: why" with the line where key was set. */
+void config_key_error(struct config_errors *e, const struct config *cfg,
+                      const char *section, const char *key, const char *why);
+/* Prints every line of err as "portico: LINE" on stderr. */
+void config_print_errors(const char *err);
+
+/* Loads FILE, or the embedded default when path is NULL, into cfg.
+ * On error returns -1 and writes every error, one line each
+ * "FILE:LINE: [section] key: why", into err. Nothing is opened or bound. */
+int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
 
 /* Parses an INI text as if it were the file `name` (used by the fuzzer and
  * the unit tests). */
-int config_load_string(struct config *cfg, const char *name, const char *text,
-                       char *err, size_t errlen);
+int config_load_string(struct config *cfg, const char *name, const char *text, char *err,
+                       size_t errlen);
 
 /* Parses "ADDR:PORT [ADDR:PORT ...]" into out. Returns -1 with why set. */
 int config_parse_listen(const char *value, struct listen_list *out, const char **why);

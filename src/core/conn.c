@@ -7,14 +7,15 @@
 #include "core/limits.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/metrics.h"
 #include "core/tls.h"
 
 #include <arpa/inet.h>
-#include <netinet/tcp.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
+#include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -34,8 +35,9 @@ static void peer_describe(struct conn *c, const struct sockaddr *sa)
         const struct sockaddr_in6 *v6 = (const struct sockaddr_in6 *)sa;
         inet_ntop(AF_INET6, &v6->sin6_addr, c->peer_ip, sizeof c->peer_ip);
         c->peer_port = ntohs(v6->sin6_port);
-        c->loopback = IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr) ||
-                      (IN6_IS_ADDR_V4MAPPED(&v6->sin6_addr) && v6->sin6_addr.s6_addr[12] == 127);
+        c->loopback =
+            IN6_IS_ADDR_LOOPBACK(&v6->sin6_addr) ||
+            (IN6_IS_ADDR_V4MAPPED(&v6->sin6_addr) && v6->sin6_addr.s6_addr[12] == 127);
     } else if (sa->sa_family == AF_INET) {
         const struct sockaddr_in *v4 = (const struct sockaddr_in *)sa;
         inet_ntop(AF_INET, &v4->sin_addr, c->peer_ip, sizeof c->peer_ip);
@@ -52,6 +54,7 @@ static void reap_cb(evutil_socket_t fd, short what, void *arg)
     struct conn *c = arg;
     if (c->ops && c->ops->on_free)
         c->ops->on_free(c);
+    conn_log_end(c);
     loop_detach(c->loop, c);
     if (c->counted)
         iplimit_release(c->peer_ip);
@@ -84,7 +87,7 @@ static void setup_bev(struct conn *c)
 }
 
 struct bufferevent *conn_bufferevent_new(struct event_base *base, int fd, bool tls,
-                                        bool tickets)
+                                         bool tickets)
 {
     int opts = BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS;
     if (!tls)
@@ -127,6 +130,7 @@ struct conn *conn_new(struct loop *loop, int fd, const struct sockaddr *peer,
     c->svc = svc;
     c->refs = 1;
     c->idle_sec = 300;
+    c->start_us = metrics_now_us();
     peer_describe(c, peer);
     if (loop->rt) {
         c->counted = iplimit_acquire(c->peer_ip, loop->rt->cfg->max_connections_per_ip);
@@ -144,6 +148,7 @@ struct conn *conn_new(struct loop *loop, int fd, const struct sockaddr *peer,
         free(c);
         return NULL;
     }
+    metrics_add(svc, MET_CONNECTIONS, 1);
     loop_attach(loop, c);
     setup_bev(c);
     return c;
@@ -395,8 +400,11 @@ static void log_tls_error(struct conn *c)
 static void event_cb(struct bufferevent *bev, short what, void *arg)
 {
     struct conn *c = arg;
-    if (what & BEV_EVENT_CONNECTED)
+    if (what & BEV_EVENT_CONNECTED) { /* a TLS handshake has completed */
+        if (c->tls)
+            metrics_add(c->svc, MET_TLS_HANDSHAKES, 1);
         return;
+    }
     if (what & BEV_EVENT_TIMEOUT) {
         log_info(c->id, "core conn idle_timeout after=%us", c->idle_sec);
         if (c->ops && c->ops->on_timeout && !c->closing) {

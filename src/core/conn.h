@@ -40,19 +40,24 @@ struct conn {
     enum service svc;
     char peer_ip[INET6_ADDRSTRLEN];
     int peer_port;
-    bool loopback; /* peer is 127/8 or ::1 */
-    bool tls;      /* TLS is up (implicit or after an upgrade) */
-    bool closing; /* no more input is handled; output drains */
-    bool aborted; /* the conn's own reference is dropped */
-    bool paused;  /* reading stopped by the protocol (async work) */
-    bool blocked; /* reading stopped by output back-pressure */
-    bool counted; /* holds an iplimit slot for peer_ip */
-    bool over_limit; /* the peer has too many connections: refuse and close */
-    bool want_drain; /* conn_notify_drained is armed */
+    bool loopback;    /* peer is 127/8 or ::1 */
+    bool tls;         /* TLS is up (implicit or after an upgrade) */
+    bool closing;     /* no more input is handled; output drains */
+    bool aborted;     /* the conn's own reference is dropped */
+    bool paused;      /* reading stopped by the protocol (async work) */
+    bool blocked;     /* reading stopped by output back-pressure */
+    bool counted;     /* holds an iplimit slot for peer_ip */
+    bool over_limit;  /* the peer has too many connections: refuse and close */
+    bool want_drain;  /* conn_notify_drained is armed */
     size_t drain_low; /* ...for this many unsent bytes */
     int refs;
     unsigned idle_sec;
-    struct conn *prev, *next; /* the loop's list */
+    /* For the access log line at the end (conn_stats.c). */
+    uint64_t start_us;            /* monotonic, at accept */
+    uint64_t extra_in, extra_out; /* bytes of side connections (FTP data) */
+    unsigned commands;
+    char user[AUTH_ADDRESS_MAX]; /* who logged in; "" before */
+    struct conn *prev, *next;    /* the loop's list */
     struct event *reaper;
     struct event *grace;
 };
@@ -62,7 +67,7 @@ struct conn {
  * session tickets). Also for sockets that are not a conn (FTP data). NULL
  * on failure (fd not closed). */
 struct bufferevent *conn_bufferevent_new(struct event_base *base, int fd, bool tls,
-                                        bool tickets);
+                                         bool tickets);
 
 /* Takes ownership of fd; starts TLS at once when implicit_tls. The caller
  * sets ops/ctx right after. NULL on failure (fd closed). */
@@ -75,7 +80,8 @@ void conn_unref(struct conn *c);
 struct evbuffer *conn_input(struct conn *c);
 struct evbuffer *conn_output(struct conn *c);
 int conn_write(struct conn *c, const void *data, size_t len);
-int conn_printf(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int conn_printf(struct conn *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* True while the client has not read enough of our output. */
 bool conn_output_full(struct conn *c);
 /* After writing into conn_output() directly: stop reading while the output
@@ -99,6 +105,19 @@ int conn_starttls(struct conn *c);
 /* "TLSv1.3 TLS_AES_256_GCM_SHA384", or "" without TLS. */
 void conn_tls_describe(struct conn *c, char *buf, size_t len);
 SSL *conn_ssl(struct conn *c);
+
+/* Accounting for the access log and the metrics (conn_stats.c). The user
+ * who logged in (an account address), shown in the session's last line. */
+void conn_set_user(struct conn *c, const char *user);
+/* Bytes moved for this session on another socket (FTP data). */
+void conn_add_bytes(struct conn *c, uint64_t in, uint64_t out);
+/* A command (an HTTP request) that began at start_us (metrics_now_us) has
+ * been answered: counted, and its latency observed. */
+void conn_command_done(struct conn *c, uint64_t start_us);
+/* The session is over: one access-log line (session id, protocol, peer,
+ * user, duration, commands, bytes in/out) and the metrics. conn.c calls it
+ * once, after the protocol's on_free. */
+void conn_log_end(struct conn *c);
 
 /* Flushes what is written (bounded by SESSION_CLOSE_GRACE_SEC), then frees. */
 void conn_close(struct conn *c);

@@ -9,6 +9,8 @@ enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 /* Sets the lowest level printed; from config `[portico] log_level`. */
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
+/* [log] target (0 stderr, 1 syslog, 2 journal) and format (json or text). */
+void log_configure(int target, int json);
 /* Parses "debug", "info", "warn", "error"; returns -1 if unknown. */
 int log_level_parse(const char *name);
 

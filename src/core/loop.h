@@ -48,6 +48,9 @@ struct runtime {
 /* The one runtime of `portico serve` (NULL in unit tests without one). */
 extern struct runtime *runtime;
 
+/* Starts the ids at the start time in microseconds, so ids (which name
+ * messages in Received: and the SMTP reply) stay unique across restarts. */
+void loop_seed_session_ids(void);
 /* Next session id, unique in the process. */
 uint64_t loop_next_session_id(void);
 

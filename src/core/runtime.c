@@ -5,6 +5,7 @@
 
 #include "core/conn.h"
 #include "core/log.h"
+#include "core/metrics.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define LISTEN_BACKLOG 1024
@@ -28,6 +30,14 @@ struct loop_listener {
     enum service svc;
     bool tls;
 };
+
+void loop_seed_session_ids(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    atomic_store(&last_session_id,
+                 (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u);
+}
 
 uint64_t loop_next_session_id(void)
 {
@@ -108,11 +118,13 @@ static int add_listener(struct loop *loop, enum service svc, bool tls,
     int fd = open_socket(a, false);
     struct loop_listener *lc = fd >= 0 ? calloc(1, sizeof *lc) : NULL;
     struct loop_listener **grown =
-        lc ? realloc(loop->listeners, (size_t)(loop->nlisteners + 1) * sizeof *grown) : NULL;
+        lc ? realloc(loop->listeners, (size_t)(loop->nlisteners + 1) * sizeof *grown)
+           : NULL;
     if (grown) {
         loop->listeners = grown;
         *lc = (struct loop_listener){NULL, loop, svc, tls};
-        lc->evl = evconnlistener_new(loop->base, accept_cb, lc, LEV_OPT_CLOSE_ON_FREE, -1, fd);
+        lc->evl =
+            evconnlistener_new(loop->base, accept_cb, lc, LEV_OPT_CLOSE_ON_FREE, -1, fd);
     }
     if (!lc || !lc->evl) {
         snprintf(err, errlen, "cannot listen on %s ([%s] %s): %s", a->text,
@@ -179,6 +191,7 @@ int runtime_open_listeners(struct runtime *rt, char *err, size_t errlen)
 static void *loop_thread(void *arg)
 {
     struct loop *loop = arg;
+    metrics_thread_shard(loop->index);
     event_base_loop(loop->base, EVLOOP_NO_EXIT_ON_EMPTY);
     return NULL;
 }
@@ -227,7 +240,8 @@ void runtime_stop(struct runtime *rt)
 {
     static const struct timeval now = {0, 0};
     for (int i = 0; i < rt->nloops; i++)
-        event_base_once(rt->loops[i].base, -1, EV_TIMEOUT, loop_stop_cb, &rt->loops[i], &now);
+        event_base_once(rt->loops[i].base, -1, EV_TIMEOUT, loop_stop_cb, &rt->loops[i],
+                        &now);
 }
 
 void runtime_join(struct runtime *rt)

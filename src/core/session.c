@@ -7,6 +7,7 @@
 
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/metrics.h"
 #include "core/workpool.h"
 
 #include <ctype.h>
@@ -53,12 +54,22 @@ static void on_shutdown(struct conn *c)
         end_with(s, SERR_SHUTDOWN);
 }
 
+/* The command in progress has been answered (the session reads the next
+ * one, or ends): counted, with its latency. */
+static void command_finished(struct session *s)
+{
+    if (!s->cmd_pending)
+        return;
+    s->cmd_pending = false;
+    conn_command_done(s->conn, s->cmd_start_us);
+}
+
 static void on_free(struct conn *c)
 {
     struct session *s = c->ctx;
+    command_finished(s);
     if (s->proto->on_close)
         s->proto->on_close(s);
-    log_info(s->id, "%s close commands=%u", s->proto->name, s->commands);
     if (s->kick)
         event_free(s->kick);
     command_reset(s);
@@ -408,6 +419,7 @@ static enum session_error check_policy(struct session *s, const struct command *
 
 static void refuse(struct session *s, enum session_error e, const char *verb)
 {
+    metrics_add(s->conn->svc, MET_ERRORS, 1);
     log_info(s->id, "%s refused verb=%.32s why=%d", s->proto->name, verb ? verb : "-", e);
     if (++s->errors > SESSION_MAX_ERRORS) {
         end_with(s, SERR_TOO_MANY);
@@ -438,6 +450,8 @@ static void dispatch(struct session *s, char *line, size_t len)
         end_with(s, SERR_TOO_MANY);
         return;
     }
+    s->cmd_start_us = metrics_now_us();
+    s->cmd_pending = true;
     if (s->proto->filter_line)
         len = s->proto->filter_line(s, line, len);
     if (len == 0 || strlen(line) != len) {
@@ -738,6 +752,8 @@ static void process(struct session *s)
             progressed = step_literal(s, in);
             break;
         default:
+            if (s->mode == MODE_COMMAND)
+                command_finished(s);
             progressed = step_line(s, in);
             break;
         }

@@ -141,6 +141,8 @@ struct session {
     struct sasl_exchange *sasl;       /* auth/sasl_server.c's; plain heap memory */
     unsigned suspended;               /* nesting count of session_suspend() */
     unsigned commands, errors;
+    uint64_t cmd_start_us; /* when the command in progress was dispatched */
+    bool cmd_pending;      /* ...and it has not been answered yet */
     enum session_mode mode;
     struct linebuf lines;
     session_line_fn line_fn;

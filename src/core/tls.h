@@ -1,9 +1,9 @@
 /* tls: the server's OpenSSL 3 context (TLS 1.2 and 1.3 only), the generated
  * self-signed certificate for first starts, and reload on SIGHUP. */
 #pragma once
+#include <openssl/ssl.h>
 #include <stdbool.h>
 #include <stddef.h>
-#include <openssl/ssl.h>
 
 struct config;
 
@@ -11,6 +11,10 @@ struct config;
  * when none are configured. Prints nothing; tls_fingerprint() tells the
  * SHA-256 fingerprint. Returns 0 or -1 with err set. */
 int tls_init(const struct config *cfg, char *err, size_t errlen);
+/* Loads cert and key as tls_init would and checks that they match, without
+ * keeping anything (check-config, and serve before it creates anything).
+ * Returns 0, or -1 with why set ("cannot load key /x: ..."). */
+int tls_check_files(const char *cert, const char *key, char *why, size_t whylen);
 /* Builds a fresh context from the same files; the old one lives on in the
  * connections that hold it. Returns 0 or -1 (the old context stays). */
 int tls_reload(char *err, size_t errlen);

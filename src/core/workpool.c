@@ -143,3 +143,12 @@ int workpool_submit(struct workpool *pool, struct event_base *base, work_fn work
     pthread_mutex_unlock(&pool->mu);
     return 0;
 }
+
+void workpool_stats(struct workpool *pool, int *threads, int *idle, int *queued)
+{
+    pthread_mutex_lock(&pool->mu);
+    *threads = pool->nthreads;
+    *idle = pool->idle;
+    *queued = pool->waiting;
+    pthread_mutex_unlock(&pool->mu);
+}

@@ -22,3 +22,6 @@ void workpool_free(struct workpool *pool);
  * Returns 0, or -1 if the pool is stopping. */
 int workpool_submit(struct workpool *pool, struct event_base *base, work_fn work,
                     done_fn done, void *arg);
+/* Threads started, threads waiting for a job, jobs waiting for a thread
+ * (for the metrics; takes the pool's lock briefly). */
+void workpool_stats(struct workpool *pool, int *threads, int *idle, int *queued);

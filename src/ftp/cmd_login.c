@@ -91,6 +91,7 @@ static void pass_anonymous(struct ftp *f)
     }
     f->s->authenticated = true;
     snprintf(f->s->user, sizeof f->s->user, "anonymous");
+    conn_set_user(f->s->conn, "anonymous");
     log_info(f->s->id, "ftp login anonymous peer=%s", f->s->conn->peer_ip);
     session_reply(f->s, "230 Anonymous access granted, read-only");
 }
@@ -156,7 +157,10 @@ void ftp_cmd_pbsz(struct session *s, char *args)
 void ftp_cmd_prot(struct session *s, char *args)
 {
     struct ftp *f = ftp_of(s);
-    if (!f->pbsz) {
+    /* RFC 4217 9 wants PBSZ before PROT; PROT C only restates the default
+     * (clear data), so it is accepted without (Python's ftplib.prot_c()
+     * sends exactly that; vsftpd and ProFTPD accept it). */
+    if (!f->pbsz && strcasecmp(args, "C") != 0) {
         session_reply(s, "503 PBSZ first");
         return;
     }

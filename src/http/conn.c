@@ -8,20 +8,21 @@
 #include "core/conn.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/metrics.h"
 #include "http/mime_types.h"
 
+#include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <sys/socket.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdlib.h>
-#include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 static void process(struct http_conn *h);
@@ -179,6 +180,9 @@ static void linger(struct http_conn *h)
 void http_request_end(struct http_conn *h)
 {
     http_log_request(h);
+    conn_command_done(h->c, h->req_start_us);
+    if (h->status >= 400)
+        metrics_add(h->c->svc, MET_ERRORS, 1);
     unsigned max = runtime ? (unsigned)runtime->cfg->http_max_requests : 1000;
     if (h->linger && !h->c->tls) {
         linger(h);
@@ -208,8 +212,11 @@ void http_body_start(struct http_conn *h, uint64_t max,
                      void (*done)(struct http_conn *h))
 {
     struct http_body *b = &h->body;
-    *b = (struct http_body){.chunked = h->req.chunked, .left = h->req.content_length,
-                            .max = max, .data = data, .done = done};
+    *b = (struct http_body){.chunked = h->req.chunked,
+                            .left = h->req.content_length,
+                            .max = max,
+                            .data = data,
+                            .done = done};
     http_chunked_init(&b->ck);
     if (!b->chunked && b->left > max) {
         http_error_close(h, 413, "The request body is too large.");
@@ -291,7 +298,8 @@ static void dispatch_static(struct http_conn *h)
     case HTTP_M_GET:
     case HTTP_M_HEAD:
         if (h->www_fd < 0 && runtime)
-            h->www_fd = openat(runtime->datadir_fd, "www", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            h->www_fd =
+                openat(runtime->datadir_fd, "www", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (h->www_fd < 0) {
             http_error(h, 404, "There is no web root.");
             return;
@@ -348,6 +356,7 @@ static void options_star(struct http_conn *h)
 static void start_request(struct http_conn *h)
 {
     h->nreq++;
+    h->req_start_us = metrics_now_us();
     h->status = 0;
     h->sent = 0;
     h->allow = NULL;
@@ -371,8 +380,8 @@ static void start_request(struct http_conn *h)
     if (http_target_decode(h->req.target, &h->target, h->path, sizeof h->path) < 0) {
         /* EACCES: a reserved name (an upload in progress), not a bad target. */
         bool reserved = errno == EACCES;
-        (bodyless ? http_error : http_error_close)(h, reserved ? 403 : 400,
-                                                   reserved ? "Forbidden." : "Bad request target.");
+        (bodyless ? http_error : http_error_close)(
+            h, reserved ? 403 : 400, reserved ? "Forbidden." : "Bad request target.");
         return;
     }
     route(h);
@@ -428,6 +437,7 @@ static int read_head(struct http_conn *h)
     evtimer_del(h->head_timer);
     if (rc < 0 || take_head(h, base, (size_t)rc) < 0) {
         h->nreq++;
+        h->req_start_us = metrics_now_us();
         h->req.method.n = 0; /* nothing of it is logged */
         h->req.nheaders = 0;
         memset(h->req.known, 0, sizeof h->req.known);

@@ -52,15 +52,16 @@ struct http_conn {
     struct conn *c;
     enum http_state state;
     unsigned nreq;
-    bool in_process;     /* process() is on the stack */
-    bool output_wait;    /* paused until the output drains */
-    bool close_after;    /* close once this response is out */
-    bool linger;         /* ...lingering: unread input may be pending */
-    bool head_only;      /* HEAD: header fields without the body */
+    uint64_t req_start_us; /* when the request in progress began (metrics) */
+    bool in_process;       /* process() is on the stack */
+    bool output_wait;      /* paused until the output drains */
+    bool close_after;      /* close once this response is out */
+    bool linger;           /* ...lingering: unread input may be pending */
+    bool head_only;        /* HEAD: header fields without the body */
     /* Extra fields for an error response (reset per request). */
-    const char *allow;       /* 405: Allow */
-    bool authenticate;       /* 401: WWW-Authenticate */
-    int64_t unsatisfiable;   /* 416: Content-Range "bytes * /size" (-1: none) */
+    const char *allow;     /* 405: Allow */
+    bool authenticate;     /* 401: WWW-Authenticate */
+    int64_t unsatisfiable; /* 416: Content-Range "bytes * /size" (-1: none) */
     /* The current request: its head bytes (copied out of the input) and
      * the parse that points into them. */
     char *head;
@@ -69,8 +70,8 @@ struct http_conn {
     struct http_target target;
     char path[STORE_MAX_PATH + 1]; /* decoded, normalised */
     struct http_body body;
-    struct event *head_timer;      /* slowloris: head must complete in time;
-                                      also the end of lingering */
+    struct event *head_timer; /* slowloris: head must complete in time;
+                                 also the end of lingering */
     /* The response, for the access log. */
     int status;
     uint64_t sent;
@@ -139,7 +140,8 @@ void http_static_get(struct http_conn *h, int rootfd, const char *vpath, bool fi
 void http_error_errno(struct http_conn *h, int err);
 
 /* listing.c: a directory page built on the work pool. dirfd is owned. */
-void http_listing_send(struct http_conn *h, int dirfd, const char *vpath, bool files_area);
+void http_listing_send(struct http_conn *h, int dirfd, const char *vpath,
+                       bool files_area);
 
 /* files.c: every request under /files. */
 void http_files_handle(struct http_conn *h);

@@ -250,6 +250,7 @@ static int decimal(struct imap_parser *p, uint64_t max, uint64_t *out)
 {
     size_t start = p->pos;
     uint64_t v = 0;
+    *out = 0; /* gcc -O2 cannot see that imap_error() returns -1 */
     while (p->pos < p->len && p->s[p->pos] >= '0' && p->s[p->pos] <= '9') {
         unsigned d = (unsigned)(p->s[p->pos] - '0');
         if (v > (max - d) / 10) {

@@ -95,6 +95,7 @@ static unsigned days_in_month(int year, unsigned mon)
 static int digits(struct imap_parser *p, unsigned n, unsigned *out)
 {
     unsigned v = 0;
+    *out = 0; /* gcc -O2 cannot see that imap_error() returns -1 */
     for (unsigned i = 0; i < n; i++) {
         int c = imap_peek(p);
         if (c < '0' || c > '9')

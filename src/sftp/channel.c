@@ -13,6 +13,7 @@
 
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/metrics.h"
 #include "sftp/packet.h"
 #include "sftp/sftp.h"
 
@@ -42,10 +43,14 @@ static int handle_packet(struct sftp_link *l, struct sftp *s, const uint8_t *bod
         log_info(s->sid, "sftp protocol_error reason=no_init type=%u", r.type);
         return -1; /* draft-02 4: the first packet is SSH_FXP_INIT */
     }
+    uint64_t start = metrics_now_us();
     if (d != SFTP_DECODE_OK)
         sftp_reply_undecodable(s, &r, d);
     else
         sftp_dispatch(s, &r);
+    atomic_fetch_add(&l->requests, 1);
+    metrics_add(SVC_SFTP, MET_COMMANDS, 1);
+    metrics_latency(SVC_SFTP, metrics_now_us() - start);
     return 0;
 }
 

@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "core/config.h"
+
 struct conn;
 struct event;
 struct event_base;
@@ -27,6 +29,8 @@ struct sftp_link {
     atomic_llong activity; /* monotonic seconds of the last request or login step */
     atomic_bool authed;
     atomic_bool stopping;
+    atomic_uint requests;          /* SFTP requests handled (access log) */
+    char user[AUTH_ADDRESS_MAX];   /* under lock: who logged in, "" before */
     struct sftp_link *prev, *next; /* every live session (server.c) */
 };
 

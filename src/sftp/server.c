@@ -124,6 +124,8 @@ static void on_free(struct conn *c)
     struct sftp_link *l = c->ctx;
     pthread_mutex_lock(&l->lock);
     l->c = NULL;
+    conn_set_user(c, l->user); /* for the session's access-log line */
+    c->commands = atomic_load(&l->requests);
     if (l->fd >= 0) /* the loop is going first (stop deadline): wake the thread */
         shutdown(l->fd, SHUT_RDWR);
     pthread_mutex_unlock(&l->lock);

@@ -164,6 +164,9 @@ static void serve_account(struct sftp_link *l, ssh_session ss, const struct acco
     if (rootfd < 0) {
         log_error(l->sid, "sftp files_root_failed user=%s", acct->address);
     } else {
+        pthread_mutex_lock(&l->lock);
+        snprintf(l->user, sizeof l->user, "%s", acct->address);
+        pthread_mutex_unlock(&l->lock);
         log_info(l->sid, "sftp start user=%s", acct->address);
         sftp_channel_serve(l, ch, rootfd, acct);
     }

@@ -2,6 +2,7 @@
  * RFC 6531 SMTPUTF8, RFC 4954 AUTH=) and RCPT (4.1.1.3). Address lookups
  * run on the work pool; the session waits (pipelined lines stay queued). */
 #include "auth/recipient.h"
+#include "core/idna.h"
 #include "core/log.h"
 #include "smtp/smtp.h"
 #include "store/mailbox.h"
@@ -22,6 +23,22 @@ struct lookup {
     char reply[160];
 };
 
+/* local@domain as the account store compares it: an international domain
+ * (RFC 6531 with SMTPUTF8) as its A-label, so RCPT TO:<u@bücher.example>
+ * finds u@xn--bcher-kva.example. A domain that is no valid IDN stays as
+ * written (and matches nothing). 0, or -1 when it does not fit. */
+static int lookup_address(const struct smtp_addr *a, char *out, size_t outlen)
+{
+    char ascii[256];
+    const char *domain = a->domain;
+    if (!idna_is_ascii(domain) && idna_to_ascii(domain, ascii, sizeof ascii) == 0)
+        domain = ascii;
+    int n = snprintf(out, outlen, "%s@%s", a->local, domain);
+    if (n < 0 || (size_t)n >= outlen)
+        return -1;
+    return 0;
+}
+
 static void parse_error_reply(struct session *s, enum smtp_parse_error e)
 {
     if (e == SMTP_PARSE_UTF8) /* RFC 6531 3.4 */
@@ -39,7 +56,8 @@ static int mail_params(struct session *s, const struct smtp_args *a)
     for (int i = 0; i < a->nparams; i++) {
         const struct smtp_param *p = &a->params[i];
         unsigned long long v;
-        if (strcmp(p->key, "SIZE") == 0 && p->value && smtp_parse_u64(p->value, &v) == 0) {
+        if (strcmp(p->key, "SIZE") == 0 && p->value &&
+            smtp_parse_u64(p->value, &v) == 0) {
             if (v > smtp_max_size()) {
                 session_reply(s, "552 5.3.4 Message size exceeds fixed limit");
                 return -1;
@@ -114,8 +132,8 @@ void smtp_cmd_mail(struct session *s, char *args)
                                      : "451 4.3.0 Out of memory");
         return;
     }
-    int n = snprintf(l->address, sizeof l->address, "%s@%s", a.addr.local, a.addr.domain);
-    if (n < 0 || (size_t)n >= sizeof l->address) { /* unquoted can outgrow quoted */
+    if (lookup_address(&a.addr, l->address, sizeof l->address) < 0) {
+        /* unquoted can outgrow quoted */
         free(l);
         session_reply(s, "501 5.1.3 Address too long");
         return;
@@ -190,9 +208,11 @@ static int rcpt_address(const struct smtp_addr *a, char *out, size_t outlen)
     char primary[256] = "localhost";
     if (runtime)
         sscanf(runtime->cfg->domains, "%255[^ ,\t]", primary);
-    int n = a->postmaster ? snprintf(out, outlen, "postmaster@%s", primary)
-                          : snprintf(out, outlen, "%s@%s", a->local, a->domain);
-    return n < 0 || (size_t)n >= outlen ? -1 : 0;
+    if (a->postmaster) {
+        int n = snprintf(out, outlen, "postmaster@%s", primary);
+        return n < 0 || (size_t)n >= outlen ? -1 : 0;
+    }
+    return lookup_address(a, out, outlen);
 }
 
 void smtp_cmd_rcpt(struct session *s, char *args)
@@ -223,8 +243,10 @@ void smtp_cmd_rcpt(struct session *s, char *args)
         session_reply(s, "451 4.3.0 Out of memory");
         return;
     }
-    int n = rcpt_address(&a.addr, l->address, sizeof l->address) < 0 ? -1 : snprintf(l->rcpt.address, sizeof l->rcpt.address, "%s",
-                     a.addr.postmaster ? l->address : a.addr.address);
+    int n = rcpt_address(&a.addr, l->address, sizeof l->address) < 0
+                ? -1
+                : snprintf(l->rcpt.address, sizeof l->rcpt.address, "%s",
+                           a.addr.postmaster ? l->address : a.addr.address);
     if (n < 0 || (size_t)n >= sizeof l->rcpt.address) {
         free(l);
         session_reply(s, "501 5.1.3 Address too long");

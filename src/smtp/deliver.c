@@ -5,11 +5,12 @@
  * then are the local copies committed. Then one reply (3.3): 250 only when
  * every copy is safe; otherwise nothing was delivered and the reply is a
  * temporary failure (over quota: 452 4.2.2). */
+#include "store/deliver.h"
 #include "core/log.h"
+#include "core/metrics.h"
 #include "smtp/queue.h"
 #include "smtp/smtp.h"
 #include "smtp/spool.h"
-#include "store/deliver.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 
 struct deliver_job {
     uint64_t sid;
+    enum service svc; /* smtp or submission, for the metrics */
     char from[SMTP_MAX_PATH + 1];
     struct smtp_rcpt *rcpts;
     size_t nrcpt;
@@ -63,7 +65,8 @@ static void build_received(struct session *s, char *out, size_t outlen)
     if (m->txn.nrcpt == 1) /* only one: naming several would leak Bcc */
         snprintf(forline, sizeof forline, "\n\tfor <%s>", m->txn.rcpts[0].address);
     snprintf(out, outlen,
-             "Received: from %s ([%s])\n%s\tby %s (portico) with %s id %016" PRIx64 "%s;\n"
+             "Received: from %s ([%s])\n%s\tby %s (portico) with %s id %016" PRIx64
+             "%s;\n"
              "\t%s\n",
              m->helo[0] ? m->helo : "unknown", s->conn->peer_ip, tlsline,
              runtime ? runtime->cfg->hostname : "localhost", with_protocol(s), s->id,
@@ -93,8 +96,9 @@ static enum store_result stage_all(struct deliver_job *j, struct store_delivery 
     for (size_t i = 0; i < j->nrcpt; i++) {
         if (!j->rcpts[i].local || seen_before(j, i))
             continue;
-        enum store_result r = store_delivery_stage(runtime->datadir_fd, &j->rcpts[i].acct,
-                                                   "INBOX", prefix, j->spoolfd, &q, &d[i]);
+        enum store_result r =
+            store_delivery_stage(runtime->datadir_fd, &j->rcpts[i].acct, "INBOX", prefix,
+                                 j->spoolfd, &q, &d[i]);
         if (r != STORE_OK)
             return r;
     }
@@ -110,8 +114,8 @@ static int queue_remote(struct deliver_job *j, char *id, size_t idlen)
             targets[n++] = j->rcpts[i].target;
     if (n == 0)
         return 0;
-    return queue_write(runtime->datadir_fd, j->received, j->spoolfd, j->from, targets, n, id,
-                       idlen);
+    return queue_write(runtime->datadir_fd, j->received, j->spoolfd, j->from, targets, n,
+                       id, idlen);
 }
 
 static void deliver_work(void *arg)
@@ -139,6 +143,8 @@ static void deliver_work(void *arg)
 static void deliver_done(struct session *s, void *arg)
 {
     struct deliver_job *j = arg;
+    if (j->reply[0] == '2') /* delivered even when the client has gone */
+        metrics_add(j->svc, MET_DELIVERIES, j->nrcpt);
     if (s) {
         log_info(s->id, "smtp delivered rcpts=%zu reply=\"%.40s\"", j->nrcpt, j->reply);
         session_reply(s, "%s", j->reply);
@@ -158,6 +164,7 @@ void smtp_deliver_start(struct session *s)
         return;
     }
     j->sid = s->id;
+    j->svc = s->conn->svc;
     snprintf(j->from, sizeof j->from, "%s", t->from);
     build_received(s, j->received, sizeof j->received);
     /* The job owns the recipients and the spool from here on. */

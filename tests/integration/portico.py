@@ -80,11 +80,13 @@ class Server:
         self.ports = {}
         lines = ["[portico]", f"data_dir = {self.data_dir}",
                  "hostname = mail.example.org", f"domains = {domains}",
-                 f"threads = {threads}", "log_level = debug"]
+                 f"threads = {threads}", "log_level = debug",
+                 # Tests use short passwords; test_accounts checks the policy.
+                 "[auth]", "min_password_length = 1"]
         for svc in services:
             self.ports[svc] = free_port()
             lines += [f"[{svc}]", f"listen = 127.0.0.1:{self.ports[svc]}"]
-            if tls and svc not in ("smtp", "sftp"):  # SSH has no TLS listener
+            if tls and svc not in ("smtp", "sftp", "metrics"):  # no TLS listener
                 self.ports[svc + "_tls"] = free_port()
                 lines.append(f"listen_tls = 127.0.0.1:{self.ports[svc + '_tls']}")
         self.config = os.path.join(self.tmp.name, "portico.ini")

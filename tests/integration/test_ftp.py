@@ -177,6 +177,7 @@ class FtpTls(FtpServerTest):
         f.context = tls_context()
         f.auth()
         self.assert_code(503, f.sendcmd, "PROT P")
+        self.assertTrue(f.prot_c().startswith("200"))  # PROT C needs no PBSZ
         f.sendcmd("PBSZ 0")
         self.assert_code(536, f.sendcmd, "PROT S")
         self.assert_code(503, f.sendcmd, "AUTH TLS")

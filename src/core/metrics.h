@@ -1,0 +1,41 @@
+/* metrics: the process's counters and histograms for the Prometheus
+ * endpoint ([metrics] listen). Each thread adds to its own shard (a loop
+ * thread to its loop's, every other thread to a shared one) with relaxed
+ * atomic adds: no lock on the hot path. A scrape sums the shards. */
+#pragma once
+#include <stdint.h>
+
+#include "core/config.h"
+
+struct evbuffer;
+
+/* Counters per protocol (enum service). */
+enum metric {
+    MET_CONNECTIONS,    /* accepted */
+    MET_CLOSED,         /* gone (active = accepted - closed) */
+    MET_COMMANDS,       /* commands, HTTP requests, SFTP requests */
+    MET_ERRORS,         /* refused commands, HTTP 4xx/5xx answers */
+    MET_AUTH_FAILURES,  /* wrong user or password */
+    MET_AUTH_LOCKOUTS,  /* refused by the login throttle */
+    MET_BYTES_IN,       /* TCP payload received, counted when a session ends */
+    MET_BYTES_OUT,      /* TCP payload sent (acknowledged), likewise */
+    MET_DELIVERIES,     /* messages stored in a local mailbox or queued */
+    MET_TLS_HANDSHAKES, /* completed (implicit TLS and upgrades) */
+    MET_COUNT
+};
+
+/* Point-in-time values a scrape gathers (off the loops). */
+struct metrics_gauges {
+    long pool_threads, pool_idle, pool_queued;
+    long queue_messages; /* envelopes in data_dir/queue, -1 if unknown */
+};
+
+/* The calling thread (loop `index`) adds to that loop's shard from now on. */
+void metrics_thread_shard(int index);
+void metrics_add(enum service svc, enum metric m, uint64_t n);
+/* One command's latency. */
+void metrics_latency(enum service svc, uint64_t usec);
+/* Monotonic microseconds, for latencies and durations. */
+uint64_t metrics_now_us(void);
+/* Appends the text exposition format (version 0.0.4). 0, or -1. */
+int metrics_render(struct evbuffer *out, const struct metrics_gauges *g);
