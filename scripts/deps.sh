@@ -26,7 +26,7 @@ fuzz_pkgs=(clang libclang-rt-14-dev)
 # `make deb`.
 deb_pkgs=(debhelper fakeroot dpkg-dev)
 # Anchors and load generators for bench/.
-bench_pkgs=(nginx vsftpd dovecot-pop3d wrk apache2-utils postfix openssh-server)
+bench_pkgs=(nginx vsftpd dovecot-pop3d dovecot-imapd wrk apache2-utils postfix openssh-server)
 
 want=("${build_pkgs[@]}")
 for arg in "$@"; do
