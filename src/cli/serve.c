@@ -5,6 +5,7 @@
 #include "auth/accounts.h"
 #include "auth/throttle.h"
 #include "cli/cli.h"
+#include "core/fdlimit.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/tls.h"
@@ -35,12 +36,14 @@ static int fail(const char *msg)
 static int prepare_data_dir(struct config *cfg, char *err, size_t errlen)
 {
     if (mkdir(cfg->data_dir, 0700) < 0 && errno != EEXIST) {
-        snprintf(err, errlen, "cannot create data_dir %s: %s", cfg->data_dir, strerror(errno));
+        snprintf(err, errlen, "cannot create data_dir %s: %s", cfg->data_dir,
+                 strerror(errno));
         return -1;
     }
     char abs[PATH_MAX];
     if (!realpath(cfg->data_dir, abs)) {
-        snprintf(err, errlen, "cannot resolve data_dir %s: %s", cfg->data_dir, strerror(errno));
+        snprintf(err, errlen, "cannot resolve data_dir %s: %s", cfg->data_dir,
+                 strerror(errno));
         return -1;
     }
     snprintf(cfg->data_dir, sizeof cfg->data_dir, "%s", abs);
@@ -65,7 +68,8 @@ static int open_accounts(struct runtime *rt, const struct config *cfg, char *err
         return -1;
     char domains[sizeof cfg->domains], *save = NULL;
     snprintf(domains, sizeof domains, "%s", cfg->domains);
-    for (char *d = strtok_r(domains, " ,\t", &save); d; d = strtok_r(NULL, " ,\t", &save)) {
+    for (char *d = strtok_r(domains, " ,\t", &save); d;
+         d = strtok_r(NULL, " ,\t", &save)) {
         char why[256];
         if (authdb_domain_is_local(rt->authdb, d) == 0 &&
             authdb_domain_add(rt->authdb, d, why, sizeof why) < 0) {
@@ -206,7 +210,8 @@ static void sweep_work(void *arg)
 static int run(struct runtime *rt, struct config *cfg, struct signals *sg, char *err,
                size_t errlen)
 {
-    if (config_check_files(cfg, err, errlen) < 0 || prepare_data_dir(cfg, err, errlen) < 0)
+    if (config_check_files(cfg, err, errlen) < 0 ||
+        prepare_data_dir(cfg, err, errlen) < 0)
         return -1;
     printf("portico %s: data in %s\n", PORTICO_VERSION, cfg->data_dir);
     if (open_accounts(rt, cfg, err, errlen) < 0 || tls_init(cfg, err, errlen) < 0)
@@ -218,11 +223,18 @@ static int run(struct runtime *rt, struct config *cfg, struct signals *sg, char 
     rt->datadir_fd = open(cfg->data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     rt->throttle = throttle_new();
     if (rt->datadir_fd < 0 || !rt->throttle) {
-        snprintf(err, errlen, "cannot open data_dir %s: %s", cfg->data_dir, strerror(errno));
+        snprintf(err, errlen, "cannot open data_dir %s: %s", cfg->data_dir,
+                 strerror(errno));
         return -1;
     }
+    long nofile = fdlimit_raise();
+    rt->max_connections = cfg->max_connections;
+    if (rt->max_connections == 0)
+        rt->max_connections = fdlimit_default_connections(nofile);
+    printf("connections: at most %d (descriptors: %ld)\n", rt->max_connections, nofile);
     services_register(rt);
-    if (runtime_open_listeners(rt, err, errlen) < 0 || drop_privileges(cfg, err, errlen) < 0 ||
+    if (runtime_open_listeners(rt, err, errlen) < 0 ||
+        drop_privileges(cfg, err, errlen) < 0 ||
         create_first_account(rt, cfg, err, errlen) < 0)
         return -1;
     rt->pool =

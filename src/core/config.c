@@ -74,6 +74,7 @@ static const struct key keys[] = {
     STR("tls", "cert", tls_cert),
     STR("tls", "key", tls_key),
     INT("portico", "max_connections_per_ip", max_connections_per_ip, 1, 1000000),
+    INT("portico", "max_connections", max_connections, 0, 10000000),
     {"auth", "allow_plaintext_auth", K_BOOL, OFF(allow_plaintext_auth), 0, 0, 0},
     {"mail", "quota", K_SIZE, OFF(mail_quota_bytes), 0, 0, (long long)1 << 50},
     INT("mail", "quota_messages", mail_quota_messages, 0, 1000000000),

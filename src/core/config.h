@@ -52,6 +52,7 @@ struct config {
     char tls_key[PATH_MAX];
     int tls_cert_line, tls_key_line; /* where they were set, for errors */
     int max_connections_per_ip;
+    int max_connections; /* all sessions at once; 0 = from RLIMIT_NOFILE */
     /* [auth] */
     bool allow_plaintext_auth;
     /* [mail] */

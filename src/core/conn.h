@@ -48,6 +48,8 @@ struct conn {
     bool blocked; /* reading stopped by output back-pressure */
     bool counted; /* holds an iplimit slot for peer_ip */
     bool over_limit; /* the peer has too many connections: refuse and close */
+    bool over_global; /* [portico] max_connections reached: refuse and close */
+    bool in_global;   /* counted in the server-wide connection count */
     bool want_drain; /* conn_notify_drained is armed */
     size_t drain_low; /* ...for this many unsent bytes */
     int refs;
@@ -55,6 +57,7 @@ struct conn {
     struct conn *prev, *next; /* the loop's list */
     struct event *reaper;
     struct event *grace;
+    struct event *stall; /* output blocked too long (SESSION_OUTPUT_STALL_SEC) */
 };
 
 /* A bufferevent on an accepted or connected socket, as conn_new makes them:
@@ -99,6 +102,9 @@ int conn_starttls(struct conn *c);
 /* "TLSv1.3 TLS_AES_256_GCM_SHA384", or "" without TLS. */
 void conn_tls_describe(struct conn *c, char *buf, size_t len);
 SSL *conn_ssl(struct conn *c);
+
+/* Connections open in the whole process (every loop). */
+int conn_count(void);
 
 /* Flushes what is written (bounded by SESSION_CLOSE_GRACE_SEC), then frees. */
 void conn_close(struct conn *c);

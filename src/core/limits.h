@@ -62,16 +62,34 @@
 /* Session-wide bounds shared by every line protocol. */
 #define SESSION_MAX_COMMANDS 100000 /* commands in one connection */
 #define SESSION_MAX_ERRORS 20       /* bad commands before we hang up */
-#define SESSION_OUTPUT_HIGH (1 << 20) /* stop reading while this much is unsent */
-#define SESSION_OUTPUT_LOW (64 << 10) /* resume reading below this */
+/* A client that does not read its replies: once this much output is unsent
+ * no more commands are read from it (a streamed reply refills at LOW). */
+#define SESSION_OUTPUT_HIGH (32 << 10) /* stop reading while this much is unsent */
+#define SESSION_OUTPUT_LOW (16 << 10)  /* resume reading below this */
+/* ...and if it stays above LOW this long without draining, it is closed. */
+#define SESSION_OUTPUT_STALL_SEC 60
 #define SESSION_CLOSE_GRACE_SEC 5     /* flushing the last reply before close */
 #define SESSION_STREAM_CHUNK (64 << 10) /* one step of a streamed reply */
+#define SESSION_STREAM_MIN (4 << 10)    /* ...at least this much per step */
 /* Literals of one command (RFC 9051 4.3 sets no bound; MULTIAPPEND and
  * SEARCH with several strings need a few): how many, and how much of them
  * is held in memory before larger ones go to a spool file. */
 #define SESSION_MAX_LITERALS 1024
 #define SESSION_LITERAL_MEM (64 << 10)
 #define SESSION_COMMAND_MEM (1 << 20)
+
+/* Descriptors and connections (core/fdlimit.c, core/runtime.c). */
+#define FDLIMIT_RESERVED 64            /* listeners, log, SQLite, spare */
+#define FDLIMIT_MIN_CONNECTIONS 16     /* default max_connections floor */
+#define FDLIMIT_MAX_COUNTED (1L << 24) /* an "unlimited" NOFILE counts as this */
+#define MAX_CONNECTIONS_DEFAULT_CAP 100000
+/* accept() failed with EMFILE/ENFILE: the listener pauses this long, and
+ * the event is logged at most once per interval. */
+#define ACCEPT_PAUSE_MS 100
+#define ACCEPT_ERROR_LOG_SEC 10
+/* Freed connection memory is handed back to the system (malloc_trim) this
+ * long after a connection closes, once per burst. */
+#define MEMORY_TRIM_DELAY_MS 1000
 
 /* Login throttling (DESIGN.md "Accounts and authentication"). */
 #define AUTH_THROTTLE_FREE_FAILURES 3    /* failures before any delay */

@@ -25,6 +25,7 @@ struct loop {
     bool stopping;
     pthread_t thread;
     struct event *stop_timer; /* hard deadline after a graceful stop began */
+    struct event *trim_timer; /* returns freed memory after a burst of closes */
 };
 
 /* What a service needs to run on the loops: its name and how to start a
@@ -42,6 +43,7 @@ struct runtime {
     struct authdb *authdb;
     struct throttle *throttle;
     int datadir_fd;
+    int max_connections; /* [portico] max_connections, or its derived default */
     const struct service_impl *services[SVC_COUNT];
 };
 

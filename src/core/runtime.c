@@ -4,6 +4,7 @@
 #include "core/loop.h"
 
 #include "core/conn.h"
+#include "core/limits.h"
 #include "core/log.h"
 
 #include <errno.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define LISTEN_BACKLOG 1024
@@ -27,7 +29,10 @@ struct loop_listener {
     struct loop *loop;
     enum service svc;
     bool tls;
+    struct event *resume; /* re-enables accepting after EMFILE/ENFILE */
 };
+
+static atomic_long last_accept_log; /* time(): one log line per interval */
 
 uint64_t loop_next_session_id(void)
 {
@@ -69,6 +74,38 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
         lc->loop->rt->services[lc->svc]->start(c);
 }
 
+static void resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct loop_listener *lc = arg;
+    if (!lc->loop->stopping)
+        evconnlistener_enable(lc->evl);
+}
+
+/* accept() failed. Out of descriptors (or kernel memory) the pending
+ * connection stays readable, so retrying at once would spin: pause this
+ * listener briefly and log once per interval, not once per attempt. */
+static void accept_error_cb(struct evconnlistener *l, void *arg)
+{
+    struct loop_listener *lc = arg;
+    int e = errno;
+    bool exhausted = e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM;
+    time_t now = time(NULL);
+    long last = atomic_load(&last_accept_log);
+    if (now - last >= ACCEPT_ERROR_LOG_SEC &&
+        atomic_compare_exchange_strong(&last_accept_log, &last, (long)now))
+        log_warn(0, "core accept failed error=\"%s\" open_sessions=%d pause_ms=%d",
+                 strerror(e), conn_count(), exhausted ? ACCEPT_PAUSE_MS : 0);
+    if (!exhausted)
+        return;
+    if (!lc->resume)
+        lc->resume = evtimer_new(lc->loop->base, resume_cb, lc);
+    if (!lc->resume)
+        return;
+    struct timeval tv = {0, ACCEPT_PAUSE_MS * 1000};
+    evconnlistener_disable(l);
+    evtimer_add(lc->resume, &tv);
+}
+
 /* Opens one listening socket. probe: first check, without SO_REUSEPORT,
  * that no other process holds the port (REUSEPORT would silently share). */
 static int open_socket(const struct listen_addr *a, bool probe)
@@ -108,11 +145,15 @@ static int add_listener(struct loop *loop, enum service svc, bool tls,
     int fd = open_socket(a, false);
     struct loop_listener *lc = fd >= 0 ? calloc(1, sizeof *lc) : NULL;
     struct loop_listener **grown =
-        lc ? realloc(loop->listeners, (size_t)(loop->nlisteners + 1) * sizeof *grown) : NULL;
+        lc ? realloc(loop->listeners, (size_t)(loop->nlisteners + 1) * sizeof *grown)
+           : NULL;
     if (grown) {
         loop->listeners = grown;
-        *lc = (struct loop_listener){NULL, loop, svc, tls};
-        lc->evl = evconnlistener_new(loop->base, accept_cb, lc, LEV_OPT_CLOSE_ON_FREE, -1, fd);
+        *lc = (struct loop_listener){NULL, loop, svc, tls, NULL};
+        lc->evl =
+            evconnlistener_new(loop->base, accept_cb, lc, LEV_OPT_CLOSE_ON_FREE, -1, fd);
+        if (lc->evl)
+            evconnlistener_set_error_cb(lc->evl, accept_error_cb);
     }
     if (!lc || !lc->evl) {
         snprintf(err, errlen, "cannot listen on %s ([%s] %s): %s", a->text,
@@ -147,6 +188,8 @@ static void free_listeners(struct loop *loop)
 {
     for (int i = 0; i < loop->nlisteners; i++) {
         evconnlistener_free(loop->listeners[i]->evl);
+        if (loop->listeners[i]->resume)
+            event_free(loop->listeners[i]->resume);
         free(loop->listeners[i]);
     }
     free(loop->listeners);
@@ -227,7 +270,8 @@ void runtime_stop(struct runtime *rt)
 {
     static const struct timeval now = {0, 0};
     for (int i = 0; i < rt->nloops; i++)
-        event_base_once(rt->loops[i].base, -1, EV_TIMEOUT, loop_stop_cb, &rt->loops[i], &now);
+        event_base_once(rt->loops[i].base, -1, EV_TIMEOUT, loop_stop_cb, &rt->loops[i],
+                        &now);
 }
 
 void runtime_join(struct runtime *rt)
@@ -250,6 +294,8 @@ void runtime_free_loops(struct runtime *rt)
             event_base_loop(loop->base, EVLOOP_NONBLOCK);
         if (loop->stop_timer)
             event_free(loop->stop_timer);
+        if (loop->trim_timer)
+            event_free(loop->trim_timer);
         event_base_free(loop->base);
     }
     free(rt->loops);

@@ -121,10 +121,10 @@ struct session *session_start(struct conn *c, const struct proto *proto)
     conn_set_idle_timeout(c, state_timeout(s, s->state));
     log_info(s->id, "%s connect peer=%s port=%d%s", proto->name, c->peer_ip, c->peer_port,
              c->tls ? " tls=implicit" : "");
-    if (c->over_limit) {
-        log_warn(s->id, "%s refused peer=%s why=too_many_connections", proto->name,
-                 c->peer_ip);
-        end_with(s, SERR_TOO_MANY);
+    if (c->over_global || c->over_limit) {
+        log_warn(s->id, "%s refused peer=%s why=%s", proto->name, c->peer_ip,
+                 c->over_global ? "server_full" : "too_many_connections_from_peer");
+        end_with(s, c->over_global ? SERR_SERVER_FULL : SERR_PEER_LIMIT);
         return s;
     }
     proto->on_open(s);
@@ -303,7 +303,13 @@ void session_stream(struct session *s, session_produce_fn fn, void *arg)
 /* One step of a long reply; false when the producer failed. */
 static bool step_produce(struct session *s)
 {
-    int r = s->produce(s, conn_output(s->conn), SESSION_STREAM_CHUNK, s->produce_arg);
+    /* Fill up to the high-water mark, not past it: the unsent output of a
+     * connection stays bounded by SESSION_OUTPUT_HIGH plus one reply. */
+    size_t pending = evbuffer_get_length(conn_output(s->conn));
+    size_t room = SESSION_OUTPUT_HIGH > pending ? SESSION_OUTPUT_HIGH - pending : 0;
+    if (room < SESSION_STREAM_MIN)
+        room = SESSION_STREAM_MIN;
+    int r = s->produce(s, conn_output(s->conn), room, s->produce_arg);
     if (r == 0)
         return true;
     s->produce = NULL;

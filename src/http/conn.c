@@ -132,10 +132,14 @@ static void http_start(struct conn *c)
     conn_set_idle_timeout(c, HTTP_KEEPALIVE_TIMEOUT_SEC);
     log_debug(c->id, "http connect peer=%s port=%d%s", c->peer_ip, c->peer_port,
               c->tls ? " tls=implicit" : "");
-    if (c->over_limit) {
-        log_warn(c->id, "http refused peer=%s why=too_many_connections", c->peer_ip);
+    if (c->over_global || c->over_limit) {
+        log_warn(c->id, "http refused peer=%s why=%s", c->peer_ip,
+                 c->over_global ? "server_full" : "too_many_connections_from_peer");
         h->req.minor = 1;
-        http_error_close(h, 503, "Too many connections from your address.");
+        if (c->over_global)
+            http_error_close(h, 503, "Too many connections; try again later.");
+        else
+            http_error_close(h, 503, "Too many connections from your address.");
     }
 }
 

@@ -157,6 +157,12 @@ static bool error_ends(struct session *s, enum session_error e)
     case SERR_TOO_MANY:
         session_reply(s, "* BYE too many errors or commands");
         return true;
+    case SERR_PEER_LIMIT:
+        session_reply(s, "* BYE [UNAVAILABLE] too many connections from your address");
+        return true;
+    case SERR_SERVER_FULL:
+        session_reply(s, "* BYE [UNAVAILABLE] too many connections, try again later");
+        return true;
     case SERR_TIMEOUT:
         session_reply(s, "* BYE autologout: idle for too long");
         return true;
