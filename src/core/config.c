@@ -4,6 +4,7 @@
 
 #include "core/limits.h"
 #include "core/log.h"
+#include "core/netlist.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -45,7 +46,7 @@ const char config_default_text[] =
     "[sftp]\n"
     "listen = 127.0.0.1:2222 [::1]:2222\n";
 
-enum key_type { K_STR, K_INT, K_BOOL, K_SIZE, K_LEVEL, K_LISTEN, K_PORTRANGE };
+enum key_type { K_STR, K_INT, K_BOOL, K_SIZE, K_LEVEL, K_LISTEN, K_PORTRANGE, K_NETS };
 
 struct key {
     const char *section;
@@ -76,6 +77,7 @@ static const struct key keys[] = {
     INT("portico", "max_connections_per_ip", max_connections_per_ip, 1, 1000000),
     INT("portico", "max_connections", max_connections, 0, 10000000),
     {"auth", "allow_plaintext_auth", K_BOOL, OFF(allow_plaintext_auth), 0, 0, 0},
+    {"auth", "trusted_networks", K_NETS, OFF(trusted_networks), 0, 0, 0},
     {"mail", "quota", K_SIZE, OFF(mail_quota_bytes), 0, 0, (long long)1 << 50},
     INT("mail", "quota_messages", mail_quota_messages, 0, 1000000000),
     SVC("smtp", SVC_SMTP),
@@ -170,6 +172,7 @@ static void set_defaults(struct config *cfg)
     snprintf(cfg->domains, sizeof cfg->domains, "localhost");
     cfg->log_level = LOG_INFO;
     cfg->max_connections_per_ip = 64;
+    netlist_parse(&cfg->trusted_networks, "127.0.0.0/8 ::1");
     cfg->http_max_requests = 1000;
     cfg->smtp_max_message_size = 50u << 20;
     cfg->smtp_timeout = 300; /* RFC 5321 4.5.3.2.7: at least 5 minutes */
@@ -322,6 +325,10 @@ static const char *set_value(struct config *cfg, const struct key *k, const char
         const char *why = NULL;
         return config_parse_listen(v, (struct listen_list *)field, &why) < 0 ? why : NULL;
     }
+    case K_NETS:
+        if (netlist_parse((struct netlist *)field, v) < 0)
+            return "expected addresses or networks like 127.0.0.0/8 ::1 (at most 32)";
+        return NULL;
     case K_PORTRANGE: {
         int lo, hi, used = 0;
         if (sscanf(v, "%d-%d%n", &lo, &hi, &used) != 2 || v[used] || lo < 1024 ||

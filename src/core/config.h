@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "core/netlist.h"
+
 #define CONFIG_MAX_LISTEN 8
 #define AUTH_ADDRESS_MAX 321
 
@@ -55,6 +57,7 @@ struct config {
     int max_connections; /* all sessions at once; 0 = from RLIMIT_NOFILE */
     /* [auth] */
     bool allow_plaintext_auth;
+    struct netlist trusted_networks; /* only delayed, never refused, on failures */
     /* [mail] */
     uint64_t mail_quota_bytes;   /* per account; 0 = unlimited */
     int mail_quota_messages;     /* per account; 0 = unlimited */

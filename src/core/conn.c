@@ -38,12 +38,14 @@ int conn_count(void)
 }
 
 /* glibc keeps freed chunks of every arena; after a burst of closes hand
- * the free pages back, so RSS follows the connections that are open. */
-/* Under AddressSanitizer its own allocator holds the freed memory. */
+ * the free pages back, so RSS follows the connections that are open.
+ * Under AddressSanitizer its own allocator holds the freed memory. */
 extern void __sanitizer_purge_allocator(void) __attribute__((weak));
 
 static void trim_cb(evutil_socket_t fd, short what, void *arg)
 {
+    struct loop *loop = arg;
+    loop->trim_pending = false;
     malloc_trim(0);
     if (__sanitizer_purge_allocator)
         __sanitizer_purge_allocator();
@@ -51,13 +53,12 @@ static void trim_cb(evutil_socket_t fd, short what, void *arg)
 
 static void schedule_trim(struct loop *loop)
 {
-    if (!loop->trim_timer)
-        loop->trim_timer = evtimer_new(loop->base, trim_cb, loop);
-    if (!loop->trim_timer || evtimer_pending(loop->trim_timer, NULL))
+    if (loop->trim_pending)
         return;
     struct timeval tv = {MEMORY_TRIM_DELAY_MS / 1000,
                          (MEMORY_TRIM_DELAY_MS % 1000) * 1000};
-    evtimer_add(loop->trim_timer, &tv);
+    if (event_base_once(loop->base, -1, EV_TIMEOUT, trim_cb, loop, &tv) == 0)
+        loop->trim_pending = true;
 }
 
 static void peer_describe(struct conn *c, const struct sockaddr *sa)

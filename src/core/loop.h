@@ -25,7 +25,7 @@ struct loop {
     bool stopping;
     pthread_t thread;
     struct event *stop_timer; /* hard deadline after a graceful stop began */
-    struct event *trim_timer; /* returns freed memory after a burst of closes */
+    bool trim_pending; /* memory is returned after this burst of closes */
 };
 
 /* What a service needs to run on the loops: its name and how to start a

@@ -294,8 +294,6 @@ void runtime_free_loops(struct runtime *rt)
             event_base_loop(loop->base, EVLOOP_NONBLOCK);
         if (loop->stop_timer)
             event_free(loop->stop_timer);
-        if (loop->trim_timer)
-            event_free(loop->trim_timer);
         event_base_free(loop->base);
     }
     free(rt->loops);

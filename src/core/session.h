@@ -48,13 +48,13 @@ enum session_error {
     SERR_ALREADY_AUTH,
     SERR_ALREADY_TLS,
     SERR_TOO_MANY,        /* too many errors or commands: the session ends */
-    SERR_PEER_LIMIT,      /* the address holds too many connections: ends */
-    SERR_SERVER_FULL,     /* [portico] max_connections reached: ends */
     SERR_TIMEOUT,         /* idle timeout: the session ends */
     SERR_SHUTDOWN,        /* server stopping: the session ends */
     SERR_LITERAL_TOO_BIG, /* an announced literal over max_literal: the
                            * command is refused before any byte of it is
                            * read (a non-synchronising one ends the session) */
+    SERR_PEER_LIMIT,      /* the address holds too many connections: ends */
+    SERR_SERVER_FULL,     /* [portico] max_connections reached: ends */
 };
 
 /* A literal announced at the end of a command line (RFC 9051 4.3:

@@ -207,7 +207,7 @@ class NonReadingClients(ResourceServer):
         self.assertLess(per_conn, 64 * 1024)
         wait_until(lambda: self.server.stderr().count("close commands") >= 20 + self.CLIENTS,
                    timeout=60, what="sessions closed")
-        wait_until(lambda: rss_kib(pid) - start < 16 * 1024, timeout=10,
+        wait_until(lambda: rss_kib(pid) - start < 16 * 1024, timeout=30,
                    what=f"RSS back within 16 MiB of {start} KiB (now {rss_kib(pid)})")
         self.assertTrue(greeting(port).startswith("+OK"))
 
