@@ -17,6 +17,9 @@
 /* RFC 5321 3.3: the mail transaction ends with one reply; bounded to this many
  * MAIL parameters (RFC 1870 SIZE, RFC 6152 BODY, RFC 6531 SMTPUTF8, AUTH). */
 #define SMTP_MAX_PARAMS 8
+/* Below this much free space a failed spool write is a full disk (RFC 3463
+ * 4.3.1), not another error. */
+#define SMTP_MIN_FREE (1 << 20)
 /* Alias chains (alias -> alias -> account) resolve at most this deep;
  * deeper or looping chains are refused (RFC 5321 3.9.1 warns of loops). */
 #define ALIAS_MAX_DEPTH 8

@@ -13,6 +13,7 @@
 #include <event2/buffer.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #define DATA_CHUNK 16384
@@ -30,13 +31,28 @@ static int spool_open(struct session *s)
     return 0;
 }
 
+/* Whether the file system under fd is out of room (a counted BDAT write
+ * reports no errno back to us). */
+static bool storage_full(int fd)
+{
+    struct statvfs sv;
+    return fd >= 0 && fstatvfs(fd, &sv) == 0 && sv.f_bavail * sv.f_frsize < SMTP_MIN_FREE;
+}
+
+static void spool_failed(struct smtp_txn *t, int err)
+{
+    t->spool_failed = true;
+    if (err == ENOSPC || err == EDQUOT || storage_full(t->spoolfd))
+        t->no_space = true;
+}
+
 static void spool_append(struct smtp_txn *t, const char *p, size_t n)
 {
     t->bytes += n;
     if (t->bytes > smtp_max_size())
         t->too_big = true;
     if (!t->too_big && !t->spool_failed && fd_write_all(t->spoolfd, p, n) < 0)
-        t->spool_failed = true;
+        spool_failed(t, errno);
 }
 
 /* The body is complete: refuse it or hand it to delivery. */
@@ -46,6 +62,10 @@ static void body_end(struct session *s)
     if (t->too_big) {
         log_info(s->id, "smtp refused why=size bytes=%llu", (unsigned long long)t->bytes);
         session_reply(s, "552 5.3.4 Message size exceeds fixed limit");
+        smtp_txn_reset(s);
+    } else if (t->spool_failed && t->no_space) {
+        /* RFC 3463 3.4: 4.3.1 Mail system full; RFC 5321 4.2.3: 452. */
+        session_reply(s, "452 4.3.1 Insufficient system storage");
         smtp_txn_reset(s);
     } else if (t->spool_failed) {
         session_reply(s, "451 4.3.0 Cannot spool the message");
@@ -103,7 +123,7 @@ static void bdat_done(struct session *s, int status)
 {
     struct smtp_txn *t = &smtp_of(s)->txn;
     if (status < 0)
-        t->spool_failed = true;
+        spool_failed(t, 0);
     if (t->bdat_last || t->too_big || t->spool_failed)
         body_end(s);
     else

@@ -5,11 +5,11 @@
  * then are the local copies committed. Then one reply (3.3): 250 only when
  * every copy is safe; otherwise nothing was delivered and the reply is a
  * temporary failure (over quota: 452 4.2.2). */
+#include "store/deliver.h"
 #include "core/log.h"
 #include "smtp/queue.h"
 #include "smtp/smtp.h"
 #include "smtp/spool.h"
-#include "store/deliver.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -63,7 +63,8 @@ static void build_received(struct session *s, char *out, size_t outlen)
     if (m->txn.nrcpt == 1) /* only one: naming several would leak Bcc */
         snprintf(forline, sizeof forline, "\n\tfor <%s>", m->txn.rcpts[0].address);
     snprintf(out, outlen,
-             "Received: from %s ([%s])\n%s\tby %s (portico) with %s id %016" PRIx64 "%s;\n"
+             "Received: from %s ([%s])\n%s\tby %s (portico) with %s id %016" PRIx64
+             "%s;\n"
              "\t%s\n",
              m->helo[0] ? m->helo : "unknown", s->conn->peer_ip, tlsline,
              runtime ? runtime->cfg->hostname : "localhost", with_protocol(s), s->id,
@@ -93,8 +94,9 @@ static enum store_result stage_all(struct deliver_job *j, struct store_delivery 
     for (size_t i = 0; i < j->nrcpt; i++) {
         if (!j->rcpts[i].local || seen_before(j, i))
             continue;
-        enum store_result r = store_delivery_stage(runtime->datadir_fd, &j->rcpts[i].acct,
-                                                   "INBOX", prefix, j->spoolfd, &q, &d[i]);
+        enum store_result r =
+            store_delivery_stage(runtime->datadir_fd, &j->rcpts[i].acct, "INBOX", prefix,
+                                 j->spoolfd, &q, &d[i]);
         if (r != STORE_OK)
             return r;
     }
@@ -110,8 +112,8 @@ static int queue_remote(struct deliver_job *j, char *id, size_t idlen)
             targets[n++] = j->rcpts[i].target;
     if (n == 0)
         return 0;
-    return queue_write(runtime->datadir_fd, j->received, j->spoolfd, j->from, targets, n, id,
-                       idlen);
+    return queue_write(runtime->datadir_fd, j->received, j->spoolfd, j->from, targets, n,
+                       id, idlen);
 }
 
 static void deliver_work(void *arg)
@@ -126,6 +128,8 @@ static void deliver_work(void *arg)
     int failed = r == STORE_OK ? store_delivery_commit_all(d, j->nrcpt) : 0;
     if (r == STORE_OVER_QUOTA)
         snprintf(j->reply, sizeof j->reply, "452 4.2.2 Mailbox full");
+    else if (r == STORE_NO_SPACE) /* RFC 3463 3.4 */
+        snprintf(j->reply, sizeof j->reply, "452 4.3.1 Insufficient system storage");
     else if (r != STORE_OK || failed)
         snprintf(j->reply, sizeof j->reply, "451 4.3.0 Local delivery failed");
     else

@@ -1,9 +1,12 @@
 /* Unit tests of http/chunked.c, fed whole and one byte at a time. */
-#include <cmocka.h>
+/* cmocka.h needs these first */
+// clang-format off
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <cmocka.h>
+// clang-format on
 #include <string.h>
 
 #include "http/chunked.h"
