@@ -107,6 +107,10 @@
 #define MAIL_MAX_FOLDER 255  /* a folder name in bytes, Maildir++ ".A.B" form */
 #define MAIL_MAX_FILENAME 255 /* NAME_MAX: a Maildir file name with ",S=,W=:2," */
 
+/* Maildir tmp/ files older than this are a crashed delivery's (maildir(5)
+ * convention: 36 hours); removed at start. */
+#define STORE_MAILDIR_TMP_MAX_AGE_SEC (36 * 3600)
+
 /* Storage sandbox. */
 #define STORE_MAX_PATH 4096 /* a client path, after joining to the cwd */
 
