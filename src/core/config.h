@@ -55,6 +55,7 @@ struct config {
     int tls_cert_line, tls_key_line; /* where they were set, for errors */
     int max_connections_per_ip;
     int max_connections; /* all sessions at once; 0 = from RLIMIT_NOFILE */
+    int login_timeout;   /* seconds from connect to login; 0 = the default */
     /* [auth] */
     bool allow_plaintext_auth;
     struct netlist trusted_networks; /* only delayed, never refused, on failures */
@@ -67,6 +68,7 @@ struct config {
     uint64_t smtp_max_message_size;
     char smtp_catch_all[AUTH_ADDRESS_MAX]; /* address for unknown local users */
     int smtp_timeout; /* [smtp] timeout: idle seconds, RFC 5321 4.5.3.2.7 */
+    int smtp_data_timeout; /* [smtp] data_timeout: whole body; 0 = derived */
     /* [imap] */
     uint64_t imap_max_message_size; /* APPENDLIMIT (RFC 7889); 0 = smtp's */
     /* [ftp] */

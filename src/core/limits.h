@@ -20,6 +20,10 @@
 /* Below this much free space a failed spool write is a full disk (RFC 3463
  * 4.3.1), not another error. */
 #define SMTP_MIN_FREE (1 << 20)
+/* DATA or BDAT as a whole: RFC 5321 4.5.3.2.6's 10 minutes plus the
+ * largest message at this rate (bytes/s). */
+#define SMTP_DATA_DEADLINE_SEC 600
+#define SMTP_DATA_MIN_RATE (64 << 10)
 /* Alias chains (alias -> alias -> account) resolve at most this deep;
  * deeper or looping chains are refused (RFC 5321 3.9.1 warns of loops). */
 #define ALIAS_MAX_DEPTH 8
@@ -72,6 +76,9 @@
 /* ...and if it stays above LOW this long without draining, it is closed. */
 #define SESSION_OUTPUT_STALL_SEC 60
 #define SESSION_CLOSE_GRACE_SEC 5     /* flushing the last reply before close */
+/* From connect to a successful login ([portico] login_timeout); OpenSSH's
+ * LoginGraceTime is 120. */
+#define SESSION_LOGIN_DEADLINE_SEC 120
 #define SESSION_STREAM_CHUNK (64 << 10) /* one step of a streamed reply */
 #define SESSION_STREAM_MIN (4 << 10)    /* ...at least this much per step */
 /* Literals of one command (RFC 9051 4.3 sets no bound; MULTIAPPEND and

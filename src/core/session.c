@@ -61,6 +61,8 @@ static void on_free(struct conn *c)
     log_info(s->id, "%s close commands=%u", s->proto->name, s->commands);
     if (s->kick)
         event_free(s->kick);
+    if (s->deadline)
+        event_free(s->deadline);
     command_reset(s);
     free(s->cmd.lits);
     free(s->cmd.text);
@@ -106,6 +108,43 @@ static struct session *session_new(struct conn *c, const struct proto *proto)
     return s;
 }
 
+static void deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct session *s = arg;
+    if (s->conn->closing || (s->deadline_login && s->authenticated))
+        return;
+    log_info(s->id, "%s deadline %s", s->proto->name,
+             s->deadline_login ? "login" : "phase");
+    end_with(s, SERR_TIMEOUT);
+}
+
+static void arm_deadline(struct session *s, unsigned seconds, bool login)
+{
+    if (!s->deadline)
+        s->deadline = evtimer_new(s->conn->loop->base, deadline_cb, s);
+    if (!s->deadline)
+        return;
+    s->deadline_login = login;
+    if (seconds == 0) {
+        evtimer_del(s->deadline);
+        return;
+    }
+    struct timeval tv = {(time_t)seconds, 0};
+    evtimer_add(s->deadline, &tv);
+}
+
+void session_set_deadline(struct session *s, unsigned seconds)
+{
+    arm_deadline(s, seconds, false);
+}
+
+static unsigned login_deadline(void)
+{
+    if (runtime && runtime->cfg->login_timeout > 0)
+        return (unsigned)runtime->cfg->login_timeout;
+    return SESSION_LOGIN_DEADLINE_SEC;
+}
+
 struct session *session_start(struct conn *c, const struct proto *proto)
 {
     struct session *s = session_new(c, proto);
@@ -127,6 +166,8 @@ struct session *session_start(struct conn *c, const struct proto *proto)
         end_with(s, c->over_global ? SERR_SERVER_FULL : SERR_PEER_LIMIT);
         return s;
     }
+    if (proto->login_deadline)
+        arm_deadline(s, login_deadline(), true);
     proto->on_open(s);
     return s;
 }

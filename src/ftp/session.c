@@ -220,6 +220,7 @@ static void on_error(struct session *s, enum session_error e, const char *verb)
 
 static const struct proto ftp_proto = {
     .name = "ftp",
+    .login_deadline = true,
     .max_line = FTP_MAX_LINE,
     .state_timeouts = state_timeouts,
     .config_timeout = config_timeout,

@@ -261,6 +261,7 @@ void imap_cmd_logout(struct session *s, char *args)
 
 static const struct proto imap_proto = {
     .name = "imap",
+    .login_deadline = true,
     .max_line = IMAP_MAX_LINE,
     .tagged = true,
     .idle_timeout_sec = IMAP_TIMEOUT_AUTH_SEC,

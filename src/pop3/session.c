@@ -119,6 +119,7 @@ void pop3_cmd_quit(struct session *s, char *args)
 
 static const struct proto pop3_proto = {
     .name = "pop3",
+    .login_deadline = true,
     .max_line = POP3_MAX_LINE,
     .idle_timeout_sec = POP3_IDLE_TIMEOUT_SEC,
     .commands = commands,

@@ -55,10 +55,23 @@ static void spool_append(struct smtp_txn *t, const char *p, size_t n)
         spool_failed(t, errno);
 }
 
+/* RFC 5321 4.5.3.2.5/6 bound each read (3 min) and the wait after the
+ * final dot (10 min), not the whole DATA: a client sending a byte every few
+ * seconds would hold the session forever. The whole body gets the 10
+ * minutes plus the largest message at a minimum rate ([smtp] data_timeout
+ * overrides). */
+static unsigned data_deadline(void)
+{
+    if (runtime && runtime->cfg->smtp_data_timeout > 0)
+        return (unsigned)runtime->cfg->smtp_data_timeout;
+    return SMTP_DATA_DEADLINE_SEC + (unsigned)(smtp_max_size() / SMTP_DATA_MIN_RATE);
+}
+
 /* The body is complete: refuse it or hand it to delivery. */
 static void body_end(struct session *s)
 {
     struct smtp_txn *t = &smtp_of(s)->txn;
+    session_set_deadline(s, 0);
     if (t->too_big) {
         log_info(s->id, "smtp refused why=size bytes=%llu", (unsigned long long)t->bytes);
         session_reply(s, "552 5.3.4 Message size exceeds fixed limit");
@@ -106,6 +119,7 @@ void smtp_cmd_data(struct session *s, char *args)
         return;
     }
     t->dot.st = DOT_BOL;
+    session_set_deadline(s, data_deadline());
     session_reply(s, "354 End data with <CR><LF>.<CR><LF>");
     session_read_raw(s, data_raw);
 }
@@ -159,6 +173,8 @@ void smtp_cmd_bdat(struct session *s, char *args)
         session_read_counted(s, size, -1, NULL, bdat_refused);
         return;
     }
+    if (s->state != SMTP_BDAT)
+        session_set_deadline(s, data_deadline());
     session_set_state(s, SMTP_BDAT);
     t->bdat_last = last;
     t->bytes += size;

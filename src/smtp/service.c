@@ -171,6 +171,7 @@ static const struct proto mx_proto = {
 
 static const struct proto submission_proto = {
     .name = "submission",
+    .login_deadline = true,
     .max_line = SMTP_MAX_LINE,
     .idle_timeout_sec = 300,
     .config_timeout = config_timeout,
