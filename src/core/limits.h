@@ -60,6 +60,11 @@
 /* A request head must be complete this long after its first byte (a
  * slowloris client trickling header bytes is dropped). */
 #define HTTP_HEAD_TIMEOUT_SEC 10
+/* A request body must average this many bytes/s after the grace period
+ * (checked every CHECK seconds), else 408. */
+#define HTTP_BODY_MIN_RATE 1024
+#define HTTP_BODY_GRACE_SEC 5
+#define HTTP_BODY_CHECK_SEC 5
 /* After an error that ends a connection, unread input is read and dropped
  * this long, so that a reset does not destroy the answer (RFC 9112 9.6). */
 #define HTTP_LINGER_SEC 2

@@ -10,18 +10,18 @@
 #include "core/loop.h"
 #include "http/mime_types.h"
 
+#include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <sys/socket.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdlib.h>
-#include <errno.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 static void process(struct http_conn *h);
@@ -96,11 +96,47 @@ static const struct conn_ops http_ops = {
 };
 
 /* RFC 9110 15.5.9: a head that does not arrive in time gets 408. */
+static double seconds_since(const struct timespec *t)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
+static void arm_body_check(struct http_conn *h)
+{
+    struct timeval tv = {HTTP_BODY_CHECK_SEC, 0};
+    evtimer_add(h->head_timer, &tv);
+}
+
+/* A body must keep up a minimum rate after a grace period, or a client
+ * trickling a byte at a time (within the idle timeout) holds the
+ * connection forever: 408 (RFC 9110 15.5.9). */
+static void body_rate_check(struct http_conn *h)
+{
+    double elapsed = seconds_since(&h->body.start);
+    double owed = (elapsed - HTTP_BODY_GRACE_SEC) * HTTP_BODY_MIN_RATE;
+    if (owed <= 0 || (double)h->body.total >= owed) {
+        arm_body_check(h);
+        return;
+    }
+    log_info(h->c->id, "http body_too_slow peer=%s bytes=%llu after=%.0fs", h->c->peer_ip,
+             (unsigned long long)h->body.total, elapsed);
+    conn_ref(h->c);
+    http_error_close(h, 408, "The request body did not arrive in time.");
+    conn_unref(h->c);
+}
+
 static void head_timeout(evutil_socket_t fd, short what, void *arg)
 {
     struct http_conn *h = arg;
     if (h->state == HS_LINGER) {
         conn_abort(h->c);
+        return;
+    }
+    if (h->state == HS_BODY || h->state == HS_WAIT) {
+        if (h->body.data && !h->c->closing)
+            body_rate_check(h);
         return;
     }
     if (h->state != HS_HEAD || h->c->closing)
@@ -212,9 +248,13 @@ void http_body_start(struct http_conn *h, uint64_t max,
                      void (*done)(struct http_conn *h))
 {
     struct http_body *b = &h->body;
-    *b = (struct http_body){.chunked = h->req.chunked, .left = h->req.content_length,
-                            .max = max, .data = data, .done = done};
+    *b = (struct http_body){.chunked = h->req.chunked,
+                            .left = h->req.content_length,
+                            .max = max,
+                            .data = data,
+                            .done = done};
     http_chunked_init(&b->ck);
+    clock_gettime(CLOCK_MONOTONIC, &b->start);
     if (!b->chunked && b->left > max) {
         http_error_close(h, 413, "The request body is too large.");
         return;
@@ -223,6 +263,7 @@ void http_body_start(struct http_conn *h, uint64_t max,
     if (h->req.expect_continue && (b->chunked || b->left))
         evbuffer_add(conn_output(h->c), "HTTP/1.1 100 Continue\r\n\r\n", 25);
     h->state = HS_BODY;
+    arm_body_check(h);
     if (h->c->paused)
         conn_resume(h->c);
     if (!h->in_process) /* after async work: the body may be buffered already */
@@ -276,6 +317,8 @@ static void read_body(struct http_conn *h)
                 continue;
         }
         h->state = HS_WAIT; /* the sink's done decides what follows */
+        evtimer_del(h->head_timer);
+        h->body.data = NULL;
         conn_pause(h->c);
         h->body.done(h);
         return;
@@ -295,7 +338,8 @@ static void dispatch_static(struct http_conn *h)
     case HTTP_M_GET:
     case HTTP_M_HEAD:
         if (h->www_fd < 0 && runtime)
-            h->www_fd = openat(runtime->datadir_fd, "www", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            h->www_fd =
+                openat(runtime->datadir_fd, "www", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (h->www_fd < 0) {
             http_error(h, 404, "There is no web root.");
             return;
@@ -375,8 +419,8 @@ static void start_request(struct http_conn *h)
     if (http_target_decode(h->req.target, &h->target, h->path, sizeof h->path) < 0) {
         /* EACCES: a reserved name (an upload in progress), not a bad target. */
         bool reserved = errno == EACCES;
-        (bodyless ? http_error : http_error_close)(h, reserved ? 403 : 400,
-                                                   reserved ? "Forbidden." : "Bad request target.");
+        (bodyless ? http_error : http_error_close)(
+            h, reserved ? 403 : 400, reserved ? "Forbidden." : "Bad request target.");
         return;
     }
     route(h);

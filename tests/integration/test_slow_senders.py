@@ -1,7 +1,8 @@
 """Slow senders (issue 14): a client trickling a byte at a time, each
 within the idle timeout, is still dropped at the phase's total deadline:
 before login ([portico] login_timeout) on POP3, IMAP, FTP and submission,
-and in SMTP DATA ([smtp] data_timeout). A logged-in session is not."""
+in SMTP DATA ([smtp] data_timeout), and an HTTP body below the minimum
+rate gets 408. A logged-in session is not cut."""
 
 import socket
 import time
@@ -45,7 +46,7 @@ class SlowSenders(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.server = Server(services=("smtp", "submission", "pop3", "imap", "ftp"),
+        cls.server = Server(services=("smtp", "submission", "pop3", "imap", "ftp", "http"),
                             extra=cls.EXTRA, tls=False)
         cls.addClassCleanup(cls.server.cleanup)
         cls.server.start()
@@ -69,6 +70,13 @@ class SlowSenders(unittest.TestCase):
         self.assertIn(b"354 ", got)
         self.assertIn(b"421 4.4.2", got)
         self.assertLess(took, 8)
+
+    def test_http_body_minimum_rate(self):
+        head = (b"PUT /files/slow.bin HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n"
+                b"Authorization: Basic YWxpY2VAZXhhbXBsZS5vcmc6cHctYWxpY2UtMTIz\r\n\r\n")
+        took, got = trickle(self.server.ports["http"], head, b"x", limit=30)
+        self.assertIn(b"408", got.split(b"\r\n")[0])
+        self.assertLess(took, 20)
 
     def test_logged_in_session_is_not_cut(self):
         with socket.create_connection(("127.0.0.1", self.server.ports["pop3"]),
