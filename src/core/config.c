@@ -99,6 +99,7 @@ static const struct key keys[] = {
     {"ftp", "quota", K_SIZE, OFF(files_quota_bytes), 0, 0, (long long)1 << 50},
     INT("ftp", "idle_timeout", ftp_idle_timeout, 1, 86400),
     INT("ftp", "data_timeout", ftp_data_timeout, 1, 86400),
+    {"ftp", "require_tls_data", K_BOOL, OFF(ftp_require_tls_data), 0, 0, 0},
     SVC("http", SVC_HTTP),
     STR("http", "access_log", http_access_log),
     {"http", "dir_listing", K_BOOL, OFF(http_dir_listing), 0, 0, 0},

@@ -78,6 +78,7 @@ struct config {
     uint64_t files_quota_bytes; /* [ftp] quota: per account file area; 0 = unlimited */
     int ftp_idle_timeout; /* seconds, FTP_IDLE_TIMEOUT_SEC */
     int ftp_data_timeout; /* seconds, FTP_DATA_TIMEOUT_SEC */
+    bool ftp_require_tls_data; /* TLS control: refuse clear data (PROT C) */
     /* [http] */
     char http_access_log[PATH_MAX];
     bool http_dir_listing;

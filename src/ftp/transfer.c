@@ -21,8 +21,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define XFER_CHUNK (256u << 10) /* file bytes read per fill (TLS, TYPE A) */
-#define XFER_LOWAT (512u << 10) /* refill when the output falls this low */
+#define XFER_CHUNK (256u << 10)   /* file bytes read per fill (TLS, TYPE A) */
+#define XFER_LOWAT (512u << 10)   /* refill when the output falls this low */
 #define XFER_WRITEBACK (8u << 20) /* start writeback of uploads every 8 MiB */
 /* libevent hands a whole file-segment chain to one sendfile() call, and on
  * loopback one call can move hundreds of MiB while the other sessions of
@@ -40,15 +40,15 @@ enum xfer_kind { XFER_FILE, XFER_BUF, XFER_RECV };
 struct ftp_xfer {
     enum xfer_kind kind;
     bool ascii, queued_all, committing, cr;
-    int fd;                /* XFER_FILE source (read by pread) */
+    int fd;                            /* XFER_FILE source (read by pread) */
     struct evbuffer_file_segment *seg; /* XFER_FILE source (by sendfile) */
-    uint64_t pos, end;     /* XFER_FILE range still to queue */
-    uint64_t queued;       /* bytes put on the data connection */
-    uint64_t written;      /* XFER_RECV: bytes in the file from us */
-    uint64_t flushed;      /* XFER_RECV: written when writeback last started */
-    struct evbuffer *buf;  /* XFER_BUF */
-    struct upload up;      /* XFER_RECV */
-    uint8_t *rbuf;         /* XFER_RECV: direct reads (XFER_DIRECT_READ) */
+    uint64_t pos, end;                 /* XFER_FILE range still to queue */
+    uint64_t queued;                   /* bytes put on the data connection */
+    uint64_t written;                  /* XFER_RECV: bytes in the file from us */
+    uint64_t flushed;     /* XFER_RECV: written when writeback last started */
+    struct evbuffer *buf; /* XFER_BUF */
+    struct upload up;     /* XFER_RECV */
+    uint8_t *rbuf;        /* XFER_RECV: direct reads (XFER_DIRECT_READ) */
     int commit_err;
 };
 
@@ -201,7 +201,8 @@ static int fill(struct ftp *f, struct ftp_xfer *x)
 
 static void send_done(struct ftp *f)
 {
-    log_info(f->s->id, "ftp transfer sent bytes=%llu", (unsigned long long)f->xfer->queued);
+    log_info(f->s->id, "ftp transfer sent bytes=%llu",
+             (unsigned long long)f->xfer->queued);
     data_shutdown(f);
     session_reply(f->s, "226 Transfer complete");
     end(f);
@@ -226,7 +227,8 @@ static void send_drained(struct ftp *f)
  * The segment spans the file from 0, so a piece's offset is the file's. */
 static int queue_sendfile(struct ftp *f, struct ftp_xfer *x)
 {
-    x->seg = evbuffer_file_segment_new(x->fd, 0, (ev_off_t)x->end, EVBUF_FS_CLOSE_ON_FREE);
+    x->seg =
+        evbuffer_file_segment_new(x->fd, 0, (ev_off_t)x->end, EVBUF_FS_CLOSE_ON_FREE);
     if (!x->seg)
         return -1;
     x->fd = -1; /* the segment closes it */
@@ -410,7 +412,8 @@ static void commit_done(struct session *s, void *arg)
         } else {
             session_reply(s, "226 Transfer complete");
         }
-        log_info(s->id, "ftp transfer received bytes=%llu", (unsigned long long)x->written);
+        log_info(s->id, "ftp transfer received bytes=%llu",
+                 (unsigned long long)x->written);
         end(f);
     }
 }
@@ -433,13 +436,9 @@ static void recv_eof(struct ftp *f)
     }
 }
 
-static void recv_ready(struct ftp *f)
-{
-}
+static void recv_ready(struct ftp *f) {}
 
-static void recv_drained(struct ftp *f)
-{
-}
+static void recv_drained(struct ftp *f) {}
 
 static const struct data_ops recv_ops = {
     .ready = recv_ready,
@@ -454,6 +453,13 @@ static const struct data_ops recv_ops = {
 static void begin(struct ftp *f, struct ftp_xfer *x, const struct data_ops *ops,
                   const char *what)
 {
+    if (ftp_clear_data_refused(f)) {
+        /* RFC 4217 9: 521, the data connection cannot use this PROT. */
+        session_reply(f->s, "521 Data connections must be encrypted: send PROT P");
+        xfer_destroy(x);
+        f->rest = 0;
+        return;
+    }
     if (!data_prepared(f)) {
         session_reply(f->s, "425 Use PORT, PASV, EPRT or EPSV first");
         xfer_destroy(x);
@@ -462,9 +468,10 @@ static void begin(struct ftp *f, struct ftp_xfer *x, const struct data_ops *ops,
     }
     f->xfer = x;
     if (data_connected(f))
-        session_reply(f->s, "125 %s", strncmp(what, "FILE: ", 6) == 0
-                                          ? what /* RFC 1123 4.1.2.9 */
-                                          : "Data connection already open; transfer starting");
+        session_reply(f->s, "125 %s",
+                      strncmp(what, "FILE: ", 6) == 0
+                          ? what /* RFC 1123 4.1.2.9 */
+                          : "Data connection already open; transfer starting");
     else
         session_reply(f->s, "150 %s", what);
     ftp_xfer_state(f, true);
@@ -472,7 +479,8 @@ static void begin(struct ftp *f, struct ftp_xfer *x, const struct data_ops *ops,
         failed(f, false);
 }
 
-void xfer_send_file(struct ftp *f, int fd, uint64_t offset, uint64_t endpos, const char *name)
+void xfer_send_file(struct ftp *f, int fd, uint64_t offset, uint64_t endpos,
+                    const char *name)
 {
     struct ftp_xfer *x = xfer_new(f, XFER_FILE);
     if (!x) {
@@ -528,7 +536,8 @@ void xfer_abort(struct ftp *f)
         return;
     }
     data_close(f);
-    log_info(f->s->id, "ftp transfer aborted bytes=%llu", (unsigned long long)xfer_bytes(f));
+    log_info(f->s->id, "ftp transfer aborted bytes=%llu",
+             (unsigned long long)xfer_bytes(f));
     session_reply(f->s, "426 Transfer aborted; data connection closed");
     session_reply(f->s, "226 ABOR successful");
     end(f);

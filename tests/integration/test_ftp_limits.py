@@ -10,6 +10,7 @@ import tempfile
 import time
 import unittest
 
+import ftp_common
 from ftp_common import FtpServerTest
 from portico import wait_until
 
@@ -121,3 +122,26 @@ class FtpTimeoutsAndLimits(FtpServerTest):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class FtpRequireTlsData(FtpServerTest):
+    """[ftp] require_tls_data (issue 14): over a TLS control connection,
+    PROT C is refused (534) and a transfer without PROT P gets 521; plain
+    control connections are unaffected."""
+
+    MORE = "require_tls_data = yes\n"
+
+    def test_clear_data_refused_over_tls(self):
+        f = ftplib.FTP_TLS(context=ftp_common.tls_context())
+        f.connect("127.0.0.1", self.port(), timeout=30)
+        f.login(ftp_common.USER, ftp_common.PASSWORD)
+        f.voidcmd("PBSZ 0")
+        self.assert_code(534, f.prot_c)
+        self.assert_code(521, f.nlst)
+        f.prot_p()
+        self.assertTrue(self.put(f, "secret.bin", b"x" * 1000).startswith("226"))
+        self.assertEqual(self.get(f, "secret.bin"), b"x" * 1000)
+        f.quit()
+        plain = self.ftp()
+        self.assertEqual(self.get(plain, "secret.bin"), b"x" * 1000)
+        plain.quit()
