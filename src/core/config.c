@@ -100,6 +100,8 @@ static const struct key keys[] = {
     INT("ftp", "idle_timeout", ftp_idle_timeout, 1, 86400),
     INT("ftp", "data_timeout", ftp_data_timeout, 1, 86400),
     {"ftp", "require_tls_data", K_BOOL, OFF(ftp_require_tls_data), 0, 0, 0},
+    INT("ftp", "max_passive_per_account", ftp_max_passive_per_account, 1, 65535),
+    INT("ftp", "passive_timeout", ftp_passive_timeout, 1, 86400),
     SVC("http", SVC_HTTP),
     STR("http", "access_log", http_access_log),
     {"http", "dir_listing", K_BOOL, OFF(http_dir_listing), 0, 0, 0},
@@ -183,6 +185,8 @@ static void set_defaults(struct config *cfg)
     cfg->ftp_passive_max = 30099;
     cfg->ftp_idle_timeout = FTP_IDLE_TIMEOUT_SEC;
     cfg->ftp_data_timeout = FTP_DATA_TIMEOUT_SEC;
+    cfg->ftp_max_passive_per_account = FTP_MAX_PASSIVE_PER_ACCOUNT;
+    cfg->ftp_passive_timeout = FTP_PASSIVE_TIMEOUT_SEC;
     cfg->http_dir_listing = true;
     cfg->sftp_idle_timeout = SFTP_IDLE_TIMEOUT_SEC;
     cfg->sftp_login_timeout = SFTP_LOGIN_TIMEOUT_SEC;

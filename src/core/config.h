@@ -79,6 +79,8 @@ struct config {
     int ftp_idle_timeout; /* seconds, FTP_IDLE_TIMEOUT_SEC */
     int ftp_data_timeout; /* seconds, FTP_DATA_TIMEOUT_SEC */
     bool ftp_require_tls_data; /* TLS control: refuse clear data (PROT C) */
+    int ftp_max_passive_per_account; /* FTP_MAX_PASSIVE_PER_ACCOUNT */
+    int ftp_passive_timeout;         /* seconds, FTP_PASSIVE_TIMEOUT_SEC */
     /* [http] */
     char http_access_log[PATH_MAX];
     bool http_dir_listing;

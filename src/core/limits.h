@@ -39,6 +39,11 @@
 /* A data connection that neither connects nor moves a byte this long is
  * dropped (425 before it opened, 426 after); [ftp] data_timeout overrides. */
 #define FTP_DATA_TIMEOUT_SEC 120
+/* Passive listeners one account may hold at once over all its sessions
+ * ([ftp] max_passive_per_account), and how long an unused one stays open
+ * ([ftp] passive_timeout). One session holds at most one. */
+#define FTP_MAX_PASSIVE_PER_ACCOUNT 8
+#define FTP_PASSIVE_TIMEOUT_SEC 30
 /* RFC 959 does not bound a listing; one LIST is held in memory, so cap it. */
 #define FTP_LIST_MAX_ENTRIES 1000000
 /* RFC 9112 3: a request line should be accepted up to 8000 octets. */
