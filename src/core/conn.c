@@ -465,6 +465,27 @@ static void log_tls_error(struct conn *c)
     }
 }
 
+/* After STARTTLS the TLS layer is a filter: the alert OpenSSL wrote for a
+ * failed handshake (protocol_version for TLS 1.0/1.1, RFC 8446 6.2) waits
+ * in the underlying output. Send it before closing, best effort. */
+static void flush_tls_alert(struct conn *c)
+{
+    struct bufferevent *under = bufferevent_get_underlying(c->bev);
+    if (!under)
+        return;
+    struct evbuffer *out = bufferevent_get_output(under);
+    size_t len = evbuffer_get_length(out);
+    if (len == 0 || len > TLS_ALERT_FLUSH_MAX)
+        return;
+    /* The socket bufferevent owns the start of its output (frozen): peek. */
+    struct evbuffer_iovec v[2];
+    int nv = evbuffer_peek(out, -1, NULL, v, 2);
+    for (int i = 0; i < nv && i < 2; i++)
+        if (send(bufferevent_getfd(under), v[i].iov_base, v[i].iov_len,
+                 MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+            break;
+}
+
 static void event_cb(struct bufferevent *bev, short what, void *arg)
 {
     struct conn *c = arg;
@@ -480,7 +501,9 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
         conn_close(c);
         return;
     }
-    if ((what & BEV_EVENT_ERROR) && c->tls)
+    if ((what & BEV_EVENT_ERROR) && c->tls) {
         log_tls_error(c);
+        flush_tls_alert(c);
+    }
     conn_abort(c);
 }

@@ -86,6 +86,7 @@
 /* ...and if it stays above LOW this long without draining, it is closed. */
 #define SESSION_OUTPUT_STALL_SEC 60
 #define SESSION_CLOSE_GRACE_SEC 5     /* flushing the last reply before close */
+#define TLS_ALERT_FLUSH_MAX 1024      /* a failed handshake's alert, sent at once */
 /* From connect to a successful login ([portico] login_timeout); OpenSSH's
  * LoginGraceTime is 120. */
 #define SESSION_LOGIN_DEADLINE_SEC 120
