@@ -6,6 +6,7 @@
  * fsync + rename + directory fsync ran on the work pool (DESIGN.md
  * "Nothing acknowledged is ever lost"). */
 #include "ftp/transfer.h"
+#include "store/sweep.h"
 
 #include "core/fileio.h"
 #include "core/log.h"
@@ -80,6 +81,8 @@ void upload_discard(struct upload *u)
     else if (u->fd >= 0 && u->start_size != UINT64_MAX &&
              ftruncate(u->fd, (off_t)u->start_size) < 0) /* APPE: back to before */
         log_warn(0, "ftp appe_truncate_failed error=%d", errno);
+    if (u->dirfd >= 0)
+        store_appe_journal_end(u->dirfd, u->journal);
     u->tmp[0] = '\0';
     upload_close(u);
 }
@@ -392,8 +395,10 @@ static void commit_work(void *arg)
     }
     if (!err && fsync(u->dirfd) < 0)
         err = errno;
-    if (!err)
+    if (!err) {
         u->start_size = UINT64_MAX; /* committed: nothing to undo */
+        store_appe_journal_end(u->dirfd, u->journal);
+    }
     f->xfer->commit_err = err;
 }
 

@@ -12,8 +12,10 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <openssl/rand.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +58,73 @@ int store_upload_name(char *out, size_t outlen, const char *fmt, ...)
     return m < 0 || (size_t)m >= outlen - (size_t)n ? -1 : 0;
 }
 
+#define APPE_TAG "appe-"
+
+int store_appe_journal_begin(int dirfd, const char *leaf, uint64_t size, const char *tag,
+                             char *name, size_t namelen)
+{
+    int n = snprintf(name, namelen, STORE_UPLOAD_PREFIX APPE_TAG "%s-%s", marker(), tag);
+    if (n < 0 || (size_t)n >= namelen) {
+        name[0] = '\0';
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    int fd =
+        openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        name[0] = '\0';
+        return -1;
+    }
+    char line[NAME_MAX + 32];
+    int len = snprintf(line, sizeof line, "%llu %s\n", (unsigned long long)size, leaf);
+    bool ok = len > 0 && (size_t)len < sizeof line &&
+              write(fd, line, (size_t)len) == len && fsync(fd) == 0 && fsync(dirfd) == 0;
+    close(fd);
+    if (!ok) {
+        unlinkat(dirfd, name, 0);
+        name[0] = '\0';
+        return -1;
+    }
+    return 0;
+}
+
+void store_appe_journal_end(int dirfd, char *name)
+{
+    if (name[0] && unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
+        log_warn(0, "store appe_journal_unlink_failed error=%d", errno);
+    name[0] = '\0';
+}
+
+/* A crashed run's APPE journal: the file back to its size before the
+ * append, then the journal goes. True if name was a journal. */
+static bool undo_appe(int dirfd, const char *name, long *undone)
+{
+    const char *rest = name + sizeof STORE_UPLOAD_PREFIX - 1;
+    if (strncmp(rest, APPE_TAG, sizeof APPE_TAG - 1) != 0)
+        return false;
+    rest += sizeof APPE_TAG - 1;
+    if (strncmp(rest, marker(), strlen(marker())) == 0)
+        return true; /* this run's: in progress */
+    char line[NAME_MAX + 32] = "", leaf[NAME_MAX + 1];
+    unsigned long long size;
+    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    ssize_t n = fd >= 0 ? read(fd, line, sizeof line - 1) : -1;
+    if (fd >= 0)
+        close(fd);
+    if (n > 0 && sscanf(line, "%llu %255[^\n]", &size, leaf) == 2 && !strchr(leaf, '/')) {
+        int t = openat(dirfd, leaf, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+        struct stat st;
+        if (t >= 0 && fstat(t, &st) == 0 && S_ISREG(st.st_mode) &&
+            (unsigned long long)st.st_size > size && ftruncate(t, (off_t)size) == 0 &&
+            fsync(t) == 0)
+            (*undone)++;
+        if (t >= 0)
+            close(t);
+    }
+    unlinkat(dirfd, name, 0);
+    return true;
+}
+
 /* True for a temporary upload name without this run's marker. */
 static bool stale(const char *name)
 {
@@ -87,8 +156,16 @@ static long sweep_tree(int parent, const char *name, int depth)
             continue;
         if (de->d_type == DT_DIR || de->d_type == DT_UNKNOWN)
             removed += sweep_tree(dirfd(d), de->d_name, depth + 1);
-        if (de->d_type != DT_DIR && stale(de->d_name) &&
-            unlinkat(dirfd(d), de->d_name, 0) == 0)
+        if (de->d_type == DT_DIR || !store_is_upload_temp(de->d_name))
+            continue;
+        long undone = 0;
+        if (undo_appe(dirfd(d), de->d_name, &undone)) {
+            if (undone)
+                log_info(0, "store sweep appe_truncated file_in=%s", name);
+            removed += undone;
+            continue;
+        }
+        if (stale(de->d_name) && unlinkat(dirfd(d), de->d_name, 0) == 0)
             removed++;
     }
     closedir(d);
