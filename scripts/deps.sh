@@ -11,7 +11,7 @@ build_pkgs=(
 )
 # Real clients for the integration tests.
 test_pkgs=(python3 curl openssl swaks lftp fetchmail chromium openssh-client python3-paramiko
-  rclone)
+  rclone haproxy)
 # Anchors and load generators for bench/.
 bench_pkgs=(nginx vsftpd dovecot-pop3d wrk apache2-utils postfix openssh-server)
 

@@ -62,7 +62,8 @@ struct key {
 #define INT(sec, name, f, lo, hi) {sec, name, K_INT, OFF(f), 0, lo, hi}
 #define SVC(sec, i)                                                                    \
     {sec, "listen", K_LISTEN, OFF(svc[i].listen), 0, 0, 0},                            \
-    {sec, "listen_tls", K_LISTEN, OFF(svc[i].listen_tls), 0, 0, 0}
+    {sec, "listen_tls", K_LISTEN, OFF(svc[i].listen_tls), 0, 0, 0},                    \
+    {sec, "proxy_protocol", K_BOOL, OFF(svc[i].proxy_protocol), 0, 0, 0}
 
 static const struct key keys[] = {
     STR("portico", "data_dir", data_dir),
@@ -77,6 +78,7 @@ static const struct key keys[] = {
     INT("portico", "max_connections_per_ip", max_connections_per_ip, 1, 1000000),
     INT("portico", "max_connections", max_connections, 0, 10000000),
     INT("portico", "login_timeout", login_timeout, 0, 86400),
+    {"portico", "trusted_proxies", K_NETS, OFF(trusted_proxies), 0, 0, 0},
     {"auth", "allow_plaintext_auth", K_BOOL, OFF(allow_plaintext_auth), 0, 0, 0},
     {"auth", "trusted_networks", K_NETS, OFF(trusted_networks), 0, 0, 0},
     {"mail", "quota", K_SIZE, OFF(mail_quota_bytes), 0, 0, (long long)1 << 50},

@@ -37,6 +37,7 @@ enum service {
 struct service_config {
     struct listen_list listen;     /* plain, STARTTLS-capable */
     struct listen_list listen_tls; /* implicit TLS */
+    bool proxy_protocol;           /* a PROXY header precedes each connection */
 };
 
 struct config {
@@ -56,6 +57,7 @@ struct config {
     int max_connections_per_ip;
     int max_connections; /* all sessions at once; 0 = from RLIMIT_NOFILE */
     int login_timeout;   /* seconds from connect to login; 0 = the default */
+    struct netlist trusted_proxies; /* may send a PROXY header (core/proxy.h) */
     /* [auth] */
     bool allow_plaintext_auth;
     struct netlist trusted_networks; /* only delayed, never refused, on failures */

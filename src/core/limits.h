@@ -112,6 +112,14 @@
  * long after a connection closes, once per burst. */
 #define MEMORY_TRIM_DELAY_MS 1000
 
+/* PROXY protocol (HAProxy's proxy-protocol.txt): a v1 line is at most 107
+ * bytes with CRLF; a v2 header 16 bytes plus addresses and TLVs (we accept
+ * 536, the spec's recommended receive size). The header must arrive this
+ * soon after accept. */
+#define PROXY_V1_MAX 108
+#define PROXY_V2_MAX 536
+#define PROXY_HEADER_TIMEOUT_SEC 5
+
 /* Login throttling (DESIGN.md "Accounts and authentication"). */
 #define AUTH_THROTTLE_FREE_FAILURES 3    /* failures before any delay */
 #define AUTH_THROTTLE_MAX_DELAY_MS 15000 /* growing delay caps here */

@@ -13,6 +13,7 @@ struct conn;
 struct workpool;
 struct authdb;
 struct throttle;
+struct proxy_wait;
 
 struct loop {
     int index;
@@ -26,6 +27,7 @@ struct loop {
     pthread_t thread;
     struct event *stop_timer; /* hard deadline after a graceful stop began */
     bool trim_pending; /* memory is returned after this burst of closes */
+    struct proxy_wait *proxy_waits; /* PROXY headers being read (core/proxy.c) */
 };
 
 /* What a service needs to run on the loops: its name and how to start a

@@ -6,6 +6,7 @@
 #include "core/conn.h"
 #include "core/limits.h"
 #include "core/log.h"
+#include "core/proxy.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -67,6 +68,10 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
     struct loop_listener *lc = arg;
     if (lc->loop->stopping) {
         close(fd);
+        return;
+    }
+    if (lc->loop->rt->cfg->svc[lc->svc].proxy_protocol) {
+        proxy_accept(lc->loop, fd, sa, lc->svc, lc->tls);
         return;
     }
     struct conn *c = conn_new(lc->loop, fd, sa, lc->svc, lc->tls);
@@ -250,6 +255,7 @@ static void loop_stop_cb(evutil_socket_t fd, short what, void *arg)
     struct loop *loop = arg;
     loop->stopping = true;
     free_listeners(loop);
+    proxy_free_pending(loop);
     for (struct conn *c = loop->conns; c; c = c->next) {
         if (c->ops && c->ops->on_shutdown)
             c->ops->on_shutdown(c);
@@ -289,6 +295,7 @@ void runtime_free_loops(struct runtime *rt)
         if (!loop->base)
             continue;
         free_listeners(loop);
+        proxy_free_pending(loop);
         /* Let reapers of aborted connections run before the base goes. */
         for (int round = 0; round < 4 && loop->conns; round++)
             event_base_loop(loop->base, EVLOOP_NONBLOCK);
