@@ -176,7 +176,7 @@ class NonReadingClients(ResourceServer):
         # Warm up the allocator and libevent with a few ordinary sessions.
         for _ in range(20):
             greeting(port)
-        wait_until(lambda: "close commands" in self.server.stderr(), what="warm-up")
+        wait_until(lambda: " session_end " in self.server.stderr(), what="warm-up")
         start = rss_kib(pid)
         burst = b"CAPA\r\n" * 4000  # about 600 KB of replies each
         socks = []
@@ -210,7 +210,7 @@ class NonReadingClients(ResourceServer):
         print(f"\nnon-reading: start {start} KiB, peak {peak} KiB, "
               f"{per_conn / 1024:.1f} KiB per connection", end=" ")
         self.assertLess(per_conn, 64 * 1024)
-        wait_until(lambda: self.server.stderr().count("close commands") >= 20 + self.CLIENTS,
+        wait_until(lambda: self.server.stderr().count(" session_end ") >= 20 + self.CLIENTS,
                    timeout=60, what="sessions closed")
         # AddressSanitizer's shadow (an eighth of the memory once used) stays
         # resident after its allocator returns the memory itself.
