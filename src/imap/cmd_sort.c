@@ -69,7 +69,7 @@ static int sort_matches(struct sort_cmd *c)
     int rc = 0;
     if (!items || !keys || !c->out)
         rc = -1;
-    const struct mailbox_msg *msgs = c->run.view->snap.msgs;
+    const struct mailbox_msg *msgs = c->run.view->snap->msgs;
     struct msg_keys empty = {0, false, "", "", "", "", "", "", "", "", "", NULL};
     for (size_t i = 0; rc == 0 && i < n; i++)
         keys[i] = empty;

@@ -281,7 +281,7 @@ enum store_result mailbox_copy(struct mailbox *mb, const uint32_t *uids, size_t 
         return STORE_ERROR; /* errno ENOENT: no such destination */
     pthread_mutex_lock(&mb->mu);
     enum store_result r = run(&j, uids, n, quota, dst_uids, dst_uidvalidity);
-    pthread_mutex_unlock(&mb->mu);
+    mb_unlock(mb);
     close(j.dstfd);
     free(j.undo);
     size_t copied = 0;

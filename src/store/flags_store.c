@@ -216,7 +216,7 @@ int mailbox_store_flags(struct mailbox *mb, const uint32_t *uids, size_t n,
     j.ch_flags = ch->flags | extra;
     pthread_mutex_lock(&mb->mu);
     int rc = run(&j, uids, n);
-    pthread_mutex_unlock(&mb->mu);
+    mb_unlock(mb);
     if (rc < 0) {
         mailbox_snapshot_free(out);
         free(j.modified);
