@@ -273,7 +273,10 @@ static void src_reset(struct msg_src *m)
 
 static int eval_msg(struct search_run *r, size_t i, struct msg_src *ms)
 {
+    struct mailbox_msg sized;
     const struct mailbox_msg *m = &r->view->snap->msgs[i];
+    if (r->vsizes)
+        m = imap_msg_with_vsize(m, r->vsizes[i], &sized);
     struct search_msg msg = {m, (uint32_t)i + 1};
     int v = search_eval(r->prog->root, &msg, SEARCH_SNAPSHOT, NULL);
     if (v >= 0)
@@ -304,6 +307,15 @@ static int ahead_row(void *arg, uint32_t uid, const char *text)
     if (a->at < a->end && a->msgs[a->at].uid == uid && text)
         a->texts[a->at - a->first] = strdup(text);
     return 0;
+}
+
+/* Whether a key compares sizes: LARGER, SMALLER. */
+static bool wants_size(const struct imap_search *prog)
+{
+    for (const struct imap_search_node *n = prog->all; n; n = n->alloc_next)
+        if (n->key == IMAP_SK_LARGER || n->key == IMAP_SK_SMALLER)
+            return true;
+    return false;
 }
 
 /* Whether a key reads the summary: SENT*, SUBJECT, HEADER Subject. */
@@ -359,12 +371,17 @@ void search_run(struct search_run *r)
         return;
     }
     bool pre = r->need > SEARCH_SNAPSHOT && wants_summary(r->prog);
+    r->vsizes = NULL;
+    if (wants_size(r->prog))
+        r->vsizes = imap_view_vsizes(r->view, NULL, n);
     for (size_t i = 0; i < n; i += SEARCH_CHUNK_MSGS) {
         size_t end = i + SEARCH_CHUNK_MSGS;
         if (end > n)
             end = n;
         run_chunk(r, i, end, pre);
     }
+    free(r->vsizes);
+    r->vsizes = NULL;
     mailbox_summary_flush(r->view->mb);
 }
 

@@ -163,7 +163,10 @@ long imap_view_find(const struct imap_view *v, uint32_t uid);
 /* "* n FETCH (FLAGS (...))" for view index i: UID when with_uid (UID
  * STORE) or under QRESYNC, MODSEQ under CONDSTORE (RFC 7162 3.1.4). */
 void imap_view_send_flags(struct session *s, size_t i, bool with_uid);
-/* The same line for message number msn with m's flags. */
+/* The same line for message number msn with m's flags, appended to out
+ * (many lines, one send: STORE 1:*), or sent. */
+void imap_buf_flags_line(struct session *s, struct evbuffer *out, size_t msn,
+                         const struct mailbox_msg *m, bool with_uid);
 void imap_send_flags_of(struct session *s, size_t msn, const struct mailbox_msg *m,
                         bool with_uid);
 /* "* n EXPUNGE" (descending) or "* VANISHED uids" (QRESYNC) for the view
@@ -176,6 +179,14 @@ bool imap_view_update(struct imap_view *v, const struct mailbox_msg *m, size_t *
 int imap_view_own(struct imap_view *v);
 /* Drops the view's snapshot (shared or own) and its gone marks. */
 void imap_view_clear(struct imap_view *v);
+
+/* view_vsize.c (pool): the RFC822.SIZE of the view messages at idx
+ * (ascending; NULL: all of 0..n-1), unmeasured ones counted by the store:
+ * malloc'd n values, or NULL when none is unmeasured (or on error). */
+uint64_t *imap_view_vsizes(const struct imap_view *v, const size_t *idx, size_t n);
+/* m, or m copied into tmp with vsize when m's is unmeasured. */
+const struct mailbox_msg *imap_msg_with_vsize(const struct mailbox_msg *m, uint64_t vsize,
+                                              struct mailbox_msg *tmp);
 
 /* Flags for imap_view_refresh / imap_done. */
 enum {

@@ -201,20 +201,26 @@ uint32_t *imap_view_uids(const struct imap_view *v, const size_t *idx, size_t n)
 
 /* RFC 9051 7.5.2 FETCH FLAGS; UID under QRESYNC (RFC 7162 3.2.4), MODSEQ
  * under CONDSTORE (RFC 7162 3.1.4). */
+void imap_buf_flags_line(struct session *s, struct evbuffer *out, size_t msn,
+                         const struct mailbox_msg *m, bool with_uid)
+{
+    if (with_uid || qresync(s))
+        evbuffer_add_printf(out, "* %zu FETCH (UID %u FLAGS ", msn, m->uid);
+    else
+        evbuffer_add_printf(out, "* %zu FETCH (FLAGS ", msn);
+    imap_buf_flags(out, m->flags, m->keywords);
+    if (imap_condstore(s))
+        evbuffer_add_printf(out, " MODSEQ (%llu)", (unsigned long long)m->modseq);
+    evbuffer_add(out, ")\r\n", 3);
+}
+
 void imap_send_flags_of(struct session *s, size_t msn, const struct mailbox_msg *m,
                         bool with_uid)
 {
     struct evbuffer *out = evbuffer_new();
     if (!out)
         return;
-    evbuffer_add_printf(out, "* %zu FETCH (", msn);
-    if (with_uid || qresync(s))
-        evbuffer_add_printf(out, "UID %u ", m->uid);
-    evbuffer_add(out, "FLAGS ", 6);
-    imap_buf_flags(out, m->flags, m->keywords);
-    if (imap_condstore(s))
-        evbuffer_add_printf(out, " MODSEQ (%llu)", (unsigned long long)m->modseq);
-    evbuffer_add(out, ")\r\n", 3);
+    imap_buf_flags_line(s, out, msn, m, with_uid);
     imap_send(s, out);
     evbuffer_free(out);
 }

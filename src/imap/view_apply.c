@@ -13,6 +13,7 @@
 #include "core/log.h"
 #include "store/bus.h"
 
+#include <event2/buffer.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +37,8 @@ struct diff {
 
 /* Walks view and fresh: sends FETCH FLAGS for messages whose flags (or,
  * under CONDSTORE, modseq) others changed, with the view's numbers. */
-static void diff_walk(struct session *s, const struct mailbox_snapshot *f, struct diff *d)
+static void diff_walk(struct session *s, const struct mailbox_snapshot *f, struct diff *d,
+                      struct evbuffer *out)
 {
     struct imap_view *v = imap_of(s)->view;
     const struct mailbox_snapshot *o = v->snap;
@@ -49,7 +51,7 @@ static void diff_walk(struct session *s, const struct mailbox_snapshot *f, struc
         if (j < f->n && f->msgs[j].uid == m->uid && !imap_view_gone(v, i)) {
             const struct mailbox_msg *n = &f->msgs[j++];
             if (!same_flags(m, n) || (cs && m->modseq != n->modseq))
-                imap_send_flags_of(s, i + 1, n, false);
+                imap_buf_flags_line(s, out, i + 1, n, false);
         } else {
             d->gone[d->ngone++] = i;
         }
@@ -173,7 +175,15 @@ void imap_view_apply(struct session *s, const struct mailbox_version *fresh,
         mailbox_version_put(fresh);
         return;
     }
-    diff_walk(s, f, &d);
+    struct evbuffer *out = evbuffer_new();
+    if (!out) {
+        free(d.gone);
+        mailbox_version_put(fresh);
+        return;
+    }
+    diff_walk(s, f, &d, out);
+    imap_send(s, out);
+    evbuffer_free(out);
     if (d.nnew)
         session_printf(s, "* %zu EXISTS\r\n", v->snap->n + d.nnew);
     if (!d.skipped && (d.ngone == 0 || !no_expunge)) {

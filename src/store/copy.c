@@ -169,6 +169,10 @@ static int copy_one(struct copy_job *j, uint32_t uid, uint32_t *dst_uid)
     struct maildir_entry e = r.e;
     if (maildir_entry_path(&r.e, from, sizeof from) < 0)
         return -1;
+    /* The new name carries W=: count it now if nobody has. */
+    if (index_vsize_unknown(e.size, e.vsize) &&
+        index_measure_entry(j->mb->folderfd, &r.e, &e.size, &e.vsize) < 0)
+        return -1;
     if (place(j, from, &e) < 0) {
         if (errno == ENOENT) /* gone meanwhile: the next sync expunges it */
             return 0;

@@ -118,6 +118,15 @@ void mailbox_snapshot_free(struct mailbox_snapshot *snap)
 
 int mb_snapshot_push(struct mailbox_snapshot *s, size_t *cap, const struct index_row *r)
 {
+    if (mb_snapshot_push_flags(s, cap, r) < 0)
+        return -1;
+    objectid_email(r->e.base, s->msgs[s->n - 1].emailid, sizeof s->msgs[0].emailid);
+    return 0;
+}
+
+int mb_snapshot_push_flags(struct mailbox_snapshot *s, size_t *cap,
+                           const struct index_row *r)
+{
     if (s->n == *cap) {
         size_t c = *cap ? *cap * 2 : 64;
         struct mailbox_msg *v = realloc(s->msgs, c * sizeof *v);
@@ -136,7 +145,6 @@ int mb_snapshot_push(struct mailbox_snapshot *s, size_t *cap, const struct index
     m->internaldate = r->internaldate;
     m->size = r->e.size;
     m->vsize = r->e.vsize;
-    objectid_email(r->e.base, m->emailid, sizeof m->emailid);
     s->n++;
     return 0;
 }
@@ -247,7 +255,8 @@ static void summary_flush_locked(struct mailbox *mb)
     struct mail_index *idx = mb_index(mb);
     if (idx && idx_txn_begin(idx) == 0) {
         for (size_t i = 0; i < mb->npending; i++)
-            index_summary_set(idx, mb->name, mb->pending[i].uid, mb->pending[i].text);
+            index_summary_set(idx, mb->name, mb->pending[i].uid, mb->pending[i].text,
+                              mb->pending[i].vsize);
         idx_txn_end(idx, 0);
     }
     for (size_t i = 0; i < mb->npending; i++)
@@ -265,6 +274,7 @@ static char *summary_compute(struct mailbox *mb, uint32_t uid)
     struct mime_summary *s = mime_summary_fd(fd);
     close(fd);
     char *text = s ? mime_summary_serialise(s) : NULL;
+    uint64_t vsize = mime_summary_vsize(s);
     mime_summary_free(s);
     if (!text) {
         errno = EIO;
@@ -276,6 +286,7 @@ static char *summary_compute(struct mailbox *mb, uint32_t uid)
     char *copy = strdup(text);
     if (copy) {
         mb->pending[mb->npending].uid = uid;
+        mb->pending[mb->npending].vsize = vsize;
         mb->pending[mb->npending].text = copy;
         mb->npending++;
     }
@@ -306,6 +317,12 @@ int mailbox_summary_range(struct mailbox *mb, uint32_t lo, uint32_t hi,
 
 int mailbox_summary_put(struct mailbox *mb, uint32_t uid, const char *text)
 {
+    return mailbox_summary_put_sized(mb, uid, text, 0);
+}
+
+int mailbox_summary_put_sized(struct mailbox *mb, uint32_t uid, const char *text,
+                              uint64_t vsize)
+{
     char *copy = strdup(text);
     if (!copy)
         return -1;
@@ -313,6 +330,7 @@ int mailbox_summary_put(struct mailbox *mb, uint32_t uid, const char *text)
     if (mb->npending == MAILBOX_SUMMARY_PENDING)
         summary_flush_locked(mb);
     mb->pending[mb->npending].uid = uid;
+    mb->pending[mb->npending].vsize = vsize;
     mb->pending[mb->npending].text = copy;
     mb->npending++;
     pthread_mutex_unlock(&mb->mu);
@@ -359,5 +377,25 @@ int mailbox_expunge(struct mailbox *mb, const uint32_t *uids, size_t n,
     mb_unlock(mb);
     if (rc == 0 && *nexpunged > 0)
         mb_publish(mb, mb->name, BUS_EXPUNGED, *nexpunged == 1 ? (*expunged)[0] : 0);
+    return rc;
+}
+
+bool mailbox_vsize_unknown(const struct mailbox_msg *m)
+{
+    return index_vsize_unknown(m->size, m->vsize);
+}
+
+int mailbox_vsizes(struct mailbox *mb, uint32_t lo, uint32_t hi,
+                   void (*cb)(void *arg, uint32_t uid, uint64_t vsize), void *arg)
+{
+    struct index_folder f;
+    mb_lock(mb);
+    struct mail_index *idx = mb_index(mb);
+    int rc = idx ? index_folder_read(idx, mb->name, &f) : -1;
+    if (rc == 1)
+        rc = index_vsize_range(idx, f.id, mb->folderfd, lo, hi, cb, arg);
+    else
+        rc = -1;
+    mb_unlock(mb);
     return rc;
 }

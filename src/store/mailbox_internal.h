@@ -22,6 +22,7 @@ struct mailbox {
     /* Summaries computed but not yet written (mailbox_summary_flush). */
     struct {
         uint32_t uid;
+        uint64_t vsize; /* counted by the parse, or 0 */
         char *text;
     } pending[MAILBOX_SUMMARY_PENDING];
     size_t npending;
@@ -39,4 +40,6 @@ void mb_publish(const struct mailbox *mb, const char *folder, enum bus_kind kind
                 uint32_t uid);
 /* Appends one row to a snapshot being built (cap: its allocated length). */
 int mb_snapshot_push(struct mailbox_snapshot *s, size_t *cap, const struct index_row *r);
+/* The same without the EMAILID (a hash per row): STORE's results. */
+int mb_snapshot_push_flags(struct mailbox_snapshot *s, size_t *cap, const struct index_row *r);
 void mb_snapshot_head(struct mailbox_snapshot *s, const struct index_folder *f);

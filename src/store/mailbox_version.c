@@ -12,7 +12,11 @@
  * Thread safety: a version is immutable once published; the table (and
  * every drop of a last reference) is under one mutex; other reference
  * changes are atomic. A version leaves the table when its last reference
- * goes or a newer one replaces it. Builds of the same folder are
+ * goes (kept a little longer, below) or a newer one replaces it. The
+ * last few versions nobody holds stay listed (VERSION_RETAINED, least
+ * recently released out first), so a folder selected again soon, e.g. by
+ * a client that reconnects, costs a sync and no listing: a bounded cache
+ * for the whole server, not per session. Builds of the same folder are
  * serialised (striped mutexes), so a bus event waking many sessions costs
  * one listing, not one per session. */
 #include "store/mailbox_internal.h"
@@ -26,11 +30,13 @@
 
 #define VERSION_BUCKETS 256
 #define VERSION_BUILD_STRIPES 32
+#define VERSION_RETAINED 4 /* versions kept listed with no holder */
 
 struct mailbox_version {
     struct mailbox_snapshot snap;
     atomic_uint refs;
-    bool linked; /* in the table (under table_lock) */
+    bool linked;   /* in the table (under table_lock) */
+    bool retained; /* refs 0, listed in retained[] (under table_lock) */
     struct mailbox_version *next;
     uint32_t hash;
     char key[sizeof(((struct account *)0)->address) + MAIL_MAX_FOLDER + 2];
@@ -38,6 +44,7 @@ struct mailbox_version {
 
 static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct mailbox_version *table[VERSION_BUCKETS];
+static struct mailbox_version *retained[VERSION_RETAINED]; /* oldest first */
 static pthread_mutex_t build_lock[VERSION_BUILD_STRIPES] = {
     [0 ... VERSION_BUILD_STRIPES - 1] = PTHREAD_MUTEX_INITIALIZER};
 
@@ -72,6 +79,36 @@ static void unlink_locked(struct mailbox_version *v)
     v->linked = false;
 }
 
+/* table_lock held: v leaves the retained list (taken again, or freed). */
+static void unretain_locked(struct mailbox_version *v)
+{
+    size_t i = 0;
+    while (i < VERSION_RETAINED && retained[i] != v)
+        i++;
+    for (; i + 1 < VERSION_RETAINED; i++)
+        retained[i] = retained[i + 1];
+    retained[VERSION_RETAINED - 1] = NULL;
+    v->retained = false;
+}
+
+/* table_lock held: keeps v (no holder left) listed; returns the version
+ * pushed out to free, or NULL. */
+static struct mailbox_version *retain_locked(struct mailbox_version *v)
+{
+    struct mailbox_version *out = NULL;
+    if (retained[VERSION_RETAINED - 1]) {
+        out = retained[0];
+        unretain_locked(out);
+        unlink_locked(out);
+    }
+    size_t i = 0;
+    while (retained[i])
+        i++;
+    retained[i] = v;
+    v->retained = true;
+    return out;
+}
+
 /* The table's version for key if it shows f, with a reference; NULL. */
 static struct mailbox_version *lookup(const char *key, uint32_t hash,
                                       const struct index_folder *f)
@@ -81,6 +118,8 @@ static struct mailbox_version *lookup(const char *key, uint32_t hash,
     for (struct mailbox_version *v = table[hash % VERSION_BUCKETS]; v; v = v->next) {
         if (v->hash == hash && strcmp(v->key, key) == 0) {
             if (version_matches(v, f)) {
+                if (v->retained)
+                    unretain_locked(v);
                 atomic_fetch_add(&v->refs, 1);
                 found = v;
             }
@@ -93,14 +132,22 @@ static struct mailbox_version *lookup(const char *key, uint32_t hash,
 
 /* Makes v the table's version of its key (replacing an older one, which
  * stays alive for its holders). */
+static void version_free(struct mailbox_version *v);
+
 static void publish(struct mailbox_version *v)
 {
+    struct mailbox_version *dead = NULL;
     pthread_mutex_lock(&table_lock);
     struct mailbox_version **p = &table[v->hash % VERSION_BUCKETS];
     for (; *p; p = &(*p)->next) {
         if ((*p)->hash == v->hash && strcmp((*p)->key, v->key) == 0) {
-            (*p)->linked = false;
-            *p = (*p)->next;
+            struct mailbox_version *old = *p;
+            old->linked = false;
+            *p = old->next;
+            if (old->retained) { /* nobody holds it: it goes now */
+                unretain_locked(old);
+                dead = old;
+            }
             break;
         }
     }
@@ -108,6 +155,8 @@ static void publish(struct mailbox_version *v)
     table[v->hash % VERSION_BUCKETS] = v;
     v->linked = true;
     pthread_mutex_unlock(&table_lock);
+    if (dead)
+        version_free(dead);
 }
 
 struct push_ctx {
@@ -207,18 +256,37 @@ void mailbox_version_put(const struct mailbox_version *cv)
     while (r > 1)
         if (atomic_compare_exchange_weak(&v->refs, &r, r - 1))
             return;
+    struct mailbox_version *dead = NULL;
     pthread_mutex_lock(&table_lock);
     bool last = atomic_fetch_sub(&v->refs, 1) == 1;
     if (last && v->linked)
-        unlink_locked(v);
+        dead = retain_locked(v);
+    else if (last)
+        dead = v;
     pthread_mutex_unlock(&table_lock);
-    if (last)
-        version_free(v);
+    if (dead)
+        version_free(dead);
 }
 
 const struct mailbox_snapshot *mailbox_version_snap(const struct mailbox_version *v)
 {
     return &v->snap;
+}
+
+void mailbox_version_flush(void)
+{
+    struct mailbox_version *dead[VERSION_RETAINED];
+    size_t n = 0;
+    pthread_mutex_lock(&table_lock);
+    while (retained[0]) {
+        struct mailbox_version *v = retained[0];
+        unretain_locked(v);
+        unlink_locked(v);
+        dead[n++] = v;
+    }
+    pthread_mutex_unlock(&table_lock);
+    for (size_t i = 0; i < n; i++)
+        version_free(dead[i]);
 }
 
 size_t mailbox_version_count(void)

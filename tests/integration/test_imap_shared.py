@@ -5,6 +5,7 @@ the middle of FETCH/STORE/SEARCH while another expunges keeps its message
 numbers (RFC 9051 7.5.1) and hears the EXPUNGE (or VANISHED) at the next
 NOOP; its own STORE is not echoed again; new mail reaches every one."""
 
+import os
 import re
 import smtplib
 
@@ -129,3 +130,67 @@ class ImapShared(ServerTest):
             self.assertEqual(got[2], 3)
             typ, data = m.search(None, "ANSWERED")
             self.assertEqual(data, [b"1"], i)
+
+
+class ImapUnmeasured(ServerTest):
+    """Files another program put in cur/ without S=/W= in their names: a
+    SELECT opens none of them (sizes are counted when a client first asks),
+    and every size a client is told is the exact CRLF size."""
+
+    SERVICES = ("imap", "pop3")
+    BODIES = [b"Subject: s%d\nFrom: a@b\n\n" % i + b"line\n" * (10 * i + 1)
+              for i in range(6)]
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.server.add_user(f"kate@{DOMAIN}", "kate-pw-1")
+        m = login(cls.server, f"kate@{DOMAIN}", "kate-pw-1")
+        m.select("INBOX")  # makes the Maildir
+        m.logout()
+        from maildir import maildir
+        cur = os.path.join(maildir(cls.server, f"kate@{DOMAIN}"), "cur")
+        for i, body in enumerate(cls.BODIES):
+            with open(os.path.join(cur, f"17000000{i:02d}.M{i}P1Q{i}.gen:2,"), "wb") as f:
+                f.write(body)
+
+    def crlf(self, i):
+        return len(self.BODIES[i].replace(b"\n", b"\r\n"))
+
+    def session(self):
+        m = login(self.server, f"kate@{DOMAIN}", "kate-pw-1")
+        self.addCleanup(lambda: m.shutdown())
+        m.select("INBOX")
+        return m
+
+    def sizes(self, m, items):
+        typ, data = m.fetch("1:*", items)
+        out = []
+        for d in data:
+            if isinstance(d, tuple):
+                d = d[0]
+            mm = re.search(rb"RFC822\.SIZE (\d+)", d or b"")
+            if mm:
+                out.append(int(mm.group(1)))
+        return out
+
+    def test_sizes_everywhere(self):
+        m = self.session()
+        want = [self.crlf(i) for i in range(len(self.BODIES))]
+        self.assertEqual(self.sizes(m, "(RFC822.SIZE)"), want)
+        self.assertEqual(self.sizes(m, "(RFC822.SIZE ENVELOPE)"), want)
+        typ, data = m.fetch("3", "(BODY.PEEK[])")
+        self.assertEqual(data[0][1], self.BODIES[2].replace(b"\n", b"\r\n"))
+        typ, data = m.search(None, "LARGER", str(want[2]))
+        self.assertEqual(data, [b"4 5 6"])
+        typ, data = m.uid("SORT", "(REVERSE SIZE)", "UTF-8", "ALL")
+        self.assertEqual(data, [b"6 5 4 3 2 1"])
+        typ, data = m.status("INBOX", "(SIZE)")
+        self.assertIn(b"SIZE %d" % sum(want), data[0])
+        import poplib
+        p = poplib.POP3("127.0.0.1", self.server.ports["pop3"], timeout=10)
+        p.user(f"kate@{DOMAIN}")
+        p.pass_("kate-pw-1")
+        listed = [int(x.split()[1]) for x in p.list()[1]]
+        p.quit()
+        self.assertEqual(listed, want)
