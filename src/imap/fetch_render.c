@@ -383,15 +383,23 @@ static int render_items(const struct fetch_ctx *c, const struct fetch_msg *fm,
 }
 
 /* RFC822.SIZE of a message whose size the store has not counted: the
- * caller's count, else the summary's whole-message ranges, else the file. */
-static uint64_t unmeasured_vsize(const struct fetch_msg *fm,
+ * caller's count, else the summary's whole-message ranges, else the file
+ * (the one open for the body, or opened for this). */
+static uint64_t unmeasured_vsize(const struct fetch_ctx *c, const struct fetch_msg *fm,
                                  const struct mime_summary *sum, int fd)
 {
     uint64_t size = 0, vsize = fm->vsize;
     if (vsize == 0)
         vsize = mime_summary_vsize(sum);
-    if (vsize == 0 && fd >= 0 && maildir_measure(fd, &size, &vsize) < 0)
+    if (vsize != 0)
+        return vsize;
+    int own = -1;
+    if (fd < 0)
+        fd = own = mailbox_message_open(c->mb, fm->m->uid);
+    if (fd >= 0 && maildir_measure(fd, &size, &vsize) < 0)
         vsize = 0;
+    if (own >= 0)
+        close(own);
     return vsize;
 }
 
@@ -413,7 +421,7 @@ int fetch_render_msg(const struct fetch_ctx *c, const struct fetch_msg *fm,
     struct mailbox_msg sized;
     struct fetch_msg one = *fm;
     if (c->need_vsize && mailbox_vsize_unknown(fm->m))
-        one.m = imap_msg_with_vsize(fm->m, unmeasured_vsize(fm, sum, fd), &sized);
+        one.m = imap_msg_with_vsize(fm->m, unmeasured_vsize(c, fm, sum, fd), &sized);
     size_t before = 0;
     if (b->n && b->segs[b->n - 1].buf)
         before = evbuffer_get_length(b->segs[b->n - 1].buf);

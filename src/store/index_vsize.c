@@ -102,7 +102,10 @@ int index_vsize_range(struct mail_index *idx, int64_t folder_id, int folderfd,
                       uint32_t lo, uint32_t hi, void (*cb)(void *, uint32_t, uint64_t),
                       void *arg)
 {
-    if (idx_txn_begin(idx) < 0)
+    /* Deferred: a batch whose sizes are all known already (the usual
+     * case after the first fetch) reads and commits nothing. If the
+     * upgrade to a write is refused, the caller counts from the file. */
+    if (idx_exec(idx, "BEGIN") < 0)
         return -1;
     int rc = fill(idx, folder_id, folderfd, "AND uid BETWEEN ?2 AND ?3 ORDER BY uid", lo,
                   hi, cb, arg);
