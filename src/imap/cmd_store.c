@@ -96,7 +96,8 @@ static void send_results(struct session *s, struct store_job *job)
         imap_send(s, out);
         evbuffer_free(out);
     }
-    if (quiet) {
+    /* Held-back expunges still want the next refresh. */
+    if (quiet && v->ngone == 0) {
         v->modseq = job->out.highest_modseq;
         v->changed = false;
     }
