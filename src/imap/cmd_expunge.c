@@ -76,8 +76,8 @@ static uint32_t *deleted_uids(struct imap_view *v, struct imap_seqset *set, size
         return NULL;
     uint32_t *uids = malloc((m + 1) * sizeof *uids);
     for (size_t i = 0; uids && i < m; i++)
-        if (v->snap.msgs[idx[i]].flags & MAIL_DELETED && !v->gone[idx[i]])
-            uids[(*n)++] = v->snap.msgs[idx[i]].uid;
+        if (v->snap->msgs[idx[i]].flags & MAIL_DELETED && !imap_view_gone(v, idx[i]))
+            uids[(*n)++] = v->snap->msgs[idx[i]].uid;
     free(idx);
     return uids;
 }

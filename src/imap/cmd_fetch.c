@@ -96,7 +96,7 @@ struct prefetch {
 static int prefetch_row(void *arg, uint32_t uid, const char *text)
 {
     struct prefetch *p = arg;
-    const struct mailbox_msg *msgs = p->fc->view->snap.msgs;
+    const struct mailbox_msg *msgs = p->fc->view->snap->msgs;
     const size_t *idx = p->fc->idx;
     while (p->at < p->end && msgs[idx[p->at]].uid < uid)
         p->at++;
@@ -109,7 +109,7 @@ static int prefetch_row(void *arg, uint32_t uid, const char *text)
  * computed on two threads (summary_fill.c). */
 static void prefetch(struct fetch_cmd *fc, size_t end, char **texts)
 {
-    const struct mailbox_msg *msgs = fc->view->snap.msgs;
+    const struct mailbox_msg *msgs = fc->view->snap->msgs;
     struct prefetch p = {fc, fc->first, end, texts};
     if (!fc->ctx.need_summary || end <= fc->first)
         return;
@@ -124,19 +124,25 @@ static void prefetch(struct fetch_cmd *fc, size_t end, char **texts)
 static void render_work(void *arg)
 {
     struct fetch_cmd *fc = arg;
-    const struct mailbox_snapshot *snap = &fc->view->snap;
+    const struct mailbox_snapshot *snap = fc->view->snap;
     struct fetch_batch *b = &fc->ahead;
     char *texts[FETCH_BATCH_MSGS] = {0};
     size_t end = fc->first + FETCH_BATCH_MSGS;
     if (end > fc->n)
         end = fc->n;
     prefetch(fc, end, texts);
+    /* Unmeasured sizes without a summary to take them from: one count. */
+    uint64_t *vs = NULL;
+    if (fc->ctx.need_vsize && !fc->ctx.need_summary)
+        vs = imap_view_vsizes(fc->view, fc->idx + fc->first, end - fc->first);
     fc->ahead_rc = 0;
     size_t i = fc->first;
     for (; i < end && b->bytes < FETCH_BATCH_BYTES; i++) {
         size_t k = fc->idx[i];
         struct fetch_msg fm = {(uint32_t)k + 1, &snap->msgs[k], fc->flagged[k],
-                               texts[i - fc->first]};
+                               texts[i - fc->first], 0};
+        if (vs)
+            fm.vsize = vs[i - fc->first];
         if (fetch_render_msg(&fc->ctx, &fm, b) < 0) {
             fc->ahead_rc = -1;
             break;
@@ -144,6 +150,7 @@ static void render_work(void *arg)
     }
     for (size_t j = 0; j < end - fc->first; j++)
         free(texts[j]);
+    free(vs);
     fc->last = i;
     mailbox_summary_flush(fc->ctx.mb); /* one commit for the batch's new summaries */
 }
@@ -317,8 +324,8 @@ static int collect_seen(struct fetch_cmd *fc)
     if (!fc->seen)
         return -1;
     for (size_t i = 0; i < fc->n; i++) {
-        const struct mailbox_msg *m = &fc->view->snap.msgs[fc->idx[i]];
-        if (!(m->flags & MAIL_SEEN) && !fc->view->gone[fc->idx[i]])
+        const struct mailbox_msg *m = &fc->view->snap->msgs[fc->idx[i]];
+        if (!(m->flags & MAIL_SEEN) && !imap_view_gone(fc->view, fc->idx[i]))
             fc->seen[fc->nseen++] = m->uid;
     }
     return 0;
@@ -331,7 +338,7 @@ static void filter_changedsince(struct fetch_cmd *fc)
         return;
     size_t k = 0;
     for (size_t i = 0; i < fc->n; i++)
-        if (fc->view->snap.msgs[fc->idx[i]].modseq > fc->f->modseq)
+        if (fc->view->snap->msgs[fc->idx[i]].modseq > fc->f->modseq)
             fc->idx[k++] = fc->idx[i];
     fc->n = k;
 }
@@ -374,7 +381,7 @@ static int fetch_setup(struct session *s, struct fetch_cmd *fc, char *args)
         return -1;
     }
     filter_changedsince(fc); /* before \Seen: only what is answered is seen */
-    fc->flagged = calloc(fc->view->snap.n + 1, sizeof *fc->flagged);
+    fc->flagged = calloc(fc->view->snap->n + 1, sizeof *fc->flagged);
     if (!fc->flagged || collect_seen(fc) < 0) {
         imap_tagged(s, "NO", "[SERVERBUG] out of memory");
         return -1;

@@ -273,7 +273,10 @@ static void src_reset(struct msg_src *m)
 
 static int eval_msg(struct search_run *r, size_t i, struct msg_src *ms)
 {
-    const struct mailbox_msg *m = &r->view->snap.msgs[i];
+    struct mailbox_msg sized;
+    const struct mailbox_msg *m = &r->view->snap->msgs[i];
+    if (r->vsizes)
+        m = imap_msg_with_vsize(m, r->vsizes[i], &sized);
     struct search_msg msg = {m, (uint32_t)i + 1};
     int v = search_eval(r->prog->root, &msg, SEARCH_SNAPSHOT, NULL);
     if (v >= 0)
@@ -306,6 +309,15 @@ static int ahead_row(void *arg, uint32_t uid, const char *text)
     return 0;
 }
 
+/* Whether a key compares sizes: LARGER, SMALLER. */
+static bool wants_size(const struct imap_search *prog)
+{
+    for (const struct imap_search_node *n = prog->all; n; n = n->alloc_next)
+        if (n->key == IMAP_SK_LARGER || n->key == IMAP_SK_SMALLER)
+            return true;
+    return false;
+}
+
 /* Whether a key reads the summary: SENT*, SUBJECT, HEADER Subject. */
 static bool wants_summary(const struct imap_search *prog)
 {
@@ -329,7 +341,7 @@ static bool wants_summary(const struct imap_search *prog)
 
 static void run_chunk(struct search_run *r, size_t first, size_t end, bool pre)
 {
-    const struct mailbox_msg *msgs = r->view->snap.msgs;
+    const struct mailbox_msg *msgs = r->view->snap->msgs;
     char *texts[SEARCH_CHUNK_MSGS] = {0};
     struct ahead a = {msgs, first, end, first, texts};
     if (pre)
@@ -338,7 +350,7 @@ static void run_chunk(struct search_run *r, size_t first, size_t end, bool pre)
     struct msg_src ms = {.mb = r->view->mb, .fd = -2};
     for (size_t i = first; i < end; i++) {
         ms.pre = texts[i - first];
-        if (!r->view->gone[i] && eval_msg(r, i, &ms) == 1) {
+        if (!imap_view_gone(r->view, i) && eval_msg(r, i, &ms) == 1) {
             r->match[r->n++] = i;
             if (msgs[i].modseq > r->modseq)
                 r->modseq = msgs[i].modseq;
@@ -349,7 +361,7 @@ static void run_chunk(struct search_run *r, size_t first, size_t end, bool pre)
 
 void search_run(struct search_run *r)
 {
-    size_t n = r->view->snap.n;
+    size_t n = r->view->snap->n;
     r->rc = 0;
     r->n = 0;
     r->modseq = 0;
@@ -359,12 +371,17 @@ void search_run(struct search_run *r)
         return;
     }
     bool pre = r->need > SEARCH_SNAPSHOT && wants_summary(r->prog);
+    r->vsizes = NULL;
+    if (wants_size(r->prog))
+        r->vsizes = imap_view_vsizes(r->view, NULL, n);
     for (size_t i = 0; i < n; i += SEARCH_CHUNK_MSGS) {
         size_t end = i + SEARCH_CHUNK_MSGS;
         if (end > n)
             end = n;
         run_chunk(r, i, end, pre);
     }
+    free(r->vsizes);
+    r->vsizes = NULL;
     mailbox_summary_flush(r->view->mb);
 }
 
@@ -376,7 +393,7 @@ static char *fold_needle(const char *s)
 int search_setup(struct session *s, struct search_run *r, struct search_owned **owned)
 {
     struct imap *im = imap_of(s);
-    const struct mailbox_snapshot *snap = &im->view->snap;
+    const struct mailbox_snapshot *snap = im->view->snap;
     uint32_t maxuid = 0;
     if (snap->n)
         maxuid = snap->msgs[snap->n - 1].uid;
@@ -400,11 +417,11 @@ int imap_search_resolve_set(struct session *s, struct imap_seqset *set, bool uid
         return imap_view_resolve(v, set, uid, idx, n);
     /* RFC 5182 2.1: "$" is the saved result (UIDs), empty when none. */
     *n = 0;
-    *idx = malloc((v->snap.n + 1) * sizeof **idx);
+    *idx = malloc((v->snap->n + 1) * sizeof **idx);
     if (!*idx)
         return -1;
-    for (size_t i = 0; im->saved && i < v->snap.n; i++)
-        if (imap_seqset_contains(im->saved, v->snap.msgs[i].uid))
+    for (size_t i = 0; im->saved && i < v->snap->n; i++)
+        if (imap_seqset_contains(im->saved, v->snap->msgs[i].uid))
             (*idx)[(*n)++] = i;
     return 0;
 }
@@ -443,7 +460,7 @@ static void add_number(struct evbuffer *o, const struct search_cmd *c, size_t i)
 {
     const struct imap_view *v = c->run.view;
     if (c->uid)
-        evbuffer_add_printf(o, " %u", v->snap.msgs[i].uid);
+        evbuffer_add_printf(o, " %u", v->snap->msgs[i].uid);
     else
         evbuffer_add_printf(o, " %zu", i + 1);
 }
@@ -472,7 +489,7 @@ static uint32_t *result_values(const struct search_cmd *c)
         size_t k = c->run.match[i];
         vals[i] = (uint32_t)k + 1;
         if (c->uid)
-            vals[i] = c->run.view->snap.msgs[k].uid;
+            vals[i] = c->run.view->snap->msgs[k].uid;
     }
     return vals;
 }

@@ -24,7 +24,8 @@ struct select_job {
     uint64_t modseq;
     struct imap_seqset *known_uids;
     struct mailbox *mb;
-    struct mailbox_snapshot snap, changes;
+    const struct mailbox_version *ver;
+    struct mailbox_snapshot changes;
     uint32_t *vanished;
     size_t nvanished;
     int err; /* errno of a failure, 0 on success */
@@ -33,7 +34,7 @@ struct select_job {
 static void select_job_free(struct select_job *job)
 {
     mailbox_close(job->mb);
-    mailbox_snapshot_free(&job->snap);
+    mailbox_version_put(job->ver);
     mailbox_snapshot_free(&job->changes);
     imap_seqset_free(&job->known_uids);
     free(job->vanished);
@@ -44,12 +45,14 @@ static void select_work(void *arg)
 {
     struct select_job *job = arg;
     job->mb = mailbox_open(runtime->datadir_fd, &job->account, job->name);
-    if (!job->mb || mailbox_snapshot(job->mb, &job->snap) < 0) {
+    if (job->mb)
+        job->ver = mailbox_version_get(job->mb);
+    if (!job->ver) {
         job->err = errno ? errno : EIO;
         return;
     }
     /* RFC 7162 3.2.5.2: changes are reported only for the same UIDVALIDITY. */
-    if (job->qresync && job->uidvalidity == job->snap.uidvalidity &&
+    if (job->qresync && job->uidvalidity == mailbox_version_snap(job->ver)->uidvalidity &&
         mailbox_changes_since(job->mb, job->modseq, &job->changes, &job->vanished,
                               &job->nvanished) < 0)
         job->err = errno ? errno : EIO;
@@ -98,7 +101,7 @@ static void send_select(struct session *s, struct select_job *job)
     struct imap *im = imap_of(s);
     struct imap_view *v = im->view;
     bool rev1 = !(im->enabled & IMAP_ENABLED_REV2);
-    session_printf(s, "* %zu EXISTS\r\n", v->snap.n);
+    session_printf(s, "* %zu EXISTS\r\n", v->snap->n);
     if (rev1)
         session_printf(s, "* 0 RECENT\r\n");
     session_printf(s, "* FLAGS (" SYSTEM_FLAGS ")\r\n");
@@ -107,15 +110,15 @@ static void send_select(struct session *s, struct select_job *job)
     else
         session_printf(s, "* OK [PERMANENTFLAGS (" SYSTEM_FLAGS
                           " \\*)] flags permitted\r\n");
-    long unseen = first_unseen(&v->snap);
+    long unseen = first_unseen(v->snap);
     if (rev1 && unseen)
         session_printf(s, "* OK [UNSEEN %ld] first unseen\r\n", unseen);
-    session_printf(s, "* OK [UIDVALIDITY %u] UIDs valid\r\n", v->snap.uidvalidity);
-    session_printf(s, "* OK [UIDNEXT %u] predicted next UID\r\n", v->snap.uidnext);
+    session_printf(s, "* OK [UIDVALIDITY %u] UIDs valid\r\n", v->snap->uidvalidity);
+    session_printf(s, "* OK [UIDNEXT %u] predicted next UID\r\n", v->snap->uidnext);
     session_printf(s, "* OK [HIGHESTMODSEQ %llu] highest\r\n",
-                   (unsigned long long)v->snap.highest_modseq);
-    session_printf(s, "* OK [MAILBOXID (%s)] id\r\n", v->snap.mailboxid);
-    if (job->qresync && job->uidvalidity == v->snap.uidvalidity)
+                   (unsigned long long)v->snap->highest_modseq);
+    session_printf(s, "* OK [MAILBOXID (%s)] id\r\n", v->snap->mailboxid);
+    if (job->qresync && job->uidvalidity == v->snap->uidvalidity)
         send_changes(s, job);
 }
 
@@ -136,19 +139,20 @@ static void select_done(struct session *s, void *arg)
         select_job_free(job);
         return;
     }
-    im->view = imap_view_new(job->mb, job->name, job->readonly, &job->snap);
+    im->view = imap_view_new(job->mb, job->name, job->readonly, job->ver);
     if (!im->view) {
         imap_tagged(s, "NO", "[SERVERBUG] out of memory");
         select_job_free(job);
         return;
     }
     job->mb = NULL;
+    job->ver = NULL;
     if (job->condstore)
         im->enabled |= IMAP_ENABLED_CONDSTORE; /* RFC 7162 3.1.8 */
     session_set_state(s, IMAP_SELECTED);
     send_select(s, job);
     log_info(s->id, "imap select mailbox=%s messages=%zu readonly=%d", job->name,
-             im->view->snap.n, job->readonly);
+             im->view->snap->n, job->readonly);
     imap_tagged(s, "OK", "[%s] %s completed", job->readonly ? "READ-ONLY" : "READ-WRITE",
                 job->readonly ? "EXAMINE" : "SELECT");
     select_job_free(job);

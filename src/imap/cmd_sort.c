@@ -44,6 +44,15 @@ static bool needs_keys(const struct imap_sort *crit)
     return false;
 }
 
+/* SORT SIZE: RFC822.SIZE of every match (some may be unmeasured). */
+static bool needs_size(const struct imap_sort *crit)
+{
+    for (size_t i = 0; i < crit->n; i++)
+        if (crit->keys[i].key == IMAP_SORT_SIZE)
+            return true;
+    return false;
+}
+
 static void fill_item(struct sort_item *it, const struct mailbox_msg *m, size_t idx,
                       const struct msg_keys *k)
 {
@@ -69,14 +78,23 @@ static int sort_matches(struct sort_cmd *c)
     int rc = 0;
     if (!items || !keys || !c->out)
         rc = -1;
-    const struct mailbox_msg *msgs = c->run.view->snap.msgs;
+    const struct mailbox_msg *msgs = c->run.view->snap->msgs;
     struct msg_keys empty = {0, false, "", "", "", "", "", "", "", "", "", NULL};
     for (size_t i = 0; rc == 0 && i < n; i++)
         keys[i] = empty;
     if (rc == 0 && needs_keys(&c->crit))
         rc = msg_keys_load_all(c->run.view->mb, msgs, c->run.match, n, keys);
-    for (size_t i = 0; rc == 0 && i < n; i++)
-        fill_item(&items[i], &msgs[c->run.match[i]], c->run.match[i], &keys[i]);
+    uint64_t *vs = NULL;
+    if (rc == 0 && needs_size(&c->crit))
+        vs = imap_view_vsizes(c->run.view, c->run.match, n);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        struct mailbox_msg sized;
+        const struct mailbox_msg *m = &msgs[c->run.match[i]];
+        if (vs)
+            m = imap_msg_with_vsize(m, vs[i], &sized);
+        fill_item(&items[i], m, c->run.match[i], &keys[i]);
+    }
+    free(vs);
     if (rc == 0) {
         struct sort_criterion crit[SORT_MAX_CRITERIA];
         size_t nc = c->crit.n < SORT_MAX_CRITERIA ? c->crit.n : SORT_MAX_CRITERIA;

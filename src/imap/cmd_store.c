@@ -8,6 +8,7 @@
 #include "imap/parse.h"
 #include "imap/seqset.h"
 
+#include <event2/buffer.h>
 #include <stdlib.h>
 
 struct store_job {
@@ -57,6 +58,51 @@ static char *modified_set(struct session *s, struct store_job *job)
     return set;
 }
 
+/* Whether every change since the view's modseq is one of this STORE's
+ * (their modseqs follow it without a gap): then the view is the store's
+ * state and the bus signal of this very STORE needs no refresh. */
+static bool only_ours(const struct store_job *job, uint64_t known)
+{
+    uint64_t newer = 0;
+    for (size_t i = 0; i < job->out.n; i++)
+        newer += job->out.msgs[i].modseq > known;
+    return job->out.highest_modseq >= known && job->out.highest_modseq - known == newer;
+}
+
+#define STORE_SEND_CHUNK 65536
+
+/* The new flags into the view and, unless .SILENT, the untagged FETCH
+ * lines (RFC 9051 7.5.2) into one buffer, sent in large pieces. */
+static void send_results(struct session *s, struct store_job *job)
+{
+    struct imap_view *v = imap_of(s)->view;
+    struct evbuffer *out = NULL;
+    bool quiet = only_ours(job, v->modseq);
+    if (!job->silent)
+        out = evbuffer_new();
+    for (size_t i = 0; i < job->out.n; i++) {
+        size_t at;
+        if (!imap_view_update(v, &job->out.msgs[i], &at) || job->silent)
+            continue;
+        if (!out) {
+            imap_view_send_flags(s, at, job->uid);
+            continue;
+        }
+        imap_buf_flags_line(s, out, at + 1, &v->snap->msgs[at], job->uid);
+        if (evbuffer_get_length(out) >= STORE_SEND_CHUNK)
+            imap_send(s, out);
+    }
+    if (out) {
+        imap_send(s, out);
+        evbuffer_free(out);
+    }
+    /* Held-back expunges still want the next refresh. */
+    if (quiet && v->ngone == 0) {
+        v->modseq = job->out.highest_modseq;
+        v->changed = false;
+    }
+}
+
 static void store_done(struct session *s, void *arg)
 {
     struct store_job *job = arg;
@@ -69,12 +115,7 @@ static void store_done(struct session *s, void *arg)
         store_job_free(job);
         return;
     }
-    struct imap_view *v = imap_of(s)->view;
-    for (size_t i = 0; i < job->out.n; i++) {
-        size_t at;
-        if (imap_view_update(v, &job->out.msgs[i], &at) && !job->silent)
-            imap_view_send_flags(s, at, job->uid);
-    }
+    send_results(s, job);
     unsigned flags = job->uid ? 0 : IMAP_REFRESH_NO_EXPUNGE; /* RFC 9051 7.5.1 */
     char *mod = job->nmodified ? modified_set(s, job) : NULL;
     if (mod)

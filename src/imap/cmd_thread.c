@@ -60,7 +60,7 @@ static int thread_matches(struct thread_cmd *c)
     int rc = 0;
     if (!items || !keys)
         rc = -1;
-    const struct mailbox_msg *msgs = c->run.view->snap.msgs;
+    const struct mailbox_msg *msgs = c->run.view->snap->msgs;
     if (rc == 0)
         rc = msg_keys_load_all(c->run.view->mb, msgs, c->run.match, n, keys);
     for (size_t i = 0; rc == 0 && i < n; i++)

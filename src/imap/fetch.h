@@ -45,6 +45,7 @@ struct fetch_ctx {
     bool uid_cmd;     /* UID FETCH: UID in every response */
     bool want_modseq; /* MODSEQ asked, or implied by CHANGEDSINCE */
     bool need_summary, need_file;
+    bool need_vsize; /* RFC822.SIZE, a body section, BODY without a summary */
 };
 
 struct fetch_msg {
@@ -52,6 +53,7 @@ struct fetch_msg {
     const struct mailbox_msg *m;
     bool flags;          /* FLAGS changed by this FETCH (\Seen): include them */
     const char *summary; /* its cached summary text if prefetched, or NULL */
+    uint64_t vsize;      /* counted RFC822.SIZE when m's is unmeasured, or 0 */
 };
 
 /* Appends the "* n FETCH (...)" response of one message to b. 0 or -1

@@ -5,6 +5,7 @@
  * literals whose size comes from the summary's CRLF sizes (or the store's
  * vsize); large literals are left in the file for the loop to stream. */
 #include "imap/fetch.h"
+#include "store/maildir.h"
 
 #include <event2/buffer.h>
 #include <stdlib.h>
@@ -53,9 +54,12 @@ static struct imap_fetch_item section_of(const struct imap_fetch_item *it)
 
 void fetch_ctx_needs(struct fetch_ctx *c)
 {
-    c->need_summary = c->need_file = false;
+    c->need_summary = c->need_file = c->need_vsize = false;
     for (size_t i = 0; i < c->f->n; i++) {
         const struct imap_fetch_item *it = &c->f->items[i];
+        if (it->att == IMAP_FA_RFC822_SIZE || it->att == IMAP_FA_BODY ||
+            it->att == IMAP_FA_BODYSTRUCTURE || item_body(it))
+            c->need_vsize = true;
         if (it->att == IMAP_FA_ENVELOPE || it->att == IMAP_FA_BODY ||
             it->att == IMAP_FA_BODYSTRUCTURE)
             c->need_summary = true;
@@ -378,6 +382,27 @@ static int render_items(const struct fetch_ctx *c, const struct fetch_msg *fm,
     return evbuffer_add(o, ")\r\n", 3);
 }
 
+/* RFC822.SIZE of a message whose size the store has not counted: the
+ * caller's count, else the summary's whole-message ranges, else the file
+ * (the one open for the body, or opened for this). */
+static uint64_t unmeasured_vsize(const struct fetch_ctx *c, const struct fetch_msg *fm,
+                                 const struct mime_summary *sum, int fd)
+{
+    uint64_t size = 0, vsize = fm->vsize;
+    if (vsize == 0)
+        vsize = mime_summary_vsize(sum);
+    if (vsize != 0)
+        return vsize;
+    int own = -1;
+    if (fd < 0)
+        fd = own = mailbox_message_open(c->mb, fm->m->uid);
+    if (fd >= 0 && maildir_measure(fd, &size, &vsize) < 0)
+        vsize = 0;
+    if (own >= 0)
+        close(own);
+    return vsize;
+}
+
 int fetch_render_msg(const struct fetch_ctx *c, const struct fetch_msg *fm,
                      struct fetch_batch *b)
 {
@@ -393,10 +418,14 @@ int fetch_render_msg(const struct fetch_ctx *c, const struct fetch_msg *fm,
     }
     if (c->need_file)
         fd = mailbox_message_open(c->mb, fm->m->uid);
+    struct mailbox_msg sized;
+    struct fetch_msg one = *fm;
+    if (c->need_vsize && mailbox_vsize_unknown(fm->m))
+        one.m = imap_msg_with_vsize(fm->m, unmeasured_vsize(c, fm, sum, fd), &sized);
     size_t before = 0;
     if (b->n && b->segs[b->n - 1].buf)
         before = evbuffer_get_length(b->segs[b->n - 1].buf);
-    int rc = render_items(c, fm, b, fd, sum);
+    int rc = render_items(c, &one, b, fd, sum);
     if (b->n && b->segs[b->n - 1].buf) {
         size_t after = evbuffer_get_length(b->segs[b->n - 1].buf);
         if (after > before)

@@ -49,20 +49,33 @@ enum {
 #define IMAP_TIMEOUT_AUTH_SEC 1800
 
 /* The selected mailbox (RFC 9051 6.3.2). Message number i+1 is
- * snap.msgs[i]; the numbering changes only when the session tells the
+ * snap->msgs[i]; the numbering changes only when the session tells the
  * client (EXPUNGE / VANISHED), so messages expunged by others stay in the
- * snapshot, marked gone, until a command may announce it (RFC 9051 7.5.1). */
+ * view, marked gone, until a command may announce it (RFC 9051 7.5.1).
+ * Usually snap is the shared version ver (store/mailbox.h: one immutable
+ * copy per folder for every session on it) and gone is NULL; while the
+ * view differs from every version (its own STORE before the store's next
+ * version, unannounced expunges) it is a private copy, own, with gone
+ * marks, until the next moment the session may catch up (view_apply.c). */
 struct imap_view {
     struct mailbox *mb; /* store handle; used on the pool only */
     char name[MAIL_MAX_FOLDER + 1];
-    bool readonly;                /* EXAMINE, or the store refused writes */
-    struct mailbox_snapshot snap; /* in UID order */
-    bool *gone;                   /* snap.n marks: expunged, not yet announced */
+    bool readonly;                       /* EXAMINE, or the store refused writes */
+    const struct mailbox_snapshot *snap; /* in UID order: &own or ver's */
+    const struct mailbox_version *ver;   /* shared, or NULL when snap is &own */
+    struct mailbox_snapshot own;
+    bool *gone; /* snap->n marks (own only): expunged, not yet announced */
     size_t ngone;
     uint64_t modseq; /* HIGHESTMODSEQ the client knows */
     bool changed;    /* the bus said the folder changed */
     bool refreshing; /* a refresh is on the pool */
 };
+
+/* Whether view index i was expunged by others and not announced yet. */
+static inline bool imap_view_gone(const struct imap_view *v, size_t i)
+{
+    return v->gone && v->gone[i];
+}
 
 struct imap {
     struct account account;
@@ -128,9 +141,10 @@ void imap_send(struct session *s, struct evbuffer *out);
 bool imap_utf8(struct session *s);
 
 /* ---- view.c: the selected mailbox ---- */
-/* A new view of an open mailbox and its first snapshot (taken over). */
+/* A new view of an open mailbox on a shared version (its reference taken
+ * over). */
 struct imap_view *imap_view_new(struct mailbox *mb, const char *name, bool readonly,
-                                struct mailbox_snapshot *snap);
+                                const struct mailbox_version *ver);
 /* Closes the mailbox on the pool and frees the view (NULL: no-op). */
 void imap_view_free(struct imap_view *v);
 /* Resolves a parsed sequence set against the view: by UID when uid, else
@@ -149,9 +163,30 @@ long imap_view_find(const struct imap_view *v, uint32_t uid);
 /* "* n FETCH (FLAGS (...))" for view index i: UID when with_uid (UID
  * STORE) or under QRESYNC, MODSEQ under CONDSTORE (RFC 7162 3.1.4). */
 void imap_view_send_flags(struct session *s, size_t i, bool with_uid);
+/* The same line for message number msn with m's flags, appended to out
+ * (many lines, one send: STORE 1:*), or sent. */
+void imap_buf_flags_line(struct session *s, struct evbuffer *out, size_t msn,
+                         const struct mailbox_msg *m, bool with_uid);
+void imap_send_flags_of(struct session *s, size_t msn, const struct mailbox_msg *m,
+                        bool with_uid);
+/* "* n EXPUNGE" (descending) or "* VANISHED uids" (QRESYNC) for the view
+ * indexes idx (ascending); the caller then drops them from the view. */
+void imap_view_announce_expunged(struct session *s, const size_t *idx, size_t n);
 /* Takes the store's new state of a message (after STORE) into the view;
  * false if the UID is not in it. */
 bool imap_view_update(struct imap_view *v, const struct mailbox_msg *m, size_t *at);
+/* Makes the view a private copy (before changing it). -1 on out of memory. */
+int imap_view_own(struct imap_view *v);
+/* Drops the view's snapshot (shared or own) and its gone marks. */
+void imap_view_clear(struct imap_view *v);
+
+/* view_vsize.c (pool): the RFC822.SIZE of the view messages at idx
+ * (ascending; NULL: all of 0..n-1), unmeasured ones counted by the store:
+ * malloc'd n values, or NULL when none is unmeasured (or on error). */
+uint64_t *imap_view_vsizes(const struct imap_view *v, const size_t *idx, size_t n);
+/* m, or m copied into tmp with vsize when m's is unmeasured. */
+const struct mailbox_msg *imap_msg_with_vsize(const struct mailbox_msg *m, uint64_t vsize,
+                                              struct mailbox_msg *tmp);
 
 /* Flags for imap_view_refresh / imap_done. */
 enum {
@@ -166,9 +201,11 @@ enum {
  * could not start (then is not called). */
 typedef void (*imap_then_fn)(struct session *s, void *arg);
 int imap_view_refresh(struct session *s, unsigned flags, imap_then_fn then, void *arg);
-/* Sends the updates of new versus the view, adopts new (taken over) and
- * keeps unannounced expunges when no_expunge. Loop only. */
-void imap_view_apply(struct session *s, struct mailbox_snapshot *fresh, bool no_expunge);
+/* view_apply.c: sends the updates of fresh versus the view and adopts
+ * fresh (its reference taken over), keeping unannounced expunges in a
+ * private copy when no_expunge. Loop only. */
+void imap_view_apply(struct session *s, const struct mailbox_version *fresh,
+                     bool no_expunge);
 /* Announces expunged UIDs of the view's own command (EXPUNGE, MOVE):
  * EXPUNGE n (descending) or VANISHED (QRESYNC), and removes them. */
 void imap_view_expunged(struct session *s, const uint32_t *uids, size_t n);

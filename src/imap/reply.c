@@ -148,16 +148,25 @@ void imap_buf_flags(struct evbuffer *out, unsigned flags, const char *keywords)
         {MAIL_FLAGGED, "\\Flagged"}, {MAIL_DELETED, "\\Deleted"},
         {MAIL_DRAFT, "\\Draft"},     {MAIL_FORWARDED, "$Forwarded"},
     };
-    const char *sep = "";
-    evbuffer_add(out, "(", 1);
+    /* One line per message of a STORE 1:*: built in a small buffer, one
+     * append, no printf. */
+    char buf[80];
+    size_t n = 0;
+    buf[n++] = '(';
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         if (!(flags & names[i].bit))
             continue;
-        evbuffer_add_printf(out, "%s%s", sep, names[i].name);
-        sep = " ";
+        if (n > 1)
+            buf[n++] = ' ';
+        size_t len = strlen(names[i].name);
+        memcpy(buf + n, names[i].name, len);
+        n += len;
     }
+    if (keywords && *keywords && n > 1)
+        buf[n++] = ' ';
+    evbuffer_add(out, buf, n);
     if (keywords && *keywords)
-        evbuffer_add_printf(out, "%s%s", sep, keywords);
+        evbuffer_add(out, keywords, strlen(keywords));
     evbuffer_add(out, ")", 1);
 }
 

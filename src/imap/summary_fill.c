@@ -44,9 +44,10 @@ static char *compute(struct mailbox *mb, uint32_t uid)
     char *text = NULL;
     if (s)
         text = mime_summary_serialise(s);
+    uint64_t vsize = mime_summary_vsize(s);
     mime_summary_free(s);
     if (text)
-        mailbox_summary_put(mb, uid, text);
+        mailbox_summary_put_sized(mb, uid, text, vsize);
     return text;
 }
 

@@ -17,6 +17,13 @@ void mime_summary_strings(struct mime_summary *s, char **out[MIME_SUMMARY_NSTRIN
     memcpy(out, strs, sizeof strs);
 }
 
+uint64_t mime_summary_vsize(const struct mime_summary *s)
+{
+    if (!s || s->nparts == 0)
+        return 0;
+    return s->parts[0].header_len_crlf + s->parts[0].body_len_crlf;
+}
+
 void mime_summary_free(struct mime_summary *s)
 {
     if (!s)

@@ -47,6 +47,9 @@ struct mime_summary {
  * a summary (as text/plain, RFC 2045 5.2). */
 struct mime_summary *mime_summary_fd(int fd);
 void mime_summary_free(struct mime_summary *s); /* NULL is a no-op */
+/* The whole message's size with CRLF line ends (IMAP RFC822.SIZE), from
+ * parts[0]; 0 for NULL or no parts. */
+uint64_t mime_summary_vsize(const struct mime_summary *s);
 
 /* The cache form: one malloc'd string, and back. NULL / -1 on error (a
  * corrupt cache entry is recomputed by the caller). */

@@ -26,7 +26,7 @@ static int find_appended(struct mailbox *mb, const char *base, const char *kw,
         rc = -1;
     if (rc == 0 && kw[0])
         rc = index_set_keywords(idx, mb->name, r.uid, kw);
-    pthread_mutex_unlock(&mb->mu);
+    mb_unlock(mb);
     if (rc == 0) {
         *uid = r.uid;
         *uidvalidity = f.uidvalidity;

@@ -169,6 +169,10 @@ static int copy_one(struct copy_job *j, uint32_t uid, uint32_t *dst_uid)
     struct maildir_entry e = r.e;
     if (maildir_entry_path(&r.e, from, sizeof from) < 0)
         return -1;
+    /* The new name carries W=: count it now if nobody has. */
+    if (index_vsize_unknown(e.size, e.vsize) &&
+        index_measure_entry(j->mb->folderfd, &r.e, &e.size, &e.vsize) < 0)
+        return -1;
     if (place(j, from, &e) < 0) {
         if (errno == ENOENT) /* gone meanwhile: the next sync expunges it */
             return 0;
@@ -281,7 +285,7 @@ enum store_result mailbox_copy(struct mailbox *mb, const uint32_t *uids, size_t 
         return STORE_ERROR; /* errno ENOENT: no such destination */
     pthread_mutex_lock(&mb->mu);
     enum store_result r = run(&j, uids, n, quota, dst_uids, dst_uidvalidity);
-    pthread_mutex_unlock(&mb->mu);
+    mb_unlock(mb);
     close(j.dstfd);
     free(j.undo);
     size_t copied = 0;

@@ -120,7 +120,7 @@ static int store_one(struct store_job *j, uint32_t uid)
     if (j->ch->unchangedsince && r.modseq > j->ch->unchangedsince) {
         if (push_modified(j, uid) < 0)
             return -1;
-        return mb_snapshot_push(j->out, &j->cap, &r);
+        return mb_snapshot_push_flags(j->out, &j->cap, &r);
     }
     if (compute(j, &r, info, kw, &same) < 0)
         return -1;
@@ -137,7 +137,7 @@ static int store_one(struct store_job *j, uint32_t uid)
         r.keywords = kw;
         r.modseq = j->f.highest_modseq;
     }
-    return mb_snapshot_push(j->out, &j->cap, &r);
+    return mb_snapshot_push_flags(j->out, &j->cap, &r);
 }
 
 /* A file was renamed by someone else meanwhile: rescan inside this
@@ -216,7 +216,7 @@ int mailbox_store_flags(struct mailbox *mb, const uint32_t *uids, size_t n,
     j.ch_flags = ch->flags | extra;
     pthread_mutex_lock(&mb->mu);
     int rc = run(&j, uids, n);
-    pthread_mutex_unlock(&mb->mu);
+    mb_unlock(mb);
     if (rc < 0) {
         mailbox_snapshot_free(out);
         free(j.modified);

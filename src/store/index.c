@@ -7,7 +7,6 @@
 #include "store/index.h"
 
 #include "core/log.h"
-#include "mime/envelope.h"
 #include "store/index_internal.h"
 #include "store/objectid.h"
 
@@ -76,7 +75,8 @@ sqlite3_stmt *idx_prep(struct mail_index *idx, const char *sql)
     return st;
 }
 
-sqlite3_stmt *idx_prep_cached(struct mail_index *idx, sqlite3_stmt **slot, const char *sql)
+sqlite3_stmt *idx_prep_cached(struct mail_index *idx, sqlite3_stmt **slot,
+                              const char *sql)
 {
     if (!*slot)
         *slot = idx_prep(idx, sql);
@@ -169,6 +169,8 @@ void index_close(struct mail_index *idx)
     sqlite3_finalize(idx->find_st);
     sqlite3_finalize(idx->summary_st);
     sqlite3_finalize(idx->summary_set_st);
+    sqlite3_finalize(idx->insert_st);
+    sqlite3_finalize(idx->move_st);
     sqlite3_close(idx->db);
     if (idx->mailfd >= 0)
         close(idx->mailfd);
@@ -328,10 +330,11 @@ static int row_insert(struct mail_index *idx, struct index_folder *f,
                       const char *keywords, uint32_t *uid)
 {
     sqlite3_stmt *st =
-        idx_prep(idx, "INSERT OR IGNORE INTO messages(folder_id, uid, base,"
-                      " in_cur, flags, modseq, internaldate, size, vsize,"
-                      " envelope, keywords)"
-                      " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+        idx_prep_cached(idx, &idx->insert_st,
+                        "INSERT OR IGNORE INTO messages(folder_id, uid, base,"
+                        " in_cur, flags, modseq, internaldate, size, vsize,"
+                        " envelope, keywords)"
+                        " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, f->id);
@@ -346,7 +349,7 @@ static int row_insert(struct mail_index *idx, struct index_folder *f,
     sqlite3_bind_text(st, 10, envelope, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 11, keywords ? keywords : "", -1, SQLITE_STATIC);
     int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     if (rc != SQLITE_DONE)
         return -1;
     if (sqlite3_changes(idx->db) == 0)
@@ -435,9 +438,9 @@ static int row_gone(struct mail_index *idx, struct index_folder *f, uint32_t uid
 static int row_move(struct mail_index *idx, struct index_folder *f, uint32_t uid,
                     const struct maildir_entry *e)
 {
-    sqlite3_stmt *st =
-        idx_prep(idx, "UPDATE messages SET in_cur = ?3, flags = ?4, modseq = ?5"
-                      " WHERE folder_id = ?1 AND uid = ?2");
+    sqlite3_stmt *st = idx_prep_cached(idx, &idx->move_st,
+                                       "UPDATE messages SET in_cur = ?3, flags = ?4,"
+                                       " modseq = ?5 WHERE folder_id = ?1 AND uid = ?2");
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, f->id);
@@ -446,34 +449,30 @@ static int row_move(struct mail_index *idx, struct index_folder *f, uint32_t uid
     sqlite3_bind_text(st, 4, e->flags, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 5, (sqlite3_int64)++f->highest_modseq);
     int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    sqlite3_reset(st);
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* A file another program dropped in: its date, sizes (when its name lacks
- * S=/W=; measured once, here) and cached envelope. */
+/* A file another program dropped in: its date (the mtime) and, when its
+ * name lacks S=, its size from one stat. No file is opened: the summary
+ * is computed at the first FETCH that needs it, and a vsize the name does
+ * not give is counted when a client first asks for it (index_vsize.c). */
 static int row_discover(struct mail_index *idx, int folderfd, struct index_folder *f,
                         const struct maildir_entry *found)
 {
     char path[MAIL_MAX_FILENAME + 8];
     struct stat st;
-    char *env = NULL;
     int64_t idate = (int64_t)time(NULL);
     struct maildir_entry e = *found;
-    if (maildir_entry_path(&e, path, sizeof path) == 0) {
-        int fd = openat(folderfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd >= 0) {
-            if (fstat(fd, &st) == 0)
-                idate = (int64_t)st.st_mtime;
-            if (!e.size || !e.vsize)
-                maildir_measure(fd, &e.size, &e.vsize);
-            env = mime_envelope_fd(fd);
-            close(fd);
+    if (maildir_entry_path(&e, path, sizeof path) == 0 &&
+        fstatat(folderfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+        idate = (int64_t)st.st_mtime;
+        if (!e.size || !e.vsize) {
+            e.size = (uint64_t)st.st_size;
+            e.vsize = 0; /* not measured yet */
         }
     }
-    int rc = row_insert(idx, f, &e, idate, env, NULL, NULL);
-    free(env);
-    return rc;
+    return row_insert(idx, f, &e, idate, NULL, NULL, NULL);
 }
 
 /* Merges the sorted scan (disk) with the rows sorted by base (st). */
@@ -618,9 +617,10 @@ int index_list_since(struct mail_index *idx, const char *folder, uint64_t since,
 int index_find(struct mail_index *idx, const char *folder, uint32_t uid,
                struct index_row *out)
 {
-    sqlite3_stmt *st = idx_prep_cached(idx, &idx->find_st,
-                                       IDX_ROW_COLS " WHERE folder_id = (SELECT id FROM folders"
-                                                    " WHERE name = ?1) AND uid = ?2");
+    sqlite3_stmt *st =
+        idx_prep_cached(idx, &idx->find_st,
+                        IDX_ROW_COLS " WHERE folder_id = (SELECT id FROM folders"
+                                     " WHERE name = ?1) AND uid = ?2");
     if (!st)
         return -1;
     sqlite3_bind_text(st, 1, folder, -1, SQLITE_STATIC);

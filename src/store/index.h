@@ -110,8 +110,10 @@ char *index_summary_get(struct mail_index *idx, const char *folder, uint32_t uid
  * query: cb(arg, uid, summary or NULL when not cached); cb < 0 stops. */
 int index_summary_range(struct mail_index *idx, const char *folder, uint32_t lo, uint32_t hi,
                         int (*cb)(void *arg, uint32_t uid, const char *summary), void *arg);
+/* vsize > 0: the message's CRLF size as the parse counted it, stored if
+ * the row's was unmeasured (index_vsize.c). */
 int index_summary_set(struct mail_index *idx, const char *folder, uint32_t uid,
-                      const char *summary);
+                      const char *summary, uint64_t vsize);
 
 /* Folder operations' index side, inside the caller's write transaction
  * (idx_txn_begin in index_internal.h). Drop: the folder's row, messages
@@ -128,3 +130,19 @@ struct index_status {
 };
 int index_folder_status(struct mail_index *idx, int64_t folder_id,
                         struct index_status *out);
+
+/* index_vsize.c: messages recorded without a measured vsize (a name
+ * without W=): vsize 0 with size > 0. */
+bool index_vsize_unknown(uint64_t size, uint64_t vsize);
+/* Counts size and vsize of the file of e. 0 or -1. */
+int index_measure_entry(int folderfd, const struct maildir_entry *e, uint64_t *size,
+                        uint64_t *vsize);
+/* Measures every unmeasured row of the folder and stores the sizes (the
+ * _locked form inside the caller's write transaction). 0 or -1. */
+int index_vsize_fill_locked(struct mail_index *idx, int64_t folder_id, int folderfd);
+int index_vsize_fill(struct mail_index *idx, int64_t folder_id, int folderfd);
+/* The vsize of every row with uid in lo..hi, in UID order, to cb;
+ * unmeasured ones are measured and stored first, in one transaction. */
+int index_vsize_range(struct mail_index *idx, int64_t folder_id, int folderfd,
+                      uint32_t lo, uint32_t hi, void (*cb)(void *, uint32_t, uint64_t),
+                      void *arg);

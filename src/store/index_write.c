@@ -232,8 +232,10 @@ char *index_summary_get(struct mail_index *idx, const char *folder, uint32_t uid
     return out;
 }
 
-int index_summary_range(struct mail_index *idx, const char *folder, uint32_t lo, uint32_t hi,
-                        int (*cb)(void *arg, uint32_t uid, const char *summary), void *arg)
+int index_summary_range(struct mail_index *idx, const char *folder, uint32_t lo,
+                        uint32_t hi,
+                        int (*cb)(void *arg, uint32_t uid, const char *summary),
+                        void *arg)
 {
     sqlite3_stmt *st = idx_prep(idx, "SELECT uid, summary FROM messages WHERE folder_id ="
                                      " (SELECT id FROM folders WHERE name = ?1)"
@@ -256,18 +258,21 @@ int index_summary_range(struct mail_index *idx, const char *folder, uint32_t lo,
 }
 
 int index_summary_set(struct mail_index *idx, const char *folder, uint32_t uid,
-                      const char *summary)
+                      const char *summary, uint64_t vsize)
 {
-    /* A cache fill, not a change: no modseq, no transaction of its own. */
-    sqlite3_stmt *st =
-        idx_prep_cached(idx, &idx->summary_set_st,
-                        "UPDATE messages SET summary = ?3 WHERE folder_id ="
-                        " (SELECT id FROM folders WHERE name = ?1) AND uid = ?2");
+    /* A cache fill, not a change: no modseq, no transaction of its own.
+     * The parse counted the CRLF size too: an unmeasured row takes it. */
+    sqlite3_stmt *st = idx_prep_cached(
+        idx, &idx->summary_set_st,
+        "UPDATE messages SET summary = ?3,"
+        " vsize = CASE WHEN ?4 > 0 AND vsize = 0 THEN ?4 ELSE vsize END"
+        " WHERE folder_id = (SELECT id FROM folders WHERE name = ?1) AND uid = ?2");
     if (!st)
         return -1;
     sqlite3_bind_text(st, 1, folder, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, uid);
     sqlite3_bind_text(st, 3, summary, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, (sqlite3_int64)vsize);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? 0 : -1;

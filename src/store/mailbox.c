@@ -96,6 +96,8 @@ int store_snapshot(int datadirfd, const struct account *a, const char *folder,
         return -1;
     struct list_ctx c = {.snap = out};
     int rc = index_sync(h.idx, h.folder, h.folderfd, &f);
+    if (rc == 0) /* POP3 announces every size (RFC 1939 LIST) */
+        rc = index_vsize_fill(h.idx, f.id, h.folderfd);
     if (rc == 0)
         rc = index_list(h.idx, h.folder, snapshot_push, &c);
     handle_close(&h);

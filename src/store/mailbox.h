@@ -117,6 +117,22 @@ const char *mailbox_name(const struct mailbox *mb);
  * lists every message. 0 or -1. */
 int mailbox_snapshot(struct mailbox *mb, struct mailbox_snapshot *out);
 
+/* Shared snapshots (store/mailbox_version.c): the folder as one immutable,
+ * reference-counted version, the same object for every handle of the same
+ * (account, folder) while nothing changed, replaced by a new version when
+ * something did. Syncs with the Maildir first, like mailbox_snapshot. Each
+ * get or ref is matched by one put (any thread; NULL is a no-op). The
+ * snapshot is never written to: copy it to change it. NULL on error. */
+struct mailbox_version;
+const struct mailbox_version *mailbox_version_get(struct mailbox *mb);
+const struct mailbox_version *mailbox_version_ref(const struct mailbox_version *v);
+void mailbox_version_put(const struct mailbox_version *v);
+const struct mailbox_snapshot *mailbox_version_snap(const struct mailbox_version *v);
+/* Versions in the table now, held or retained (tests); and dropping the
+ * retained ones (tests, shutdown). */
+size_t mailbox_version_count(void);
+void mailbox_version_flush(void);
+
 /* RFC 7162 3.1/RFC 7162 3.2.5.2: messages whose modseq > since (in out),
  * and UIDs expunged after since (malloc'd array in *vanished, ascending). */
 int mailbox_changes_since(struct mailbox *mb, uint64_t since,
@@ -147,7 +163,8 @@ struct mailbox_flag_change {
  * (new/ -> cur/ with the new info part), fsyncs its directory, bumps the
  * message's modseq. UIDs that failed UNCHANGEDSINCE go to *modified
  * (malloc'd, may be NULL when none). The result (every UID that still
- * exists, changed or not, with its flags and modseq) goes to out. */
+ * exists, changed or not, with its flags and modseq; emailid left empty)
+ * goes to out. */
 int mailbox_store_flags(struct mailbox *mb, const uint32_t *uids, size_t n,
                         const struct mailbox_flag_change *ch,
                         struct mailbox_snapshot *out, uint32_t **modified,
@@ -182,7 +199,12 @@ char *mailbox_summary(struct mailbox *mb, uint32_t uid);
 /* Summaries computed by mailbox_summary are written to the index in one
  * transaction per MAILBOX_SUMMARY_PENDING (a cache fill: one commit, one
  * fsync, for a batch instead of one per message); this writes the ones
- * still pending. mailbox_close does it too. */
+ * still pending. mailbox_close does it too.
+ * The handle holds no index connection between calls: the one-shot calls
+ * (snapshot, versions, changes, writes) check one out of the cache and
+ * give it back; the per-message reads (message_open, summary, summary_range,
+ * summary_put) keep theirs until mailbox_summary_flush or mailbox_close,
+ * so a batch pays one checkout. */
 #define MAILBOX_SUMMARY_PENDING 256
 /* The cached summaries of UIDs lo..hi in UID order, in one index query
  * (FETCH, SORT and THREAD over a whole mailbox): cb(arg, uid, text) with
@@ -196,6 +218,19 @@ void mailbox_summary_flush(struct mailbox *mb);
  * on several threads at once, outside the handle's lock) to cache like
  * mailbox_summary's own. 0 or -1. */
 int mailbox_summary_put(struct mailbox *mb, uint32_t uid, const char *text);
+/* The same with the message's CRLF size as the parse counted it
+ * (mime_summary_vsize), kept for a message whose size was unmeasured. */
+int mailbox_summary_put_sized(struct mailbox *mb, uint32_t uid, const char *text,
+                              uint64_t vsize);
+
+/* RFC822.SIZE of messages a sync found without W= in their names: their
+ * snapshot rows say vsize 0 with size > 0 (mailbox_vsize_unknown) until
+ * a client asks. cb(arg, uid, vsize) for every message with uid in
+ * lo..hi, in UID order, the unmeasured ones counted (and kept in the
+ * index) first, in one transaction. 0 or -1. */
+bool mailbox_vsize_unknown(const struct mailbox_msg *m);
+int mailbox_vsizes(struct mailbox *mb, uint32_t lo, uint32_t hi,
+                   void (*cb)(void *arg, uint32_t uid, uint64_t vsize), void *arg);
 
 /* ---- Folders of an account ---- */
 

@@ -1,8 +1,10 @@
 /* mailbox_handle: the mailbox handle's life (open, close, name) and its
  * reads: snapshot, changes since a modseq (RFC 7162), opening a message,
  * the cached summary; and its expunge. The handle keeps the account's
- * mail/ and folder directories and one index handle open until it is
- * closed, so a session's calls cost no open. */
+ * mail/ and folder directories open until it is closed, so a session's
+ * calls cost no open; its index connection is checked out of the cache
+ * per call (3-13 us) or per batch of reads, never held while idle (a
+ * connection's page cache is megabytes, docs/PERFORMANCE.md). */
 #include "store/mailbox_internal.h"
 
 #include "mime/summary.h"
@@ -31,6 +33,23 @@ struct mail_index *mb_index(struct mailbox *mb)
     return mb->idx;
 }
 
+void mb_lock(struct mailbox *mb)
+{
+    pthread_mutex_lock(&mb->mu);
+}
+
+static void index_release(struct mailbox *mb)
+{
+    index_cache_put(mb->idx);
+    mb->idx = NULL;
+}
+
+void mb_unlock(struct mailbox *mb)
+{
+    index_release(mb);
+    pthread_mutex_unlock(&mb->mu);
+}
+
 void mb_publish(const struct mailbox *mb, const char *folder, enum bus_kind kind,
                 uint32_t uid)
 {
@@ -54,6 +73,7 @@ struct mailbox *mailbox_open(int datadirfd, const struct account *a, const char 
         mb->mailfd = maildir_open(datadirfd, a);
     if (ok && mb->mailfd >= 0)
         mb->folderfd = maildir_folder_open(mb->mailfd, mb->name, false);
+    /* The index must open now (a bad one is an error here, not later). */
     if (ok && mb->folderfd >= 0)
         mb->idx = index_cache_get(mb->mailfd);
     if (!mb->idx) {
@@ -62,6 +82,7 @@ struct mailbox *mailbox_open(int datadirfd, const struct account *a, const char 
         errno = e;
         return NULL;
     }
+    index_release(mb);
     return mb;
 }
 
@@ -70,7 +91,7 @@ void mailbox_close(struct mailbox *mb)
     if (!mb)
         return;
     summary_flush_locked(mb);
-    index_cache_put(mb->idx);
+    index_release(mb);
     if (mb->folderfd >= 0)
         close(mb->folderfd);
     if (mb->mailfd >= 0)
@@ -97,6 +118,15 @@ void mailbox_snapshot_free(struct mailbox_snapshot *snap)
 
 int mb_snapshot_push(struct mailbox_snapshot *s, size_t *cap, const struct index_row *r)
 {
+    if (mb_snapshot_push_flags(s, cap, r) < 0)
+        return -1;
+    objectid_email(r->e.base, s->msgs[s->n - 1].emailid, sizeof s->msgs[0].emailid);
+    return 0;
+}
+
+int mb_snapshot_push_flags(struct mailbox_snapshot *s, size_t *cap,
+                           const struct index_row *r)
+{
     if (s->n == *cap) {
         size_t c = *cap ? *cap * 2 : 64;
         struct mailbox_msg *v = realloc(s->msgs, c * sizeof *v);
@@ -115,7 +145,6 @@ int mb_snapshot_push(struct mailbox_snapshot *s, size_t *cap, const struct index
     m->internaldate = r->internaldate;
     m->size = r->e.size;
     m->vsize = r->e.vsize;
-    objectid_email(r->e.base, m->emailid, sizeof m->emailid);
     s->n++;
     return 0;
 }
@@ -160,9 +189,9 @@ static int list_since(struct mailbox *mb, uint64_t since, struct mailbox_snapsho
 int mailbox_snapshot(struct mailbox *mb, struct mailbox_snapshot *out)
 {
     struct index_folder f;
-    pthread_mutex_lock(&mb->mu);
+    mb_lock(mb);
     int rc = list_since(mb, 0, out, &f);
-    pthread_mutex_unlock(&mb->mu);
+    mb_unlock(mb);
     return rc;
 }
 
@@ -173,13 +202,13 @@ int mailbox_changes_since(struct mailbox *mb, uint64_t since,
     struct index_folder f;
     *vanished = NULL;
     *nvanished = 0;
-    pthread_mutex_lock(&mb->mu);
+    mb_lock(mb);
     int rc = list_since(mb, since, out, &f);
     if (rc == 0 && index_vanished(mb->idx, f.id, since, vanished, nvanished) < 0) {
         mailbox_snapshot_free(out);
         rc = -1;
     }
-    pthread_mutex_unlock(&mb->mu);
+    mb_unlock(mb);
     return rc;
 }
 
@@ -223,10 +252,12 @@ static void summary_flush_locked(struct mailbox *mb)
 {
     if (mb->npending == 0)
         return;
-    if (mb->idx && index_is_current(mb->idx) && idx_txn_begin(mb->idx) == 0) {
+    struct mail_index *idx = mb_index(mb);
+    if (idx && idx_txn_begin(idx) == 0) {
         for (size_t i = 0; i < mb->npending; i++)
-            index_summary_set(mb->idx, mb->name, mb->pending[i].uid, mb->pending[i].text);
-        idx_txn_end(mb->idx, 0);
+            index_summary_set(idx, mb->name, mb->pending[i].uid, mb->pending[i].text,
+                              mb->pending[i].vsize);
+        idx_txn_end(idx, 0);
     }
     for (size_t i = 0; i < mb->npending; i++)
         free(mb->pending[i].text);
@@ -243,6 +274,7 @@ static char *summary_compute(struct mailbox *mb, uint32_t uid)
     struct mime_summary *s = mime_summary_fd(fd);
     close(fd);
     char *text = s ? mime_summary_serialise(s) : NULL;
+    uint64_t vsize = mime_summary_vsize(s);
     mime_summary_free(s);
     if (!text) {
         errno = EIO;
@@ -254,6 +286,7 @@ static char *summary_compute(struct mailbox *mb, uint32_t uid)
     char *copy = strdup(text);
     if (copy) {
         mb->pending[mb->npending].uid = uid;
+        mb->pending[mb->npending].vsize = vsize;
         mb->pending[mb->npending].text = copy;
         mb->npending++;
     }
@@ -284,6 +317,12 @@ int mailbox_summary_range(struct mailbox *mb, uint32_t lo, uint32_t hi,
 
 int mailbox_summary_put(struct mailbox *mb, uint32_t uid, const char *text)
 {
+    return mailbox_summary_put_sized(mb, uid, text, 0);
+}
+
+int mailbox_summary_put_sized(struct mailbox *mb, uint32_t uid, const char *text,
+                              uint64_t vsize)
+{
     char *copy = strdup(text);
     if (!copy)
         return -1;
@@ -291,6 +330,7 @@ int mailbox_summary_put(struct mailbox *mb, uint32_t uid, const char *text)
     if (mb->npending == MAILBOX_SUMMARY_PENDING)
         summary_flush_locked(mb);
     mb->pending[mb->npending].uid = uid;
+    mb->pending[mb->npending].vsize = vsize;
     mb->pending[mb->npending].text = copy;
     mb->npending++;
     pthread_mutex_unlock(&mb->mu);
@@ -299,9 +339,9 @@ int mailbox_summary_put(struct mailbox *mb, uint32_t uid, const char *text)
 
 void mailbox_summary_flush(struct mailbox *mb)
 {
-    pthread_mutex_lock(&mb->mu);
+    mb_lock(mb);
     summary_flush_locked(mb);
-    pthread_mutex_unlock(&mb->mu);
+    mb_unlock(mb); /* the end of a batch: the connection goes back */
 }
 
 char *mailbox_summary(struct mailbox *mb, uint32_t uid)
@@ -334,8 +374,28 @@ int mailbox_expunge(struct mailbox *mb, const uint32_t *uids, size_t n,
     int rc =
         idx ? index_expunge(idx, mb->name, mb->folderfd, uids, n, expunged, nexpunged)
             : -1;
-    pthread_mutex_unlock(&mb->mu);
+    mb_unlock(mb);
     if (rc == 0 && *nexpunged > 0)
         mb_publish(mb, mb->name, BUS_EXPUNGED, *nexpunged == 1 ? (*expunged)[0] : 0);
+    return rc;
+}
+
+bool mailbox_vsize_unknown(const struct mailbox_msg *m)
+{
+    return index_vsize_unknown(m->size, m->vsize);
+}
+
+int mailbox_vsizes(struct mailbox *mb, uint32_t lo, uint32_t hi,
+                   void (*cb)(void *arg, uint32_t uid, uint64_t vsize), void *arg)
+{
+    struct index_folder f;
+    mb_lock(mb);
+    struct mail_index *idx = mb_index(mb);
+    int rc = idx ? index_folder_read(idx, mb->name, &f) : -1;
+    if (rc == 1)
+        rc = index_vsize_range(idx, f.id, mb->folderfd, lo, hi, cb, arg);
+    else
+        rc = -1;
+    mb_unlock(mb);
     return rc;
 }

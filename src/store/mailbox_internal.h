@@ -1,5 +1,6 @@
 /* mailbox_internal: the mailbox handle's state, shared by the files that
- * implement its calls (mailbox_handle.c, flags_store.c, append.c, copy.c).
+ * implement its calls (mailbox_handle.c, mailbox_version.c, flags_store.c,
+ * append.c, copy.c).
  * Not for use outside store/. */
 #pragma once
 #include <pthread.h>
@@ -14,20 +15,31 @@ struct mailbox {
     int datadirfd;                  /* borrowed */
     char name[MAIL_MAX_FOLDER + 1]; /* canonical (store/folder_name.h) */
     int mailfd, folderfd;
-    struct mail_index *idx; /* from the index cache, for the handle's life */
+    /* Checked out of the index cache by mb_index, given back by mb_unlock
+     * (one-shot calls) or mailbox_summary_flush (batches of reads): an
+     * idle handle holds no SQLite connection and no page cache. */
+    struct mail_index *idx;
     /* Summaries computed but not yet written (mailbox_summary_flush). */
     struct {
         uint32_t uid;
+        uint64_t vsize; /* counted by the parse, or 0 */
         char *text;
     } pending[MAILBOX_SUMMARY_PENDING];
     size_t npending;
 };
 
-/* The handle's index, replaced first if index.db was deleted (rebuild). */
+/* One call at a time: mb_lock takes mb->mu; mb_unlock gives the index
+ * connection back to the cache and releases mb->mu. */
+void mb_lock(struct mailbox *mb);
+void mb_unlock(struct mailbox *mb);
+/* The handle's index (checked out if it holds none), replaced first if
+ * index.db was deleted (rebuild). mb->mu held. */
 struct mail_index *mb_index(struct mailbox *mb);
 /* Publishes a change of folder of mb's account. */
 void mb_publish(const struct mailbox *mb, const char *folder, enum bus_kind kind,
                 uint32_t uid);
 /* Appends one row to a snapshot being built (cap: its allocated length). */
 int mb_snapshot_push(struct mailbox_snapshot *s, size_t *cap, const struct index_row *r);
+/* The same without the EMAILID (a hash per row): STORE's results. */
+int mb_snapshot_push_flags(struct mailbox_snapshot *s, size_t *cap, const struct index_row *r);
 void mb_snapshot_head(struct mailbox_snapshot *s, const struct index_folder *f);

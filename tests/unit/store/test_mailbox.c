@@ -358,6 +358,11 @@ static void age_dir(const char *sub, time_t when)
     assert_int_equal(utimensat(AT_FDCWD, path, t, 0), 0);
 }
 
+static void take_vsize(void *arg, uint32_t uid, uint64_t vsize)
+{
+    *(uint64_t *)arg = vsize;
+}
+
 static void test_external_changes(void **state)
 {
     struct mailbox *mb = mailbox_open(datafd, &alice, "INBOX");
@@ -400,6 +405,16 @@ static void test_external_changes(void **state)
     assert_int_equal(mailbox_snapshot(mb, &s), 0);
     assert_int_equal(s.n, 2);
     assert_int_equal(s.msgs[1].flags, 0);
+    /* A name without S=/W=: its size from a stat, its CRLF size counted
+     * only when asked (the sync opened no file). */
+    assert_int_equal(s.msgs[1].size, 19);
+    assert_true(mailbox_vsize_unknown(&s.msgs[1]));
+    uint64_t counted = 0;
+    assert_int_equal(
+        mailbox_vsizes(mb, s.msgs[1].uid, s.msgs[1].uid, take_vsize, &counted), 0);
+    assert_int_equal(counted, 19 + 3);
+    mailbox_snapshot_free(&s);
+    assert_int_equal(mailbox_snapshot(mb, &s), 0); /* kept in the index */
     assert_int_equal(s.msgs[1].vsize, 19 + 3);
     mailbox_snapshot_free(&s);
 
@@ -453,7 +468,7 @@ static void test_summary(void **state)
     mail_path(path, sizeof path, "");
     int mailfd = open(path, O_RDONLY | O_DIRECTORY);
     struct mail_index *idx = index_cache_get(mailfd);
-    assert_int_equal(index_summary_set(idx, "INBOX", 1, "(cached)"), 0);
+    assert_int_equal(index_summary_set(idx, "INBOX", 1, "(cached)", 0), 0);
     index_cache_put(idx);
     char *text = mailbox_summary(mb, 1);
     assert_non_null(text);
