@@ -89,7 +89,9 @@ static int merge_private(struct imap_view *v, const struct mailbox_snapshot *f,
     out->n = 0;
     out->msgs = malloc(cap * sizeof *out->msgs);
     *gone = calloc(cap, sizeof **gone);
-    int rc = out->msgs && *gone ? 0 : -1;
+    int rc = 0;
+    if (!out->msgs || !*gone)
+        rc = -1;
     for (size_t i = 0; rc == 0 && i < o->n; i++) {
         if (k < d->ngone && d->gone[k] == i) {
             (*gone)[out->n] = true;
@@ -213,7 +215,9 @@ static void refresh_work(void *arg)
 {
     struct refresh_job *job = arg;
     job->fresh = mailbox_version_get(job->mb);
-    job->rc = job->fresh ? 0 : -1;
+    job->rc = 0;
+    if (!job->fresh)
+        job->rc = -1;
 }
 
 static void refresh_done(struct session *s, void *arg)

@@ -42,7 +42,9 @@ static int store_vsize(sqlite3_stmt *up, int64_t folder_id, uint32_t uid, uint64
     sqlite3_bind_int64(up, 2, uid);
     sqlite3_bind_int64(up, 3, (sqlite3_int64)size);
     sqlite3_bind_int64(up, 4, (sqlite3_int64)vsize);
-    return sqlite3_step(up) == SQLITE_DONE ? 0 : -1;
+    if (sqlite3_step(up) != SQLITE_DONE)
+        return -1;
+    return 0;
 }
 
 /* Measures the unmeasured rows the query st yields (bound by the caller)

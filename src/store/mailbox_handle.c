@@ -391,11 +391,9 @@ int mailbox_vsizes(struct mailbox *mb, uint32_t lo, uint32_t hi,
     struct index_folder f;
     mb_lock(mb);
     struct mail_index *idx = mb_index(mb);
-    int rc = idx ? index_folder_read(idx, mb->name, &f) : -1;
-    if (rc == 1)
+    int rc = -1;
+    if (idx && index_folder_read(idx, mb->name, &f) == 1)
         rc = index_vsize_range(idx, f.id, mb->folderfd, lo, hi, cb, arg);
-    else
-        rc = -1;
     mb_unlock(mb);
     return rc;
 }
