@@ -29,6 +29,8 @@ struct conn_ops {
     void (*on_shutdown)(struct conn *c);
     /* Last call: free the protocol's state. */
     void (*on_free)(struct conn *c);
+    /* A TLS handshake has completed (server or client side). Optional. */
+    void (*on_tls)(struct conn *c);
 };
 
 struct conn {
@@ -102,6 +104,13 @@ void conn_resume(struct conn *c); /* read again */
  * client may not inject commands that would run after the handshake. The
  * reply announcing the upgrade must already be written. 0 or -1. */
 int conn_starttls(struct conn *c);
+/* The client side (core/tls_client.h): starts TLS as the connecting
+ * party with ssl (tls_client_new_ssl; owned by the conn from now on, also
+ * on failure), in place on a plain conn: STARTTLS after the server's 220,
+ * or implicit TLS right after conn_connect. Whatever the server sent
+ * before is discarded, as in conn_starttls. ops->on_tls runs when the
+ * handshake completes; a failed handshake aborts the conn. 0 or -1. */
+int conn_starttls_client(struct conn *c, SSL *ssl);
 /* "TLSv1.3 TLS_AES_256_GCM_SHA384", or "" without TLS. */
 void conn_tls_describe(struct conn *c, char *buf, size_t len);
 SSL *conn_ssl(struct conn *c);

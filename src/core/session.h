@@ -16,6 +16,7 @@
 struct session;
 struct evbuffer;
 struct sasl_exchange;
+struct session_client;
 
 /* Command flags: checked by the dispatcher before the handler runs. */
 enum {
@@ -156,8 +157,9 @@ struct session {
     } counted;
     session_produce_fn produce; /* a long reply in progress */
     void *produce_arg;
-    struct event *kick; /* resumes processing from the loop */
-    char *line;         /* proto->max_line + 1 bytes */
+    struct event *kick;            /* resumes processing from the loop */
+    char *line;                    /* proto->max_line + 1 bytes */
+    struct session_client *client; /* client mode (session_client.h), or NULL */
     /* The command being assembled from lines and literals. */
     struct {
         char *text; /* proto->max_line + 1 bytes: the lines, joined */
