@@ -248,23 +248,19 @@ void conn_resume(struct conn *c)
     apply_read_state(c);
 }
 
-int conn_starttls(struct conn *c)
+/* Wraps the plain bev in a TLS filter (server or client side). The
+ * injected-command hole (e.g. "STARTTLS\r\nRSET\r\n" in one write):
+ * whatever arrived after the upgrade command is thrown away unread. */
+static int starttls_with(struct conn *c, SSL *ssl, enum bufferevent_ssl_state state)
 {
-    if (c->tls || c->closing)
-        return -1;
-    /* The injected-command hole (e.g. "STARTTLS\r\nRSET\r\n" in one write):
-     * whatever arrived after the upgrade command is thrown away unread. */
     struct evbuffer *in = bufferevent_get_input(c->bev);
     size_t dropped = evbuffer_get_length(in);
     evbuffer_drain(in, dropped);
     if (dropped)
         log_warn(c->id, "core tls plaintext_discarded bytes=%zu", dropped);
-    SSL *ssl = tls_new_ssl();
-    if (!ssl)
-        return -1;
-    struct bufferevent *tls = bufferevent_openssl_filter_new(
-        c->loop->base, c->bev, ssl, BUFFEREVENT_SSL_ACCEPTING,
-        BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+    struct bufferevent *tls =
+        bufferevent_openssl_filter_new(c->loop->base, c->bev, ssl, state,
+                                       BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
     if (!tls) {
         SSL_free(ssl);
         return -1;
@@ -274,6 +270,25 @@ int conn_starttls(struct conn *c)
     c->tls = true;
     setup_bev(c);
     return 0;
+}
+
+int conn_starttls(struct conn *c)
+{
+    if (c->tls || c->closing)
+        return -1;
+    SSL *ssl = tls_new_ssl();
+    if (!ssl)
+        return -1;
+    return starttls_with(c, ssl, BUFFEREVENT_SSL_ACCEPTING);
+}
+
+int conn_starttls_client(struct conn *c, SSL *ssl)
+{
+    if (c->tls || c->closing) {
+        SSL_free(ssl);
+        return -1;
+    }
+    return starttls_with(c, ssl, BUFFEREVENT_SSL_CONNECTING);
 }
 
 SSL *conn_ssl(struct conn *c)
@@ -403,6 +418,11 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
     if (what & BEV_EVENT_CONNECTED) { /* a TLS handshake has completed */
         if (c->tls)
             metrics_add(c->svc, MET_TLS_HANDSHAKES, 1);
+        if (c->tls && c->ops && c->ops->on_tls && !c->closing) {
+            conn_ref(c);
+            c->ops->on_tls(c);
+            conn_unref(c);
+        }
         return;
     }
     if (what & BEV_EVENT_TIMEOUT) {

@@ -5,6 +5,8 @@
  * the client is not reading our output, and when the session closes. */
 #include "core/session.h"
 
+#include "core/session_client.h"
+
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/metrics.h"
@@ -44,13 +46,19 @@ static void end_with(struct session *s, enum session_error e)
 static void on_timeout(struct conn *c)
 {
     struct session *s = c->ctx;
+    if (s->client) {
+        session_client_timeout(s);
+        return;
+    }
     s->proto->on_error(s, SERR_TIMEOUT, NULL);
 }
 
 static void on_shutdown(struct conn *c)
 {
     struct session *s = c->ctx;
-    if (!s->suspended)
+    if (s->client)
+        session_client_shutdown(s);
+    else if (!s->suspended)
         end_with(s, SERR_SHUTDOWN);
 }
 
@@ -68,6 +76,8 @@ static void on_free(struct conn *c)
 {
     struct session *s = c->ctx;
     command_finished(s);
+    if (s->client)
+        session_client_free(s);
     if (s->proto->on_close)
         s->proto->on_close(s);
     if (s->kick)
@@ -80,12 +90,20 @@ static void on_free(struct conn *c)
     free(s);
 }
 
+static void on_tls(struct conn *c)
+{
+    struct session *s = c->ctx;
+    if (s->client)
+        session_client_tls_done(s);
+}
+
 static const struct conn_ops session_ops = {
     .on_input = on_input,
     .on_drained = on_drained,
     .on_timeout = on_timeout,
     .on_shutdown = on_shutdown,
     .on_free = on_free,
+    .on_tls = on_tls,
 };
 
 static void kick_cb(evutil_socket_t fd, short what, void *arg)
@@ -115,6 +133,27 @@ static struct session *session_new(struct conn *c, const struct proto *proto)
     }
     s->cmd.max = proto->max_literal;
     return s;
+}
+
+struct session *session_attach(struct conn *c, const struct proto *proto)
+{
+    struct session *s = session_new(c, proto);
+    if (!s)
+        return NULL;
+    s->conn = c;
+    s->proto = proto;
+    s->id = c->id;
+    c->ops = &session_ops;
+    c->ctx = s;
+    return s;
+}
+
+void session_kick(struct session *s)
+{
+    if (!event_pending(s->kick, EV_TIMEOUT, NULL)) {
+        session_ref(s);
+        event_active(s->kick, 0, 0);
+    }
 }
 
 struct session *session_start(struct conn *c, const struct proto *proto)
@@ -232,10 +271,7 @@ void session_resume(struct session *s)
         return;
     }
     /* Lines may already be buffered; no read event would come for them. */
-    if (!event_pending(s->kick, EV_TIMEOUT, NULL)) {
-        session_ref(s);
-        event_active(s->kick, 0, 0);
-    }
+    session_kick(s);
 }
 
 struct session_job {
@@ -361,6 +397,8 @@ bool session_plaintext_auth_ok(const struct session *s, bool allow_loopback)
 
 void session_close(struct session *s)
 {
+    if (s->client)
+        session_client_closing(s);
     conn_close(s->conn);
 }
 
@@ -672,6 +710,10 @@ static bool step_line(struct session *s, struct evbuffer *in)
     case LINE_MORE:
         return false;
     case LINE_TOO_LONG:
+        if (s->client) { /* client mode: a reply line, not a command */
+            session_client_input(s, NULL, 0, true);
+            return true;
+        }
         s->mode = MODE_COMMAND;
         if (s->cmd.len)
             note_tag(s, s->cmd.text);
@@ -682,7 +724,9 @@ static bool step_line(struct session *s, struct evbuffer *in)
     case LINE_OK:
         break;
     }
-    if (s->mode == MODE_LINE) {
+    if (s->client) {
+        session_client_input(s, s->line, len, false);
+    } else if (s->mode == MODE_LINE) {
         s->mode = MODE_COMMAND;
         s->line_fn(s, s->line, len);
     } else {

@@ -118,3 +118,20 @@ int session_client_starttls(struct session *s, struct tls_client *t, const char 
 /* After TLS: "TLSv1.3 TLS_AES_256_GCM_SHA384" (or "" before), for the
  * log line and the Received: header's "with ESMTPS (...)" comment. */
 void session_client_tls_describe(struct session *s, char *buf, size_t len);
+
+/* ---- Internal: the hooks between session.c and session_client.c ---- */
+
+/* A session object on c for proto, wired to c, without on_open or
+ * logging (client mode builds on it). NULL without memory. */
+struct session *session_attach(struct conn *c, const struct proto *proto);
+/* Runs the session's processing from the loop soon (not in this frame). */
+void session_kick(struct session *s);
+/* A reply line (without CRLF), or too_long for one over the limit. */
+void session_client_input(struct session *s, const char *line, size_t len, bool too_long);
+void session_client_timeout(struct session *s);
+void session_client_shutdown(struct session *s);
+void session_client_tls_done(struct session *s);
+/* The user called session_close: no on_fail comes after. */
+void session_client_closing(struct session *s);
+/* From the conn's on_free: on_fail if nobody ended it, then on_close. */
+void session_client_free(struct session *s);
