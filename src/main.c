@@ -14,7 +14,7 @@ struct subcommand {
 static const struct subcommand subcommands[] = {
     {"serve", cli_serve}, {"check-config", cli_check_config},
     {"user", cli_user},   {"domain", cli_domain},
-    {"alias", cli_alias},
+    {"alias", cli_alias},  {"queue", cli_queue},
 };
 
 /* Removes "-c FILE" / "--config FILE" from argv; returns the new argc, or

@@ -13,6 +13,7 @@ int cli_user(const struct config *cfg, int argc, char **argv);   /* add|passwd|d
 int cli_user_key(const struct config *cfg, int argc, char **argv); /* user key add|list|del */
 int cli_domain(const struct config *cfg, int argc, char **argv); /* add|del|list */
 int cli_alias(const struct config *cfg, int argc, char **argv);  /* add|del|list */
+int cli_queue(const struct config *cfg, int argc, char **argv); /* list|show|flush|... */
 
 /* These need no configuration (help.c, reference.c). */
 int cli_help(int argc, char **argv);

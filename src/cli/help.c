@@ -34,6 +34,15 @@ static const struct usage usages[] = {
     {"alias", "usage: portico [-c FILE] alias add ALIAS TARGET\n"
               "       portico [-c FILE] alias del ALIAS\n"
               "       portico [-c FILE] alias list\n"},
+    {"queue", "usage: portico [-c FILE] queue list\n"
+              "       portico [-c FILE] queue show ID\n"
+              "       portico [-c FILE] queue flush [ID]\n"
+              "       portico [-c FILE] queue hold ID\n"
+              "       portico [-c FILE] queue release ID\n"
+              "       portico [-c FILE] queue delete ID [--silent]\n"
+              "list and show read the queue files; flush, hold, release and delete are\n"
+              "requests the running server applies within a second (delete bounces to\n"
+              "the sender unless --silent).\n"},
     {"help", "usage: portico help [COMMAND]\n"},
 };
 
@@ -46,6 +55,7 @@ static const char overview[] =
     "  user key add|list|del      manage an account's SSH keys\n"
     "  domain add|del|list        manage local domains\n"
     "  alias add|del|list         manage aliases\n"
+    "  queue list|show|flush|hold|release|delete  the outbound queue\n"
     "  help [COMMAND]             this text, or one command's usage\n"
     "  --version                  print the version\n"
     "`portico COMMAND --help` shows a command's usage; portico(8) and\n"

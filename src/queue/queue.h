@@ -121,3 +121,11 @@ int queue_write(int datadirfd, const char *prefix, int srcfd, const struct queue
 /* The same from a memory buffer (bounces). */
 int queue_write_buf(int datadirfd, const char *msg, size_t len, const struct queue_new *n,
                     char *id, size_t idlen);
+
+/* ---- announce.c: telling the scheduler about new entries ---- */
+
+/* The scheduler's listener (relay/), called on the writer's thread with the
+ * new id; it must be thread-safe. NULL to unset. */
+void queue_set_listener(void (*fn)(const char *id));
+/* Called by writers once an entry is durable (after queue_write). */
+void queue_announce(const char *id);

@@ -36,7 +36,8 @@ static void put(struct buf *b, const char *s, size_t n)
     b->p[b->len] = '\0';
 }
 
-static void putf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void putf(struct buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static void putf(struct buf *b, const char *fmt, ...)
 {
@@ -77,7 +78,7 @@ void dsn_status_of(const char *reply, enum dsn_action action, char *buf, size_t 
         snprintf(buf, len, "5.0.0");
 }
 
-static const char *action_name(enum dsn_action a)
+const char *dsn_action_name(enum dsn_action a)
 {
     if (a == DSN_DELAYED)
         return "delayed";
@@ -93,12 +94,14 @@ static void human_part(struct buf *b, const struct queue_env *env, const size_t 
         76);
     putf(b, "This is the mail system at %s.\n\n", hostname);
     if (action == DSN_FAILED)
-        putf(b, "Your message could not be delivered to %zu recipient%s; it will not be "
-                "retried.\n\n",
+        putf(b,
+             "Your message could not be delivered to %zu recipient%s; it will not be "
+             "retried.\n\n",
              n, n == 1 ? "" : "s");
     else if (action == DSN_DELAYED)
-        putf(b, "Your message has not been delivered yet to %zu recipient%s. It stays "
-                "in the queue and will be retried; you need not send it again.\n\n",
+        putf(b,
+             "Your message has not been delivered yet to %zu recipient%s. It stays "
+             "in the queue and will be retried; you need not send it again.\n\n",
              n, n == 1 ? "" : "s");
     else
         putf(b, "Your message was delivered.\n\n");
@@ -134,7 +137,7 @@ static void machine_part(struct buf *b, const struct queue_env *env, const size_
         if (r->orcpt[0])
             putf(b, "Original-Recipient: %s\n", r->orcpt);
         putf(b, "Final-Recipient: rfc822; %s\nAction: %s\nStatus: %s\n", r->addr,
-             action_name(action), status);
+             dsn_action_name(action), status);
         if (r->mx[0])
             putf(b, "Remote-MTA: dns; %s\n", r->mx);
         if (r->reply[0] && r->mx[0])
@@ -188,8 +191,9 @@ char *dsn_compose(const struct queue_env *env, const size_t *which, size_t n,
         putf(&b, "Subject: Successful Mail Delivery Report\n");
     putf(&b, "Date: %s\nMessage-ID: <dsn.%s@%s>\nAuto-Submitted: auto-replied\n", date,
          env->id, hostname);
-    putf(&b, "MIME-Version: 1.0\nContent-Type: multipart/report; "
-             "report-type=delivery-status;\n\tboundary=\"%s\"\n\n",
+    putf(&b,
+         "MIME-Version: 1.0\nContent-Type: multipart/report; "
+         "report-type=delivery-status;\n\tboundary=\"%s\"\n\n",
          boundary);
     putf(&b, "This is a MIME-encapsulated message.\n\n--%s\n", boundary);
     human_part(&b, env, which, n, action, hostname);

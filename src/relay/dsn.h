@@ -23,3 +23,5 @@ char *dsn_compose(const struct queue_env *env, const size_t *which, size_t n,
 /* The RFC 3463 status code in a reply ("5.1.1"), or a default from the
  * reply's class into buf (at least 16 bytes). */
 void dsn_status_of(const char *reply, enum dsn_action action, char *buf, size_t len);
+/* "failed", "delayed", "delivered" (RFC 3464 2.3.3). */
+const char *dsn_action_name(enum dsn_action a);

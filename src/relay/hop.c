@@ -85,7 +85,8 @@ static int find_route(const char *routes, const char *domain, struct route *out)
     char buf[2048];
     snprintf(buf, sizeof buf, "%s", routes);
     char *save = NULL;
-    for (char *item = strtok_r(buf, ",", &save); item; item = strtok_r(NULL, ",", &save)) {
+    for (char *item = strtok_r(buf, ",", &save); item;
+         item = strtok_r(NULL, ",", &save)) {
         while (*item == ' ' || *item == '\t')
             item++;
         if (*item == '\0')

@@ -17,8 +17,8 @@ struct relay_hop {
     char host[256]; /* HOP_MX: the domain whose MX records are asked */
     uint16_t port;
     enum tls_policy policy;
-    bool auth;      /* AUTH PLAIN with [relay] smarthost_user */
-    char key[320];  /* the destination's name: one per domain or per host */
+    bool auth;     /* AUTH PLAIN with [relay] smarthost_user */
+    char key[320]; /* the destination's name: one per domain or per host */
 };
 
 /* The next hop of domain (lower case) under cfg. 0, or -1 when a route or

@@ -151,6 +151,8 @@ static void deliver_work(void *arg)
     if (r == STORE_OK && queue_remote(j, j->qid, sizeof j->qid, &j->nqueued) < 0)
         r = STORE_ERROR;
     int failed = r == STORE_OK ? store_delivery_commit_all(d, j->nrcpt) : 0;
+    if (j->qid[0]) /* durable now, even if a local copy failed (then resent) */
+        queue_announce(j->qid);
     if (r == STORE_OVER_QUOTA)
         snprintf(j->reply, sizeof j->reply, "452 4.2.2 Mailbox full");
     else if (r != STORE_OK || failed)
