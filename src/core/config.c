@@ -2,7 +2,9 @@
  * embedded default and the inih callback that fills struct config. Every
  * error is reported, each naming file, line, section and key. */
 #include "core/config.h"
+
 #include "core/config_check.h"
+#include "core/connect.h"
 
 #include "core/limits.h"
 #include "core/log.h"
@@ -78,6 +80,16 @@ const char config_default_text[] = "[portico]\n"
     {                                                                                    \
         sec, name, K_LISTEN, OFF(f), 0, 0, 0, NULL, NULL, "", doc                        \
     }
+
+/* [relay] resolver: a numeric address with an optional port, no name
+ * (the resolver cannot resolve its own address). */
+static const char *check_resolver(char *field, size_t size)
+{
+    struct conn_addr a;
+    if (field[0] == '\0' || conn_addr_parse(field, 53, &a) == 0)
+        return NULL;
+    return "must be ADDR:PORT, [ADDR]:PORT or ADDR (a numeric address)";
+}
 
 static const struct config_key keys[] = {
     STR("portico", "data_dir", data_dir, "./var",
@@ -219,6 +231,11 @@ static const struct config_key keys[] = {
     INT("sftp", "max_sessions_per_ip", sftp_max_sessions_per_ip, 1, 100000, "32",
         "SSH sessions one client address may hold; `[portico] max_connections_per_ip` "
         "applies too."),
+    STRC("relay", "resolver", relay_resolver, check_resolver, "",
+         "The DNS server outbound mail asks (MX, A/AAAA, TXT, TLSA), as `ADDR:PORT`, "
+         "`[ADDR]:PORT` or `ADDR` (port 53), e.g. `127.0.0.1:5353` for a local "
+         "resolver. Empty: the servers of `/etc/resolv.conf`. Answers are cached for "
+         "their TTL (at most a day; a missing name for a minute)."),
     LISTEN(
         "metrics", "listen", svc[SVC_METRICS].listen,
         "Prometheus text endpoint (`GET /metrics`), off unless set; keep it on loopback "

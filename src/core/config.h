@@ -71,6 +71,8 @@ struct config {
     uint64_t smtp_max_message_size;
     char smtp_catch_all[AUTH_ADDRESS_MAX]; /* address for unknown local users */
     int smtp_timeout; /* [smtp] timeout: idle seconds, RFC 5321 4.5.3.2.7 */
+    /* [relay] */
+    char relay_resolver[128]; /* DNS server "ADDR:PORT", "" = resolv.conf */
     /* [imap] */
     uint64_t imap_max_message_size; /* APPENDLIMIT (RFC 7889); 0 = smtp's */
     /* [ftp] */

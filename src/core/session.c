@@ -76,9 +76,9 @@ static void on_free(struct conn *c)
 {
     struct session *s = c->ctx;
     command_finished(s);
-    if (s->client)
+    if (s->client) /* its proto goes with it */
         session_client_free(s);
-    if (s->proto->on_close)
+    else if (s->proto->on_close)
         s->proto->on_close(s);
     if (s->kick)
         event_free(s->kick);
