@@ -52,9 +52,11 @@ struct attempt {
     char (*replies)[QUEUE_REPLY_MAX];
     size_t next_rcpt, rcpts_ok;
     char why[QUEUE_REPLY_MAX];
+    struct attempt *prev, *next; /* every live attempt, for the shutdown */
 };
 
 static struct tls_client *tlsc;
+static struct attempt *attempts;
 
 static void connect_host(struct attempt *a);
 static void start_txn(struct attempt *a);
@@ -67,6 +69,12 @@ static unsigned step_timeout(void)
 
 static void attempt_free(struct attempt *a)
 {
+    if (a->prev)
+        a->prev->next = a->next;
+    else
+        attempts = a->next;
+    if (a->next)
+        a->next->prev = a->prev;
     if (a->msgfd >= 0)
         close(a->msgfd);
     free(a->codes);
@@ -656,6 +664,10 @@ int relay_attempt_start(struct dest *d)
         free(a);
         return -1;
     }
+    a->next = attempts;
+    if (attempts)
+        attempts->prev = a;
+    attempts = a;
     if (d->hop.kind != HOP_MX) {
         snprintf(a->hosts[0], 256, "%s", d->hop.host);
         a->nhosts = 1;
@@ -670,8 +682,18 @@ int relay_attempt_start(struct dest *d)
     return 0;
 }
 
+/* After the loops stopped: attempts still resolving or connecting (their
+ * queries and connections went with the loop) and their jobs. */
 void relay_attempt_cleanup(void)
 {
+    while (attempts) {
+        struct attempt *a = attempts;
+        if (a->job) {
+            free(a->job->idx);
+            free(a->job);
+        }
+        attempt_free(a);
+    }
     tls_client_free(tlsc);
     tlsc = NULL;
 }

@@ -36,6 +36,11 @@ static void put(struct buf *b, const char *s, size_t n)
     b->p[b->len] = '\0';
 }
 
+static void puts_(struct buf *b, const char *s)
+{
+    put(b, s, strlen(s));
+}
+
 static void putf(struct buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -90,8 +95,8 @@ const char *dsn_action_name(enum dsn_action a)
 static void human_part(struct buf *b, const struct queue_env *env, const size_t *which,
                        size_t n, enum dsn_action action, const char *hostname)
 {
-    put(b, "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n",
-        76);
+    puts_(b,
+          "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n");
     putf(b, "This is the mail system at %s.\n\n", hostname);
     if (action == DSN_FAILED)
         putf(b,
@@ -121,7 +126,7 @@ static void machine_part(struct buf *b, const struct queue_env *env, const size_
     char date[64], status[16];
     time_t now = time(NULL);
     struct tm tm;
-    put(b, "Content-Type: message/delivery-status\n\n", 39);
+    puts_(b, "Content-Type: message/delivery-status\n\n");
     /* RFC 3464 2.2: per-message fields. */
     putf(b, "Reporting-MTA: dns; %s\n", hostname);
     if (env->envid[0])
@@ -133,7 +138,7 @@ static void machine_part(struct buf *b, const struct queue_env *env, const size_
     for (size_t i = 0; i < n; i++) { /* 2.3: per-recipient fields */
         const struct queue_rcpt *r = &env->rcpts[which[i]];
         dsn_status_of(r->reply, action, status, sizeof status);
-        put(b, "\n", 1);
+        puts_(b, "\n");
         if (r->orcpt[0])
             putf(b, "Original-Recipient: %s\n", r->orcpt);
         putf(b, "Final-Recipient: rfc822; %s\nAction: %s\nStatus: %s\n", r->addr,
@@ -160,14 +165,14 @@ static void original_part(struct buf *b, const struct queue_env *env, const char
 {
     bool full = env->ret == QRET_FULL && origlen <= DSN_MAX_RETURN;
     if (full) {
-        put(b, "Content-Type: message/rfc822\n\n", 30);
+        puts_(b, "Content-Type: message/rfc822\n\n");
         put(b, orig, origlen);
     } else { /* RFC 3462 / 6522: text/rfc822-headers */
-        put(b, "Content-Type: text/rfc822-headers\n\n", 35);
+        puts_(b, "Content-Type: text/rfc822-headers\n\n");
         put(b, orig, header_len(orig, origlen));
     }
     if (b->len > 0 && b->p[b->len - 1] != '\n')
-        put(b, "\n", 1);
+        puts_(b, "\n");
 }
 
 char *dsn_compose(const struct queue_env *env, const size_t *which, size_t n,
