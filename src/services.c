@@ -38,6 +38,10 @@ int services_started(struct runtime *rt)
 
 void services_shutdown(void)
 {
-    relay_shutdown();
     sftp_shutdown();
+}
+
+void services_free(void)
+{
+    relay_shutdown();
 }

@@ -266,6 +266,7 @@ int cli_serve(const struct config *cfg_in, int argc, char **argv)
     if (rc < 0)
         fprintf(stderr, "portico: %s\n", err);
     workpool_free(rt.pool);
+    services_free();
     runtime_free_loops(&rt);
     signals_close(&sg);
     throttle_free(rt.throttle);

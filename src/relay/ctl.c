@@ -112,7 +112,7 @@ void relay_ctl_poll(void)
     if (!cj)
         return;
     relay->ctl_running = true;
-    if (workpool_submit(runtime->pool, relay->loop->base, ctl_work, ctl_done, cj) < 0) {
+    if (relay_submit(ctl_work, ctl_done, free, cj) < 0) {
         free(cj);
         relay->ctl_running = false;
     }

@@ -259,7 +259,7 @@ void relay_load(struct item *it)
     if (lj)
         lj->it = it;
     if (!lj ||
-        workpool_submit(runtime->pool, relay->loop->base, load_work, load_done, lj) < 0) {
+        relay_submit(load_work, load_done, free, lj) < 0) {
         free(lj);
         it->busy = false;
         relay->nloaded--;
@@ -395,7 +395,7 @@ void relay_save(struct item *it)
     if (sj)
         sj->it = it;
     if (!sj ||
-        workpool_submit(runtime->pool, relay->loop->base, save_work, save_done, sj) < 0) {
+        relay_submit(save_work, save_done, free, sj) < 0) {
         /* The record on disk is the old one: the attempt is simply redone. */
         free(sj);
         it->due = relay_now() + 5;
@@ -441,13 +441,20 @@ static void scan_done(void *arg)
     free(sj);
 }
 
+static void scan_free(void *arg)
+{
+    struct scan_job *sj = arg;
+    free(sj->ids);
+    free(sj);
+}
+
 void relay_scan(void)
 {
     struct scan_job *sj = calloc(1, sizeof *sj);
     if (!sj)
         return;
     relay->scanning = true;
-    if (workpool_submit(runtime->pool, relay->loop->base, scan_work, scan_done, sj) < 0) {
+    if (relay_submit(scan_work, scan_done, scan_free, sj) < 0) {
         free(sj);
         relay->scanning = false;
     }
@@ -524,7 +531,7 @@ void relay_item_run_op(struct item *it)
     if (oj)
         oj->it = it;
     if (!oj ||
-        workpool_submit(runtime->pool, relay->loop->base, op_work, op_done, oj) < 0) {
+        relay_submit(op_work, op_done, free, oj) < 0) {
         free(oj);
         it->op = OP_NONE;
         item_release(it);

@@ -68,6 +68,12 @@ struct relay {
 
 extern struct relay *relay;
 
+/* A pool job of the scheduler (workpool_submit with loop 0 as the
+ * completion's loop), tracked so that one whose completion the stopping
+ * pool dropped is still freed (free_fn(arg)) at shutdown. 0 or -1. */
+int relay_submit(void (*work)(void *), void (*done)(void *), void (*free_fn)(void *),
+                 void *arg);
+
 int64_t relay_now(void);
 
 /* sched.c */

@@ -8,6 +8,7 @@
 
 #include "core/log.h"
 #include "core/loop.h"
+#include "core/workpool.h"
 
 #include <event2/event.h>
 #include <pthread.h>
@@ -18,6 +19,66 @@
 #include <unistd.h>
 
 struct relay *relay;
+
+struct tracked {
+    void (*work)(void *), (*done)(void *), (*free_fn)(void *);
+    void *arg;
+    struct tracked *prev, *next;
+};
+
+static struct tracked *tracked;
+
+static void tracked_work(void *arg)
+{
+    struct tracked *t = arg;
+    t->work(t->arg);
+}
+
+static void tracked_unlink(struct tracked *t)
+{
+    if (t->prev)
+        t->prev->next = t->next;
+    else
+        tracked = t->next;
+    if (t->next)
+        t->next->prev = t->prev;
+}
+
+static void tracked_done(void *arg)
+{
+    struct tracked *t = arg;
+    tracked_unlink(t);
+    t->done(t->arg);
+    free(t);
+}
+
+int relay_submit(void (*work)(void *), void (*done)(void *), void (*free_fn)(void *),
+                 void *arg)
+{
+    struct tracked *t = calloc(1, sizeof *t);
+    if (!t)
+        return -1;
+    *t = (struct tracked){work, done, free_fn, arg, NULL, tracked};
+    if (tracked)
+        tracked->prev = t;
+    tracked = t;
+    if (workpool_submit(runtime->pool, relay->loop->base, tracked_work, tracked_done, t) < 0) {
+        tracked_unlink(t);
+        free(t);
+        return -1;
+    }
+    return 0;
+}
+
+static void tracked_free_all(void)
+{
+    while (tracked) {
+        struct tracked *t = tracked;
+        tracked_unlink(t);
+        t->free_fn(t->arg);
+        free(t);
+    }
+}
 
 int64_t relay_now(void)
 {
@@ -138,6 +199,8 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
 
 static void start_cb(evutil_socket_t fd, short what, void *arg)
 {
+    if (relay->loop->stopping)
+        return;
     struct timeval tv = {RELAY_TICK_SEC, 0};
     relay->tick = event_new(relay->loop->base, -1, EV_PERSIST, tick_cb, NULL);
     if (!relay->tick || event_add(relay->tick, &tv) < 0) {
@@ -178,6 +241,7 @@ void relay_shutdown(void)
     if (!relay)
         return;
     queue_set_listener(NULL);
+    tracked_free_all();
     if (relay->tick)
         event_free(relay->tick);
     relay_dests_free();

@@ -50,7 +50,7 @@ class CheckConfig(unittest.TestCase):
 
     def test_every_error_reported_with_file_line_section_key(self):
         path = self.write("hostname = mail example\ndomains = ok.example no_such!\n"
-                          "threads = 2\nthreads = 3\n[imap]\nbogus = 1\n[relay]\n"
+                          "threads = 2\nthreads = 3\n[imap]\nbogus = 1\n[nosuch]\n"
                           "smarthost = x:25\n[ftp]\npassive_address = not-an-ip\n"
                           "listen = 127.0.0.1:2121\n[http]\nlisten = 127.0.0.1:2121\n")
         lines = self.refused(path)
@@ -59,7 +59,7 @@ class CheckConfig(unittest.TestCase):
                     rf"^portico: {f}:4: \[portico\] domains: not a valid domain name",
                     rf"^portico: {f}:6: \[portico\] threads: already set on line 5$",
                     rf"^portico: {f}:8: \[imap\] bogus: unknown key$",
-                    rf"^portico: {f}:10: \[relay\] smarthost: unknown section$",
+                    rf"^portico: {f}:10: \[nosuch\] smarthost: unknown section$",
                     rf"^portico: {f}:12: \[ftp\] passive_address: expected a numeric IPv4",
                     rf"^portico: {f}:15: \[http\] listen: 127.0.0.1:2121 is also \[ftp\] listen$"]
         self.assertEqual(len(lines), len(expected), lines)
