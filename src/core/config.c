@@ -273,11 +273,12 @@ static const struct config_key keys[] = {
         "The user name for AUTH PLAIN at the smarthost."),
     STR("relay", "smarthost_password", relay_smarthost_password, "",
         "The password for AUTH PLAIN at the smarthost (never logged)."),
-    STR("relay", "route", relay_routes, "",
-        "Per-domain next hops, comma-separated: `DOMAIN HOST:PORT [opportunistic|"
-        "required|verified]`, e.g. `example.com 192.0.2.7:25 required`. A route wins "
-        "over the MX records and the smarthost; the TLS policy defaults to "
-        "opportunistic."),
+    {"relay", "route", K_STRLIST, OFF(relay_routes), FSIZE(relay_routes), 0, 0, NULL, NULL,
+     "",
+     "A next hop for one domain: `DOMAIN HOST:PORT [opportunistic|required|verified]`, "
+     "e.g. `example.com 192.0.2.7:25 required`; repeat the key for more domains (or "
+     "separate them with commas). A route wins over the MX records and the smarthost; "
+     "its TLS policy defaults to opportunistic."},
     STR("relay", "srs_secret", relay_srs_secret, "",
         "The key of the SRS rewriting (forwarded mail's envelope sender); empty means "
         "one is made on first start in `data_dir/queue/srs.key`."),
@@ -606,6 +607,19 @@ static const char *set_port_range(char *field, const char *v)
     return NULL;
 }
 
+/* A repeated key (`route = ...` once per line) adds to the list. */
+static const char *append_value(char *field, size_t size, const char *v)
+{
+    size_t used = strlen(field), n = strlen(v);
+    const char *sep = "";
+    if (used > 0)
+        sep = ", ";
+    if (used + strlen(sep) + n >= size)
+        return "value too long (all the lines of this key together)";
+    snprintf(field + used, size - used, "%s%s", sep, v);
+    return NULL;
+}
+
 static const char *set_value(struct config *cfg, const struct config_key *k,
                              const char *v)
 {
@@ -645,6 +659,8 @@ static const char *set_value(struct config *cfg, const struct config_key *k,
         return NULL;
     case K_PORTRANGE:
         return set_port_range(field, v);
+    case K_STRLIST:
+        return append_value(field, k->size, v);
     }
     return "internal: unknown key type";
 }
@@ -682,13 +698,14 @@ static int on_key(void *user, const char *section, const char *name, const char 
         return 1;
     }
     int before = field_set_at(ctx->cfg, keys[i].offset);
-    if (before) {
+    if (before && keys[i].type != K_STRLIST) {
         char why[64];
         snprintf(why, sizeof why, "already set on line %d", before);
         key_error(ctx, lineno, section, name, why);
         return 1;
     }
-    ctx->cfg->key_line[i] = lineno;
+    if (!before)
+        ctx->cfg->key_line[i] = lineno;
     const char *why = set_value(ctx->cfg, &keys[i], value);
     if (why)
         key_error(ctx, lineno, section, name, why);

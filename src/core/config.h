@@ -123,7 +123,8 @@ enum config_key_type {
     K_LEVEL,
     K_LISTEN,
     K_PORTRANGE,
-    K_ENUM
+    K_ENUM,
+    K_STRLIST /* a string key that may be repeated: the values are joined with ", " */
 };
 
 struct config_key {

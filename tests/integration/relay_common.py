@@ -70,3 +70,144 @@ def queue_ids(server):
     qdir = os.path.join(server.data_dir, "queue")
     return sorted(n[:-4] for n in os.listdir(qdir) if n.endswith(".env")
                   and not n.startswith("tmp."))
+
+
+# Debian's python3-aiosmtpd lives in dist-packages, which the test runner's
+# python3 (a pyenv 3.11) does not search by default.
+import sys  # noqa: E402
+if "/usr/lib/python3/dist-packages" not in sys.path:
+    sys.path.append("/usr/lib/python3/dist-packages")
+
+import socket  # noqa: E402
+import threading  # noqa: E402
+
+
+class Peer:
+    """A scripted receiving server (aiosmtpd): rcpt_replies and data_replies
+    are lists of replies used in turn (None: accept); every accepted
+    message is kept in .messages as (mail_from, rcpts, content bytes)."""
+
+    def __init__(self, port=None, rcpt_replies=(), data_replies=(), ehlo_extra=()):
+        from aiosmtpd.controller import Controller
+        self.port = port or free_port()
+        self.rcpt_replies = list(rcpt_replies)
+        self.data_replies = list(data_replies)
+        self.messages = []
+        self.mail_params = []
+        self.lock = threading.Lock()
+        peer = self
+
+        class Handler:
+            async def handle_RCPT(self, server, session, envelope, address, options):
+                with peer.lock:
+                    r = peer.rcpt_replies.pop(0) if peer.rcpt_replies else None
+                if r:
+                    return r
+                envelope.rcpt_tos.append(address)
+                return "250 2.1.5 OK"
+
+            async def handle_MAIL(self, server, session, envelope, address, options):
+                with peer.lock:
+                    peer.mail_params.append(list(options))
+                envelope.mail_from = address
+                return "250 2.1.0 OK"
+
+            async def handle_DATA(self, server, session, envelope):
+                with peer.lock:
+                    r = peer.data_replies.pop(0) if peer.data_replies else None
+                    if r:
+                        return r
+                    peer.messages.append((envelope.mail_from, list(envelope.rcpt_tos),
+                                          envelope.original_content))
+                return "250 2.0.0 accepted"
+
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port,
+                                     decode_data=False, enable_SMTPUTF8=True)
+        self.controller.start()
+
+    def stop(self):
+        self.controller.stop()
+
+
+class RawPeer:
+    """A misbehaving peer on raw sockets: mode "silent" accepts and never
+    answers, "hugeline" greets with a 1 MiB line, "cut" drops the
+    connection in the middle of the first DATA and behaves afterwards
+    (counting the messages it accepted in .accepted)."""
+
+    def __init__(self, mode):
+        self.mode = mode
+        self.port = free_port()
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", self.port))
+        self.sock.listen(16)
+        self.accepted = []
+        self.connections = 0
+        self.stopping = False
+        self.held = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while not self.stopping:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._one, args=(c, self.connections),
+                             daemon=True).start()
+
+    def _one(self, c, n):
+        c.settimeout(30)
+        try:
+            if self.mode == "silent":
+                self.held.append(c)
+                return
+            if self.mode == "hugeline":
+                c.sendall(b"220 " + b"x" * (1 << 20) + b"\r\n")
+                c.recv(100)
+                c.close()
+                return
+            self._smtp(c, cut=(n == 1))
+        except OSError:
+            pass
+
+    def _smtp(self, c, cut):
+        f = c.makefile("rb")
+        c.sendall(b"220 raw.test ESMTP\r\n")
+        data = None
+        for _ in range(1000):
+            line = f.readline()
+            if not line:
+                return
+            if data is not None:
+                if cut and len(data) > 2:
+                    c.close()  # in the middle of DATA
+                    return
+                if line == b".\r\n":
+                    self.accepted.append(b"".join(data))
+                    data = None
+                    c.sendall(b"250 2.0.0 ok\r\n")
+                else:
+                    data.append(line)
+                continue
+            verb = line[:4].upper()
+            if verb == b"EHLO":
+                c.sendall(b"250-raw.test\r\n250 8BITMIME\r\n")
+            elif verb == b"DATA":
+                data = []
+                c.sendall(b"354 go\r\n")
+            elif verb == b"QUIT":
+                c.sendall(b"221 bye\r\n")
+                c.close()
+                return
+            else:
+                c.sendall(b"250 ok\r\n")
+
+    def stop(self):
+        self.stopping = True
+        self.sock.close()
+        for c in self.held:
+            c.close()
