@@ -15,11 +15,12 @@ build_pkgs=(
 # (mbsync is isync, mutt runs under tmux; swaks needs libnet-ssleay-perl
 # for STARTTLS/TLS; sftp/scp, paramiko and rclone drive SFTP; systemd-analyze
 # checks the unit, debhelper builds the package, bash-completion loads the
-# completion; python3-prometheus-client parses the metrics endpoint).
+# completion; python3-prometheus-client parses the metrics endpoint;
+# dnsmasq-base, the binary without its service, answers test_dns.py's zone).
 test_pkgs=(
   libcmocka-dev python3 curl openssl swaks libnet-ssleay-perl lftp fetchmail isync mutt tmux
   chromium openssh-client python3-paramiko rclone systemd python3-prometheus-client
-  debhelper fakeroot bash-completion
+  debhelper fakeroot bash-completion dnsmasq-base
 )
 # `make fuzz`: clang with libFuzzer and the sanitizer runtimes.
 fuzz_pkgs=(clang libclang-rt-14-dev)

@@ -15,6 +15,7 @@ static const struct subcommand subcommands[] = {
     {"serve", cli_serve}, {"check-config", cli_check_config},
     {"user", cli_user},   {"domain", cli_domain},
     {"alias", cli_alias},  {"queue", cli_queue},
+    {"dns-query", cli_dns_query}, /* hidden: tests and debugging */
 };
 
 /* Removes "-c FILE" / "--config FILE" from argv; returns the new argc, or

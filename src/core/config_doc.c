@@ -40,6 +40,9 @@ static const struct section_doc sections[] = {
     {"imap", NULL},
     {"ftp", NULL},
     {"http", NULL},
+    {"relay",
+     "Outbound mail (the client side of core: DNS, connect, TLS). DNS answers come "
+     "from c-ares on the loop threads, never from `getaddrinfo`."},
     {"sftp",
      "SFTP over SSH-2 (docs/SFTP.md). The SSH host keys (Ed25519 and ECDSA P-256) are "
      "generated on the first start into `data_dir/ssh/` (private keys mode 0600) and "

@@ -190,6 +190,12 @@ static int set_server(struct dns *d, const char *server, char *err, size_t errle
 
 struct dns *dns_new(struct event_base *base, const char *server, char *err, size_t errlen)
 {
+    return dns_new_timeout(base, server, DNS_TIMEOUT_MS, DNS_TRIES, err, errlen);
+}
+
+struct dns *dns_new_timeout(struct event_base *base, const char *server, int timeout_ms,
+                            int tries, char *err, size_t errlen)
+{
     pthread_once(&ares_once, library_init);
     struct dns *d = calloc(1, sizeof *d);
     if (d)
@@ -207,8 +213,8 @@ struct dns *dns_new(struct event_base *base, const char *server, char *err, size
     struct ares_options o = {0};
     o.sock_state_cb = sock_state_cb;
     o.sock_state_cb_data = d;
-    o.timeout = DNS_TIMEOUT_MS;
-    o.tries = DNS_TRIES;
+    o.timeout = timeout_ms;
+    o.tries = tries;
     int mask = ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES;
     int st = ares_init_options(&d->channel, &o, mask);
     if (st != ARES_SUCCESS) {

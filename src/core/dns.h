@@ -75,6 +75,10 @@ typedef void (*dns_done_fn)(const struct dns_result *r, void *arg);
  * failure. Use it only on the thread running base. */
 struct dns *dns_new(struct event_base *base, const char *server, char *err,
                     size_t errlen);
+/* The same with c-ares' per-try timeout and tries (dns_new uses
+ * DNS_TIMEOUT_MS and DNS_TRIES); tests make a silent server fail fast. */
+struct dns *dns_new_timeout(struct event_base *base, const char *server, int timeout_ms,
+                            int tries, char *err, size_t errlen);
 /* Cancels every outstanding query (their callbacks never run) and frees
  * the resolver. dns_free(NULL) is a no-op. */
 void dns_free(struct dns *d);
