@@ -282,6 +282,12 @@ static const struct config_key keys[] = {
     STR("relay", "srs_secret", relay_srs_secret, "",
         "The key of the SRS rewriting (forwarded mail's envelope sender); empty means "
         "one is made on first start in `data_dir/queue/srs.key`."),
+    BOOL("relay", "dkim_ed25519", relay_dkim_ed25519, "no",
+         "Sign outbound mail with the domain's Ed25519 DKIM key (RFC 8463) too, beside "
+         "the RSA-2048 one (`portico dkim keygen` makes both). Off by default: Debian's "
+         "libopendkim 2.11 leaks about 700 bytes per Ed25519 signature (see "
+         "docs/DECISIONS.md), and verifiers that do not know Ed25519 need the RSA one "
+         "anyway."),
     STR("relay", "ca_file", relay_ca_file, "",
         "PEM trust anchors for verifying next hops (smarthost, `verified` routes); empty "
         "means the system's."),

@@ -108,6 +108,7 @@ struct config {
     char relay_routes[2048];    /* "DOMAIN HOST:PORT [policy], ..." */
     char relay_srs_secret[128]; /* "" = made on first start */
     char relay_ca_file[PATH_MAX];
+    bool relay_dkim_ed25519; /* also sign with the Ed25519 key (RFC 8463) */
     /* Where each key of the table was set (0: not set), for errors. */
     int key_line[CONFIG_MAX_KEYS];
 };

@@ -1,6 +1,7 @@
 /* queue: the outbound spool, data_dir/queue/ (DESIGN.md "Storage"). One
  * entry is two files:
- *   <id>.msg  the message with LF line ends, never changed once written
+ *   <id>.msg  the message with LF line ends; replaced (atomically) only once,
+ *             when DKIM signatures are prepended before the first attempt
  *   <id>.env  the envelope record (record.c): sender, DSN parameters and
  *             one block per recipient with its state (pending, deferred
  *             with the last reply and the next attempt, delivered, failed)
@@ -60,6 +61,7 @@ struct queue_env {
     bool delay_noticed; /* the "delayed" DSN went out */
     bool is_bounce;     /* a DSN we made: never bounced itself (no loops) */
     bool smtputf8, body8;
+    bool dkim_done; /* the signer has seen it (relay/dkim.c) */
     size_t nrcpt;
     struct queue_rcpt *rcpts;
 };
@@ -118,6 +120,9 @@ struct queue_new {
  * QUEUE_ID_MAX bytes). 0 or -1. */
 int queue_write(int datadirfd, const char *prefix, int srcfd, const struct queue_new *n,
                 char *id, size_t idlen);
+/* Replaces <id>.msg by prefix + its old content (tmp, fsync, rename,
+ * fsync dir): DKIM signatures. 0 or -1 (the old file stays). */
+int queue_prepend_msg(int qfd, const char *id, const char *prefix);
 /* The same from a memory buffer (bounces). */
 int queue_write_buf(int datadirfd, const char *msg, size_t len, const struct queue_new *n,
                     char *id, size_t idlen);

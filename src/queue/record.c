@@ -5,7 +5,8 @@
  * are a subset and still read: their recipients are pending.
  *
  *   from <sender>          then, optional: created N, envid X, ret full|hdrs,
- *                          held, delay-noticed, bounce, smtputf8, body8
+ *                          held, delay-noticed, bounce, smtputf8, body8,
+ *                          dkim-done
  *   to <recipient>         then, for that recipient, optional: state S,
  *                          next N, tries N, notify LIST, orcpt X, mx H,
  *                          reply TEXT
@@ -208,6 +209,8 @@ static int env_field(struct queue_env *env, const struct line *l)
         return flag_line(l, &env->smtputf8);
     if (key_is(l, "body8"))
         return flag_line(l, &env->body8);
+    if (key_is(l, "dkim-done"))
+        return flag_line(l, &env->dkim_done);
     return -1;
 }
 
@@ -391,6 +394,8 @@ static void format_flags(struct out *o, const struct queue_env *env)
         outf(o, "smtputf8\n");
     if (env->body8)
         outf(o, "body8\n");
+    if (env->dkim_done)
+        outf(o, "dkim-done\n");
 }
 
 char *queue_env_format(const struct queue_env *env, size_t *len)

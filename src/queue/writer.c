@@ -162,3 +162,33 @@ int queue_write_buf(int datadirfd, const char *msg, size_t len, const struct que
     close(qfd);
     return rc;
 }
+
+int queue_prepend_msg(int qfd, const char *id, const char *prefix)
+{
+    char tmp[QUEUE_ID_MAX + 16], name[QUEUE_ID_MAX + 8];
+    if (!queue_id_valid(id))
+        return -1;
+    int src = queue_open_msg(qfd, id);
+    if (src < 0)
+        return -1;
+    snprintf(tmp, sizeof tmp, "tmp.%s.msg", id);
+    snprintf(name, sizeof name, "%s.msg", id);
+    int fd =
+        openat(qfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    int rc = -1;
+    if (fd >= 0) {
+        struct msg_src m = {prefix, src, NULL, 0};
+        rc = fill_msg(fd, &m);
+        if (rc == 0)
+            rc = fsync(fd);
+        close(fd);
+    }
+    close(src);
+    if (rc == 0)
+        rc = renameat(qfd, tmp, qfd, name);
+    if (rc < 0)
+        unlinkat(qfd, tmp, 0);
+    if (rc == 0)
+        rc = fsync(qfd);
+    return rc;
+}

@@ -3,6 +3,7 @@
  * recipients (bounces to local senders, RFC 3464) into the store,
  * grouping the rest by destination; then saving the outcome durably with
  * the DSNs it owes (failed, delayed, delivered on NOTIFY=SUCCESS). */
+#include "relay/dkim.h"
 #include "relay/dsn.h"
 #include "relay/relay_int.h"
 
@@ -184,6 +185,40 @@ static int open_entry(struct item *it)
     return it->report ? 0 : -1;
 }
 
+/* Before the first attempt: DKIM signatures for the sender's domain
+ * (RFC 6376), prepended to the queued file once. A file that already
+ * starts with one (a crash between the replace and the record) is left. */
+static void sign_once(struct item *it, bool *changed)
+{
+    if (it->env.dkim_done || it->env.is_bounce || it->msgsize > (off_t)(64u << 20))
+        return;
+    it->env.dkim_done = true;
+    *changed = true;
+    char *buf = malloc((size_t)it->msgsize + 1), sig[DKIM_MAX_SIG];
+    ssize_t n = buf ? pread(it->msgfd, buf, (size_t)it->msgsize, 0) : -1;
+    char why[256] = "";
+    int rc = 0;
+    if (n >= 0 && strncasecmp(buf, "DKIM-Signature:", 15) != 0)
+        rc = dkim_sign_message(runtime->datadir_fd, domain_of(it->env.from),
+                               relay->cfg->relay_dkim_ed25519, buf, (size_t)n, sig,
+                               sizeof sig, why, sizeof why);
+    free(buf);
+    if (rc < 0)
+        log_warn(0, "relay dkim_failed id=%s why=\"%s\"", it->id, why);
+    if (rc <= 0)
+        return;
+    if (queue_prepend_msg(relay->qfd, it->id, sig) < 0) {
+        log_error(0, "relay dkim_store_failed id=%s errno=%d", it->id, errno);
+        return;
+    }
+    close(it->msgfd);
+    it->msgfd = queue_open_msg(relay->qfd, it->id);
+    struct stat st;
+    if (it->msgfd >= 0 && fstat(it->msgfd, &st) == 0)
+        it->msgsize = st.st_size;
+    log_info(0, "relay dkim_signed id=%s domain=%s", it->id, domain_of(it->env.from));
+}
+
 static void load_work(void *arg)
 {
     struct load_job *lj = arg;
@@ -195,6 +230,7 @@ static void load_work(void *arg)
     if (it->env.held)
         return;
     lj->changed = expire(it, now);
+    sign_once(it, &lj->changed);
     group(lj, now);
     lj->due = next_due(&it->env, now);
 }
@@ -258,8 +294,7 @@ void relay_load(struct item *it)
     struct load_job *lj = calloc(1, sizeof *lj);
     if (lj)
         lj->it = it;
-    if (!lj ||
-        relay_submit(load_work, load_done, free, lj) < 0) {
+    if (!lj || relay_submit(load_work, load_done, free, lj) < 0) {
         free(lj);
         it->busy = false;
         relay->nloaded--;
@@ -394,8 +429,7 @@ void relay_save(struct item *it)
     struct save_job *sj = calloc(1, sizeof *sj);
     if (sj)
         sj->it = it;
-    if (!sj ||
-        relay_submit(save_work, save_done, free, sj) < 0) {
+    if (!sj || relay_submit(save_work, save_done, free, sj) < 0) {
         /* The record on disk is the old one: the attempt is simply redone. */
         free(sj);
         it->due = relay_now() + 5;
@@ -530,8 +564,7 @@ void relay_item_run_op(struct item *it)
     struct op_job *oj = calloc(1, sizeof *oj);
     if (oj)
         oj->it = it;
-    if (!oj ||
-        relay_submit(op_work, op_done, free, oj) < 0) {
+    if (!oj || relay_submit(op_work, op_done, free, oj) < 0) {
         free(oj);
         it->op = OP_NONE;
         item_release(it);

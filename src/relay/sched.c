@@ -62,7 +62,8 @@ int relay_submit(void (*work)(void *), void (*done)(void *), void (*free_fn)(voi
     if (tracked)
         tracked->prev = t;
     tracked = t;
-    if (workpool_submit(runtime->pool, relay->loop->base, tracked_work, tracked_done, t) < 0) {
+    if (workpool_submit(runtime->pool, relay->loop->base, tracked_work, tracked_done, t) <
+        0) {
         tracked_unlink(t);
         free(t);
         return -1;
