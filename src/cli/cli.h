@@ -9,9 +9,8 @@
 
 int cli_serve(const struct config *cfg, int argc, char **argv);
 int cli_check_config(const struct config *cfg, int argc, char **argv);
-int cli_user(const struct config *cfg, int argc, char **argv); /* add|passwd|del|list */
-int cli_user_key(const struct config *cfg, int argc,
-                 char **argv); /* user key add|list|del */
+int cli_user(const struct config *cfg, int argc, char **argv);   /* add|passwd|del|list */
+int cli_user_key(const struct config *cfg, int argc, char **argv); /* user key add|list|del */
 int cli_domain(const struct config *cfg, int argc, char **argv); /* add|del|list */
 int cli_alias(const struct config *cfg, int argc, char **argv);  /* add|del|list */
 int cli_queue(const struct config *cfg, int argc, char **argv); /* list|show|flush|... */

@@ -301,7 +301,7 @@ static int produce_body(struct session *s, struct evbuffer *out, size_t room, vo
     cl->body.fd = -1;
     if (dotstuff_end(&cl->body.ds, out) < 0)
         return -1;
-    if (push(s, cl->body.end_timeout, cl->body.fn, cl->body.arg, "DATA end") < 0)
+    if (push(s, cl->body.end_timeout, cl->body.fn, cl->body.arg, "end-of-data") < 0)
         return -1;
     return 1;
 }

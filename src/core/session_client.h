@@ -17,7 +17,20 @@
  * Pipelining (RFC 2920): call session_command several times in a row; the
  * commands go out together in one write and their replies are matched to
  * the callbacks strictly in order. Without PIPELINING, wait for each
- * reply before the next command. */
+ * reply before the next command.
+ *
+ * Typical use (the relay):
+ *   conn_connect(loop, addrs, n, &opts, connected, dest);
+ *   connected(c, 0, dest): s = session_client_start(c, &ops, dest);
+ *                          session_expect_reply(s, SMTP_TIMEOUT_GREETING, greeted, dest);
+ *     (in the same callback: a reply that arrives with nobody waiting
+ *     fails the session)
+ *   greeted:  session_command(s, SMTP_TIMEOUT_OTHER, ehlo_done, dest, "EHLO %s", me);
+ *   ehlo_done: if reply_has_keyword(r, "STARTTLS", ...) send STARTTLS, and on
+ *     its 220 session_client_starttls(s, t, mx_host, policy, 300, tls_up, dest);
+ *     tls_up sends EHLO again; then MAIL/RCPT.../DATA pipelined, on 354
+ *     session_send_body(s, fd, SMTP_TIMEOUT_DATA_BLOCK, SMTP_TIMEOUT_DATA_END,
+ *     sent, dest); QUIT; session_close(s). */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
