@@ -52,6 +52,7 @@ struct attempt {
     char (*replies)[QUEUE_REPLY_MAX];
     size_t next_rcpt, rcpts_ok;
     char why[QUEUE_REPLY_MAX];
+    struct waiter *w;            /* waiting for the last job's record to be saved */
     struct attempt *prev, *next; /* every live attempt, for the shutdown */
 };
 
@@ -69,6 +70,8 @@ static unsigned step_timeout(void)
 
 static void attempt_free(struct attempt *a)
 {
+    if (a->w)
+        a->w->fn = NULL;
     if (a->prev)
         a->prev->next = a->next;
     else
@@ -92,8 +95,22 @@ static void log_rcpt(struct attempt *a, size_t k, const char *reply)
              a->tls ? a->tlsdesc : "no", reply);
 }
 
-/* Ends the current job: recipients without a final answer get why (451). */
-static void finish_job(struct attempt *a, const char *why)
+static void next_job(struct attempt *a);
+
+/* The job's outcome is on disk: the next transaction may start. */
+static void saved(void *arg)
+{
+    struct attempt *a = arg;
+    a->w = NULL;
+    if (a->s)
+        next_job(a);
+}
+
+/* Ends the current job: recipients without a final answer get why (451).
+ * go_on: take the next job once this outcome is saved (RFC 5321 6.1: the
+ * responsibility is ours once 250 came; at most the transactions whose
+ * record is not yet rewritten are repeated after a crash). */
+static void finish_job_then(struct attempt *a, const char *why, bool go_on)
 {
     struct job *j = a->job;
     for (size_t k = 0; k < j->n; k++) {
@@ -110,7 +127,21 @@ static void finish_job(struct attempt *a, const char *why)
         close(a->msgfd);
     a->msgfd = -1;
     a->job = NULL;
-    relay_job_done(j);
+    if (go_on)
+        a->w = relay_job_done(j, saved, a);
+    else
+        relay_job_done(j, NULL, NULL);
+}
+
+static void finish_job(struct attempt *a, const char *why)
+{
+    finish_job_then(a, why, false);
+}
+
+/* The usual end of a transaction: saved, then the next job. */
+static void job_then_next(struct attempt *a, const char *why)
+{
+    finish_job_then(a, why, true);
 }
 
 static void set_all(struct attempt *a, int code, const char *reply, bool only_open)
@@ -165,8 +196,6 @@ static void quit_reply(struct session *s, const struct reply *r, void *arg)
     session_close(s);
 }
 
-static void next_job(struct attempt *a);
-
 static void rset_reply(struct session *s, const struct reply *r, void *arg)
 {
     struct attempt *a = s->data;
@@ -197,8 +226,7 @@ static void body_reply(struct session *s, const struct reply *r, void *arg)
             a->codes[k] = r->code;
             queue_line_copy(a->replies[k], QUEUE_REPLY_MAX, line);
         }
-    finish_job(a, line);
-    next_job(a);
+    job_then_next(a, line);
 }
 
 static void data_reply(struct session *s, const struct reply *r, void *arg)
@@ -207,8 +235,7 @@ static void data_reply(struct session *s, const struct reply *r, void *arg)
     char line[QUEUE_REPLY_MAX];
     summary(r, line, sizeof line);
     if (a->mail_code >= 300 && r->code != 354) {
-        finish_job(a, line);
-        next_job(a);
+        job_then_next(a, line);
         return;
     }
     if (r->code == 354 && a->rcpts_ok > 0 && a->mail_code < 300) {
@@ -226,8 +253,7 @@ static void data_reply(struct session *s, const struct reply *r, void *arg)
             a->codes[k] = r->code;
             queue_line_copy(a->replies[k], QUEUE_REPLY_MAX, line);
         }
-    finish_job(a, line);
-    next_job(a);
+    job_then_next(a, line);
 }
 
 static void send_rcpt(struct attempt *a);
@@ -252,8 +278,7 @@ static void rcpt_reply(struct session *s, const struct reply *r, void *arg)
     } else if (a->rcpts_ok > 0) {
         session_command(s, step_timeout(), data_reply, NULL, "DATA");
     } else {
-        finish_job(a, "no recipient accepted");
-        next_job(a);
+        job_then_next(a, "no recipient accepted");
     }
 }
 
@@ -297,8 +322,7 @@ static void mail_reply(struct session *s, const struct reply *r, void *arg)
     if (reply_class(r) != 2) {
         set_all(a, r->code, line, false);
         if (!a->pipelining) {
-            finish_job(a, line);
-            next_job(a);
+            job_then_next(a, line);
         }
         return;
     }
@@ -360,15 +384,13 @@ static void start_txn(struct attempt *a)
 {
     a->txn_started = true;
     if (txn_alloc(a) < 0) {
-        finish_job(a, "451 4.3.0 cannot read the queued message");
-        next_job(a);
+        job_then_next(a, "451 4.3.0 cannot read the queued message");
         return;
     }
     const char *refusal = precheck(a);
     if (refusal) {
         set_all(a, 550, refusal, false);
-        finish_job(a, refusal);
-        next_job(a);
+        job_then_next(a, refusal);
         return;
     }
     char params[QUEUE_ENVID_MAX + 128];

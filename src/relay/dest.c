@@ -41,7 +41,7 @@ static void job_all(struct job *j, int code, const char *why, int64_t not_before
         log_info(0, "relay attempt id=%s rcpt=%s mx=- tls=no reply=\"%s\"", j->it->id,
                  j->it->env.rcpts[j->idx[i]].addr, why);
     }
-    relay_job_done(j);
+    relay_job_done(j, NULL, NULL);
 }
 
 static void dest_kick(struct dest *d)

@@ -70,7 +70,9 @@ static bool expire(struct item *it, int64_t now)
         if (r->state != QR_PENDING && r->state != QR_DEFERRED)
             continue;
         char why[QUEUE_REPLY_MAX];
-        snprintf(why, sizeof why, "expired after %d s in the queue; last reply: %.400s",
+        /* RFC 3463 4.4.7: delivery time expired */
+        snprintf(why, sizeof why,
+                 "4.4.7 expired after %d s in the queue; last reply: %.400s",
                  c->relay_queue_lifetime, r->reply[0] ? r->reply : "none");
         snprintf(r->reply, sizeof r->reply, "%s", why);
         r->state = QR_FAILED;
@@ -235,8 +237,23 @@ static void load_work(void *arg)
     lj->due = next_due(&it->env, now);
 }
 
+/* The record is saved (or the save failed and the attempt will be
+ * redone): connections waiting for it go on. */
+static void wake_waiters(struct item *it)
+{
+    struct waiter *w = it->waiters, *next;
+    it->waiters = NULL;
+    for (; w; w = next) {
+        next = w->next;
+        if (w->fn)
+            w->fn(w->arg);
+        free(w);
+    }
+}
+
 static void item_release(struct item *it)
 {
+    wake_waiters(it);
     if (it->msgfd >= 0)
         close(it->msgfd);
     it->msgfd = -1;

@@ -16,8 +16,16 @@ struct attempt;
 
 #define RELAY_MAX_LOADED 2000 /* entries read into memory at once */
 #define RELAY_TICK_SEC 1
+#define RELAY_RESCAN_TICKS 300 /* a full scan of queue/ every 5 minutes */
 
 enum item_op { OP_NONE, OP_DELETE, OP_DELETE_SILENT, OP_HOLD, OP_RELEASE };
+
+/* Someone (a connection) waiting for an item's record to be saved. */
+struct waiter {
+    void (*fn)(void *arg); /* NULL once the waiter went away */
+    void *arg;
+    struct waiter *next;
+};
 
 /* One queue entry the scheduler knows. While busy, env and msgfd are its. */
 struct item {
@@ -30,6 +38,7 @@ struct item {
     int msgfd;
     off_t msgsize;
     int jobs_left;
+    struct waiter *waiters; /* called after the next save */
     struct item *prev, *next;
 };
 
@@ -64,6 +73,7 @@ struct relay {
     struct dest *dests;
     int nconns;
     bool scanning, ctl_running, stopping;
+    unsigned long ticks;
 };
 
 extern struct relay *relay;
@@ -80,8 +90,12 @@ int64_t relay_now(void);
 struct item *relay_item_find(const char *id);
 struct item *relay_item_add(const char *id, int64_t due);
 /* A job has finished (its recipients' states are set): the item is saved
- * when its last job finishes. */
-void relay_job_done(struct job *j);
+ * when its last job finishes. With fn, fn(arg) runs once that save is
+ * durable (so a connection goes on only when its outcome is on disk), or
+ * at once when other jobs of the item are still out; the returned waiter
+ * (or NULL when fn already ran or was not given) is the caller's to cancel
+ * (w->fn = NULL) if it goes away first. */
+struct waiter *relay_job_done(struct job *j, void (*fn)(void *arg), void *arg);
 /* Sets recipient i of an item to deferred (with the retry schedule, not
  * before not_before) or failed, with its reply and host. */
 void relay_rcpt_result(struct item *it, size_t i, int code, const char *reply,

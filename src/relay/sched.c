@@ -138,13 +138,25 @@ void relay_rcpt_result(struct item *it, size_t i, int code, const char *reply,
     }
 }
 
-void relay_job_done(struct job *j)
+struct waiter *relay_job_done(struct job *j, void (*fn)(void *arg), void *arg)
 {
     struct item *it = j->it;
     free(j->idx);
     free(j);
-    if (--it->jobs_left == 0)
-        relay_save(it);
+    if (--it->jobs_left > 0) {
+        if (fn)
+            fn(arg);
+        return NULL;
+    }
+    struct waiter *w = NULL;
+    if (fn && (w = calloc(1, sizeof *w)) != NULL) {
+        *w = (struct waiter){fn, arg, it->waiters};
+        it->waiters = w;
+    }
+    relay_save(it);
+    if (fn && !w)
+        fn(arg);
+    return w;
 }
 
 /* ---- new entries from writers (any thread) ---- */
@@ -196,6 +208,9 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
         relay_load(it);
     }
     relay_ctl_poll();
+    /* Entries whose announcement was lost (no memory) are found again. */
+    if (++relay->ticks % RELAY_RESCAN_TICKS == 0 && !relay->scanning)
+        relay_scan();
 }
 
 static void start_cb(evutil_socket_t fd, short what, void *arg)

@@ -6,9 +6,11 @@
  * every copy is safe; otherwise nothing was delivered and the reply is a
  * temporary failure (over quota: 452 4.2.2). */
 #include "store/deliver.h"
+#include "auth/accounts.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "queue/queue.h"
+#include "queue/srs.h"
 #include "smtp/smtp.h"
 #include "smtp/spool.h"
 
@@ -110,25 +112,45 @@ static enum store_result stage_all(struct deliver_job *j, struct store_delivery 
     return STORE_OK;
 }
 
-/* Remote recipients go to the queue as one entry (relay/ splits it per
- * destination), with the RFC 3461 parameters of the submission. */
-static int queue_remote(struct deliver_job *j, char *id, size_t idlen, size_t *nq)
+/* The envelope sender of forwarded copies: SRS-rewritten (queue/srs.h)
+ * when the original sender is not in a local domain, so the destination's
+ * SPF check passes; "" when no rewrite is needed. */
+static void forward_sender(const struct deliver_job *j, char *out, size_t len)
+{
+    char secret[SRS_SECRET_MAX], primary[256] = "localhost";
+    const char *at = strrchr(j->from, '@');
+    out[0] = '\0';
+    if (!at || authdb_domain_is_local(runtime->authdb, at + 1) != 0)
+        return; /* null sender, or ours (an error means: leave it) */
+    sscanf(runtime->cfg->domains, "%255[^ ,\t]", primary);
+    if (srs_secret_load(runtime->datadir_fd, runtime->cfg->relay_srs_secret, secret,
+                        sizeof secret) < 0 ||
+        srs_forward(secret, j->from, primary, (int64_t)time(NULL), out, len) < 0)
+        out[0] = '\0';
+}
+
+/* Remote recipients go to the queue as one entry per envelope sender
+ * (relay/ splits it per destination), with the RFC 3461 parameters of the
+ * submission; forwarded ones (a local alias pointing out) under the SRS
+ * sender. */
+static int queue_some(struct deliver_job *j, bool forwarded, const char *from, char *id,
+                      size_t idlen, size_t *nq)
 {
     const char *targets[SMTP_MAX_RCPT], *orcpt[SMTP_MAX_RCPT];
     unsigned notify[SMTP_MAX_RCPT];
     size_t n = 0;
     for (size_t i = 0; i < j->nrcpt; i++) {
-        if (j->rcpts[i].local)
+        if (j->rcpts[i].local || j->rcpts[i].forwarded != forwarded)
             continue;
         targets[n] = j->rcpts[i].target;
         notify[n] = j->rcpts[i].notify;
         orcpt[n++] = j->rcpts[i].orcpt;
     }
-    *nq = n;
+    *nq += n;
     if (n == 0)
         return 0;
     struct queue_new q = {
-        .from = j->from,
+        .from = from,
         .rcpts = targets,
         .notify = notify,
         .orcpt = orcpt,
@@ -138,7 +160,27 @@ static int queue_remote(struct deliver_job *j, char *id, size_t idlen, size_t *n
         .smtputf8 = j->smtputf8,
         .body8 = j->body8,
     };
-    return queue_write(runtime->datadir_fd, j->received, j->spoolfd, &q, id, idlen);
+    if (queue_write(runtime->datadir_fd, j->received, j->spoolfd, &q, id, idlen) < 0)
+        return -1;
+    queue_announce(id);
+    return 0;
+}
+
+static int queue_remote(struct deliver_job *j, char *id, size_t idlen, size_t *nq)
+{
+    char srs[QUEUE_ADDR_MAX], fwd_id[QUEUE_ID_MAX] = "";
+    *nq = 0;
+    if (queue_some(j, false, j->from, id, idlen, nq) < 0)
+        return -1;
+    forward_sender(j, srs, sizeof srs);
+    const char *from = j->from;
+    if (srs[0])
+        from = srs;
+    if (queue_some(j, true, from, fwd_id, sizeof fwd_id, nq) < 0)
+        return -1;
+    if (!id[0])
+        snprintf(id, idlen, "%s", fwd_id);
+    return 0;
 }
 
 static void deliver_work(void *arg)
@@ -151,8 +193,6 @@ static void deliver_work(void *arg)
     if (r == STORE_OK && queue_remote(j, j->qid, sizeof j->qid, &j->nqueued) < 0)
         r = STORE_ERROR;
     int failed = r == STORE_OK ? store_delivery_commit_all(d, j->nrcpt) : 0;
-    if (j->qid[0]) /* durable now, even if a local copy failed (then resent) */
-        queue_announce(j->qid);
     if (r == STORE_OVER_QUOTA)
         snprintf(j->reply, sizeof j->reply, "452 4.2.2 Mailbox full");
     else if (r != STORE_OK || failed)

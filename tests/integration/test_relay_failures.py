@@ -51,6 +51,7 @@ class RelayFailures(unittest.TestCase):
         cls.a.start()
         cls.a.add_user("alice@a.test", PW)
         cls.a.cli("alias", "add", "fwd@a.test", "x@d552.test")
+        cls.a.cli("alias", "add", "fwd2@a.test", "fwd2@ok.test")
 
     @classmethod
     def tearDownClass(cls):
@@ -156,6 +157,19 @@ class RelayFailures(unittest.TestCase):
         wait_until(lambda: qid not in queue_ids(self.a), timeout=20, what="failed and removed")
         self.assertIn(f"relay attempt id={qid} rcpt=x@d552.test", self.a.stderr())
         self.assertNotIn(f"relay dsn id={qid}", self.a.stderr())
+
+    def test_forward_through_alias_srs(self):
+        """An alias pointing outside forwards through the queue with the
+        envelope sender SRS-rewritten into a.test (SPF at the destination)."""
+        with smtplib.SMTP("127.0.0.1", self.a.ports["smtp"], timeout=10) as c:
+            c.sendmail("someone@elsewhere.test", ["fwd2@a.test"],
+                       b"Subject: fw\r\nMessage-ID: <fw@a.test>\r\n\r\nforwarded\r\n")
+        got = lambda: [m for m in self.pok.messages if b"<fw@a.test>" in m[2]]
+        wait_until(got, timeout=20, what="forwarded")
+        mail_from, rcpts, _ = got()[0]
+        self.assertEqual(rcpts, ["fwd2@ok.test"])
+        self.assertRegex(mail_from, r"^SRS0=[a-z0-9+/]{4}=[A-Z2-7]{2}=elsewhere\.test="
+                                    r"someone@a\.test$")
 
     def test_10000_recipients_limited(self):
         with smtplib.SMTP("127.0.0.1", self.a.ports["submission"], timeout=30) as c:
