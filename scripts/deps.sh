@@ -16,11 +16,12 @@ build_pkgs=(
 # for STARTTLS/TLS; sftp/scp, paramiko and rclone drive SFTP; systemd-analyze
 # checks the unit, debhelper builds the package, bash-completion loads the
 # completion; python3-prometheus-client parses the metrics endpoint;
-# dnsmasq-base, the binary without its service, answers test_dns.py's zone).
+# dnsmasq-base, the binary without its service, answers test_dns.py's zone;
+# haproxy sends PROXY protocol v2 in test_proxy_protocol.py).
 test_pkgs=(
   libcmocka-dev python3 curl openssl swaks libnet-ssleay-perl lftp fetchmail isync mutt tmux
   chromium openssh-client python3-paramiko rclone systemd python3-prometheus-client
-  debhelper fakeroot bash-completion dnsmasq-base
+  debhelper fakeroot bash-completion dnsmasq-base haproxy
 )
 # `make fuzz`: clang with libFuzzer and the sanitizer runtimes.
 fuzz_pkgs=(clang libclang-rt-14-dev)

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ctype.h>
 #include <limits.h>
 #include <openssl/crypto.h>
 #include <pthread.h>
@@ -21,6 +22,7 @@
 
 #include "auth/accounts_db.h"
 #include "auth/password.h"
+#include "core/limits.h"
 #include "core/log.h"
 
 #define HASH_MAX 256           /* longest stored crypt(3) string we use */
@@ -704,6 +706,40 @@ enum auth_result authdb_verify(struct authdb *db, const char *user, const char *
     if (out != NULL)
         *out = acct;
     return AUTH_OK;
+}
+
+static void lower_copy(const char *name, char *out, size_t outlen)
+{
+    size_t i = 0;
+    for (; name[i] && i + 1 < outlen; i++)
+        out[i] = (char)tolower((unsigned char)name[i]);
+    if (outlen)
+        out[i] = '\0';
+}
+
+void authdb_canonical(struct authdb *db, const char *name, char *out, size_t outlen)
+{
+    struct account acct;
+    char target[AUTH_MAX_USERNAME + 1];
+    lower_copy(name, out, outlen);
+    if (db == NULL)
+        return;
+    if (authdb_user_find(db, name, &acct) == AUTH_OK) {
+        snprintf(out, outlen, "%s", acct.address);
+        return;
+    }
+    /* Aliases may chain (alias -> alias -> account), ALIAS_MAX_DEPTH deep. */
+    char cur[AUTH_MAX_USERNAME + 1];
+    snprintf(cur, sizeof cur, "%s", name);
+    for (int depth = 0; depth < ALIAS_MAX_DEPTH; depth++) {
+        if (authdb_alias_target(db, cur, target, sizeof target) != 1)
+            return;
+        if (authdb_user_find(db, target, &acct) == AUTH_OK) {
+            snprintf(out, outlen, "%s", acct.address);
+            return;
+        }
+        snprintf(cur, sizeof cur, "%s", target);
+    }
 }
 
 /* ---- aliases ---- */

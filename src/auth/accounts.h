@@ -47,6 +47,11 @@ int authdb_user_count(struct authdb *db); /* -1 on error */
 enum auth_result authdb_user_find(struct authdb *db, const char *address,
                                   struct account *out);
 
+/* The one spelling of a login name for throttles and locks: the account's
+ * address when the name (any case, bare local part) or an alias of it
+ * names an account, else the name in lower case. Never fails. */
+void authdb_canonical(struct authdb *db, const char *name, char *out, size_t outlen);
+
 /* Checks a password. Slow on purpose (crypt); never call on a loop thread.
  * AUTH_FAIL for an unknown user or a wrong password alike. */
 enum auth_result authdb_verify(struct authdb *db, const char *user, const char *password,

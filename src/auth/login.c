@@ -1,5 +1,8 @@
-/* login: runs authdb_verify on the work pool for a connection, then applies
- * the throttle's delay to failures before answering. */
+/* login: on the work pool, the name is made canonical, an attempt is
+ * reserved in the throttle (atomically: parallel attempts from every loop
+ * thread count before any password is checked) and authdb_verify runs;
+ * back on the loop the reservation becomes a failure (with its delay) or a
+ * success. */
 #include "auth/login.h"
 
 #include "auth/throttle.h"
@@ -8,6 +11,7 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/metrics.h"
+#include "core/netlist.h"
 #include "core/session.h"
 #include "core/workpool.h"
 
@@ -23,7 +27,10 @@ struct login_job {
     login_check_fn cb;
     void *arg;
     char user[AUTH_MAX_USERNAME + 1];
+    char canon[AUTH_MAX_USERNAME + 1]; /* authdb_canonical(user) */
     char password[AUTH_MAX_PASSWORD + 1];
+    bool trusted; /* [auth] trusted_networks: delayed, never refused */
+    bool locked;  /* the throttle refused before any check */
     enum auth_result result;
     struct account acct;
     struct event *delay;
@@ -63,6 +70,12 @@ static void delay_over(evutil_socket_t fd, short what, void *arg)
 static void verify_work(void *arg)
 {
     struct login_job *job = arg;
+    authdb_canonical(runtime->authdb, job->user, job->canon, sizeof job->canon);
+    if (throttle_reserve(runtime->throttle, job->c->peer_ip, job->canon, job->trusted,
+                         time(NULL)) < 0) {
+        job->locked = true;
+        return;
+    }
     job->result = authdb_verify(runtime->authdb, job->user, job->password, &job->acct);
 }
 
@@ -70,16 +83,26 @@ static void verify_done(void *arg)
 {
     struct login_job *job = arg;
     const char *ip = job->c->peer_ip;
+    if (job->locked) {
+        finish(job, LOGIN_LOCKED);
+        return;
+    }
     if (job->result == AUTH_OK) {
-        throttle_success(runtime->throttle, ip, job->user);
+        throttle_success(runtime->throttle, ip, job->canon);
         finish(job, LOGIN_OK);
         return;
     }
-    if (job->result == AUTH_ERROR || job->c->closing) {
+    if (job->result == AUTH_ERROR) {
+        throttle_release(runtime->throttle, ip, job->canon);
         finish(job, LOGIN_ERROR);
         return;
     }
-    unsigned ms = throttle_fail(runtime->throttle, ip, job->user, time(NULL));
+    /* A failure counts even if the client hung up before hearing it. */
+    unsigned ms = throttle_fail(runtime->throttle, ip, job->canon, time(NULL));
+    if (job->c->closing) {
+        finish(job, LOGIN_FAIL);
+        return;
+    }
     struct timeval tv = {(time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000};
     job->delay = ms ? evtimer_new(job->c->loop->base, delay_over, job) : NULL;
     if (!job->delay || evtimer_add(job->delay, &tv) < 0)
@@ -100,11 +123,8 @@ int login_check(struct conn *c, const char *user, const char *password, login_ch
     if (idna_address_to_ascii(user, job->user, sizeof job->user) < 0)
         snprintf(job->user, sizeof job->user, "%s", user);
     snprintf(job->password, sizeof job->password, "%s", password);
+    job->trusted = netlist_contains(&runtime->cfg->trusted_networks, c->peer_ip);
     conn_ref(c);
-    if (throttle_check(runtime->throttle, c->peer_ip, user, time(NULL)) < 0) {
-        finish(job, LOGIN_LOCKED);
-        return 0;
-    }
     if (workpool_submit(runtime->pool, c->loop->base, verify_work, verify_done, job) <
         0) {
         job_free(job);

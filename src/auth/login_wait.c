@@ -8,6 +8,7 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/metrics.h"
+#include "core/netlist.h"
 #include "core/workpool.h"
 
 #include <errno.h>
@@ -67,9 +68,12 @@ static void sleep_ms(unsigned ms)
 
 enum login_result login_throttle_wait(const char *ip, const char *user)
 {
+    char canon[AUTH_MAX_USERNAME + 1];
     if (!runtime)
         return LOGIN_ERROR;
-    if (throttle_check(runtime->throttle, ip, user, time(NULL)) < 0)
+    authdb_canonical(runtime->authdb, user, canon, sizeof canon);
+    bool trusted = netlist_contains(&runtime->cfg->trusted_networks, ip);
+    if (throttle_reserve(runtime->throttle, ip, canon, trusted, time(NULL)) < 0)
         return LOGIN_LOCKED;
     return LOGIN_OK;
 }
@@ -83,11 +87,15 @@ void login_record(uint64_t sid, const char *ip, const char *user, const char *me
         metrics_add(SVC_SFTP, MET_AUTH_FAILURES, 1);
     if (r == LOGIN_LOCKED)
         metrics_add(SVC_SFTP, MET_AUTH_LOCKOUTS, 1);
+    char canon[AUTH_MAX_USERNAME + 1];
+    authdb_canonical(runtime->authdb, user, canon, sizeof canon);
     if (r == LOGIN_OK)
-        throttle_success(runtime->throttle, ip, user);
+        throttle_success(runtime->throttle, ip, canon);
+    if (r == LOGIN_ERROR)
+        throttle_release(runtime->throttle, ip, canon);
     unsigned ms = 0;
     if (r == LOGIN_FAIL)
-        ms = throttle_fail(runtime->throttle, ip, user, time(NULL));
+        ms = throttle_fail(runtime->throttle, ip, canon, time(NULL));
     if (delay)
         sleep_ms(ms);
     log_info(sid, "auth login user=%s peer=%s method=%s result=%s", user, ip, method,

@@ -1,8 +1,10 @@
 /* throttle: failed-login accounting in a fixed-size table (no allocation
  * after throttle_new, so a flood of addresses cannot grow memory). Keys are
- * "i:ADDRESS" and "u:user"; each entry keeps the times of its recent
- * failures. When the table is full the stalest entry in the probe window is
- * replaced, preferring entries that are not locked. */
+ * "i:ADDRESS", "u:user" and "p:user ADDRESS"; each entry keeps the times of
+ * its recent failures and the attempts reserved but not yet decided (so
+ * parallel attempts count before any password is checked). When the table is full the
+ * stalest entry in the probe window is replaced, preferring entries that are not locked.
+ */
 #include "auth/throttle.h"
 
 #include <ctype.h>
@@ -16,15 +18,16 @@
 
 #include "core/limits.h"
 
-#define THROTTLE_SLOTS 4096 /* power of two */
-#define THROTTLE_PROBE 8    /* slots looked at per key */
-#define THROTTLE_KEY_MAX (AUTH_MAX_USERNAME + 3)
+#define THROTTLE_SLOTS 4096                           /* power of two */
+#define THROTTLE_PROBE 8                              /* slots looked at per key */
+#define THROTTLE_KEY_MAX (AUTH_MAX_USERNAME + 3 + 46) /* "p:" user " " address */
 #define THROTTLE_BASE_DELAY_MS 1000
 
 struct tentry {
     bool used;
     char key[THROTTLE_KEY_MAX];
     unsigned nfail;                           /* valid entries in fail[] */
+    unsigned pending;                         /* reserved, not yet decided */
     time_t fail[AUTH_THROTTLE_LOCK_FAILURES]; /* oldest first */
     time_t locked_until;
 };
@@ -96,7 +99,7 @@ static void entry_expire(struct tentry *e, time_t now)
 
 static bool entry_idle(const struct tentry *e)
 {
-    return !e->used || (e->nfail == 0 && e->locked_until == 0);
+    return !e->used || (e->nfail == 0 && e->locked_until == 0 && e->pending == 0);
 }
 
 static time_t entry_last(const struct tentry *e)
@@ -153,6 +156,17 @@ static struct tentry *claim(struct throttle *t, const char *key, time_t now)
     return victim;
 }
 
+/* The name of the pair key: "user address" (NULL if either is missing). */
+static const char *pair_name(char *buf, size_t len, const char *ip, const char *user)
+{
+    if (ip == NULL || user == NULL)
+        return NULL;
+    snprintf(buf, len, "%s %s", user, ip);
+    return buf;
+}
+
+/* Locked: the lock runs, or the failures and the attempts in flight reach
+ * the limit (one attempt at a time may still try after a lock ran out). */
 static bool is_locked(struct throttle *t, char kind, const char *name, time_t now)
 {
     char key[THROTTLE_KEY_MAX];
@@ -160,7 +174,21 @@ static bool is_locked(struct throttle *t, char kind, const char *name, time_t no
         return false;
     make_key(key, kind, name);
     struct tentry *e = find(t, key);
-    return e != NULL && e->locked_until > now;
+    if (e == NULL)
+        return false;
+    entry_expire(e, now);
+    if (e->locked_until > now)
+        return true;
+    return e->pending > 0 && e->nfail + e->pending >= AUTH_THROTTLE_LOCK_FAILURES;
+}
+
+static bool check_locked(struct throttle *t, const char *ip, const char *user,
+                         bool trusted, time_t now)
+{
+    char pair[THROTTLE_KEY_MAX];
+    if (!trusted && is_locked(t, 'i', ip, now))
+        return true;
+    return is_locked(t, 'p', pair_name(pair, sizeof pair, ip, user), now);
 }
 
 int throttle_check(struct throttle *t, const char *ip, const char *user, time_t now)
@@ -168,9 +196,66 @@ int throttle_check(struct throttle *t, const char *ip, const char *user, time_t 
     if (t == NULL)
         return 0;
     pthread_mutex_lock(&t->lock);
-    bool locked = is_locked(t, 'i', ip, now) || is_locked(t, 'u', user, now);
+    bool locked = check_locked(t, ip, user, false, now);
     pthread_mutex_unlock(&t->lock);
     return locked ? -1 : 0;
+}
+
+static struct tentry *find_or_claim(struct throttle *t, char kind, const char *name,
+                                    time_t now)
+{
+    char key[THROTTLE_KEY_MAX];
+    make_key(key, kind, name);
+    struct tentry *e = find(t, key);
+    if (e != NULL) {
+        entry_expire(e, now);
+        return e;
+    }
+    return claim(t, key, now);
+}
+
+/* Adds (+1) or ends (-1) a reservation on one key. */
+static void pending_add(struct throttle *t, char kind, const char *name, int delta,
+                        time_t now)
+{
+    char key[THROTTLE_KEY_MAX];
+    if (name == NULL)
+        return;
+    if (delta > 0) {
+        find_or_claim(t, kind, name, now)->pending++;
+        return;
+    }
+    make_key(key, kind, name);
+    struct tentry *e = find(t, key);
+    if (e != NULL && e->pending > 0)
+        e->pending--;
+}
+
+int throttle_reserve(struct throttle *t, const char *ip, const char *user, bool trusted,
+                     time_t now)
+{
+    char pair[THROTTLE_KEY_MAX];
+    if (t == NULL)
+        return 0;
+    pthread_mutex_lock(&t->lock);
+    bool locked = check_locked(t, ip, user, trusted, now);
+    if (!locked) {
+        pending_add(t, 'i', ip, 1, now);
+        pending_add(t, 'p', pair_name(pair, sizeof pair, ip, user), 1, now);
+    }
+    pthread_mutex_unlock(&t->lock);
+    return locked ? -1 : 0;
+}
+
+void throttle_release(struct throttle *t, const char *ip, const char *user)
+{
+    char pair[THROTTLE_KEY_MAX];
+    if (t == NULL)
+        return;
+    pthread_mutex_lock(&t->lock);
+    pending_add(t, 'i', ip, -1, 0);
+    pending_add(t, 'p', pair_name(pair, sizeof pair, ip, user), -1, 0);
+    pthread_mutex_unlock(&t->lock);
 }
 
 /* No delay for the first few failures, then 1 s doubling up to the cap. */
@@ -185,24 +270,21 @@ static unsigned delay_for(unsigned nfail)
     return ms < AUTH_THROTTLE_MAX_DELAY_MS ? ms : AUTH_THROTTLE_MAX_DELAY_MS;
 }
 
-/* Records one failure for the key; returns its delay. */
+/* Records one failure for the key (ending its reservation, if any);
+ * returns its delay. The account key (u) never locks. */
 static unsigned record_fail(struct throttle *t, char kind, const char *name, time_t now)
 {
-    char key[THROTTLE_KEY_MAX];
     if (name == NULL)
         return 0;
-    make_key(key, kind, name);
-    struct tentry *e = find(t, key);
-    if (e != NULL)
-        entry_expire(e, now);
-    else
-        e = claim(t, key, now);
+    struct tentry *e = find_or_claim(t, kind, name, now);
+    if (e->pending > 0)
+        e->pending--;
     if (e->nfail == AUTH_THROTTLE_LOCK_FAILURES) {
         memmove(&e->fail[0], &e->fail[1], (e->nfail - 1) * sizeof e->fail[0]);
         e->nfail--;
     }
     e->fail[e->nfail++] = now;
-    if (e->nfail >= AUTH_THROTTLE_LOCK_FAILURES)
+    if (e->nfail >= AUTH_THROTTLE_LOCK_FAILURES && kind != 'u')
         e->locked_until = now + AUTH_THROTTLE_LOCK_SEC;
     return delay_for(e->nfail);
 }
@@ -211,22 +293,35 @@ unsigned throttle_fail(struct throttle *t, const char *ip, const char *user, tim
 {
     if (t == NULL)
         return 0;
+    char pair[THROTTLE_KEY_MAX];
     pthread_mutex_lock(&t->lock);
     unsigned d_ip = record_fail(t, 'i', ip, now);
     unsigned d_user = record_fail(t, 'u', user, now);
+    unsigned d_pair = record_fail(t, 'p', pair_name(pair, sizeof pair, ip, user), now);
     pthread_mutex_unlock(&t->lock);
-    return d_ip > d_user ? d_ip : d_user;
+    unsigned d = d_ip > d_user ? d_ip : d_user;
+    return d > d_pair ? d : d_pair;
+}
+
+static void forget(struct throttle *t, char kind, const char *name)
+{
+    char key[THROTTLE_KEY_MAX];
+    if (name == NULL)
+        return;
+    make_key(key, kind, name);
+    struct tentry *e = find(t, key);
+    if (e != NULL)
+        memset(e, 0, sizeof *e);
 }
 
 void throttle_success(struct throttle *t, const char *ip, const char *user)
 {
-    char key[THROTTLE_KEY_MAX];
-    if (t == NULL || user == NULL)
+    char pair[THROTTLE_KEY_MAX];
+    if (t == NULL)
         return;
-    make_key(key, 'u', user);
     pthread_mutex_lock(&t->lock);
-    struct tentry *e = find(t, key);
-    if (e != NULL)
-        memset(e, 0, sizeof *e);
+    pending_add(t, 'i', ip, -1, 0);
+    forget(t, 'u', user);
+    forget(t, 'p', pair_name(pair, sizeof pair, ip, user));
     pthread_mutex_unlock(&t->lock);
 }

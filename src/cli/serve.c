@@ -6,6 +6,7 @@
 #include "auth/throttle.h"
 #include "cli/cli.h"
 #include "cli/preflight.h"
+#include "core/fdlimit.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/notify.h"
@@ -213,6 +214,11 @@ static int run(struct runtime *rt, struct config *cfg, struct signals *sg, char 
                  strerror(errno));
         return -1;
     }
+    long nofile = fdlimit_raise();
+    rt->max_connections = cfg->max_connections;
+    if (rt->max_connections == 0)
+        rt->max_connections = fdlimit_default_connections(nofile);
+    printf("connections: at most %d (descriptors: %ld)\n", rt->max_connections, nofile);
     services_register(rt);
     if (runtime_open_listeners(rt, err, errlen) < 0 ||
         drop_privileges(cfg, err, errlen) < 0 ||

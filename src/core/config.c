@@ -8,6 +8,7 @@
 
 #include "core/limits.h"
 #include "core/log.h"
+#include "core/netlist.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -80,6 +81,10 @@ const char config_default_text[] = "[portico]\n"
     {                                                                                    \
         sec, name, K_LISTEN, OFF(f), 0, 0, 0, NULL, NULL, "", doc                        \
     }
+#define NETS(sec, name, f, def, doc)                                                     \
+    {                                                                                    \
+        sec, name, K_NETS, OFF(f), 0, 0, 0, NULL, NULL, def, doc                         \
+    }
 
 /* [relay] resolver: a numeric address with an optional port, no name
  * (the resolver cannot resolve its own address). */
@@ -130,6 +135,16 @@ static const struct config_key keys[] = {
     INT("portico", "max_connections_per_ip", max_connections_per_ip, 1, 1000000, "64",
         "Connections one client address may hold at once, across all services; more are "
         "refused with the protocol's \"too many\" reply."),
+    INT("portico", "max_connections", max_connections, 0, 10000000, "0",
+        "Connections the whole server holds at once; more get the protocol's \"server "
+        "full\" reply. `0` derives it from the descriptor limit: (RLIMIT_NOFILE - 64) / 2 "
+        "(the soft limit is raised to the hard one at start)."),
+    INT("portico", "login_timeout", login_timeout, 0, 86400, "0",
+        "Seconds a POP3, IMAP, FTP or submission client has from connecting to logging "
+        "in, whatever it sends meanwhile; `0` means 120."),
+    NETS("portico", "trusted_proxies", trusted_proxies, "",
+         "Addresses or networks (`127.0.0.1 10.0.0.0/8`) allowed to send a PROXY "
+         "protocol header on listeners with `proxy_protocol = yes`; empty: none."),
     {"portico", "log_level", K_LEVEL, OFF(log_level), 0, 0, 0, NULL, NULL, "info",
      "The older spelling of `[log] level`; set one of the two."},
     {"log", "level", K_LEVEL, OFF(log_level), 0, 0, 0, NULL, NULL, "info",
@@ -155,6 +170,9 @@ static const struct config_key keys[] = {
          "accept plaintext logins before TLS only from loopback; submission needs TLS "
          "even on "
          "loopback."),
+    NETS("auth", "trusted_networks", trusted_networks, "127.0.0.0/8 ::1",
+         "Client addresses whose failed logins are only delayed, never refused "
+         "outright (a developer's test suite on loopback keeps working)."),
     INT("auth", "min_password_length", min_password_length, 1, 1024, "8",
         "Fewest characters a password set by `portico user add` or `user passwd` may "
         "have."),
@@ -168,6 +186,10 @@ static const struct config_key keys[] = {
            "MX: accepts mail for local domains from anyone, no authentication."),
     LISTEN("smtp", "listen_tls", svc[SVC_SMTP].listen_tls,
            "MX over implicit TLS (rarely used; MX peers use STARTTLS on `listen`)."),
+    BOOL("smtp", "proxy_protocol", svc[SVC_SMTP].proxy_protocol, "no",
+         "Expect a PROXY protocol v1/v2 header (HAProxy's) on this service's listeners, "
+         "accepted only from `[portico] trusted_proxies`; the address it carries is the "
+         "client's for limits, throttling, the plaintext policy, logs and `Received:`."),
     SIZE("smtp", "max_message_size", smtp_max_message_size, 1024, (long long)1 << 40,
          "50M",
          "Largest message accepted (advertised with SIZE); larger is `552 5.3.4`."),
@@ -179,14 +201,29 @@ static const struct config_key keys[] = {
         "Idle seconds (also while receiving DATA) before the session is closed with "
         "`421` "
         "(RFC 5321 4.5.3.2.7). Applies to MX and submission."),
+    INT("smtp", "data_timeout", smtp_data_timeout, 0, 86400, "0",
+        "Seconds a whole DATA or BDAT body may take (RFC 5321 4.5.3.2 bounds only each "
+        "read); `0` means 600 plus the largest message at 64 KiB/s."),
     LISTEN("submission", "listen", svc[SVC_SUBMISSION].listen,
            "Submission with STARTTLS (RFC 6409); AUTH required."),
     LISTEN("submission", "listen_tls", svc[SVC_SUBMISSION].listen_tls,
            "Submission over implicit TLS (RFC 8314)."),
+    BOOL("submission", "proxy_protocol", svc[SVC_SUBMISSION].proxy_protocol, "no",
+         "Expect a PROXY protocol v1/v2 header (HAProxy's) on this service's listeners, "
+         "accepted only from `[portico] trusted_proxies`; the address it carries is the "
+         "client's for limits, throttling, the plaintext policy, logs and `Received:`."),
     LISTEN("pop3", "listen", svc[SVC_POP3].listen, "POP3, with STLS."),
     LISTEN("pop3", "listen_tls", svc[SVC_POP3].listen_tls, "POP3 over implicit TLS."),
+    BOOL("pop3", "proxy_protocol", svc[SVC_POP3].proxy_protocol, "no",
+         "Expect a PROXY protocol v1/v2 header (HAProxy's) on this service's listeners, "
+         "accepted only from `[portico] trusted_proxies`; the address it carries is the "
+         "client's for limits, throttling, the plaintext policy, logs and `Received:`."),
     LISTEN("imap", "listen", svc[SVC_IMAP].listen, "IMAP, with STARTTLS."),
     LISTEN("imap", "listen_tls", svc[SVC_IMAP].listen_tls, "IMAP over implicit TLS."),
+    BOOL("imap", "proxy_protocol", svc[SVC_IMAP].proxy_protocol, "no",
+         "Expect a PROXY protocol v1/v2 header (HAProxy's) on this service's listeners, "
+         "accepted only from `[portico] trusted_proxies`; the address it carries is the "
+         "client's for limits, throttling, the plaintext policy, logs and `Received:`."),
     SIZE("imap", "max_message_size", imap_max_message_size, 0, (long long)1 << 40, "0",
          "Largest APPEND (advertised as `APPENDLIMIT=`, RFC 7889) and largest literal; a "
          "larger literal is refused with `NO [TOOBIG]` before any of its bytes is read. "
@@ -194,6 +231,10 @@ static const struct config_key keys[] = {
     LISTEN("ftp", "listen", svc[SVC_FTP].listen,
            "FTP control connections, explicit TLS via AUTH TLS."),
     LISTEN("ftp", "listen_tls", svc[SVC_FTP].listen_tls, "FTP over implicit TLS."),
+    BOOL("ftp", "proxy_protocol", svc[SVC_FTP].proxy_protocol, "no",
+         "Expect a PROXY protocol v1/v2 header (HAProxy's) on this service's listeners, "
+         "accepted only from `[portico] trusted_proxies`; the address it carries is the "
+         "client's for limits, throttling, the plaintext policy, logs and `Received:`."),
     {"ftp", "passive_ports", K_PORTRANGE, OFF(ftp_passive_min), 0, 0, 0, NULL, NULL,
      "30000-30099", "Ports for passive data connections, `LOW-HIGH` within 1024-65535."},
     STRC("ftp", "passive_address", ftp_passive_address, config_check_ipv4, "",
@@ -209,8 +250,19 @@ static const struct config_key keys[] = {
         "Seconds a control connection may stay idle (`421` and close)."),
     INT("ftp", "data_timeout", ftp_data_timeout, 1, 86400, "120",
         "Seconds a data connection may wait for its peer or stall (`425`/`426`)."),
+    BOOL("ftp", "require_tls_data", ftp_require_tls_data, "no",
+         "When the control connection is TLS, refuse clear data connections (`PROT C` "
+         "gets 534, an unprotected transfer 521). Off by default, as in vsftpd."),
+    INT("ftp", "max_passive_per_account", ftp_max_passive_per_account, 1, 65535, "8",
+        "Passive data listeners one account may hold at once across its sessions."),
+    INT("ftp", "passive_timeout", ftp_passive_timeout, 1, 86400, "30",
+        "Seconds an unused passive data listener stays open."),
     LISTEN("http", "listen", svc[SVC_HTTP].listen, "Plain HTTP/1.1."),
     LISTEN("http", "listen_tls", svc[SVC_HTTP].listen_tls, "HTTPS (ALPN `http/1.1`)."),
+    BOOL("http", "proxy_protocol", svc[SVC_HTTP].proxy_protocol, "no",
+         "Expect a PROXY protocol v1/v2 header (HAProxy's) on this service's listeners, "
+         "accepted only from `[portico] trusted_proxies`; the address it carries is the "
+         "client's for limits, throttling, the plaintext policy, logs and `Received:`."),
     STR("http", "access_log", http_access_log, "",
         "Combined-format access log: empty is off, `stderr` writes to standard error, "
         "anything else is a file opened for appending. (Every protocol also logs one "
@@ -658,6 +710,10 @@ static const char *set_value(struct config *cfg, const struct config_key *k,
         if (n < 0)
             return "not one of the choices";
         *(int *)field = n;
+        return NULL;
+    case K_NETS:
+        if (netlist_parse((struct netlist *)field, v) < 0)
+            return "expected addresses or networks like 127.0.0.0/8 ::1 (at most 32)";
         return NULL;
     case K_LISTEN:
         if (config_parse_listen(v, (struct listen_list *)field, &why) < 0)

@@ -15,9 +15,11 @@
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
+#include <malloc.h>
 #include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,37 @@ static void write_cb(struct bufferevent *bev, void *arg);
 static void under_drained_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
                              void *arg);
 static void event_cb(struct bufferevent *bev, short what, void *arg);
+
+static atomic_int live_conns; /* counted against [portico] max_connections */
+
+int conn_count(void)
+{
+    return atomic_load(&live_conns);
+}
+
+/* glibc keeps freed chunks of every arena; after a burst of closes hand
+ * the free pages back, so RSS follows the connections that are open.
+ * Under AddressSanitizer its own allocator holds the freed memory. */
+extern void __sanitizer_purge_allocator(void) __attribute__((weak));
+
+static void trim_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct loop *loop = arg;
+    loop->trim_pending = false;
+    malloc_trim(0);
+    if (__sanitizer_purge_allocator)
+        __sanitizer_purge_allocator();
+}
+
+static void schedule_trim(struct loop *loop)
+{
+    if (loop->trim_pending)
+        return;
+    struct timeval tv = {MEMORY_TRIM_DELAY_MS / 1000,
+                         (MEMORY_TRIM_DELAY_MS % 1000) * 1000};
+    if (event_base_once(loop->base, -1, EV_TIMEOUT, trim_cb, loop, &tv) == 0)
+        loop->trim_pending = true;
+}
 
 static void peer_describe(struct conn *c, const struct sockaddr *sa)
 {
@@ -58,6 +91,8 @@ static void reap_cb(evutil_socket_t fd, short what, void *arg)
     loop_detach(c->loop, c);
     if (c->counted)
         iplimit_release(c->peer_ip);
+    if (c->in_global)
+        atomic_fetch_sub(&live_conns, 1);
     if (c->bev) {
         struct bufferevent *under = bufferevent_get_underlying(c->bev);
         if (under) /* conn_close may have watched it; c goes away now */
@@ -67,7 +102,12 @@ static void reap_cb(evutil_socket_t fd, short what, void *arg)
     event_free(c->reaper);
     if (c->grace)
         event_free(c->grace);
+    if (c->stall)
+        event_free(c->stall);
+    struct loop *loop = c->loop;
     free(c);
+    if (!loop->stopping)
+        schedule_trim(loop);
 }
 
 static void apply_read_state(struct conn *c)
@@ -116,6 +156,19 @@ static void set_nodelay(int fd, const struct sockaddr *peer)
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
+/* The server-wide cap first (its refusal says so), then the address's. */
+static void count_connection(struct conn *c, const struct runtime *rt)
+{
+    int now = atomic_fetch_add(&live_conns, 1) + 1;
+    c->in_global = true;
+    if (rt->max_connections > 0 && now > rt->max_connections) {
+        c->over_global = true;
+        return;
+    }
+    c->counted = iplimit_acquire(c->peer_ip, rt->cfg->max_connections_per_ip);
+    c->over_limit = !c->counted;
+}
+
 struct conn *conn_new(struct loop *loop, int fd, const struct sockaddr *peer,
                       enum service svc, bool implicit_tls)
 {
@@ -132,16 +185,16 @@ struct conn *conn_new(struct loop *loop, int fd, const struct sockaddr *peer,
     c->idle_sec = 300;
     c->start_us = metrics_now_us();
     peer_describe(c, peer);
-    if (loop->rt) {
-        c->counted = iplimit_acquire(c->peer_ip, loop->rt->cfg->max_connections_per_ip);
-        c->over_limit = !c->counted;
-    }
+    if (loop->rt)
+        count_connection(c, loop->rt);
     c->reaper = event_new(loop->base, -1, 0, reap_cb, c);
     c->bev = c->reaper ? conn_bufferevent_new(loop->base, fd, implicit_tls, true) : NULL;
     c->tls = c->bev && implicit_tls;
     if (!c->bev) {
         if (c->counted)
             iplimit_release(c->peer_ip);
+        if (c->in_global)
+            atomic_fetch_sub(&live_conns, 1);
         close(fd);
         if (c->reaper)
             event_free(c->reaper);
@@ -190,14 +243,28 @@ static void apply_write_mark(struct conn *c)
     bufferevent_setwatermark(c->bev, EV_WRITE, low, 0);
 }
 
-/* Stop reading a client that does not read its replies; write_cb resumes. */
+static void stall_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct conn *c = arg;
+    log_warn(c->id, "core conn output_stalled unsent=%zu after=%ds",
+             evbuffer_get_length(conn_output(c)), SESSION_OUTPUT_STALL_SEC);
+    conn_abort(c);
+}
+
+/* Stop reading a client that does not read its replies; write_cb resumes.
+ * If it does not drain to the low mark within the deadline it is closed. */
 void conn_check_backpressure(struct conn *c)
 {
-    if (!c->blocked && conn_output_full(c)) {
-        c->blocked = true;
-        apply_write_mark(c);
-        apply_read_state(c);
-    }
+    if (c->blocked || !conn_output_full(c))
+        return;
+    c->blocked = true;
+    apply_write_mark(c);
+    apply_read_state(c);
+    if (!c->stall)
+        c->stall = evtimer_new(c->loop->base, stall_cb, c);
+    struct timeval tv = {SESSION_OUTPUT_STALL_SEC, 0};
+    if (c->stall)
+        evtimer_add(c->stall, &tv);
 }
 
 void conn_notify_drained(struct conn *c, size_t low)
@@ -362,6 +429,8 @@ void conn_abort(struct conn *c)
         evbuffer_remove_cb(bufferevent_get_output(under), under_drained_cb, c);
     if (c->grace)
         evtimer_del(c->grace);
+    if (c->stall)
+        evtimer_del(c->stall);
     conn_unref(c); /* the reference conn_new gave the connection itself */
 }
 
@@ -388,8 +457,11 @@ static void write_cb(struct bufferevent *bev, void *arg)
     bool notified = c->want_drain && left <= c->drain_low;
     if (!unblocked && !notified)
         return;
-    if (unblocked)
+    if (unblocked) {
         c->blocked = false;
+        if (c->stall)
+            evtimer_del(c->stall);
+    }
     if (notified)
         c->want_drain = false;
     apply_write_mark(c);
@@ -410,6 +482,27 @@ static void log_tls_error(struct conn *c)
         ERR_error_string_n(e, buf, sizeof buf);
         log_info(c->id, "core tls error=\"%s\"", buf);
     }
+}
+
+/* After STARTTLS the TLS layer is a filter: the alert OpenSSL wrote for a
+ * failed handshake (protocol_version for TLS 1.0/1.1, RFC 8446 6.2) waits
+ * in the underlying output. Send it before closing, best effort. */
+static void flush_tls_alert(struct conn *c)
+{
+    struct bufferevent *under = bufferevent_get_underlying(c->bev);
+    if (!under)
+        return;
+    struct evbuffer *out = bufferevent_get_output(under);
+    size_t len = evbuffer_get_length(out);
+    if (len == 0 || len > TLS_ALERT_FLUSH_MAX)
+        return;
+    /* The socket bufferevent owns the start of its output (frozen): peek. */
+    struct evbuffer_iovec v[2];
+    int nv = evbuffer_peek(out, -1, NULL, v, 2);
+    for (int i = 0; i < nv && i < 2; i++)
+        if (send(bufferevent_getfd(under), v[i].iov_base, v[i].iov_len,
+                 MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+            break;
 }
 
 static void event_cb(struct bufferevent *bev, short what, void *arg)
@@ -435,7 +528,9 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
         conn_close(c);
         return;
     }
-    if ((what & BEV_EVENT_ERROR) && c->tls)
+    if ((what & BEV_EVENT_ERROR) && c->tls) {
         log_tls_error(c);
+        flush_tls_alert(c);
+    }
     conn_abort(c);
 }

@@ -50,6 +50,8 @@ struct conn {
     bool blocked;     /* reading stopped by output back-pressure */
     bool counted;     /* holds an iplimit slot for peer_ip */
     bool over_limit;  /* the peer has too many connections: refuse and close */
+    bool over_global; /* [portico] max_connections reached: refuse and close */
+    bool in_global;   /* counted in the server-wide connection count */
     bool want_drain;  /* conn_notify_drained is armed */
     size_t drain_low; /* ...for this many unsent bytes */
     int refs;
@@ -62,6 +64,7 @@ struct conn {
     struct conn *prev, *next;    /* the loop's list */
     struct event *reaper;
     struct event *grace;
+    struct event *stall; /* output blocked too long (SESSION_OUTPUT_STALL_SEC) */
 };
 
 /* A bufferevent on an accepted or connected socket, as conn_new makes them:
@@ -127,6 +130,9 @@ void conn_command_done(struct conn *c, uint64_t start_us);
  * user, duration, commands, bytes in/out) and the metrics. conn.c calls it
  * once, after the protocol's on_free. */
 void conn_log_end(struct conn *c);
+
+/* Connections open in the whole process (every loop). */
+int conn_count(void);
 
 /* Flushes what is written (bounded by SESSION_CLOSE_GRACE_SEC), then frees. */
 void conn_close(struct conn *c);

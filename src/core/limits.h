@@ -17,6 +17,13 @@
 /* RFC 5321 3.3: the mail transaction ends with one reply; bounded to this many
  * MAIL parameters (RFC 1870 SIZE, RFC 6152 BODY, RFC 6531 SMTPUTF8, AUTH). */
 #define SMTP_MAX_PARAMS 8
+/* Below this much free space a failed spool write is a full disk (RFC 3463
+ * 4.3.1), not another error. */
+#define SMTP_MIN_FREE (1 << 20)
+/* DATA or BDAT as a whole: RFC 5321 4.5.3.2.6's 10 minutes plus the
+ * largest message at this rate (bytes/s). */
+#define SMTP_DATA_DEADLINE_SEC 600
+#define SMTP_DATA_MIN_RATE (64 << 10)
 /* Alias chains (alias -> alias -> account) resolve at most this deep;
  * deeper or looping chains are refused (RFC 5321 3.9.1 warns of loops). */
 #define ALIAS_MAX_DEPTH 8
@@ -32,6 +39,11 @@
 /* A data connection that neither connects nor moves a byte this long is
  * dropped (425 before it opened, 426 after); [ftp] data_timeout overrides. */
 #define FTP_DATA_TIMEOUT_SEC 120
+/* Passive listeners one account may hold at once over all its sessions
+ * ([ftp] max_passive_per_account), and how long an unused one stays open
+ * ([ftp] passive_timeout). One session holds at most one. */
+#define FTP_MAX_PASSIVE_PER_ACCOUNT 8
+#define FTP_PASSIVE_TIMEOUT_SEC 30
 /* RFC 959 does not bound a listing; one LIST is held in memory, so cap it. */
 #define FTP_LIST_MAX_ENTRIES 1000000
 /* RFC 9112 3: a request line should be accepted up to 8000 octets. */
@@ -53,6 +65,11 @@
 /* A request head must be complete this long after its first byte (a
  * slowloris client trickling header bytes is dropped). */
 #define HTTP_HEAD_TIMEOUT_SEC 10
+/* A request body must average this many bytes/s after the grace period
+ * (checked every CHECK seconds), else 408. */
+#define HTTP_BODY_MIN_RATE 1024
+#define HTTP_BODY_GRACE_SEC 5
+#define HTTP_BODY_CHECK_SEC 5
 /* After an error that ends a connection, unread input is read and dropped
  * this long, so that a reset does not destroy the answer (RFC 9112 9.6). */
 #define HTTP_LINGER_SEC 2
@@ -62,16 +79,46 @@
 /* Session-wide bounds shared by every line protocol. */
 #define SESSION_MAX_COMMANDS 100000 /* commands in one connection */
 #define SESSION_MAX_ERRORS 20       /* bad commands before we hang up */
-#define SESSION_OUTPUT_HIGH (1 << 20) /* stop reading while this much is unsent */
-#define SESSION_OUTPUT_LOW (64 << 10) /* resume reading below this */
+/* A client that does not read its replies: once this much output is unsent
+ * no more commands are read from it (a streamed reply refills at LOW). */
+#define SESSION_OUTPUT_HIGH (32 << 10) /* stop reading while this much is unsent */
+#define SESSION_OUTPUT_LOW (16 << 10)  /* resume reading below this */
+/* ...and if it stays above LOW this long without draining, it is closed. */
+#define SESSION_OUTPUT_STALL_SEC 60
 #define SESSION_CLOSE_GRACE_SEC 5     /* flushing the last reply before close */
+#define TLS_ALERT_FLUSH_MAX 1024      /* a failed handshake's alert, sent at once */
+/* From connect to a successful login ([portico] login_timeout); OpenSSH's
+ * LoginGraceTime is 120. */
+#define SESSION_LOGIN_DEADLINE_SEC 120
 #define SESSION_STREAM_CHUNK (64 << 10) /* one step of a streamed reply */
+#define SESSION_STREAM_MIN (4 << 10)    /* ...at least this much per step */
 /* Literals of one command (RFC 9051 4.3 sets no bound; MULTIAPPEND and
  * SEARCH with several strings need a few): how many, and how much of them
  * is held in memory before larger ones go to a spool file. */
 #define SESSION_MAX_LITERALS 1024
 #define SESSION_LITERAL_MEM (64 << 10)
 #define SESSION_COMMAND_MEM (1 << 20)
+
+/* Descriptors and connections (core/fdlimit.c, core/runtime.c). */
+#define FDLIMIT_RESERVED 64            /* listeners, log, SQLite, spare */
+#define FDLIMIT_MIN_CONNECTIONS 16     /* default max_connections floor */
+#define FDLIMIT_MAX_COUNTED (1L << 24) /* an "unlimited" NOFILE counts as this */
+#define MAX_CONNECTIONS_DEFAULT_CAP 100000
+/* accept() failed with EMFILE/ENFILE: the listener pauses this long, and
+ * the event is logged at most once per interval. */
+#define ACCEPT_PAUSE_MS 100
+#define ACCEPT_ERROR_LOG_SEC 10
+/* Freed connection memory is handed back to the system (malloc_trim) this
+ * long after a connection closes, once per burst. */
+#define MEMORY_TRIM_DELAY_MS 1000
+
+/* PROXY protocol (HAProxy's proxy-protocol.txt): a v1 line is at most 107
+ * bytes with CRLF; a v2 header 16 bytes plus addresses and TLVs (we accept
+ * 536, the spec's recommended receive size). The header must arrive this
+ * soon after accept. */
+#define PROXY_V1_MAX 108
+#define PROXY_V2_MAX 536
+#define PROXY_HEADER_TIMEOUT_SEC 5
 
 /* Login throttling (DESIGN.md "Accounts and authentication"). */
 #define AUTH_THROTTLE_FREE_FAILURES 3    /* failures before any delay */
@@ -85,6 +132,10 @@
 /* Mail store (DESIGN.md "Storage"). */
 #define MAIL_MAX_FOLDER 255  /* a folder name in bytes, Maildir++ ".A.B" form */
 #define MAIL_MAX_FILENAME 255 /* NAME_MAX: a Maildir file name with ",S=,W=:2," */
+
+/* Maildir tmp/ files older than this are a crashed delivery's (maildir(5)
+ * convention: 36 hours); removed at start. */
+#define STORE_MAILDIR_TMP_MAX_AGE_SEC (36 * 3600)
 
 /* Storage sandbox. */
 #define STORE_MAX_PATH 4096 /* a client path, after joining to the cwd */

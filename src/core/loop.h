@@ -13,6 +13,7 @@ struct conn;
 struct workpool;
 struct authdb;
 struct throttle;
+struct proxy_wait;
 
 struct loop {
     int index;
@@ -25,6 +26,8 @@ struct loop {
     bool stopping;
     pthread_t thread;
     struct event *stop_timer; /* hard deadline after a graceful stop began */
+    bool trim_pending; /* memory is returned after this burst of closes */
+    struct proxy_wait *proxy_waits; /* PROXY headers being read (core/proxy.c) */
 };
 
 /* What a service needs to run on the loops: its name and how to start a
@@ -42,6 +45,7 @@ struct runtime {
     struct authdb *authdb;
     struct throttle *throttle;
     int datadir_fd;
+    int max_connections; /* [portico] max_connections, or its derived default */
     const struct service_impl *services[SVC_COUNT];
 };
 

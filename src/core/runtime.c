@@ -5,8 +5,10 @@
 #include "core/loop.h"
 
 #include "core/conn.h"
+#include "core/limits.h"
 #include "core/log.h"
 #include "core/metrics.h"
+#include "core/proxy.h"
 
 #include <errno.h>
 #include <event2/event.h>
@@ -30,6 +32,7 @@ struct loop_listener {
     struct loop *loop;
     enum service svc;
     bool tls;
+    struct event *resume; /* re-enables accepting after EMFILE/ENFILE */
 };
 
 void loop_seed_session_ids(void)
@@ -39,6 +42,7 @@ void loop_seed_session_ids(void)
     atomic_store(&last_session_id,
                  (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u);
 }
+static atomic_long last_accept_log; /* time(): one log line per interval */
 
 uint64_t loop_next_session_id(void)
 {
@@ -75,9 +79,45 @@ static void accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct socka
         close(fd);
         return;
     }
+    if (lc->loop->rt->cfg->svc[lc->svc].proxy_protocol) {
+        proxy_accept(lc->loop, fd, sa, lc->svc, lc->tls);
+        return;
+    }
     struct conn *c = conn_new(lc->loop, fd, sa, lc->svc, lc->tls);
     if (c)
         lc->loop->rt->services[lc->svc]->start(c);
+}
+
+static void resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct loop_listener *lc = arg;
+    if (!lc->loop->stopping)
+        evconnlistener_enable(lc->evl);
+}
+
+/* accept() failed. Out of descriptors (or kernel memory) the pending
+ * connection stays readable, so retrying at once would spin: pause this
+ * listener briefly and log once per interval, not once per attempt. */
+static void accept_error_cb(struct evconnlistener *l, void *arg)
+{
+    struct loop_listener *lc = arg;
+    int e = errno;
+    bool exhausted = e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM;
+    time_t now = time(NULL);
+    long last = atomic_load(&last_accept_log);
+    if (now - last >= ACCEPT_ERROR_LOG_SEC &&
+        atomic_compare_exchange_strong(&last_accept_log, &last, (long)now))
+        log_warn(0, "core accept failed error=\"%s\" open_sessions=%d pause_ms=%d",
+                 strerror(e), conn_count(), exhausted ? ACCEPT_PAUSE_MS : 0);
+    if (!exhausted)
+        return;
+    if (!lc->resume)
+        lc->resume = evtimer_new(lc->loop->base, resume_cb, lc);
+    if (!lc->resume)
+        return;
+    struct timeval tv = {0, ACCEPT_PAUSE_MS * 1000};
+    evconnlistener_disable(l);
+    evtimer_add(lc->resume, &tv);
 }
 
 /* Opens one listening socket. probe: first check, without SO_REUSEPORT,
@@ -123,9 +163,11 @@ static int add_listener(struct loop *loop, enum service svc, bool tls,
            : NULL;
     if (grown) {
         loop->listeners = grown;
-        *lc = (struct loop_listener){NULL, loop, svc, tls};
+        *lc = (struct loop_listener){NULL, loop, svc, tls, NULL};
         lc->evl =
             evconnlistener_new(loop->base, accept_cb, lc, LEV_OPT_CLOSE_ON_FREE, -1, fd);
+        if (lc->evl)
+            evconnlistener_set_error_cb(lc->evl, accept_error_cb);
     }
     if (!lc || !lc->evl) {
         snprintf(err, errlen, "cannot listen on %s ([%s] %s): %s", a->text,
@@ -160,6 +202,8 @@ static void free_listeners(struct loop *loop)
 {
     for (int i = 0; i < loop->nlisteners; i++) {
         evconnlistener_free(loop->listeners[i]->evl);
+        if (loop->listeners[i]->resume)
+            event_free(loop->listeners[i]->resume);
         free(loop->listeners[i]);
     }
     free(loop->listeners);
@@ -222,6 +266,7 @@ static void loop_stop_cb(evutil_socket_t fd, short what, void *arg)
     struct loop *loop = arg;
     loop->stopping = true;
     free_listeners(loop);
+    proxy_free_pending(loop);
     for (struct conn *c = loop->conns; c; c = c->next) {
         if (c->ops && c->ops->on_shutdown)
             c->ops->on_shutdown(c);
@@ -261,6 +306,7 @@ void runtime_free_loops(struct runtime *rt)
         if (!loop->base)
             continue;
         free_listeners(loop);
+        proxy_free_pending(loop);
         /* Let reapers of aborted connections run before the base goes. */
         for (int round = 0; round < 4 && loop->conns; round++)
             event_base_loop(loop->base, EVLOOP_NONBLOCK);

@@ -82,6 +82,8 @@ static void on_free(struct conn *c)
         s->proto->on_close(s);
     if (s->kick)
         event_free(s->kick);
+    if (s->deadline)
+        event_free(s->deadline);
     command_reset(s);
     free(s->cmd.lits);
     free(s->cmd.text);
@@ -156,6 +158,43 @@ void session_kick(struct session *s)
     }
 }
 
+static void deadline_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct session *s = arg;
+    if (s->conn->closing || (s->deadline_login && s->authenticated))
+        return;
+    log_info(s->id, "%s deadline %s", s->proto->name,
+             s->deadline_login ? "login" : "phase");
+    end_with(s, SERR_TIMEOUT);
+}
+
+static void arm_deadline(struct session *s, unsigned seconds, bool login)
+{
+    if (!s->deadline)
+        s->deadline = evtimer_new(s->conn->loop->base, deadline_cb, s);
+    if (!s->deadline)
+        return;
+    s->deadline_login = login;
+    if (seconds == 0) {
+        evtimer_del(s->deadline);
+        return;
+    }
+    struct timeval tv = {(time_t)seconds, 0};
+    evtimer_add(s->deadline, &tv);
+}
+
+void session_set_deadline(struct session *s, unsigned seconds)
+{
+    arm_deadline(s, seconds, false);
+}
+
+static unsigned login_deadline(void)
+{
+    if (runtime && runtime->cfg->login_timeout > 0)
+        return (unsigned)runtime->cfg->login_timeout;
+    return SESSION_LOGIN_DEADLINE_SEC;
+}
+
 struct session *session_start(struct conn *c, const struct proto *proto)
 {
     struct session *s = session_new(c, proto);
@@ -171,12 +210,14 @@ struct session *session_start(struct conn *c, const struct proto *proto)
     conn_set_idle_timeout(c, state_timeout(s, s->state));
     log_info(s->id, "%s connect peer=%s port=%d%s", proto->name, c->peer_ip, c->peer_port,
              c->tls ? " tls=implicit" : "");
-    if (c->over_limit) {
-        log_warn(s->id, "%s refused peer=%s why=too_many_connections", proto->name,
-                 c->peer_ip);
-        end_with(s, SERR_TOO_MANY);
+    if (c->over_global || c->over_limit) {
+        log_warn(s->id, "%s refused peer=%s why=%s", proto->name, c->peer_ip,
+                 c->over_global ? "server_full" : "too_many_connections_from_peer");
+        end_with(s, c->over_global ? SERR_SERVER_FULL : SERR_PEER_LIMIT);
         return s;
     }
+    if (proto->login_deadline)
+        arm_deadline(s, login_deadline(), true);
     proto->on_open(s);
     return s;
 }
@@ -350,7 +391,13 @@ void session_stream(struct session *s, session_produce_fn fn, void *arg)
 /* One step of a long reply; false when the producer failed. */
 static bool step_produce(struct session *s)
 {
-    int r = s->produce(s, conn_output(s->conn), SESSION_STREAM_CHUNK, s->produce_arg);
+    /* Fill up to the high-water mark, not past it: the unsent output of a
+     * connection stays bounded by SESSION_OUTPUT_HIGH plus one reply. */
+    size_t pending = evbuffer_get_length(conn_output(s->conn));
+    size_t room = SESSION_OUTPUT_HIGH > pending ? SESSION_OUTPUT_HIGH - pending : 0;
+    if (room < SESSION_STREAM_MIN)
+        room = SESSION_STREAM_MIN;
+    int r = s->produce(s, conn_output(s->conn), room, s->produce_arg);
     if (r == 0)
         return true;
     s->produce = NULL;

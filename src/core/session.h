@@ -54,6 +54,8 @@ enum session_error {
     SERR_LITERAL_TOO_BIG, /* an announced literal over max_literal: the
                            * command is refused before any byte of it is
                            * read (a non-synchronising one ends the session) */
+    SERR_PEER_LIMIT,      /* the address holds too many connections: ends */
+    SERR_SERVER_FULL,     /* [portico] max_connections reached: ends */
 };
 
 /* A literal announced at the end of a command line (RFC 9051 4.3:
@@ -103,6 +105,10 @@ struct proto {
     bool (*literal_at_end)(const char *line, size_t len, struct literal_ann *ann);
     uint64_t max_literal; /* largest literal accepted (a config key may lower it) */
     void (*on_continue)(struct session *s); /* "+ go ahead" */
+    /* The session must have logged in this long after it opened (a slow
+     * client trickling command bytes before login is dropped): the
+     * protocols with a login set it ([portico] login_timeout overrides). */
+    bool login_deadline;
     /* Called once the connection is set up: allocate s->data, greet. */
     void (*on_open)(struct session *s);
     /* Called when the session ends: free s->data. */
@@ -158,6 +164,8 @@ struct session {
     session_produce_fn produce; /* a long reply in progress */
     void *produce_arg;
     struct event *kick;            /* resumes processing from the loop */
+    struct event *deadline;        /* total time for a phase (login, SMTP DATA) */
+    bool deadline_login;           /* ...which ends once authenticated */
     char *line;                    /* proto->max_line + 1 bytes */
     struct session_client *client; /* client mode (session_client.h), or NULL */
     /* The command being assembled from lines and literals. */
@@ -186,6 +194,12 @@ int session_write(struct session *s, const void *data, size_t len);
 /* State changes are logged with their names and apply the new state's
  * idle timeout (proto->state_timeouts / config_timeout). */
 void session_set_state(struct session *s, unsigned state);
+
+/* A total deadline for the current phase, whatever the client sends
+ * meanwhile (the idle timeout alone lets a client trickle one byte at a
+ * time forever): when it passes the protocol's SERR_TIMEOUT goodbye is sent
+ * and the session closes. 0 cancels it. */
+void session_set_deadline(struct session *s, unsigned seconds);
 
 /* Async work: suspend stops reading and dispatching (pipelined lines wait);
  * resume continues with the next buffered line from the loop, not from the

@@ -154,6 +154,16 @@ void ftp_cmd_pbsz(struct session *s, char *args)
     session_reply(s, "200 PBSZ=0"); /* RFC 4217 9: TLS needs no buffer size */
 }
 
+bool ftp_require_tls_data(void)
+{
+    return runtime && runtime->cfg->ftp_require_tls_data;
+}
+
+bool ftp_clear_data_refused(struct ftp *f)
+{
+    return session_tls(f->s) && !f->prot_p && ftp_require_tls_data();
+}
+
 void ftp_cmd_prot(struct session *s, char *args)
 {
     struct ftp *f = ftp_of(s);
@@ -164,7 +174,10 @@ void ftp_cmd_prot(struct session *s, char *args)
         session_reply(s, "503 PBSZ first");
         return;
     }
-    if (strcasecmp(args, "C") == 0 || strcasecmp(args, "P") == 0) {
+    if (strcasecmp(args, "C") == 0 && ftp_require_tls_data()) {
+        /* RFC 4217 9: 534, refused by policy ([ftp] require_tls_data). */
+        session_reply(s, "534 Clear data connections are not allowed, use PROT P");
+    } else if (strcasecmp(args, "C") == 0 || strcasecmp(args, "P") == 0) {
         f->prot_p = (args[0] | 0x20) == 'p';
         session_reply(s, "200 Protection level set to %c", f->prot_p ? 'P' : 'C');
     } else if (strcasecmp(args, "S") == 0 || strcasecmp(args, "E") == 0) {

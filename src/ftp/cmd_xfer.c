@@ -8,8 +8,8 @@
 #include "core/log.h"
 #include "ftp/list.h"
 #include "ftp/parse.h"
-#include "store/quota.h"
 #include "ftp/transfer.h"
+#include "store/quota.h"
 #include "store/sandbox.h"
 #include "store/sweep.h"
 
@@ -275,14 +275,18 @@ static int open_target(struct ftp *f, struct job *j, enum upload_mode mode)
     }
     if (mode == UP_STOU && unique_leaf(u->dirfd, u->leaf, sizeof u->leaf) < 0)
         return -1;
-    j->replaced = exists && mode == UP_STOR && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+    j->replaced =
+        exists && mode == UP_STOR && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
     if (mode == UP_APPE) { /* in place: O_NOFOLLOW keeps a symlink from leading out */
-        u->fd = openat(u->dirfd, u->leaf, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
-                       0644);
+        u->fd = openat(u->dirfd, u->leaf,
+                       O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (u->fd < 0 || fstat(u->fd, &st) < 0)
             return -1;
         u->start_size = (uint64_t)st.st_size;
-        return 0;
+        char tag[48];
+        snprintf(tag, sizeof tag, "%llu-%u", (unsigned long long)f->s->id, ++f->tmp_seq);
+        return store_appe_journal_begin(u->dirfd, u->leaf, u->start_size, tag, u->journal,
+                                        sizeof u->journal);
     }
     if (j->rest > 0) { /* REST + STOR: the new file starts with the old prefix */
         j->srcfd = openat(u->dirfd, u->leaf, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -293,8 +297,8 @@ static int open_target(struct ftp *f, struct job *j, enum upload_mode mode)
             return -1;
         }
     }
-    if (store_upload_name(u->tmp, sizeof u->tmp, "ftp-%llu-%u", (unsigned long long)f->s->id,
-                          ++f->tmp_seq) < 0) {
+    if (store_upload_name(u->tmp, sizeof u->tmp, "ftp-%llu-%u",
+                          (unsigned long long)f->s->id, ++f->tmp_seq) < 0) {
         u->tmp[0] = '\0';
         errno = ENAMETOOLONG;
         return -1;
@@ -316,7 +320,8 @@ static void upload_work(struct job *j)
     }
     loff_t in = 0, out = 0;
     while (j->srcfd >= 0 && (uint64_t)in < j->rest) {
-        ssize_t n = copy_file_range(j->srcfd, &in, j->up.fd, &out, (size_t)(j->rest - (uint64_t)in), 0);
+        ssize_t n = copy_file_range(j->srcfd, &in, j->up.fd, &out,
+                                    (size_t)(j->rest - (uint64_t)in), 0);
         if (n <= 0) {
             j->err = n < 0 ? errno : EIO;
             return;

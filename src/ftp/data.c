@@ -8,6 +8,7 @@
  * connection's session. */
 #include "ftp/data.h"
 
+#include "core/keycount.h"
 #include "core/log.h"
 #include "core/tls.h"
 #include "ftp/ftp.h"
@@ -21,6 +22,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -40,7 +42,37 @@ struct ftp_data {
     struct bufferevent *bev;
     const struct data_ops *ops;
     bool started, opened, tls;
+    char owner[AUTH_MAX_USERNAME + 1]; /* the account its listener counts for */
+    bool counted;                      /* ...in passive_counts */
 };
+
+/* Passive listeners per account, over every session and thread ([ftp]
+ * max_passive_per_account), so one account cannot take every port. */
+static struct keycount *passive_counts;
+static pthread_once_t passive_once = PTHREAD_ONCE_INIT;
+
+static void passive_counts_init(void)
+{
+    passive_counts = keycount_new();
+}
+
+static void close_listener(struct ftp_data *d)
+{
+    if (d->listen_fd >= 0)
+        close(d->listen_fd);
+    d->listen_fd = -1;
+    if (d->counted)
+        keycount_release(passive_counts, d->owner);
+    d->counted = false;
+}
+
+/* An unused passive listener ([ftp] passive_timeout) is closed sooner than
+ * a data connection in use is given up ([ftp] data_timeout). */
+static unsigned passive_timeout(void)
+{
+    return runtime ? (unsigned)runtime->cfg->ftp_passive_timeout
+                   : FTP_PASSIVE_TIMEOUT_SEC;
+}
 
 static unsigned data_timeout(void)
 {
@@ -71,8 +103,7 @@ void data_close(struct ftp *f)
         return;
     if (d->wait_ev)
         event_free(d->wait_ev);
-    if (d->listen_fd >= 0)
-        close(d->listen_fd);
+    close_listener(d);
     if (d->fd >= 0)
         close(d->fd);
     if (d->bev)
@@ -165,7 +196,8 @@ static void event_cb(struct bufferevent *bev, short what, void *arg)
         d->ops->eof(d->f);
         return;
     }
-    log_info(d->f->s->id, "ftp data %s", (what & BEV_EVENT_TIMEOUT) ? "timeout" : "error");
+    log_info(d->f->s->id, "ftp data %s",
+             (what & BEV_EVENT_TIMEOUT) ? "timeout" : "error");
     fail(d);
 }
 
@@ -207,7 +239,8 @@ static int accept_one(struct ftp_data *d)
 {
     struct sockaddr_storage peer;
     socklen_t len = sizeof peer;
-    int fd = accept4(d->listen_fd, (struct sockaddr *)&peer, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    int fd = accept4(d->listen_fd, (struct sockaddr *)&peer, &len,
+                     SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0)
         return -1;
     if (!ftp_same_host((struct sockaddr *)&peer, (struct sockaddr *)&d->f->peer)) {
@@ -238,8 +271,7 @@ static void accept_cb(evutil_socket_t lfd, short what, void *arg)
         return; /* EAGAIN: wait on */
     event_free(d->wait_ev);
     d->wait_ev = NULL;
-    close(d->listen_fd);
-    d->listen_fd = -1;
+    close_listener(d);
     if (d->started)
         attach(d);
 }
@@ -293,13 +325,24 @@ int data_listen(struct ftp *f)
     if (!d || f->locallen == 0)
         return -1;
     int port = -1;
+    int max =
+        runtime ? runtime->cfg->ftp_max_passive_per_account : FTP_MAX_PASSIVE_PER_ACCOUNT;
+    pthread_once(&passive_once, passive_counts_init);
+    snprintf(d->owner, sizeof d->owner, "%s", f->s->user[0] ? f->s->user : "-");
+    d->counted = keycount_acquire(passive_counts, d->owner, max);
+    if (!d->counted) {
+        log_warn(f->s->id, "ftp passive refused account=%s why=too_many_passive",
+                 d->owner);
+        data_close(f);
+        return -1;
+    }
     d->listen_fd = listen_range(f, &port);
     if (d->listen_fd < 0) {
         data_close(f);
         return -1;
     }
     d->wait_ev = event_new(base_of(f), d->listen_fd, EV_READ | EV_PERSIST, accept_cb, d);
-    struct timeval tv = {(time_t)data_timeout(), 0};
+    struct timeval tv = {(time_t)passive_timeout(), 0};
     if (!d->wait_ev || event_add(d->wait_ev, &tv) < 0) {
         data_close(f);
         return -1;
@@ -372,6 +415,11 @@ int data_start(struct ftp *f, const struct data_ops *ops, bool tls)
     d->ops = ops;
     d->tls = tls;
     d->started = true;
+    if (d->wait_ev && d->listen_fd >= 0) {
+        /* A transfer now waits for this listener: data_timeout applies. */
+        struct timeval tv = {(time_t)data_timeout(), 0};
+        event_add(d->wait_ev, &tv);
+    }
     if (d->active) {
         if (connect_start(d) < 0)
             return -1;

@@ -40,6 +40,12 @@ struct ftp {
 
 extern const struct service_impl ftp_service;
 
+/* [ftp] require_tls_data: with TLS on the control connection, data
+ * connections must be TLS too (PROT C is refused, 534; transfers without
+ * PROT P get 521). */
+bool ftp_require_tls_data(void);
+bool ftp_clear_data_refused(struct ftp *f);
+
 static inline struct ftp *ftp_of(struct session *s)
 {
     return s->data;

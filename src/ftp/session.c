@@ -201,7 +201,13 @@ static void on_error(struct session *s, enum session_error e, const char *verb)
         session_reply(s, "503 TLS is already active");
         break;
     case SERR_TOO_MANY:
-        session_reply(s, "421 Too many connections or errors, closing");
+        session_reply(s, "421 Too many errors or commands, closing");
+        break;
+    case SERR_PEER_LIMIT:
+        session_reply(s, "421 Too many connections from your address, closing");
+        break;
+    case SERR_SERVER_FULL:
+        session_reply(s, "421 Too many connections, try again later");
         break;
     case SERR_TIMEOUT:
         session_reply(s, "421 Idle timeout, closing control connection");
@@ -214,6 +220,7 @@ static void on_error(struct session *s, enum session_error e, const char *verb)
 
 static const struct proto ftp_proto = {
     .name = "ftp",
+    .login_deadline = true,
     .max_line = FTP_MAX_LINE,
     .state_timeouts = state_timeouts,
     .config_timeout = config_timeout,

@@ -6,6 +6,7 @@
  * fsync + rename + directory fsync ran on the work pool (DESIGN.md
  * "Nothing acknowledged is ever lost"). */
 #include "ftp/transfer.h"
+#include "store/sweep.h"
 
 #include "core/fileio.h"
 #include "core/log.h"
@@ -80,6 +81,8 @@ void upload_discard(struct upload *u)
     else if (u->fd >= 0 && u->start_size != UINT64_MAX &&
              ftruncate(u->fd, (off_t)u->start_size) < 0) /* APPE: back to before */
         log_warn(0, "ftp appe_truncate_failed error=%d", errno);
+    if (u->dirfd >= 0)
+        store_appe_journal_end(u->dirfd, u->journal);
     u->tmp[0] = '\0';
     upload_close(u);
 }
@@ -397,8 +400,10 @@ static void commit_work(void *arg)
     }
     if (!err && fsync(u->dirfd) < 0)
         err = errno;
-    if (!err)
+    if (!err) {
         u->start_size = UINT64_MAX; /* committed: nothing to undo */
+        store_appe_journal_end(u->dirfd, u->journal);
+    }
     f->xfer->commit_err = err;
 }
 
@@ -458,6 +463,13 @@ static const struct data_ops recv_ops = {
 static void begin(struct ftp *f, struct ftp_xfer *x, const struct data_ops *ops,
                   const char *what)
 {
+    if (ftp_clear_data_refused(f)) {
+        /* RFC 4217 9: 521, the data connection cannot use this PROT. */
+        session_reply(f->s, "521 Data connections must be encrypted: send PROT P");
+        xfer_destroy(x);
+        f->rest = 0;
+        return;
+    }
     if (!data_prepared(f)) {
         session_reply(f->s, "425 Use PORT, PASV, EPRT or EPSV first");
         xfer_destroy(x);

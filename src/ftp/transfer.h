@@ -18,6 +18,7 @@ struct upload {
     char leaf[NAME_MAX + 1]; /* final name in dirfd */
     bool unique;            /* STOU: never replace an existing file */
     uint64_t start_size;    /* APPE: size before, restored on failure */
+    char journal[80];       /* APPE: its journal (store/sweep.h), or "" */
     uint64_t limit;         /* bytes the file may reach (quota), UINT64_MAX */
 };
 

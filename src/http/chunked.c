@@ -11,13 +11,14 @@
 #include <string.h>
 
 enum {
-    S_SIZE,      /* hex digits */
-    S_EXT,       /* after the size: BWS, extensions, until CR */
-    S_SIZE_LF,   /* CR seen after the size line */
-    S_DATA,      /* chunk data */
-    S_DATA_CR,   /* CRLF after the data */
+    S_SIZE,     /* hex digits */
+    S_SIZE_BWS, /* after the size: BWS, then ";" or CR */
+    S_EXT,      /* from the ";": extensions, until CR */
+    S_SIZE_LF,  /* CR seen after the size line */
+    S_DATA,     /* chunk data */
+    S_DATA_CR,  /* CRLF after the data */
     S_DATA_LF,
-    S_TRAILER,   /* start of a trailer line (or the final CRLF) */
+    S_TRAILER, /* start of a trailer line (or the final CRLF) */
     S_TRAILER_LINE,
     S_TRAILER_LF,
     S_FINAL_LF,
@@ -49,9 +50,20 @@ static int size_byte(struct http_chunked *d, char c)
         d->state = S_SIZE_LF;
         return 0;
     }
-    /* chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] ): skipped, but
-     * no controls inside. */
-    if ((unsigned char)c < 0x20 && c != '\t')
+    if (d->state == S_EXT) {
+        /* chunk-ext = *( BWS ";" BWS name [ BWS "=" BWS value ] ): skipped,
+         * but no controls inside. */
+        if ((unsigned char)c < 0x20 && c != '\t')
+            return -1;
+        return 0;
+    }
+    /* RFC 9112 7.1: chunk-size = 1*HEXDIG, then only BWS before ";" or the
+     * CRLF. Junk ("0x38") is refused: a proxy may read the size otherwise. */
+    if (c == ' ' || c == '\t') {
+        d->state = S_SIZE_BWS;
+        return 0;
+    }
+    if (c != ';')
         return -1;
     d->state = S_EXT;
     return 0;
@@ -94,6 +106,7 @@ static int framing_byte(struct http_chunked *d, char c)
 {
     switch (d->state) {
     case S_SIZE:
+    case S_SIZE_BWS:
     case S_EXT:
         return size_byte(d, c);
     case S_SIZE_LF:

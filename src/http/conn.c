@@ -97,11 +97,47 @@ static const struct conn_ops http_ops = {
 };
 
 /* RFC 9110 15.5.9: a head that does not arrive in time gets 408. */
+static double seconds_since(const struct timespec *t)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)(now.tv_sec - t->tv_sec) + (double)(now.tv_nsec - t->tv_nsec) / 1e9;
+}
+
+static void arm_body_check(struct http_conn *h)
+{
+    struct timeval tv = {HTTP_BODY_CHECK_SEC, 0};
+    evtimer_add(h->head_timer, &tv);
+}
+
+/* A body must keep up a minimum rate after a grace period, or a client
+ * trickling a byte at a time (within the idle timeout) holds the
+ * connection forever: 408 (RFC 9110 15.5.9). */
+static void body_rate_check(struct http_conn *h)
+{
+    double elapsed = seconds_since(&h->body.start);
+    double owed = (elapsed - HTTP_BODY_GRACE_SEC) * HTTP_BODY_MIN_RATE;
+    if (owed <= 0 || (double)h->body.total >= owed) {
+        arm_body_check(h);
+        return;
+    }
+    log_info(h->c->id, "http body_too_slow peer=%s bytes=%llu after=%.0fs", h->c->peer_ip,
+             (unsigned long long)h->body.total, elapsed);
+    conn_ref(h->c);
+    http_error_close(h, 408, "The request body did not arrive in time.");
+    conn_unref(h->c);
+}
+
 static void head_timeout(evutil_socket_t fd, short what, void *arg)
 {
     struct http_conn *h = arg;
     if (h->state == HS_LINGER) {
         conn_abort(h->c);
+        return;
+    }
+    if (h->state == HS_BODY || h->state == HS_WAIT) {
+        if (h->body.data && !h->c->closing)
+            body_rate_check(h);
         return;
     }
     if (h->state != HS_HEAD || h->c->closing)
@@ -133,10 +169,14 @@ static void http_start(struct conn *c)
     conn_set_idle_timeout(c, HTTP_KEEPALIVE_TIMEOUT_SEC);
     log_debug(c->id, "http connect peer=%s port=%d%s", c->peer_ip, c->peer_port,
               c->tls ? " tls=implicit" : "");
-    if (c->over_limit) {
-        log_warn(c->id, "http refused peer=%s why=too_many_connections", c->peer_ip);
+    if (c->over_global || c->over_limit) {
+        log_warn(c->id, "http refused peer=%s why=%s", c->peer_ip,
+                 c->over_global ? "server_full" : "too_many_connections_from_peer");
         h->req.minor = 1;
-        http_error_close(h, 503, "Too many connections from your address.");
+        if (c->over_global)
+            http_error_close(h, 503, "Too many connections; try again later.");
+        else
+            http_error_close(h, 503, "Too many connections from your address.");
     }
 }
 
@@ -218,6 +258,7 @@ void http_body_start(struct http_conn *h, uint64_t max,
                             .data = data,
                             .done = done};
     http_chunked_init(&b->ck);
+    clock_gettime(CLOCK_MONOTONIC, &b->start);
     if (!b->chunked && b->left > max) {
         http_error_close(h, 413, "The request body is too large.");
         return;
@@ -226,6 +267,7 @@ void http_body_start(struct http_conn *h, uint64_t max,
     if (h->req.expect_continue && (b->chunked || b->left))
         evbuffer_add(conn_output(h->c), "HTTP/1.1 100 Continue\r\n\r\n", 25);
     h->state = HS_BODY;
+    arm_body_check(h);
     if (h->c->paused)
         conn_resume(h->c);
     if (!h->in_process) /* after async work: the body may be buffered already */
@@ -279,6 +321,8 @@ static void read_body(struct http_conn *h)
                 continue;
         }
         h->state = HS_WAIT; /* the sink's done decides what follows */
+        evtimer_del(h->head_timer);
+        h->body.data = NULL;
         conn_pause(h->c);
         h->body.done(h);
         return;

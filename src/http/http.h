@@ -43,6 +43,7 @@ struct http_body {
     uint64_t left;  /* Content-Length bytes still to come */
     uint64_t total; /* bytes seen so far */
     uint64_t max;   /* more is 413 */
+    struct timespec start; /* for the minimum rate (HTTP_BODY_MIN_RATE) */
     struct http_chunked ck;
     int (*data)(struct http_conn *h, const char *p, size_t n);
     void (*done)(struct http_conn *h);

@@ -162,6 +162,12 @@ static bool error_ends(struct session *s, enum session_error e)
     case SERR_TOO_MANY:
         session_reply(s, "* BYE too many errors or commands");
         return true;
+    case SERR_PEER_LIMIT:
+        session_reply(s, "* BYE [UNAVAILABLE] too many connections from your address");
+        return true;
+    case SERR_SERVER_FULL:
+        session_reply(s, "* BYE [UNAVAILABLE] too many connections, try again later");
+        return true;
     case SERR_TIMEOUT:
         session_reply(s, "* BYE autologout: idle for too long");
         return true;
@@ -260,6 +266,7 @@ void imap_cmd_logout(struct session *s, char *args)
 
 static const struct proto imap_proto = {
     .name = "imap",
+    .login_deadline = true,
     .max_line = IMAP_MAX_LINE,
     .tagged = true,
     .idle_timeout_sec = IMAP_TIMEOUT_AUTH_SEC,

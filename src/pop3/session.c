@@ -76,7 +76,9 @@ static void pop3_error(struct session *s, enum session_error e, const char *verb
         [SERR_NEEDS_AUTH] = "-ERR not logged in",
         [SERR_ALREADY_AUTH] = "-ERR already logged in",
         [SERR_ALREADY_TLS] = "-ERR TLS already active",
-        [SERR_TOO_MANY] = "-ERR [SYS/TEMP] too many errors or connections, closing",
+        [SERR_TOO_MANY] = "-ERR [SYS/TEMP] too many errors or commands, closing",
+        [SERR_PEER_LIMIT] = "-ERR [SYS/TEMP] too many connections from your address",
+        [SERR_SERVER_FULL] = "-ERR [SYS/TEMP] too many connections, try again later",
         [SERR_TIMEOUT] = "-ERR autologout: idle for too long",
         [SERR_SHUTDOWN] = "-ERR [SYS/TEMP] server shutting down",
         [SERR_LITERAL_TOO_BIG] = "-ERR syntax error", /* POP3 has no literals */
@@ -117,6 +119,7 @@ void pop3_cmd_quit(struct session *s, char *args)
 
 static const struct proto pop3_proto = {
     .name = "pop3",
+    .login_deadline = true,
     .max_line = POP3_MAX_LINE,
     .idle_timeout_sec = POP3_IDLE_TIMEOUT_SEC,
     .commands = commands,

@@ -226,6 +226,31 @@ void sftp_req_close(struct sftp *s, const struct sftp_req *r)
         sftp_status(s, r->id, SSH_FX_OK, "");
 }
 
+/* pread straight into the DATA reply: its string length first, the data
+ * after it, no copy through another buffer. */
+static ssize_t read_into_reply(struct sftp *s, struct sftp_handle *h,
+                               const struct sftp_req *r, size_t want)
+{
+    sftp_begin(&s->out, SSH_FXP_DATA, r->id);
+    uint8_t *p = sftp_put_room(&s->out, 4 + want);
+    if (p == NULL)
+        return -1; /* out.failed ends the session */
+    ssize_t n;
+    do
+        n = pread(h->fd, p + 4, want, (off_t)r->offset);
+    while (n < 0 && errno == EINTR);
+    if (n <= 0) {
+        int e = errno;
+        sftp_cancel(&s->out);
+        errno = e;
+        return n;
+    }
+    sftp_put_u32(&s->out, (uint32_t)n); /* at p: room was reserved */
+    sftp_put_commit(&s->out, (size_t)n);
+    sftp_end(&s->out);
+    return n;
+}
+
 void sftp_req_read(struct sftp *s, const struct sftp_req *r)
 {
     struct sftp_handle *h = sftp_handle_get(s, &r->a);
@@ -238,22 +263,24 @@ void sftp_req_read(struct sftp *s, const struct sftp_req *r)
         return;
     }
     size_t want = r->len < SFTP_MAX_DATA ? r->len : SFTP_MAX_DATA; /* draft-02 6.4 */
-    ssize_t n;
-    do
-        n = pread(h->fd, s->data, want, (off_t)r->offset);
-    while (n < 0 && errno == EINTR);
+    if (want == 0) {
+        sftp_begin(&s->out, SSH_FXP_DATA, r->id);
+        sftp_put_str(&s->out, "", 0);
+        sftp_end(&s->out);
+        return;
+    }
+    ssize_t n = read_into_reply(s, h, r, want);
+    if (n < 0 && s->out.failed)
+        return;
     if (n < 0) {
         sftp_status_errno(s, r->id, errno);
         return;
     }
-    if (n == 0 && want > 0) {
+    if (n == 0) {
         sftp_status(s, r->id, SSH_FX_EOF, "End of file");
         return;
     }
     s->bytes_read += (uint64_t)n;
-    sftp_begin(&s->out, SSH_FXP_DATA, r->id);
-    sftp_put_str(&s->out, s->data, (size_t)n);
-    sftp_end(&s->out);
 }
 
 static int write_all(struct sftp_handle *h, const uint8_t *p, size_t n, uint64_t off)

@@ -22,11 +22,6 @@ struct sftp *sftp_new(uint64_t sid, int rootfd, const char *user, const char *lo
     struct sftp *s = calloc(1, sizeof *s);
     if (s == NULL)
         return NULL;
-    s->data = malloc(SFTP_MAX_DATA);
-    if (s->data == NULL) {
-        free(s);
-        return NULL;
-    }
     s->sid = sid;
     s->rootfd = rootfd;
     s->quota = quota;
@@ -54,7 +49,6 @@ void sftp_free(struct sftp *s)
         free(h);
     }
     sftp_out_free(&s->out);
-    free(s->data);
     if (s->rootfd >= 0)
         close(s->rootfd);
     free(s);

@@ -73,6 +73,18 @@ void sftp_put_str(struct sftp_out *o, const void *p, size_t n)
     }
 }
 
+uint8_t *sftp_put_room(struct sftp_out *o, size_t n)
+{
+    if (!reserve(o, n))
+        return NULL;
+    return o->buf + o->len;
+}
+
+void sftp_put_commit(struct sftp_out *o, size_t n)
+{
+    o->len += n;
+}
+
 void sftp_put_cstr(struct sftp_out *o, const char *s)
 {
     sftp_put_str(o, s, strlen(s));

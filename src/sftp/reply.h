@@ -30,6 +30,10 @@ void sftp_put_u32(struct sftp_out *o, uint32_t v);
 void sftp_put_u64(struct sftp_out *o, uint64_t v);
 void sftp_put_str(struct sftp_out *o, const void *p, size_t n);
 void sftp_put_cstr(struct sftp_out *o, const char *s);
+/* Room for n more bytes at the end of the output, to be filled in place
+ * and kept with sftp_put_commit; NULL when out of memory. */
+uint8_t *sftp_put_room(struct sftp_out *o, size_t n);
+void sftp_put_commit(struct sftp_out *o, size_t n);
 /* draft-02 5: size, uid/gid, permissions, atime/mtime of st. */
 void sftp_put_stat(struct sftp_out *o, const struct stat *st);
 /* Bytes of the packet begun last, length field included. */

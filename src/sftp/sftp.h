@@ -46,7 +46,6 @@ struct sftp {
     int nhandles;
     struct sftp_handle *handles[SFTP_MAX_HANDLES];
     struct sftp_out out;
-    uint8_t *data; /* SFTP_MAX_DATA bytes for READ */
     uint64_t bytes_read, bytes_written;
 };
 

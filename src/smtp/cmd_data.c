@@ -13,6 +13,7 @@
 #include <event2/buffer.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #define DATA_CHUNK 16384
@@ -30,22 +31,54 @@ static int spool_open(struct session *s)
     return 0;
 }
 
+/* Whether the file system under fd is out of room (a counted BDAT write
+ * reports no errno back to us). */
+static bool storage_full(int fd)
+{
+    struct statvfs sv;
+    return fd >= 0 && fstatvfs(fd, &sv) == 0 && sv.f_bavail * sv.f_frsize < SMTP_MIN_FREE;
+}
+
+static void spool_failed(struct smtp_txn *t, int err)
+{
+    t->spool_failed = true;
+    if (err == ENOSPC || err == EDQUOT || storage_full(t->spoolfd))
+        t->no_space = true;
+}
+
 static void spool_append(struct smtp_txn *t, const char *p, size_t n)
 {
     t->bytes += n;
     if (t->bytes > smtp_max_size())
         t->too_big = true;
     if (!t->too_big && !t->spool_failed && fd_write_all(t->spoolfd, p, n) < 0)
-        t->spool_failed = true;
+        spool_failed(t, errno);
+}
+
+/* RFC 5321 4.5.3.2.5/6 bound each read (3 min) and the wait after the
+ * final dot (10 min), not the whole DATA: a client sending a byte every few
+ * seconds would hold the session forever. The whole body gets the 10
+ * minutes plus the largest message at a minimum rate ([smtp] data_timeout
+ * overrides). */
+static unsigned data_deadline(void)
+{
+    if (runtime && runtime->cfg->smtp_data_timeout > 0)
+        return (unsigned)runtime->cfg->smtp_data_timeout;
+    return SMTP_DATA_DEADLINE_SEC + (unsigned)(smtp_max_size() / SMTP_DATA_MIN_RATE);
 }
 
 /* The body is complete: refuse it or hand it to delivery. */
 static void body_end(struct session *s)
 {
     struct smtp_txn *t = &smtp_of(s)->txn;
+    session_set_deadline(s, 0);
     if (t->too_big) {
         log_info(s->id, "smtp refused why=size bytes=%llu", (unsigned long long)t->bytes);
         session_reply(s, "552 5.3.4 Message size exceeds fixed limit");
+        smtp_txn_reset(s);
+    } else if (t->spool_failed && t->no_space) {
+        /* RFC 3463 3.4: 4.3.1 Mail system full; RFC 5321 4.2.3: 452. */
+        session_reply(s, "452 4.3.1 Insufficient system storage");
         smtp_txn_reset(s);
     } else if (t->spool_failed) {
         session_reply(s, "451 4.3.0 Cannot spool the message");
@@ -86,6 +119,7 @@ void smtp_cmd_data(struct session *s, char *args)
         return;
     }
     t->dot.st = DOT_BOL;
+    session_set_deadline(s, data_deadline());
     session_reply(s, "354 End data with <CR><LF>.<CR><LF>");
     session_read_raw(s, data_raw);
 }
@@ -103,7 +137,7 @@ static void bdat_done(struct session *s, int status)
 {
     struct smtp_txn *t = &smtp_of(s)->txn;
     if (status < 0)
-        t->spool_failed = true;
+        spool_failed(t, 0);
     if (t->bdat_last || t->too_big || t->spool_failed)
         body_end(s);
     else
@@ -139,6 +173,8 @@ void smtp_cmd_bdat(struct session *s, char *args)
         session_read_counted(s, size, -1, NULL, bdat_refused);
         return;
     }
+    if (s->state != SMTP_BDAT)
+        session_set_deadline(s, data_deadline());
     session_set_state(s, SMTP_BDAT);
     t->bdat_last = last;
     t->bytes += size;

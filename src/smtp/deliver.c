@@ -195,6 +195,8 @@ static void deliver_work(void *arg)
     int failed = r == STORE_OK ? store_delivery_commit_all(d, j->nrcpt) : 0;
     if (r == STORE_OVER_QUOTA)
         snprintf(j->reply, sizeof j->reply, "452 4.2.2 Mailbox full");
+    else if (r == STORE_NO_SPACE) /* RFC 3463 3.4 */
+        snprintf(j->reply, sizeof j->reply, "452 4.3.1 Insufficient system storage");
     else if (r != STORE_OK || failed)
         snprintf(j->reply, sizeof j->reply, "451 4.3.0 Local delivery failed");
     else

@@ -142,6 +142,12 @@ static void on_error(struct session *s, enum session_error e, const char *verb)
     case SERR_TOO_MANY:
         session_reply(s, "421 4.7.0 Too many errors, closing");
         break;
+    case SERR_PEER_LIMIT: /* RFC 3463 4.7.0: a policy of this server */
+        session_reply(s, "421 4.7.0 Too many connections from your address, closing");
+        break;
+    case SERR_SERVER_FULL: /* RFC 3463 4.3.2: not accepting messages now */
+        session_reply(s, "421 4.3.2 Too many connections, try again later");
+        break;
     case SERR_TIMEOUT: /* 4.5.3.2.7 */
         session_reply(s, "421 4.4.2 Timeout, closing");
         break;
@@ -165,6 +171,7 @@ static const struct proto mx_proto = {
 
 static const struct proto submission_proto = {
     .name = "submission",
+    .login_deadline = true,
     .max_line = SMTP_MAX_LINE,
     .idle_timeout_sec = 300,
     .config_timeout = config_timeout,

@@ -48,6 +48,7 @@ struct smtp_txn {
     int spoolfd; /* the body so far (CRLF form), or -1 */
     uint64_t bytes;
     bool too_big, spool_failed, bdat_last;
+    bool no_space; /* the spool or the store is full (ENOSPC, EDQUOT) */
     struct dot dot;
 };
 

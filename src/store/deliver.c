@@ -200,9 +200,10 @@ enum store_result store_delivery_stage_meta(int datadirfd, const struct account 
     if (!d)
         return STORE_ERROR;
     if (delivery_set_meta(d, meta) < 0 || stage_file(d, prefix, srcfd) < 0) {
-        log_error(0, "store deliver stage_failed account=%s errno=%d", a->address, errno);
+        int err = errno;
+        log_error(0, "store deliver stage_failed account=%s errno=%d", a->address, err);
         store_delivery_free(d);
-        return STORE_ERROR;
+        return err == ENOSPC || err == EDQUOT ? STORE_NO_SPACE : STORE_ERROR;
     }
     *out = d;
     return STORE_OK;

@@ -20,7 +20,7 @@ size_t lf_normalise(struct lf_norm *st, const char *in, size_t n, char *out);
 /* Flushes a pending CR at the end of input (0 or 1 byte into out). */
 size_t lf_normalise_end(struct lf_norm *st, char *out);
 
-enum store_result { STORE_OK, STORE_OVER_QUOTA, STORE_ERROR };
+enum store_result { STORE_OK, STORE_OVER_QUOTA, STORE_ERROR, STORE_NO_SPACE };
 
 struct store_delivery;
 

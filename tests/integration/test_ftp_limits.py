@@ -10,6 +10,7 @@ import tempfile
 import time
 import unittest
 
+import ftp_common
 from ftp_common import FtpServerTest
 from portico import wait_until
 
@@ -121,3 +122,73 @@ class FtpTimeoutsAndLimits(FtpServerTest):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class FtpRequireTlsData(FtpServerTest):
+    """[ftp] require_tls_data (issue 14): over a TLS control connection,
+    PROT C is refused (534) and a transfer without PROT P gets 521; plain
+    control connections are unaffected."""
+
+    MORE = "require_tls_data = yes\n"
+
+    def test_clear_data_refused_over_tls(self):
+        f = ftplib.FTP_TLS(context=ftp_common.tls_context())
+        f.connect("127.0.0.1", self.port(), timeout=30)
+        f.login(ftp_common.USER, ftp_common.PASSWORD)
+        f.voidcmd("PBSZ 0")
+        self.assert_code(534, f.prot_c)
+        self.assert_code(521, f.nlst)
+        f.prot_p()
+        self.assertTrue(self.put(f, "secret.bin", b"x" * 1000).startswith("226"))
+        self.assertEqual(self.get(f, "secret.bin"), b"x" * 1000)
+        f.quit()
+        plain = self.ftp()
+        self.assertEqual(self.get(plain, "secret.bin"), b"x" * 1000)
+        plain.quit()
+
+
+class FtpPassivePerAccount(FtpServerTest):
+    """Passive listeners (issue 14): one account may hold at most
+    max_passive_per_account over its sessions, so others still get a port,
+    and an unused listener closes after passive_timeout."""
+
+    MORE = "max_passive_per_account = 2\npassive_timeout = 1\n"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.server.add_user("bob@example.org", "bob password 1")
+
+    def test_one_account_cannot_take_every_port(self):
+        sessions = [self.ftp() for _ in range(3)]
+        try:
+            ports = [s.makepasv()[1] for s in sessions[:2]]
+            self.assertEqual(len(set(ports)), 2)
+            self.assert_code(425, sessions[2].makepasv)
+            bob = ftplib.FTP()
+            bob.connect("127.0.0.1", self.port(), timeout=30)
+            bob.login("bob@example.org", "bob password 1")
+            self.assertTrue(bob.makepasv()[1] > 0)
+            bob.quit()
+        finally:
+            for s in sessions:
+                s.close()
+
+    def test_unused_listener_closes(self):
+        f = self.ftp()
+        port = f.makepasv()[1]
+
+        def closed():
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                return False
+            except OSError:
+                return True
+
+        wait_until(closed, timeout=10, what="unused passive listener closed")
+        # The slot is free again for this account.
+        g, h = self.ftp(), self.ftp()
+        self.assertTrue(g.makepasv()[1] > 0)
+        self.assertTrue(h.makepasv()[1] > 0)
+        for s in (f, g, h):
+            s.close()

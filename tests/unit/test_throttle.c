@@ -57,16 +57,42 @@ static void test_lockout(void **state)
     for (int i = 0; i < AUTH_THROTTLE_LOCK_FAILURES; i++)
         throttle_fail(t, "192.0.2.3", "bob", T0);
     assert_int_equal(throttle_check(t, "192.0.2.3", "bob", T0), -1);
-    /* the address is locked for any user, and the user from any address */
+    /* the address is locked for any user... */
     assert_int_equal(throttle_check(t, "192.0.2.3", NULL, T0 + 1), -1);
-    assert_int_equal(throttle_check(t, "198.51.100.9", "bob", T0 + 1), -1);
-    assert_int_equal(throttle_check(t, "198.51.100.9", "BOB", T0 + 1), -1);
+    /* ...but the account only for the address that failed on it */
+    assert_int_equal(throttle_check(t, "198.51.100.9", "bob", T0 + 1), 0);
     assert_int_equal(throttle_check(t, "198.51.100.9", "carol", T0 + 1), 0);
     /* until the lock runs out */
     assert_int_equal(
         throttle_check(t, "192.0.2.3", "bob", T0 + AUTH_THROTTLE_LOCK_SEC - 1), -1);
     assert_int_equal(throttle_check(t, "192.0.2.3", "bob", T0 + AUTH_THROTTLE_LOCK_SEC),
                      0);
+    /* a trusted address is never refused, only delayed */
+    for (int i = 0; i < AUTH_THROTTLE_LOCK_FAILURES; i++)
+        throttle_fail(t, "127.0.0.1", NULL, T0);
+    assert_int_equal(throttle_reserve(t, "127.0.0.1", "dora", false, T0 + 1), -1);
+    assert_int_equal(throttle_reserve(t, "127.0.0.1", "dora", true, T0 + 1), 0);
+    assert_true(throttle_fail(t, "127.0.0.1", "dora", T0 + 1) > 0);
+}
+
+/* Parallel attempts: each is counted when reserved, before any verdict. */
+static void test_reserve_parallel(void **state)
+{
+    struct throttle *t = *state;
+    int admitted = 0;
+    for (int i = 0; i < 60; i++)
+        if (throttle_reserve(t, "192.0.2.30", "hal", false, T0) == 0)
+            admitted++;
+    assert_int_equal(admitted, AUTH_THROTTLE_LOCK_FAILURES);
+    for (int i = 0; i < admitted; i++)
+        throttle_fail(t, "192.0.2.30", "hal", T0);
+    assert_int_equal(throttle_reserve(t, "192.0.2.30", "hal", false, T0 + 1), -1);
+    /* a released reservation frees its place */
+    assert_int_equal(throttle_reserve(t, "192.0.2.31", "ivy", false, T0), 0);
+    throttle_release(t, "192.0.2.31", "ivy");
+    for (int i = 0; i < AUTH_THROTTLE_LOCK_FAILURES; i++)
+        assert_int_equal(throttle_reserve(t, "192.0.2.31", "ivy", false, T0), 0);
+    assert_int_equal(throttle_reserve(t, "192.0.2.31", "ivy", false, T0), -1);
 }
 
 static void test_window_expiry(void **state)
@@ -94,11 +120,13 @@ static void test_success_clears_user(void **state)
 static void test_success_unlocks_user(void **state)
 {
     struct throttle *t = *state;
-    for (int i = 0; i < AUTH_THROTTLE_LOCK_FAILURES; i++)
-        throttle_fail(t, NULL, "gina", T0);
-    assert_int_equal(throttle_check(t, NULL, "gina", T0), -1);
-    throttle_success(t, NULL, "gina");
-    assert_int_equal(throttle_check(t, NULL, "gina", T0), 0);
+    for (int i = 0; i < AUTH_THROTTLE_LOCK_FAILURES - 1; i++)
+        throttle_fail(t, "192.0.2.40", "gina", T0);
+    throttle_fail(t, "192.0.2.41", "gina", T0);
+    assert_int_equal(throttle_check(t, "192.0.2.41", "gina", T0), 0);
+    throttle_success(t, "192.0.2.40", "gina");
+    /* the account's delay starts over */
+    assert_int_equal(throttle_fail(t, "192.0.2.42", "gina", T0), 0);
 }
 
 static void test_bounded_memory(void **state)
@@ -136,6 +164,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_free_failures, setup, teardown),
         cmocka_unit_test_setup_teardown(test_growing_delay, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lockout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reserve_parallel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_window_expiry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_success_clears_user, setup, teardown),
         cmocka_unit_test_setup_teardown(test_success_unlocks_user, setup, teardown),

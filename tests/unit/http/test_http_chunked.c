@@ -1,9 +1,12 @@
 /* Unit tests of http/chunked.c, fed whole and one byte at a time. */
+/* cmocka.h needs these first */
+// clang-format off
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+// clang-format on
 #include <string.h>
 
 #include "http/chunked.h"
@@ -46,7 +49,8 @@ static void check(const char *text, enum http_chunked_rc want, const char *body)
 
 static void good(void **state)
 {
-    check("5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n\r\n", HTTP_CHUNKED_DONE, "hello world");
+    check("5\r\nhello\r\n6;ext=1\r\n world\r\n0\r\n\r\n", HTTP_CHUNKED_DONE,
+          "hello world");
     check("A\r\n0123456789\r\n0\r\nTrailer: x\r\n\r\n", HTTP_CHUNKED_DONE, "0123456789");
     check("000\r\n\r\n", HTTP_CHUNKED_DONE, "");
 }
@@ -68,6 +72,17 @@ static void bad(void **state)
     check("\r\n", HTTP_CHUNKED_ERROR, NULL);
     check("11111111111111111\r\n", HTTP_CHUNKED_ERROR, NULL); /* > 64 bits */
     check("5\r\nhello\r\n0\r\nX: \x01\r\n\r\n", HTTP_CHUNKED_ERROR, NULL);
+    /* RFC 9112 7.1: after the hex digits only BWS ";" ext or CRLF. A proxy
+     * reading "0x38" as 56 and us as 0 would frame the body differently. */
+    check("0x38\r\n", HTTP_CHUNKED_ERROR, NULL);
+    check("5g\r\nhello\r\n0\r\n\r\n", HTTP_CHUNKED_ERROR, NULL);
+    check("5 5\r\nhello\r\n0\r\n\r\n", HTTP_CHUNKED_ERROR, NULL);
+    check("5 x;a\r\nhello\r\n0\r\n\r\n", HTTP_CHUNKED_ERROR, NULL);
+}
+
+static void bws_before_extension(void **state)
+{
+    check("5 ;a=b\r\nhello\r\n0\t\r\n\r\n", HTTP_CHUNKED_DONE, "hello");
 }
 
 int main(void)
@@ -76,6 +91,7 @@ int main(void)
         cmocka_unit_test(good),
         cmocka_unit_test(stops_at_end),
         cmocka_unit_test(bad),
+        cmocka_unit_test(bws_before_extension),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
