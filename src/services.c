@@ -9,6 +9,7 @@
 #include "imap/imap.h"
 #include "metrics/service.h"
 #include "pop3/pop3.h"
+#include "relay/relay.h"
 #include "sftp/service.h"
 #include "smtp/service.h"
 
@@ -29,7 +30,18 @@ int services_prepare(const struct config *cfg, char *err, size_t errlen)
     return sftp_prepare(cfg, err, errlen);
 }
 
+/* After the loop threads started: the outbound queue's scheduler. */
+int services_started(struct runtime *rt)
+{
+    return relay_start(rt);
+}
+
 void services_shutdown(void)
 {
     sftp_shutdown();
+}
+
+void services_free(void)
+{
+    relay_shutdown();
 }

@@ -2,6 +2,7 @@
  * `portico COMMAND --help` (stdout, exit 0) and wrong usage (stderr,
  * exit 2). One row per subcommand. */
 #include "cli/cli.h"
+#include "relay/dkim.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -34,6 +35,23 @@ static const struct usage usages[] = {
     {"alias", "usage: portico [-c FILE] alias add ALIAS TARGET\n"
               "       portico [-c FILE] alias del ALIAS\n"
               "       portico [-c FILE] alias list\n"},
+    {"queue", "usage: portico [-c FILE] queue list\n"
+              "       portico [-c FILE] queue show ID\n"
+              "       portico [-c FILE] queue flush [ID]\n"
+              "       portico [-c FILE] queue hold ID\n"
+              "       portico [-c FILE] queue release ID\n"
+              "       portico [-c FILE] queue delete ID [--silent]\n"
+              "list and show read the queue files; flush, hold, release and delete are\n"
+              "requests the running server applies within a second (delete bounces to\n"
+              "the sender unless --silent).\n"},
+    {"dkim", "usage: portico [-c FILE] dkim keygen DOMAIN\n"
+             "Makes DOMAIN's DKIM keys (RSA-2048, selector " DKIM_SELECTOR_RSA
+             ", and Ed25519,\nselector " DKIM_SELECTOR_ED25519
+             ") in data_dir/dkim/ if missing and prints their TXT records.\n"},
+    {"dns",
+     "usage: portico [-c FILE] dns DOMAIN\n"
+     "Prints the DNS records DOMAIN needs: MX, SPF, DKIM, DMARC, MTA-STS, TLS-RPT\n"
+     "and the RFC 6186 SRV records.\n"},
     {"help", "usage: portico help [COMMAND]\n"},
 };
 
@@ -46,6 +64,9 @@ static const char overview[] =
     "  user key add|list|del      manage an account's SSH keys\n"
     "  domain add|del|list        manage local domains\n"
     "  alias add|del|list         manage aliases\n"
+    "  queue list|show|flush|hold|release|delete  the outbound queue\n"
+    "  dkim keygen DOMAIN         make a domain's DKIM keys\n"
+    "  dns DOMAIN                 print the DNS records a domain needs\n"
     "  help [COMMAND]             this text, or one command's usage\n"
     "  --version                  print the version\n"
     "`portico COMMAND --help` shows a command's usage; portico(8) and\n"

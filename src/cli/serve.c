@@ -231,6 +231,8 @@ static int run(struct runtime *rt, struct config *cfg, struct signals *sg, char 
         return -1;
     }
     workpool_submit(rt->pool, NULL, sweep_work, NULL, rt);
+    if (services_started(rt) < 0)
+        log_error(0, "relay start_failed: queued mail is not delivered");
     print_listeners(rt, cfg);
     printf("ready: %d loop threads; Ctrl-C stops\n", rt->nloops);
     fflush(stdout);
@@ -270,6 +272,7 @@ int cli_serve(const struct config *cfg_in, int argc, char **argv)
     if (rc < 0)
         fprintf(stderr, "portico: %s\n", err);
     workpool_free(rt.pool);
+    services_free();
     runtime_free_loops(&rt);
     signals_close(&sg);
     throttle_free(rt.throttle);

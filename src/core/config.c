@@ -292,6 +292,57 @@ static const struct config_key keys[] = {
         "metrics", "listen", svc[SVC_METRICS].listen,
         "Prometheus text endpoint (`GET /metrics`), off unless set; keep it on loopback "
         "(`127.0.0.1:9187`) or behind a firewall: it needs no login."),
+    BOOL("relay", "enabled", relay_enabled, "yes",
+         "Deliver queued outbound mail (the scheduler in `relay/`). `no` only queues it "
+         "(for a node whose queue another process drains)."),
+    INT("relay", "retry_min", relay_retry_min, 1, 86400, "300",
+        "Seconds before the first retry of a temporary failure; each retry waits twice as "
+        "long as the one before, up to `retry_max`."),
+    INT("relay", "retry_max", relay_retry_max, 1, 86400, "3600",
+        "The longest wait between two attempts for one recipient."),
+    INT("relay", "queue_lifetime", relay_queue_lifetime, 1, 31536000, "432000",
+        "Seconds a message may stay in the queue (5 days); then every recipient not yet "
+        "delivered fails and the sender gets a bounce (RFC 3464)."),
+    INT("relay", "delay_notice", relay_delay_notice, 0, 31536000, "14400",
+        "Seconds after which the sender gets one \"delayed\" notice (RFC 3464 "
+        "`Action: delayed`) for recipients still deferred; `0` turns it off."),
+    INT("relay", "max_per_destination", relay_max_per_destination, 1, 1000, "10",
+        "Connections at once to one destination (a domain, or a route or smarthost)."),
+    INT("relay", "max_connections", relay_max_connections, 1, 100000, "100",
+        "Outbound connections at once, for all destinations."),
+    INT("relay", "connect_timeout", relay_connect_timeout, 1, 3600, "30",
+        "Seconds to wait for each address to accept the connection."),
+    INT("relay", "timeout", relay_timeout, 1, 3600, "300",
+        "Seconds to wait for each reply of the next hop (RFC 5321 4.5.3.2; the end of "
+        "DATA gets twice this)."),
+    INT("relay", "port", relay_port, 1, 65535, "25",
+        "The port of MX hosts (25; tests point it elsewhere)."),
+    STR("relay", "smarthost", relay_smarthost, "",
+        "`HOST:PORT` every outbound message goes through (when port 25 is blocked), with "
+        "STARTTLS required and AUTH PLAIN when `smarthost_user` is set; empty means "
+        "direct delivery to each domain's MX."),
+    STR("relay", "smarthost_user", relay_smarthost_user, "",
+        "The user name for AUTH PLAIN at the smarthost."),
+    STR("relay", "smarthost_password", relay_smarthost_password, "",
+        "The password for AUTH PLAIN at the smarthost (never logged)."),
+    {"relay", "route", K_STRLIST, OFF(relay_routes), FSIZE(relay_routes), 0, 0, NULL, NULL,
+     "",
+     "A next hop for one domain: `DOMAIN HOST:PORT [opportunistic|required|verified]`, "
+     "e.g. `example.com 192.0.2.7:25 required`; repeat the key for more domains (or "
+     "separate them with commas). A route wins over the MX records and the smarthost; "
+     "its TLS policy defaults to opportunistic."},
+    STR("relay", "srs_secret", relay_srs_secret, "",
+        "The key of the SRS rewriting (forwarded mail's envelope sender); empty means "
+        "one is made on first start in `data_dir/queue/srs.key`."),
+    BOOL("relay", "dkim_ed25519", relay_dkim_ed25519, "no",
+         "Sign outbound mail with the domain's Ed25519 DKIM key (RFC 8463) too, beside "
+         "the RSA-2048 one (`portico dkim keygen` makes both). Off by default: Debian's "
+         "libopendkim 2.11 leaks about 700 bytes per Ed25519 signature (see "
+         "docs/DECISIONS.md), and verifiers that do not know Ed25519 need the RSA one "
+         "anyway."),
+    STR("relay", "ca_file", relay_ca_file, "",
+        "PEM trust anchors for verifying next hops (smarthost, `verified` routes); empty "
+        "means the system's."),
 };
 _Static_assert(sizeof keys / sizeof keys[0] <= CONFIG_MAX_KEYS, "raise CONFIG_MAX_KEYS");
 
@@ -614,6 +665,19 @@ static const char *set_port_range(char *field, const char *v)
     return NULL;
 }
 
+/* A repeated key (`route = ...` once per line) adds to the list. */
+static const char *append_value(char *field, size_t size, const char *v)
+{
+    size_t used = strlen(field), n = strlen(v);
+    const char *sep = "";
+    if (used > 0)
+        sep = ", ";
+    if (used + strlen(sep) + n >= size)
+        return "value too long (all the lines of this key together)";
+    snprintf(field + used, size - used, "%s%s", sep, v);
+    return NULL;
+}
+
 static const char *set_value(struct config *cfg, const struct config_key *k,
                              const char *v)
 {
@@ -657,6 +721,8 @@ static const char *set_value(struct config *cfg, const struct config_key *k,
         return NULL;
     case K_PORTRANGE:
         return set_port_range(field, v);
+    case K_STRLIST:
+        return append_value(field, k->size, v);
     }
     return "internal: unknown key type";
 }
@@ -694,13 +760,14 @@ static int on_key(void *user, const char *section, const char *name, const char 
         return 1;
     }
     int before = field_set_at(ctx->cfg, keys[i].offset);
-    if (before) {
+    if (before && keys[i].type != K_STRLIST) {
         char why[64];
         snprintf(why, sizeof why, "already set on line %d", before);
         key_error(ctx, lineno, section, name, why);
         return 1;
     }
-    ctx->cfg->key_line[i] = lineno;
+    if (!before)
+        ctx->cfg->key_line[i] = lineno;
     const char *why = set_value(ctx->cfg, &keys[i], value);
     if (why)
         key_error(ctx, lineno, section, name, why);

@@ -9,7 +9,7 @@
 #include "core/netlist.h"
 
 #define CONFIG_MAX_LISTEN 8
-#define CONFIG_MAX_KEYS 96 /* rows of the key table (config.c) */
+#define CONFIG_MAX_KEYS 128 /* rows of the key table (config.c) */
 #define AUTH_ADDRESS_MAX 321
 
 struct listen_addr {
@@ -102,6 +102,24 @@ struct config {
     int sftp_login_timeout;       /* seconds, SFTP_LOGIN_TIMEOUT_SEC */
     int sftp_max_sessions;        /* SSH sessions at once (threads) */
     int sftp_max_sessions_per_ip; /* SSH sessions one address may hold */
+    /* [relay]: the outbound queue (relay/) */
+    bool relay_enabled;
+    int relay_retry_min;      /* seconds before the first retry */
+    int relay_retry_max;      /* the doubling stops here */
+    int relay_queue_lifetime; /* seconds until a bounce */
+    int relay_delay_notice;   /* seconds until a "delayed" DSN; 0 = off */
+    int relay_max_per_destination;
+    int relay_max_connections;
+    int relay_connect_timeout; /* seconds per address */
+    int relay_timeout;         /* seconds per SMTP step (RFC 5321 4.5.3.2) */
+    int relay_port;            /* the MX port (25; tests use another) */
+    char relay_smarthost[300]; /* HOST:PORT, or "" */
+    char relay_smarthost_user[256];
+    char relay_smarthost_password[256];
+    char relay_routes[2048];    /* "DOMAIN HOST:PORT [policy], ..." */
+    char relay_srs_secret[128]; /* "" = made on first start */
+    char relay_ca_file[PATH_MAX];
+    bool relay_dkim_ed25519; /* also sign with the Ed25519 key (RFC 8463) */
     /* Where each key of the table was set (0: not set), for errors. */
     int key_line[CONFIG_MAX_KEYS];
 };
@@ -118,7 +136,8 @@ enum config_key_type {
     K_LISTEN,
     K_PORTRANGE,
     K_ENUM,
-    K_NETS /* struct netlist: addresses and networks (core/netlist.h) */
+    K_NETS, /* struct netlist: addresses and networks (core/netlist.h) */
+    K_STRLIST /* a string key that may be repeated: the values are joined with ", " */
 };
 
 struct config_key {

@@ -41,7 +41,15 @@ static const struct section_doc sections[] = {
     {"ftp", NULL},
     {"http", NULL},
     {"relay",
-     "Outbound mail (the client side of core: DNS, connect, TLS). DNS answers come "
+     "Outbound mail (docs/smtp.md, \"Outbound\"). Mail for other domains that an "
+     "authenticated user submits, or that a local alias forwards, is queued in "
+     "`data_dir/queue/` (message + envelope record, fsynced) and delivered by the "
+     "scheduler: to the domain's MX hosts by preference (or the domain's own A/AAAA "
+     "when it has no MX; a null MX fails at once), or through a `route` or the "
+     "`smarthost`. A temporary failure is retried after `retry_min`, doubling up to "
+     "`retry_max`; after `delay_notice` the sender gets one \"delayed\" report and "
+     "after `queue_lifetime` a bounce (RFC 3464). `portico queue list|show|flush|hold|"
+     "release|delete` inspects and steers the running server's queue. DNS answers come "
      "from c-ares on the loop threads, never from `getaddrinfo`."},
     {"sftp",
      "SFTP over SSH-2 (docs/SFTP.md). The SSH host keys (Ed25519 and ECDSA P-256) are "

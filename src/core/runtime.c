@@ -1,6 +1,7 @@
 /* runtime: the loop threads, their SO_REUSEPORT listeners, and the graceful
  * stop. Each loop owns its listeners and connections; nothing here is
  * shared between loops except the runtime's read-only config. */
+#include "core/dns.h"
 #include "core/loop.h"
 
 #include "core/conn.h"
@@ -237,6 +238,7 @@ static void *loop_thread(void *arg)
     struct loop *loop = arg;
     metrics_thread_shard(loop->index);
     event_base_loop(loop->base, EVLOOP_NO_EXIT_ON_EMPTY);
+    dns_loop_free(); /* this thread's resolver (core/dns.h), if one was made */
     return NULL;
 }
 

@@ -186,7 +186,7 @@ int session_command(struct session *s, unsigned timeout_sec, session_reply_fn fn
         return -1;
     if (s->client->ended || s->conn->closing)
         return -1;
-    memcpy(line + n, "\r\n", 2);
+    memcpy(line + n, "\r\n", 3); /* with the NUL: log_command reads it as a string */
     if (push(s, timeout_sec, fn, arg, line) < 0)
         return -1;
     log_command(s, line);

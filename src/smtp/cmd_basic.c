@@ -1,8 +1,8 @@
 /* cmd_basic: the SMTP commands that touch no mail: EHLO/HELO (RFC 5321
  * 4.1.1.1, with the extension list), RSET, NOOP, QUIT, VRFY, HELP and
  * STARTTLS (RFC 3207). */
-#include "core/log.h"
 #include "auth/sasl_server.h"
+#include "core/log.h"
 #include "smtp/smtp.h"
 
 #include <inttypes.h>
@@ -45,10 +45,11 @@ void smtp_cmd_ehlo(struct session *s, char *args)
         return;
     m->esmtp = true;
     smtp_txn_reset(s); /* 4.1.4: EHLO resets the transaction */
-    session_printf(s, "250-%s greets %s\r\n", runtime ? runtime->cfg->hostname : "localhost",
-                   m->helo);
+    session_printf(s, "250-%s greets %s\r\n",
+                   runtime ? runtime->cfg->hostname : "localhost", m->helo);
     session_printf(s, "250-PIPELINING\r\n250-SIZE %" PRIu64 "\r\n", smtp_max_size());
-    session_printf(s, "250-8BITMIME\r\n250-SMTPUTF8\r\n250-ENHANCEDSTATUSCODES\r\n");
+    session_printf(
+        s, "250-8BITMIME\r\n250-SMTPUTF8\r\n250-ENHANCEDSTATUSCODES\r\n250-DSN\r\n");
     if (!session_tls(s))
         session_printf(s, "250-STARTTLS\r\n");
     if (auth_offered(s))
@@ -85,13 +86,15 @@ void smtp_cmd_quit(struct session *s, char *args)
 void smtp_cmd_vrfy(struct session *s, char *args)
 {
     /* 3.5.3: no address harvesting; 252 says "try sending". */
-    session_reply(s, "252 2.5.0 Cannot VRFY user, but will accept message for local users");
+    session_reply(s,
+                  "252 2.5.0 Cannot VRFY user, but will accept message for local users");
 }
 
 void smtp_cmd_help(struct session *s, char *args)
 {
-    session_reply(s, "214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY "
-                     "HELP STARTTLS%s",
+    session_reply(s,
+                  "214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY "
+                  "HELP STARTTLS%s",
                   smtp_of(s)->role == SMTP_ROLE_SUBMISSION ? " AUTH" : "");
 }
 

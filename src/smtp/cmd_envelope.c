@@ -69,6 +69,15 @@ static int mail_params(struct session *s, const struct smtp_args *a)
             t->body8 = strcasecmp(p->value, "8BITMIME") == 0;
         } else if (strcmp(p->key, "SMTPUTF8") == 0 && !p->value) {
             t->smtputf8 = true;
+        } else if (strcmp(p->key, "RET") == 0 && p->value && t->ret == QRET_DEFAULT &&
+                   strcasecmp(p->value, "FULL") == 0) { /* RFC 3461 4.3 */
+            t->ret = QRET_FULL;
+        } else if (strcmp(p->key, "RET") == 0 && p->value && t->ret == QRET_DEFAULT &&
+                   strcasecmp(p->value, "HDRS") == 0) {
+            t->ret = QRET_HDRS;
+        } else if (strcmp(p->key, "ENVID") == 0 && p->value && !t->envid[0] &&
+                   smtp_xtext_valid(p->value, QUEUE_ENVID_MAX - 1)) { /* 4.4 */
+            snprintf(t->envid, sizeof t->envid, "%s", p->value);
         } else if (strcmp(p->key, "AUTH") != 0 || !p->value) {
             session_reply(s, "555 5.5.4 MAIL parameter not recognized: %.31s", p->key);
             return -1;
@@ -169,9 +178,10 @@ static void rcpt_work(void *arg)
     case RCPT_REMOTE:
         /* The recipient itself is elsewhere: relaying needs AUTH (never an
          * open relay); a local alias forwarding out is the admin's choice. */
-        if (strcasecmp(t.address, l->address) != 0)
+        if (strcasecmp(t.address, l->address) != 0) {
             snprintf(l->rcpt.target, sizeof l->rcpt.target, "%s", t.address);
-        else if (l->authenticated) /* as written: quotes kept for the next hop */
+            l->rcpt.forwarded = true;
+        } else if (l->authenticated) /* as written: quotes kept for the next hop */
             snprintf(l->rcpt.target, sizeof l->rcpt.target, "%s", l->rcpt.address);
         else
             snprintf(l->reply, sizeof l->reply, "554 5.7.1 Relay access denied");
@@ -202,6 +212,29 @@ static void rcpt_done(struct session *s, void *arg)
     free(l);
 }
 
+/* RFC 3461 4.1 NOTIFY=NEVER | SUCCESS,FAILURE,DELAY and 4.2
+ * ORCPT=addr-type;xtext. Anything else is refused. */
+static int rcpt_params(const struct smtp_args *a, unsigned *notify, char *orcpt,
+                       size_t orcptlen)
+{
+    for (int i = 0; i < a->nparams; i++) {
+        const struct smtp_param *p = &a->params[i];
+        if (!p->value)
+            return -1;
+        if (strcmp(p->key, "NOTIFY") == 0 && *notify == 0) {
+            *notify = smtp_parse_notify(p->value);
+            if (*notify == 0)
+                return -1;
+        } else if (strcmp(p->key, "ORCPT") == 0 && !orcpt[0] && strchr(p->value, ';') &&
+                   smtp_xtext_valid(strchr(p->value, ';') + 1, orcptlen - 1)) {
+            snprintf(orcpt, orcptlen, "%s", p->value);
+        } else {
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* 4.1.1.3: "<Postmaster>" is the primary domain's postmaster. */
 static int rcpt_address(const struct smtp_addr *a, char *out, size_t outlen)
 {
@@ -226,7 +259,9 @@ void smtp_cmd_rcpt(struct session *s, char *args)
         parse_error_reply(s, e);
         return;
     }
-    if (a.nparams > 0) {
+    unsigned notify = 0;
+    char orcpt[QUEUE_ORCPT_MAX] = "";
+    if (rcpt_params(&a, &notify, orcpt, sizeof orcpt) < 0) {
         session_reply(s, "555 5.5.4 RCPT parameters not recognized");
         return;
     }
@@ -254,5 +289,7 @@ void smtp_cmd_rcpt(struct session *s, char *args)
     }
     l->authenticated = s->authenticated;
     l->size = t->declared;
+    l->rcpt.notify = notify;
+    snprintf(l->rcpt.orcpt, sizeof l->rcpt.orcpt, "%s", orcpt);
     smtp_async(s, rcpt_work, rcpt_done, l);
 }

@@ -6,9 +6,11 @@
  * every copy is safe; otherwise nothing was delivered and the reply is a
  * temporary failure (over quota: 452 4.2.2). */
 #include "store/deliver.h"
+#include "auth/accounts.h"
 #include "core/log.h"
 #include "core/metrics.h"
-#include "smtp/queue.h"
+#include "queue/queue.h"
+#include "queue/srs.h"
 #include "smtp/smtp.h"
 #include "smtp/spool.h"
 
@@ -29,6 +31,11 @@ struct deliver_job {
     size_t nrcpt;
     int spoolfd;
     char received[TRACE_MAX]; /* LF form */
+    char envid[QUEUE_ENVID_MAX];
+    enum queue_ret ret;
+    bool smtputf8, body8;
+    size_t nqueued;
+    char qid[QUEUE_ID_MAX];
     char reply[160];
 };
 
@@ -105,27 +112,85 @@ static enum store_result stage_all(struct deliver_job *j, struct store_delivery 
     return STORE_OK;
 }
 
-static int queue_remote(struct deliver_job *j, char *id, size_t idlen)
+/* The envelope sender of forwarded copies: SRS-rewritten (queue/srs.h)
+ * when the original sender is not in a local domain, so the destination's
+ * SPF check passes; "" when no rewrite is needed. */
+static void forward_sender(const struct deliver_job *j, char *out, size_t len)
 {
-    const char *targets[SMTP_MAX_RCPT];
+    char secret[SRS_SECRET_MAX], primary[256] = "localhost";
+    const char *at = strrchr(j->from, '@');
+    out[0] = '\0';
+    if (!at || authdb_domain_is_local(runtime->authdb, at + 1) != 0)
+        return; /* null sender, or ours (an error means: leave it) */
+    sscanf(runtime->cfg->domains, "%255[^ ,\t]", primary);
+    if (srs_secret_load(runtime->datadir_fd, runtime->cfg->relay_srs_secret, secret,
+                        sizeof secret) < 0 ||
+        srs_forward(secret, j->from, primary, (int64_t)time(NULL), out, len) < 0)
+        out[0] = '\0';
+}
+
+/* Remote recipients go to the queue as one entry per envelope sender
+ * (relay/ splits it per destination), with the RFC 3461 parameters of the
+ * submission; forwarded ones (a local alias pointing out) under the SRS
+ * sender. */
+static int queue_some(struct deliver_job *j, bool forwarded, const char *from, char *id,
+                      size_t idlen, size_t *nq)
+{
+    const char *targets[SMTP_MAX_RCPT], *orcpt[SMTP_MAX_RCPT];
+    unsigned notify[SMTP_MAX_RCPT];
     size_t n = 0;
-    for (size_t i = 0; i < j->nrcpt; i++)
-        if (!j->rcpts[i].local)
-            targets[n++] = j->rcpts[i].target;
+    for (size_t i = 0; i < j->nrcpt; i++) {
+        if (j->rcpts[i].local || j->rcpts[i].forwarded != forwarded)
+            continue;
+        targets[n] = j->rcpts[i].target;
+        notify[n] = j->rcpts[i].notify;
+        orcpt[n++] = j->rcpts[i].orcpt;
+    }
+    *nq += n;
     if (n == 0)
         return 0;
-    return queue_write(runtime->datadir_fd, j->received, j->spoolfd, j->from, targets, n,
-                       id, idlen);
+    struct queue_new q = {
+        .from = from,
+        .rcpts = targets,
+        .notify = notify,
+        .orcpt = orcpt,
+        .nrcpt = n,
+        .envid = j->envid,
+        .ret = j->ret,
+        .smtputf8 = j->smtputf8,
+        .body8 = j->body8,
+    };
+    if (queue_write(runtime->datadir_fd, j->received, j->spoolfd, &q, id, idlen) < 0)
+        return -1;
+    queue_announce(id);
+    return 0;
+}
+
+static int queue_remote(struct deliver_job *j, char *id, size_t idlen, size_t *nq)
+{
+    char srs[QUEUE_ADDR_MAX], fwd_id[QUEUE_ID_MAX] = "";
+    *nq = 0;
+    if (queue_some(j, false, j->from, id, idlen, nq) < 0)
+        return -1;
+    forward_sender(j, srs, sizeof srs);
+    const char *from = j->from;
+    if (srs[0])
+        from = srs;
+    if (queue_some(j, true, from, fwd_id, sizeof fwd_id, nq) < 0)
+        return -1;
+    if (!id[0])
+        snprintf(id, idlen, "%s", fwd_id);
+    return 0;
 }
 
 static void deliver_work(void *arg)
 {
     struct deliver_job *j = arg;
     struct store_delivery **d = calloc(j->nrcpt, sizeof *d);
-    char prefix[TRACE_MAX + SMTP_MAX_PATH + 32], qid[96] = "";
+    char prefix[TRACE_MAX + SMTP_MAX_PATH + 32];
     snprintf(prefix, sizeof prefix, "Return-Path: <%s>\n%s", j->from, j->received);
     enum store_result r = d ? stage_all(j, d, prefix) : STORE_ERROR;
-    if (r == STORE_OK && queue_remote(j, qid, sizeof qid) < 0)
+    if (r == STORE_OK && queue_remote(j, j->qid, sizeof j->qid, &j->nqueued) < 0)
         r = STORE_ERROR;
     int failed = r == STORE_OK ? store_delivery_commit_all(d, j->nrcpt) : 0;
     if (r == STORE_OVER_QUOTA)
@@ -136,7 +201,7 @@ static void deliver_work(void *arg)
         snprintf(j->reply, sizeof j->reply, "451 4.3.0 Local delivery failed");
     else
         snprintf(j->reply, sizeof j->reply, "250 2.0.0 OK id=%016" PRIx64 "%s%s", j->sid,
-                 qid[0] ? " queued as " : "", qid);
+                 j->qid[0] ? " queued as " : "", j->qid);
     if (d)
         free_staged(d, j->nrcpt);
     free(d);
@@ -148,7 +213,9 @@ static void deliver_done(struct session *s, void *arg)
     if (j->reply[0] == '2') /* delivered even when the client has gone */
         metrics_add(j->svc, MET_DELIVERIES, j->nrcpt);
     if (s) {
-        log_info(s->id, "smtp delivered rcpts=%zu reply=\"%.40s\"", j->nrcpt, j->reply);
+        /* "delivered" only for local copies; queued ones are the relay's. */
+        log_info(s->id, "smtp accepted local=%zu queued=%zu queue_id=%s reply=\"%.40s\"",
+                 j->nrcpt - j->nqueued, j->nqueued, j->qid[0] ? j->qid : "-", j->reply);
         session_reply(s, "%s", j->reply);
     }
     smtp_spool_put(j->spoolfd);
@@ -169,6 +236,10 @@ void smtp_deliver_start(struct session *s)
     j->svc = s->conn->svc;
     snprintf(j->from, sizeof j->from, "%s", t->from);
     build_received(s, j->received, sizeof j->received);
+    snprintf(j->envid, sizeof j->envid, "%s", t->envid);
+    j->ret = t->ret;
+    j->smtputf8 = t->smtputf8;
+    j->body8 = t->body8;
     /* The job owns the recipients and the spool from here on. */
     j->rcpts = t->rcpts;
     j->nrcpt = t->nrcpt;

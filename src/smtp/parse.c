@@ -23,8 +23,11 @@ bool smtp_utf8_valid(const unsigned char *s, size_t n)
     size_t i = 0;
     while (i < n) {
         unsigned char c = s[i];
-        size_t len = c < 0x80 ? 1 : (c & 0xe0) == 0xc0 ? 2 : (c & 0xf0) == 0xe0 ? 3
-                                  : (c & 0xf8) == 0xf0 ? 4 : 0;
+        size_t len = c < 0x80             ? 1
+                     : (c & 0xe0) == 0xc0 ? 2
+                     : (c & 0xf0) == 0xe0 ? 3
+                     : (c & 0xf8) == 0xf0 ? 4
+                                          : 0;
         if (len == 0 || (len == 2 && c < 0xc2) || (len == 4 && c > 0xf4) || i + len > n)
             return false;
         for (size_t k = 1; k < len; k++)
@@ -34,7 +37,8 @@ bool smtp_utf8_valid(const unsigned char *s, size_t n)
             return false; /* overlong */
         if (len == 3 && c == 0xed && s[i + 1] >= 0xa0)
             return false; /* surrogate */
-        if (len == 4 && ((c == 0xf0 && s[i + 1] < 0x90) || (c == 0xf4 && s[i + 1] >= 0x90)))
+        if (len == 4 &&
+            ((c == 0xf0 && s[i + 1] < 0x90) || (c == 0xf4 && s[i + 1] >= 0x90)))
             return false;
         i += len;
     }
@@ -296,4 +300,60 @@ int smtp_parse_bdat(const char *args, unsigned long long *size, bool *last)
         return -1;
     *last = sp != NULL;
     return smtp_parse_u64(num, size);
+}
+
+static bool hex_upper(char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F');
+}
+
+bool smtp_xtext_valid(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > max)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '+') {
+            if (i + 2 >= n || !hex_upper(s[i + 1]) || !hex_upper(s[i + 2]))
+                return false;
+            i += 2;
+        } else if (c < 0x21 || c > 0x7e || c == '=') {
+            return false;
+        }
+    }
+    return true;
+}
+
+static unsigned notify_word(const char *s, size_t n)
+{
+    static const struct {
+        const char *w;
+        unsigned bit;
+    } words[] = {{"NEVER", 1}, {"SUCCESS", 2}, {"FAILURE", 4}, {"DELAY", 8}};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strlen(words[i].w) == n && strncasecmp(words[i].w, s, n) == 0)
+            return words[i].bit;
+    return 0;
+}
+
+unsigned smtp_parse_notify(const char *s)
+{
+    unsigned bits = 0;
+    for (int guard = 0; guard < 8; guard++) {
+        const char *comma = strchr(s, ',');
+        size_t n = strlen(s);
+        if (comma)
+            n = (size_t)(comma - s);
+        unsigned b = notify_word(s, n);
+        if (b == 0 || (bits & b))
+            return 0;
+        bits |= b;
+        if (!comma)
+            break;
+        s = comma + 1;
+    }
+    if ((bits & 1) && bits != 1) /* NEVER stands alone */
+        return 0;
+    return bits;
 }

@@ -12,13 +12,13 @@ struct smtp_addr {
     bool null;       /* "<>" (MAIL only) */
     bool postmaster; /* "<Postmaster>" without a domain (RCPT only, 4.1.1.3) */
     bool utf8;       /* holds non-ASCII (needs SMTPUTF8, RFC 6531 3.4) */
-    char local[SMTP_MAX_LOCAL * 2 + 3];  /* unquoted local part */
-    char domain[SMTP_MAX_DOMAIN + 1];    /* lower-case for ASCII; or a [literal] */
-    char address[SMTP_MAX_PATH + 1];     /* local@domain as written (quotes kept) */
+    char local[SMTP_MAX_LOCAL * 2 + 3]; /* unquoted local part */
+    char domain[SMTP_MAX_DOMAIN + 1];   /* lower-case for ASCII; or a [literal] */
+    char address[SMTP_MAX_PATH + 1];    /* local@domain as written (quotes kept) */
 };
 
 struct smtp_param {
-    char key[32];     /* upper-cased */
+    char key[32];      /* upper-cased */
     const char *value; /* into the parsed line, or NULL for "KEY" */
 };
 
@@ -56,3 +56,9 @@ int smtp_parse_u64(const char *s, unsigned long long *out);
 
 /* RFC 3629: well-formed UTF-8 (no overlongs, surrogates, > U+10FFFF). */
 bool smtp_utf8_valid(const unsigned char *s, size_t n);
+
+/* RFC 3461 4: xtext (xchar or "+" two upper-case hex digits), 1..max chars. */
+bool smtp_xtext_valid(const char *s, size_t max);
+/* RFC 3461 4.1: "NEVER" or a comma list of SUCCESS, FAILURE, DELAY, any
+ * case; the QN_* bits (queue/queue.h) or 0 when malformed. */
+unsigned smtp_parse_notify(const char *s);

@@ -10,6 +10,7 @@
 #include "core/limits.h"
 #include "core/loop.h"
 #include "core/session.h"
+#include "queue/queue.h"
 #include "smtp/dot.h"
 #include "smtp/parse.h"
 
@@ -27,16 +28,21 @@ enum smtp_role { SMTP_ROLE_MX, SMTP_ROLE_SUBMISSION };
 
 struct smtp_rcpt {
     bool local;
-    struct account acct;               /* local: the account */
-    char address[SMTP_MAX_PATH + 1];   /* as the client wrote it */
+    struct account acct;                /* local: the account */
+    char address[SMTP_MAX_PATH + 1];    /* as the client wrote it */
     char target[AUTH_MAX_USERNAME + 1]; /* remote: where the queue sends it */
+    bool forwarded;                     /* remote via a local alias (SRS) */
+    unsigned notify;                    /* RFC 3461 4.1 NOTIFY (QN_* bits) */
+    char orcpt[QUEUE_ORCPT_MAX];        /* RFC 3461 4.2 ORCPT, as given */
 };
 
 struct smtp_txn {
     bool active;
     char from[SMTP_MAX_PATH + 1]; /* "" for the null reverse-path */
     bool smtputf8, body8;
-    uint64_t declared; /* RFC 1870 SIZE=, 0 if not given */
+    uint64_t declared;           /* RFC 1870 SIZE=, 0 if not given */
+    char envid[QUEUE_ENVID_MAX]; /* RFC 3461 4.4 ENVID */
+    enum queue_ret ret;          /* RFC 3461 4.3 RET */
     struct smtp_rcpt *rcpts;
     size_t nrcpt;
     int spoolfd; /* the body so far (CRLF form), or -1 */

@@ -73,13 +73,14 @@ class Server:
     are turned on (each gets free ports); extra: more INI text."""
 
     def __init__(self, services=SERVICES, extra="", tls=True, threads=2,
-                 domains="example.org", data_dir=None, env=None):
+                 domains="example.org", data_dir=None, env=None,
+                 hostname="mail.example.org"):
         self.env = env
         self.tmp = tempfile.TemporaryDirectory(prefix="portico-it-")
         self.data_dir = data_dir or os.path.join(self.tmp.name, "data")
         self.ports = {}
         lines = ["[portico]", f"data_dir = {self.data_dir}",
-                 "hostname = mail.example.org", f"domains = {domains}",
+                 f"hostname = {hostname}", f"domains = {domains}",
                  f"threads = {threads}", "log_level = debug",
                  # Tests use short passwords; test_accounts checks the policy.
                  "[auth]", "min_password_length = 1"]

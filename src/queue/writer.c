@@ -1,0 +1,194 @@
+/* writer: a new queue entry, durably (see queue.h for the order). The
+ * message copy uses the store's LF normaliser, so queued and delivered
+ * bytes follow the same rules. Ids are the time in microseconds, the pid
+ * and a counter; the .msg is published with RENAME_NOREPLACE, so an id is
+ * never reused even if the clock goes back across a restart. */
+#include "queue/queue.h"
+
+#include "core/fileio.h"
+#include "store/deliver.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#define QUEUE_CHUNK 65536
+#define QUEUE_ID_TRIES 8
+
+static atomic_uint queue_counter;
+
+static int copy_normalised(int fd, int srcfd)
+{
+    char *in = malloc(QUEUE_CHUNK), *out = malloc(QUEUE_CHUNK + 1);
+    struct lf_norm st = {0};
+    int rc = -1;
+    if (in && out)
+        rc = 0;
+    ssize_t r = 0;
+    off_t off = 0;
+    while (rc == 0 && (r = pread(srcfd, in, QUEUE_CHUNK, off)) > 0) {
+        off += r;
+        rc = fd_write_all(fd, out, lf_normalise(&st, in, (size_t)r, out));
+    }
+    if (rc == 0 && r < 0)
+        rc = -1;
+    if (rc == 0)
+        rc = fd_write_all(fd, out, lf_normalise_end(&st, out));
+    free(in);
+    free(out);
+    return rc;
+}
+
+struct msg_src {
+    const char *prefix;
+    int srcfd;       /* or */
+    const char *buf; /* with len */
+    size_t len;
+};
+
+static int fill_msg(int fd, const struct msg_src *m)
+{
+    if (fd_write_all(fd, m->prefix, strlen(m->prefix)) < 0)
+        return -1;
+    if (m->srcfd >= 0)
+        return copy_normalised(fd, m->srcfd);
+    return fd_write_all(fd, m->buf, m->len);
+}
+
+/* Writes tmp.<id>.msg, fsyncs, renames to <id>.msg without replacing. */
+static int publish_msg(int qfd, const char *id, const struct msg_src *m)
+{
+    char tmp[QUEUE_ID_MAX + 16], name[QUEUE_ID_MAX + 8];
+    snprintf(tmp, sizeof tmp, "tmp.%s.msg", id);
+    snprintf(name, sizeof name, "%s.msg", id);
+    int fd = openat(qfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -1;
+    int rc = fill_msg(fd, m);
+    if (rc == 0)
+        rc = fsync(fd);
+    close(fd);
+    if (rc == 0)
+        rc = renameat2(qfd, tmp, qfd, name, RENAME_NOREPLACE);
+    int saved = errno;
+    if (rc < 0)
+        unlinkat(qfd, tmp, 0);
+    errno = saved;
+    return rc;
+}
+
+static void make_id(char *id, size_t idlen)
+{
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    snprintf(id, idlen, "%lld.%06ld.%d.%u", (long long)tv.tv_sec, (long)tv.tv_usec,
+             (int)getpid(), atomic_fetch_add(&queue_counter, 1));
+}
+
+static int fill_env(struct queue_env *env, const struct queue_new *n, const char *id)
+{
+    memset(env, 0, sizeof *env);
+    snprintf(env->id, sizeof env->id, "%s", id);
+    queue_line_copy(env->from, sizeof env->from, n->from);
+    env->created = (int64_t)time(NULL);
+    if (n->envid)
+        queue_line_copy(env->envid, sizeof env->envid, n->envid);
+    env->ret = n->ret;
+    env->is_bounce = n->is_bounce;
+    env->smtputf8 = n->smtputf8;
+    env->body8 = n->body8;
+    env->rcpts = calloc(n->nrcpt, sizeof *env->rcpts);
+    if (!env->rcpts || n->nrcpt == 0 || n->nrcpt > QUEUE_MAX_RCPT)
+        return -1;
+    env->nrcpt = n->nrcpt;
+    for (size_t i = 0; i < n->nrcpt; i++) {
+        struct queue_rcpt *r = &env->rcpts[i];
+        queue_line_copy(r->addr, sizeof r->addr, n->rcpts[i]);
+        if (n->notify)
+            r->notify = n->notify[i];
+        if (n->orcpt && n->orcpt[i])
+            queue_line_copy(r->orcpt, sizeof r->orcpt, n->orcpt[i]);
+    }
+    return 0;
+}
+
+static int write_entry(int qfd, const struct msg_src *m, const struct queue_new *n,
+                       char *id, size_t idlen)
+{
+    int rc = -1;
+    for (int i = 0; i < QUEUE_ID_TRIES && rc < 0; i++) {
+        make_id(id, idlen);
+        rc = publish_msg(qfd, id, m);
+        if (rc < 0 && errno != EEXIST)
+            return -1;
+    }
+    if (rc < 0)
+        return -1;
+    struct queue_env env;
+    rc = fill_env(&env, n, id);
+    if (rc == 0)
+        rc = queue_env_store(qfd, &env); /* fsyncs queue/ after the rename */
+    queue_env_clear(&env);
+    if (rc < 0)
+        queue_remove(qfd, id);
+    return rc;
+}
+
+int queue_write(int datadirfd, const char *prefix, int srcfd, const struct queue_new *n,
+                char *id, size_t idlen)
+{
+    int qfd = queue_open_dir(datadirfd);
+    if (qfd < 0)
+        return -1;
+    struct msg_src m = {prefix, srcfd, NULL, 0};
+    int rc = write_entry(qfd, &m, n, id, idlen);
+    close(qfd);
+    return rc;
+}
+
+int queue_write_buf(int datadirfd, const char *msg, size_t len, const struct queue_new *n,
+                    char *id, size_t idlen)
+{
+    int qfd = queue_open_dir(datadirfd);
+    if (qfd < 0)
+        return -1;
+    struct msg_src m = {"", -1, msg, len};
+    int rc = write_entry(qfd, &m, n, id, idlen);
+    close(qfd);
+    return rc;
+}
+
+int queue_prepend_msg(int qfd, const char *id, const char *prefix)
+{
+    char tmp[QUEUE_ID_MAX + 16], name[QUEUE_ID_MAX + 8];
+    if (!queue_id_valid(id))
+        return -1;
+    int src = queue_open_msg(qfd, id);
+    if (src < 0)
+        return -1;
+    snprintf(tmp, sizeof tmp, "tmp.%s.msg", id);
+    snprintf(name, sizeof name, "%s.msg", id);
+    int fd =
+        openat(qfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    int rc = -1;
+    if (fd >= 0) {
+        struct msg_src m = {prefix, src, NULL, 0};
+        rc = fill_msg(fd, &m);
+        if (rc == 0)
+            rc = fsync(fd);
+        close(fd);
+    }
+    close(src);
+    if (rc == 0)
+        rc = renameat(qfd, tmp, qfd, name);
+    if (rc < 0)
+        unlinkat(qfd, tmp, 0);
+    if (rc == 0)
+        rc = fsync(qfd);
+    return rc;
+}

@@ -1,0 +1,213 @@
+"""Helpers for the relay tests: a dnsmasq on a free loopback port with the
+test domains' MX records, two portico servers (a.test sending, b.test
+receiving), and submitting over 2587-style submission with STARTTLS and
+AUTH (smtplib)."""
+
+import os
+import shutil
+import smtplib
+import ssl
+import subprocess
+import tempfile
+import unittest
+
+from portico import Server, free_port, wait_until
+
+
+class Dnsmasq:
+    """dnsmasq answering only from its command line: MX for each domain to
+    mx.<domain> at 127.0.0.1, plus any extra --mx-host style options."""
+
+    def __init__(self, domains, extra=()):
+        self.port = free_port()
+        self.tmp = tempfile.TemporaryDirectory(prefix="portico-dns-")
+        self.log = os.path.join(self.tmp.name, "log")
+        args = ["dnsmasq", "-k", "--no-resolv", "--no-hosts", "--no-poll",
+                f"--port={self.port}", "--listen-address=127.0.0.1",
+                "--bind-interfaces", f"--pid-file={self.tmp.name}/pid",
+                f"--log-facility={self.log}", "--user=root", "--group=root"]
+        for d in domains:
+            args += [f"--mx-host={d},mx.{d},10", f"--host-record=mx.{d},127.0.0.1"]
+        args += list(extra)
+        self.proc = subprocess.Popen(args, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE)
+        wait_until(self._answers, timeout=10, what="dnsmasq")
+
+    def _answers(self):
+        if self.proc.poll() is not None:
+            raise AssertionError("dnsmasq exited: " + self.proc.stderr.read().decode())
+        p = subprocess.run(["dnsmasq", "--test"], capture_output=True)
+        return os.path.exists(os.path.join(self.tmp.name, "pid")) and p.returncode == 0
+
+    @property
+    def address(self):
+        return f"127.0.0.1:{self.port}"
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(10)
+        self.tmp.cleanup()
+
+
+def relay_extra(resolver, port, more=""):
+    """[relay] keys for fast tests: retries after 1 s, capped at 2 s."""
+    return (f"[relay]\nresolver = {resolver}\nport = {port}\nretry_min = 1\n"
+            f"retry_max = 2\nconnect_timeout = 2\ntimeout = 5\n{more}")
+
+
+def submit(server, user, password, to, body, sender=None, **kw):
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with smtplib.SMTP("127.0.0.1", server.ports["submission"], timeout=20) as c:
+        c.starttls(context=ctx)
+        c.login(user, password)
+        return c.sendmail(sender or user, to, body, **kw)
+
+
+def queue_ids(server):
+    qdir = os.path.join(server.data_dir, "queue")
+    return sorted(n[:-4] for n in os.listdir(qdir) if n.endswith(".env")
+                  and not n.startswith("tmp."))
+
+
+# Debian's python3-aiosmtpd lives in dist-packages, which the test runner's
+# python3 (a pyenv 3.11) does not search by default.
+import sys  # noqa: E402
+if "/usr/lib/python3/dist-packages" not in sys.path:
+    sys.path.append("/usr/lib/python3/dist-packages")
+
+import socket  # noqa: E402
+import threading  # noqa: E402
+
+
+class Peer:
+    """A scripted receiving server (aiosmtpd): rcpt_replies and data_replies
+    are lists of replies used in turn (None: accept); every accepted
+    message is kept in .messages as (mail_from, rcpts, content bytes)."""
+
+    def __init__(self, port=None, rcpt_replies=(), data_replies=(), ehlo_extra=()):
+        from aiosmtpd.controller import Controller
+        self.port = port or free_port()
+        self.rcpt_replies = list(rcpt_replies)
+        self.data_replies = list(data_replies)
+        self.messages = []
+        self.mail_params = []
+        self.lock = threading.Lock()
+        peer = self
+
+        class Handler:
+            async def handle_RCPT(self, server, session, envelope, address, options):
+                with peer.lock:
+                    r = peer.rcpt_replies.pop(0) if peer.rcpt_replies else None
+                if r:
+                    return r
+                envelope.rcpt_tos.append(address)
+                return "250 2.1.5 OK"
+
+            async def handle_MAIL(self, server, session, envelope, address, options):
+                with peer.lock:
+                    peer.mail_params.append(list(options))
+                envelope.mail_from = address
+                return "250 2.1.0 OK"
+
+            async def handle_DATA(self, server, session, envelope):
+                with peer.lock:
+                    r = peer.data_replies.pop(0) if peer.data_replies else None
+                    if r:
+                        return r
+                    peer.messages.append((envelope.mail_from, list(envelope.rcpt_tos),
+                                          envelope.original_content))
+                return "250 2.0.0 accepted"
+
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port,
+                                     decode_data=False, enable_SMTPUTF8=True)
+        self.controller.start()
+
+    def stop(self):
+        self.controller.stop()
+
+
+class RawPeer:
+    """A misbehaving peer on raw sockets: mode "silent" accepts and never
+    answers, "hugeline" greets with a 1 MiB line, "cut" drops the
+    connection in the middle of the first DATA and behaves afterwards
+    (counting the messages it accepted in .accepted)."""
+
+    def __init__(self, mode):
+        self.mode = mode
+        self.port = free_port()
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", self.port))
+        self.sock.listen(16)
+        self.accepted = []
+        self.connections = 0
+        self.stopping = False
+        self.held = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        while not self.stopping:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._one, args=(c, self.connections),
+                             daemon=True).start()
+
+    def _one(self, c, n):
+        c.settimeout(30)
+        try:
+            if self.mode == "silent":
+                self.held.append(c)
+                return
+            if self.mode == "hugeline":
+                c.sendall(b"220 " + b"x" * (1 << 20) + b"\r\n")
+                c.recv(100)
+                c.close()
+                return
+            self._smtp(c, cut=(n == 1))
+        except OSError:
+            pass
+
+    def _smtp(self, c, cut):
+        f = c.makefile("rb")
+        c.sendall(b"220 raw.test ESMTP\r\n")
+        data = None
+        for _ in range(1000):
+            line = f.readline()
+            if not line:
+                return
+            if data is not None:
+                if cut and len(data) > 2:
+                    c.close()  # in the middle of DATA
+                    return
+                if line == b".\r\n":
+                    self.accepted.append(b"".join(data))
+                    data = None
+                    c.sendall(b"250 2.0.0 ok\r\n")
+                else:
+                    data.append(line)
+                continue
+            verb = line[:4].upper()
+            if verb == b"EHLO":
+                c.sendall(b"250-raw.test\r\n250 8BITMIME\r\n")
+            elif verb == b"DATA":
+                data = []
+                c.sendall(b"354 go\r\n")
+            elif verb == b"QUIT":
+                c.sendall(b"221 bye\r\n")
+                c.close()
+                return
+            else:
+                c.sendall(b"250 ok\r\n")
+
+    def stop(self):
+        self.stopping = True
+        self.sock.close()
+        for c in self.held:
+            c.close()
