@@ -12,10 +12,10 @@ struct subcommand {
 };
 
 static const struct subcommand subcommands[] = {
-    {"serve", cli_serve}, {"check-config", cli_check_config},
-    {"user", cli_user},   {"domain", cli_domain},
-    {"alias", cli_alias},  {"queue", cli_queue},
-    {"dkim", cli_dkim},    {"dns", cli_dns},
+    {"serve", cli_serve},         {"check-config", cli_check_config},
+    {"user", cli_user},           {"domain", cli_domain},
+    {"alias", cli_alias},         {"queue", cli_queue},
+    {"dkim", cli_dkim},           {"dns", cli_dns},
     {"dns-query", cli_dns_query}, /* hidden: tests and debugging */
 };
 

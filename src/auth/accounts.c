@@ -5,9 +5,9 @@
  * List callbacks run with the lock held: they must not call authdb. */
 #include "auth/accounts.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ctype.h>
 #include <limits.h>
 #include <openssl/crypto.h>
 #include <pthread.h>
@@ -802,7 +802,8 @@ static int alias_target_locked(struct authdb *db, const char *address, char *out
     enum parse_result p = addr_parse(db, address, true, &a, NULL, 0);
     if (p != PARSE_OK)
         return p == PARSE_DBERR ? -1 : 0;
-    sqlite3_stmt *st = stmt_new(db, "SELECT target FROM aliases WHERE address = ?1", 1, a.full);
+    sqlite3_stmt *st =
+        stmt_new(db, "SELECT target FROM aliases WHERE address = ?1", 1, a.full);
     if (st == NULL)
         return -1;
     int rc = sqlite3_step(st), ret = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;

@@ -9,13 +9,14 @@
 
 int cli_serve(const struct config *cfg, int argc, char **argv);
 int cli_check_config(const struct config *cfg, int argc, char **argv);
-int cli_user(const struct config *cfg, int argc, char **argv);   /* add|passwd|del|list */
-int cli_user_key(const struct config *cfg, int argc, char **argv); /* user key add|list|del */
+int cli_user(const struct config *cfg, int argc, char **argv); /* add|passwd|del|list */
+int cli_user_key(const struct config *cfg, int argc,
+                 char **argv); /* user key add|list|del */
 int cli_domain(const struct config *cfg, int argc, char **argv); /* add|del|list */
 int cli_alias(const struct config *cfg, int argc, char **argv);  /* add|del|list */
-int cli_queue(const struct config *cfg, int argc, char **argv); /* list|show|flush|... */
-int cli_dkim(const struct config *cfg, int argc, char **argv);  /* keygen DOMAIN */
-int cli_dns(const struct config *cfg, int argc, char **argv);   /* DOMAIN */
+int cli_queue(const struct config *cfg, int argc, char **argv);  /* list|show|flush|... */
+int cli_dkim(const struct config *cfg, int argc, char **argv);   /* keygen DOMAIN */
+int cli_dns(const struct config *cfg, int argc, char **argv);    /* DOMAIN */
 /* Hidden: TYPE NAME lines on stdin, one answer line each (cli/dns_query.c). */
 int cli_dns_query(const struct config *cfg, int argc, char **argv);
 

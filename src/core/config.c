@@ -137,7 +137,8 @@ static const struct config_key keys[] = {
         "refused with the protocol's \"too many\" reply."),
     INT("portico", "max_connections", max_connections, 0, 10000000, "0",
         "Connections the whole server holds at once; more get the protocol's \"server "
-        "full\" reply. `0` derives it from the descriptor limit: (RLIMIT_NOFILE - 64) / 2 "
+        "full\" reply. `0` derives it from the descriptor limit: (RLIMIT_NOFILE - 64) / "
+        "2 "
         "(the soft limit is raised to the hard one at start)."),
     INT("portico", "login_timeout", login_timeout, 0, 86400, "0",
         "Seconds a POP3, IMAP, FTP or submission client has from connecting to logging "
@@ -296,7 +297,8 @@ static const struct config_key keys[] = {
          "Deliver queued outbound mail (the scheduler in `relay/`). `no` only queues it "
          "(for a node whose queue another process drains)."),
     INT("relay", "retry_min", relay_retry_min, 1, 86400, "300",
-        "Seconds before the first retry of a temporary failure; each retry waits twice as "
+        "Seconds before the first retry of a temporary failure; each retry waits twice "
+        "as "
         "long as the one before, up to `retry_max`."),
     INT("relay", "retry_max", relay_retry_max, 1, 86400, "3600",
         "The longest wait between two attempts for one recipient."),
@@ -325,8 +327,8 @@ static const struct config_key keys[] = {
         "The user name for AUTH PLAIN at the smarthost."),
     STR("relay", "smarthost_password", relay_smarthost_password, "",
         "The password for AUTH PLAIN at the smarthost (never logged)."),
-    {"relay", "route", K_STRLIST, OFF(relay_routes), FSIZE(relay_routes), 0, 0, NULL, NULL,
-     "",
+    {"relay", "route", K_STRLIST, OFF(relay_routes), FSIZE(relay_routes), 0, 0, NULL,
+     NULL, "",
      "A next hop for one domain: `DOMAIN HOST:PORT [opportunistic|required|verified]`, "
      "e.g. `example.com 192.0.2.7:25 required`; repeat the key for more domains (or "
      "separate them with commas). A route wins over the MX records and the smarthost; "

@@ -62,8 +62,8 @@ struct config {
     char tls_key[PATH_MAX];
     int tls_cert_line, tls_key_line; /* where they were set, for errors */
     int max_connections_per_ip;
-    int max_connections; /* all sessions at once; 0 = from RLIMIT_NOFILE */
-    int login_timeout;   /* seconds from connect to login; 0 = the default */
+    int max_connections;            /* all sessions at once; 0 = from RLIMIT_NOFILE */
+    int login_timeout;              /* seconds from connect to login; 0 = the default */
     struct netlist trusted_proxies; /* may send a PROXY header (core/proxy.h) */
     /* [auth] */
     bool allow_plaintext_auth;
@@ -80,7 +80,7 @@ struct config {
     int smtp_timeout; /* [smtp] timeout: idle seconds, RFC 5321 4.5.3.2.7 */
     /* [relay] */
     char relay_resolver[128]; /* DNS server "ADDR:PORT", "" = resolv.conf */
-    int smtp_data_timeout; /* [smtp] data_timeout: whole body; 0 = derived */
+    int smtp_data_timeout;    /* [smtp] data_timeout: whole body; 0 = derived */
     /* [imap] */
     uint64_t imap_max_message_size; /* APPENDLIMIT (RFC 7889); 0 = smtp's */
     /* [ftp] */
@@ -90,7 +90,7 @@ struct config {
     uint64_t files_quota_bytes; /* [ftp] quota: per account file area; 0 = unlimited */
     int ftp_idle_timeout;       /* seconds, FTP_IDLE_TIMEOUT_SEC */
     int ftp_data_timeout;       /* seconds, FTP_DATA_TIMEOUT_SEC */
-    bool ftp_require_tls_data; /* TLS control: refuse clear data (PROT C) */
+    bool ftp_require_tls_data;  /* TLS control: refuse clear data (PROT C) */
     int ftp_max_passive_per_account; /* FTP_MAX_PASSIVE_PER_ACCOUNT */
     int ftp_passive_timeout;         /* seconds, FTP_PASSIVE_TIMEOUT_SEC */
     /* [http] */
@@ -136,7 +136,7 @@ enum config_key_type {
     K_LISTEN,
     K_PORTRANGE,
     K_ENUM,
-    K_NETS, /* struct netlist: addresses and networks (core/netlist.h) */
+    K_NETS,   /* struct netlist: addresses and networks (core/netlist.h) */
     K_STRLIST /* a string key that may be repeated: the values are joined with ", " */
 };
 

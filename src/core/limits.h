@@ -85,8 +85,8 @@
 #define SESSION_OUTPUT_LOW (16 << 10)  /* resume reading below this */
 /* ...and if it stays above LOW this long without draining, it is closed. */
 #define SESSION_OUTPUT_STALL_SEC 60
-#define SESSION_CLOSE_GRACE_SEC 5     /* flushing the last reply before close */
-#define TLS_ALERT_FLUSH_MAX 1024      /* a failed handshake's alert, sent at once */
+#define SESSION_CLOSE_GRACE_SEC 5 /* flushing the last reply before close */
+#define TLS_ALERT_FLUSH_MAX 1024  /* a failed handshake's alert, sent at once */
 /* From connect to a successful login ([portico] login_timeout); OpenSSH's
  * LoginGraceTime is 120. */
 #define SESSION_LOGIN_DEADLINE_SEC 120
@@ -130,7 +130,7 @@
 #define AUTH_MAX_USERNAME 320 /* RFC 5321 4.5.3.1.1/2: 64 + 1 + 255 */
 
 /* Mail store (DESIGN.md "Storage"). */
-#define MAIL_MAX_FOLDER 255  /* a folder name in bytes, Maildir++ ".A.B" form */
+#define MAIL_MAX_FOLDER 255   /* a folder name in bytes, Maildir++ ".A.B" form */
 #define MAIL_MAX_FILENAME 255 /* NAME_MAX: a Maildir file name with ",S=,W=:2," */
 
 /* Maildir tmp/ files older than this are a crashed delivery's (maildir(5)

@@ -25,8 +25,8 @@ struct loop {
     int nlisteners;
     bool stopping;
     pthread_t thread;
-    struct event *stop_timer; /* hard deadline after a graceful stop began */
-    bool trim_pending; /* memory is returned after this burst of closes */
+    struct event *stop_timer;       /* hard deadline after a graceful stop began */
+    bool trim_pending;              /* memory is returned after this burst of closes */
     struct proxy_wait *proxy_waits; /* PROXY headers being read (core/proxy.c) */
 };
 

@@ -12,19 +12,20 @@ struct evbuffer;
 
 /* An upload being set up by cmd_xfer.c; the transfer takes its fds. */
 struct upload {
-    int dirfd;              /* directory of the final name */
-    int fd;                 /* temp file (or the file itself for APPE) */
-    char tmp[64];           /* temp name in dirfd, "" when writing in place */
+    int dirfd;               /* directory of the final name */
+    int fd;                  /* temp file (or the file itself for APPE) */
+    char tmp[64];            /* temp name in dirfd, "" when writing in place */
     char leaf[NAME_MAX + 1]; /* final name in dirfd */
-    bool unique;            /* STOU: never replace an existing file */
-    uint64_t start_size;    /* APPE: size before, restored on failure */
-    char journal[80];       /* APPE: its journal (store/sweep.h), or "" */
-    uint64_t limit;         /* bytes the file may reach (quota), UINT64_MAX */
+    bool unique;             /* STOU: never replace an existing file */
+    uint64_t start_size;     /* APPE: size before, restored on failure */
+    char journal[80];        /* APPE: its journal (store/sweep.h), or "" */
+    uint64_t limit;          /* bytes the file may reach (quota), UINT64_MAX */
 };
 
 /* Each replies 150 (or 125) and starts; on any failure it replies itself.
  * xfer_send_file owns fd; xfer_send_buf owns buf; xfer_recv owns u's fds. */
-void xfer_send_file(struct ftp *f, int fd, uint64_t offset, uint64_t end, const char *name);
+void xfer_send_file(struct ftp *f, int fd, uint64_t offset, uint64_t end,
+                    const char *name);
 void xfer_send_buf(struct ftp *f, struct evbuffer *buf, const char *what);
 void xfer_recv(struct ftp *f, struct upload *u);
 

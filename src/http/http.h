@@ -40,9 +40,9 @@ enum http_state {
  * sink has answered by then). done runs once the body is complete. */
 struct http_body {
     bool chunked;
-    uint64_t left;  /* Content-Length bytes still to come */
-    uint64_t total; /* bytes seen so far */
-    uint64_t max;   /* more is 413 */
+    uint64_t left;         /* Content-Length bytes still to come */
+    uint64_t total;        /* bytes seen so far */
+    uint64_t max;          /* more is 413 */
     struct timespec start; /* for the minimum rate (HTTP_BODY_MIN_RATE) */
     struct http_chunked ck;
     int (*data)(struct http_conn *h, const char *p, size_t n);

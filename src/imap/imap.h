@@ -289,8 +289,9 @@ void imap_cmd_uid_thread(struct session *s, char *args);
  * THREAD and their UID forms), e.g.
  *   {"UID FETCH", STATE_BIT(IMAP_SELECTED), 0, imap_cmd_uid_fetch},
  * two-word verbs first. Empty until those handlers exist. */
-#define IMAP_FETCH_COMMANDS                                                            \
-    {"UID FETCH", SEL, 0, imap_cmd_uid_fetch}, {"UID SEARCH", SEL, 0, imap_cmd_uid_search}, \
+#define IMAP_FETCH_COMMANDS                                                              \
+    {"UID FETCH", SEL, 0, imap_cmd_uid_fetch},                                           \
+        {"UID SEARCH", SEL, 0, imap_cmd_uid_search},                                     \
         {"UID SORT", SEL, 0, imap_cmd_uid_sort},                                         \
         {"UID THREAD", SEL, 0, imap_cmd_uid_thread}, {"FETCH", SEL, 0, imap_cmd_fetch},  \
         {"SEARCH", SEL, 0, imap_cmd_search}, {"SORT", SEL, 0, imap_cmd_sort},            \

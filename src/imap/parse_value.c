@@ -4,8 +4,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "core/utf8.h"
 #include "core/mutf7.h"
+#include "core/utf8.h"
 #include "imap/parse.h"
 
 static const struct {

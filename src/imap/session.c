@@ -30,7 +30,7 @@ static const unsigned state_timeouts[] = {
 #define AUTH (STATE_BIT(IMAP_AUTHENTICATED) | SEL)
 #define SEL STATE_BIT(IMAP_SELECTED)
 
-/* Two-word verbs come first so "UID FETCH" is not read as "UID". */
+/* The session matches two-word verbs ("UID FETCH") before one-word ones. */
 static const struct command commands[] = {
     {"CAPABILITY", ANY, 0, imap_cmd_capability},
     {"NOOP", ANY, 0, imap_cmd_noop},

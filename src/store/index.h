@@ -108,8 +108,10 @@ char *index_summary_get(struct mail_index *idx, const char *folder, uint32_t uid
                         int *found);
 /* The cached summaries of the folder's UIDs lo..hi in UID order, one
  * query: cb(arg, uid, summary or NULL when not cached); cb < 0 stops. */
-int index_summary_range(struct mail_index *idx, const char *folder, uint32_t lo, uint32_t hi,
-                        int (*cb)(void *arg, uint32_t uid, const char *summary), void *arg);
+int index_summary_range(struct mail_index *idx, const char *folder, uint32_t lo,
+                        uint32_t hi,
+                        int (*cb)(void *arg, uint32_t uid, const char *summary),
+                        void *arg);
 /* vsize > 0: the message's CRLF size as the parse counted it, stored if
  * the row's was unmeasured (index_vsize.c). */
 int index_summary_set(struct mail_index *idx, const char *folder, uint32_t uid,

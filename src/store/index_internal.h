@@ -24,7 +24,8 @@ int idx_exec(struct mail_index *idx, const char *sql);
 sqlite3_stmt *idx_prep(struct mail_index *idx, const char *sql);
 /* A statement kept in *slot (reset, bindings cleared); not finalised by
  * the caller: sqlite3_reset it after use. */
-sqlite3_stmt *idx_prep_cached(struct mail_index *idx, sqlite3_stmt **slot, const char *sql);
+sqlite3_stmt *idx_prep_cached(struct mail_index *idx, sqlite3_stmt **slot,
+                              const char *sql);
 int idx_txn_begin(struct mail_index *idx);       /* BEGIN IMMEDIATE */
 int idx_txn_end(struct mail_index *idx, int rc); /* COMMIT if rc == 0, else ROLLBACK */
 

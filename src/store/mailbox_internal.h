@@ -41,5 +41,6 @@ void mb_publish(const struct mailbox *mb, const char *folder, enum bus_kind kind
 /* Appends one row to a snapshot being built (cap: its allocated length). */
 int mb_snapshot_push(struct mailbox_snapshot *s, size_t *cap, const struct index_row *r);
 /* The same without the EMAILID (a hash per row): STORE's results. */
-int mb_snapshot_push_flags(struct mailbox_snapshot *s, size_t *cap, const struct index_row *r);
+int mb_snapshot_push_flags(struct mailbox_snapshot *s, size_t *cap,
+                           const struct index_row *r);
 void mb_snapshot_head(struct mailbox_snapshot *s, const struct index_folder *f);
