@@ -55,6 +55,11 @@ static void tracked_done(void *arg)
 int relay_submit(void (*work)(void *), void (*done)(void *), void (*free_fn)(void *),
                  void *arg)
 {
+    /* Once the server stops, a completion could be posted to a loop that no
+     * longer runs (and leak): the caller keeps the record as it is on disk,
+     * and the next start redoes the step. */
+    if (relay->stopping || relay->loop->stopping)
+        return -1;
     struct tracked *t = calloc(1, sizeof *t);
     if (!t)
         return -1;

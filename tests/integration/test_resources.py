@@ -209,7 +209,14 @@ class NonReadingClients(ResourceServer):
         per_conn = (peak - start) * 1024 / self.CLIENTS
         print(f"\nnon-reading: start {start} KiB, peak {peak} KiB, "
               f"{per_conn / 1024:.1f} KiB per connection", end=" ")
-        self.assertLess(per_conn, 64 * 1024)
+        # The goal is 64 KiB a connection (the release build measures about
+        # 43 KiB); AddressSanitizer's redzones and shadow add a quarter or so
+        # (50-67 KiB measured here), while the unbounded output this guards
+        # against held about 1 MiB each.
+        limit = 64 * 1024
+        if asan(pid):
+            limit = 80 * 1024
+        self.assertLess(per_conn, limit)
         wait_until(lambda: self.server.stderr().count(" session_end ") >= 20 + self.CLIENTS,
                    timeout=60, what="sessions closed")
         # AddressSanitizer's shadow (an eighth of the memory once used) stays
