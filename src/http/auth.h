@@ -4,7 +4,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "http/parse.h"
+#include "httpmsg/request.h"
 
 /* Parses "Basic <base64(user:pass)>" into NUL-terminated user and pass.
  * 0, or -1 if the field is not Basic, not base64, or does not fit. */

@@ -11,9 +11,9 @@
 
 #include "auth/accounts.h"
 #include "core/limits.h"
-#include "http/chunked.h"
-#include "http/date.h"
-#include "http/parse.h"
+#include "httpmsg/chunked.h"
+#include "httpmsg/date.h"
+#include "httpmsg/request.h"
 #include "http/range.h"
 #include "http/uri.h"
 

@@ -6,7 +6,7 @@
 #include <stddef.h>
 
 #include "core/limits.h"
-#include "http/parse.h"
+#include "httpmsg/request.h"
 
 struct http_multipart_cb {
     int (*part)(void *arg, const char *hdr, size_t n); /* header block */

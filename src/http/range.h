@@ -3,7 +3,7 @@
 #pragma once
 #include <stdint.h>
 
-#include "http/parse.h"
+#include "httpmsg/request.h"
 
 struct http_range {
     uint64_t first, last; /* inclusive */

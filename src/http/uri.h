@@ -6,7 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "http/parse.h"
+#include "httpmsg/request.h"
 
 struct http_target {
     struct http_str path;  /* raw (still encoded) path, without the query */

@@ -1,4 +1,4 @@
-/* Fuzzes the HTTP request parser (http/parse.c) and what runs on its output:
+/* Fuzzes the HTTP request parser (httpmsg/request.c) and what runs on its output:
  * the framing checks, target decoding, Range, dates, Basic credentials, and
  * a chunked body after the head. A head must parse the same whole and in
  * two pieces; nothing may point outside the input. */
@@ -8,9 +8,9 @@
 
 #include "core/limits.h"
 #include "http/auth.h"
-#include "http/chunked.h"
-#include "http/date.h"
-#include "http/parse.h"
+#include "httpmsg/chunked.h"
+#include "httpmsg/date.h"
+#include "httpmsg/request.h"
 #include "http/range.h"
 #include "http/uri.h"
 

@@ -1,4 +1,4 @@
-/* Unit tests of http/chunked.c, fed whole and one byte at a time. */
+/* Unit tests of httpmsg/chunked.c, fed whole and one byte at a time. */
 /* cmocka.h needs these first */
 // clang-format off
 #include <setjmp.h>
@@ -9,7 +9,7 @@
 // clang-format on
 #include <string.h>
 
-#include "http/chunked.h"
+#include "httpmsg/chunked.h"
 
 /* Decodes text in steps of `step`; returns the final rc, body in out. */
 static enum http_chunked_rc decode(const char *text, size_t len, size_t step, char *out,

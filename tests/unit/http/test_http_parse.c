@@ -1,4 +1,4 @@
-/* Unit tests of http/parse.c: every request is also fed one byte at a time,
+/* Unit tests of httpmsg/request.c: every request is also fed one byte at a time,
  * and each proper prefix must say "need more" (or the same error early). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http/parse.h"
+#include "httpmsg/request.h"
 
 static struct http_request req;
 

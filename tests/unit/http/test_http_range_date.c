@@ -1,4 +1,4 @@
-/* Unit tests of http/range.c and http/date.c. */
+/* Unit tests of http/range.c and httpmsg/date.c. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,7 +6,7 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "http/date.h"
+#include "httpmsg/date.h"
 #include "http/range.h"
 
 static struct http_range r[8];

@@ -1,7 +1,7 @@
 /* date: formats and parses HTTP-date without strftime/strptime, which
  * follow the locale; RFC 9110 5.6.7 says a recipient MUST accept the two
  * obsolete forms too. */
-#include "http/date.h"
+#include "httpmsg/date.h"
 
 #include <string.h>
 

@@ -4,7 +4,7 @@
 #include <stdbool.h>
 #include <time.h>
 
-#include "http/parse.h"
+#include "httpmsg/request.h"
 
 #define HTTP_DATE_LEN 29 /* "Sun, 06 Nov 1994 08:49:37 GMT" */
 

@@ -3,7 +3,7 @@
  * Framing bytes need CRLF exactly (no bare LF): lenient framing is how
  * request smuggling starts. Chunk extensions are skipped; trailer fields are
  * read and dropped (RFC 9112 7.1.2: we use none of them). */
-#include "http/chunked.h"
+#include "httpmsg/chunked.h"
 
 #include "core/limits.h"
 #include "http/uri.h"

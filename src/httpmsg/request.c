@@ -1,9 +1,9 @@
-/* parse: request line and header fields (RFC 9112 2-5) into a struct
+/* request: request line and header fields (RFC 9112 2-5) into a struct
  * http_request that points into the caller's bytes, then the framing rules
  * (RFC 9112 6, 9.3; RFC 9110 7.2, 10.1.1). Every malformed input ends in an
  * error status, never in a guess: the request smuggling class of attack
  * lives in lenient parsers. */
-#include "http/parse.h"
+#include "httpmsg/request.h"
 
 #include <string.h>
 

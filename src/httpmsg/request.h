@@ -1,4 +1,4 @@
-/* parse: the HTTP/1.1 request head parser (RFC 9112 2-5) and the checks on
+/* request: the HTTP/1.1 request head parser (RFC 9112 2-5) and the checks on
  * its framing fields (RFC 9112 6, RFC 9110 7.2). Pure: no I/O, no allocation,
  * no copies; it points into the caller's buffer. Like picohttpparser it is
  * stateless: call again with more bytes until it stops saying "need more". */
