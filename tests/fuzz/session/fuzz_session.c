@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -47,6 +48,14 @@ static void setup_once(void)
     if (!mkdtemp(dir) || config_load(&cfg, NULL, err, sizeof err) < 0)
         abort();
     snprintf(cfg.data_dir, sizeof cfg.data_dir, "%s", dir);
+    /* What serve's prepare_data_dir makes: the SMTP spool lives in queue/. */
+    static const char *const subdirs[] = {"users", "queue", "www"};
+    for (size_t i = 0; i < sizeof subdirs / sizeof subdirs[0]; i++) {
+        char p[sizeof dir + 16];
+        snprintf(p, sizeof p, "%s/%s", dir, subdirs[i]);
+        if (mkdir(p, 0700) < 0)
+            abort();
+    }
     snprintf(cfg.domains, sizeof cfg.domains, "example.org");
     cfg.ftp_passive_min = 39900; /* away from the test suite's ports */
     cfg.ftp_passive_max = 39909;
