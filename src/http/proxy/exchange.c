@@ -185,6 +185,7 @@ static void on_upgraded(void *arg, struct conn *origin)
         conn_abort(origin);
         return;
     }
+    h->px->u = NULL; /* gone: the origin conn is ours now */
     px_free(h);
     http_log_request(h);
     conn_command_done(h->c, h->req_start_us);
