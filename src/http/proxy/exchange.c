@@ -118,6 +118,9 @@ static int on_head(void *arg, const struct http_response *r)
     unsigned max = runtime ? (unsigned)runtime->cfg->http_max_requests : 1000;
     bool close = h->close_after || !h->req.keep_alive || !px->body_done || h->nreq >= max;
     px->out = proxy_response_head(conn_output(h->c), h, r, close);
+    if (r->body != HTTP_BODY_NONE &&
+        (r->body != HTTP_BODY_LENGTH || r->content_length > PROXY_STREAM_LOW))
+        proxy_stream_bulk(h->c);
     if (close || px->out == OUT_CLOSE)
         h->close_after = true;
     px->head_sent = true;
@@ -137,10 +140,10 @@ static int on_body(void *arg, const char *p, size_t n)
     if (px->out == OUT_CHUNKED)
         evbuffer_add(out, "\r\n", 2);
     h->sent += n;
-    if (!conn_output_full(h->c))
+    if (evbuffer_get_length(out) <= PROXY_STREAM_HIGH)
         return UPSTREAM_OK;
     px->out_wait = true;
-    conn_notify_drained(h->c, SESSION_OUTPUT_LOW);
+    conn_notify_drained(h->c, PROXY_STREAM_LOW);
     return UPSTREAM_PAUSE;
 }
 

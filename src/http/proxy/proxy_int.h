@@ -13,6 +13,17 @@
 struct conn;
 struct http_conn;
 
+/* Bytes a proxied stream may hold unsent in one direction before the
+ * sending side is paused (and resumed at the low mark): larger than the
+ * line protocols' SESSION_OUTPUT_HIGH so that bulk transfers move in big
+ * reads and writes, still bounded per connection. */
+#define PROXY_STREAM_HIGH (256 << 10)
+#define PROXY_STREAM_LOW (64 << 10)
+
+/* Lets c's bufferevent read and write up to PROXY_STREAM_LOW at a time
+ * (libevent's default is 16 KiB per call). */
+void proxy_stream_bulk(struct conn *c);
+
 /* exchange.c: sends h's request to t with path as its target and streams
  * the response back. reverse: add X-Forwarded-*; upgrade: a WebSocket
  * handshake may switch the connection to a tunnel. */

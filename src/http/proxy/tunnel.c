@@ -10,6 +10,7 @@
 #include "http/proxy/proxy_int.h"
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <stdlib.h>
 
@@ -20,6 +21,12 @@ struct tunnel {
     uint64_t bytes[2]; /* from each side */
     int live;
 };
+
+void proxy_stream_bulk(struct conn *c)
+{
+    bufferevent_set_max_single_read(c->bev, PROXY_STREAM_LOW);
+    bufferevent_set_max_single_write(c->bev, PROXY_STREAM_LOW);
+}
 
 static int side_of(struct tunnel *t, struct conn *c)
 {
@@ -39,9 +46,9 @@ static void pump(struct tunnel *t, int from)
     }
     t->bytes[from] += n;
     evbuffer_add_buffer(conn_output(dst), in);
-    if (conn_output_full(dst)) {
+    if (evbuffer_get_length(conn_output(dst)) > PROXY_STREAM_HIGH) {
         conn_pause(src);
-        conn_notify_drained(dst, SESSION_OUTPUT_LOW);
+        conn_notify_drained(dst, PROXY_STREAM_LOW);
     }
 }
 
@@ -114,6 +121,7 @@ void proxy_tunnel(struct conn *client, struct conn *origin)
         t->side[s]->ops = &tunnel_ops;
         t->side[s]->ctx = t;
         conn_set_idle_timeout(t->side[s], (unsigned)runtime->cfg->proxy_tunnel_timeout);
+        proxy_stream_bulk(t->side[s]);
     }
     conn_resume(client);
     conn_resume(origin);

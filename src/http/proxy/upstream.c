@@ -12,6 +12,7 @@
 #include "core/metrics.h"
 #include "core/tls_client.h"
 #include "http/proxy/dial.h"
+#include "http/proxy/proxy_int.h"
 #include "httpmsg/chunked.h"
 
 #include <event2/buffer.h>
@@ -169,6 +170,8 @@ static void start_body(struct upstream *u, size_t headlen)
     }
     u->state = U_BODY;
     u->left = u->resp.content_length;
+    if (u->resp.body != HTTP_BODY_LENGTH || u->left > PROXY_STREAM_LOW)
+        proxy_stream_bulk(u->c);
     http_chunked_init(&u->ck);
     read_body(u);
 }
