@@ -263,13 +263,21 @@ void proxy_exchange(struct http_conn *h, const struct upstream_target *t,
         proxy_refuse(h, 500, "Out of memory.");
         return;
     }
-    struct proxy_out_req o = {
-        .path = path, .target = t, .reverse = reverse, .upgrade = upgrade};
+    /* Safe and bodyless: the origin connection may be kept (pool.c). */
+    bool safe =
+        h->req.m == HTTP_M_GET || h->req.m == HTTP_M_HEAD || h->req.m == HTTP_M_OPTIONS;
+    bool reusable = safe && !upgrade && !h->req.chunked && !h->req.content_length;
+    struct proxy_out_req o = {.path = path,
+                              .target = t,
+                              .reverse = reverse,
+                              .upgrade = upgrade,
+                              .persist = reusable};
     proxy_request_head(head, h, &o);
     struct upstream_req req = {.target = t,
                                .head = head,
                                .head_request = h->req.m == HTTP_M_HEAD,
                                .upgrade = upgrade,
+                               .reusable = reusable,
                                .id = h->c->id};
     h->px = px;
     px->start_us = metrics_now_us();

@@ -20,6 +20,7 @@ struct proxy_out_req {
     const struct upstream_target *target;
     bool reverse; /* add the X-Forwarded-* and Forwarded fields */
     bool upgrade; /* pass Upgrade and Connection: upgrade (WebSocket) */
+    bool persist; /* the origin may keep the connection (else Connection: close) */
 };
 
 /* Writes the request head for the origin into out. */
