@@ -3,9 +3,10 @@
 # bench ports 41000-41099 of loopback, the origin being one nginx static
 # server for everybody (no cache anywhere: the miss path).
 #   reverse proxy: wrk -t2 -c64 on a 1 KiB and a 1 MiB object through
-#     portico's [http] proxy route and through nginx proxy_pass (both open a
-#     connection to the origin per request: nginx's default HTTP/1.0
-#     upstream, portico's Connection: close), and the origin directly;
+#     portico's [http] proxy route (origin connections kept, pool.c),
+#     nginx proxy_pass as shipped (HTTP/1.0 upstream, a connection per
+#     request), nginx proxy_pass with an upstream keepalive pool, and the
+#     origin directly;
 #   forward proxy: a 256 MiB HTTPS download through portico's CONNECT tunnel
 #     (curl --proxytunnel) against the same download direct (no Debian
 #     package proxies CONNECT besides squid; direct is the floor).
@@ -25,7 +26,7 @@ for tool in nginx wrk curl openssl; do
 done
 [ -x "$bin" ] || { echo "bench/proxy: no $bin (make build)" >&2; exit 1; }
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-origin=41010 origin_tls=41011 nproxy=41020 prev=41030 pfwd=41031
+origin=41010 origin_tls=41011 nproxy=41020 nkeep=41021 prev=41030 pfwd=41031
 
 tmp=$(mktemp -d /tmp/portico-bench-proxy.XXXXXX)
 pids=()
@@ -67,7 +68,11 @@ nginx_conf origin "server { listen 127.0.0.1:$origin reuseport; root $tmp/www; }
   server { listen 127.0.0.1:$origin_tls ssl reuseport; root $tmp/www;
            ssl_certificate $tmp/cert.pem; ssl_certificate_key $tmp/key.pem; }"
 nginx_conf nproxy "server { listen 127.0.0.1:$nproxy reuseport;
-  location /p/ { proxy_pass http://127.0.0.1:$origin/; } }"
+  location /p/ { proxy_pass http://127.0.0.1:$origin/; } }
+  upstream kept { server 127.0.0.1:$origin; keepalive 64; }
+  server { listen 127.0.0.1:$nkeep reuseport;
+  location /p/ { proxy_pass http://kept/; proxy_http_version 1.1;
+                 proxy_set_header Connection \"\"; } }"
 nginx_pid=${pids[-1]}
 
 cat > "$tmp/portico.ini" <<EOF
@@ -104,10 +109,11 @@ EOF
 pids+=($!)
 portico_pid=$!
 
-for port in $origin $nproxy $prev $pfwd; do wait_port "$port"; done
-base_n=http://127.0.0.1:$nproxy/p base_p=http://127.0.0.1:$prev/p base_o=http://127.0.0.1:$origin
+for port in $origin $nproxy $nkeep $prev $pfwd; do wait_port "$port"; done
+base_n=http://127.0.0.1:$nproxy/p base_k=http://127.0.0.1:$nkeep/p
+base_p=http://127.0.0.1:$prev/p base_o=http://127.0.0.1:$origin
 for f in 1k.bin 1m.bin; do
-  for url in "$base_o/$f" "$base_n/$f" "$base_p/$f"; do
+  for url in "$base_o/$f" "$base_n/$f" "$base_k/$f" "$base_p/$f"; do
     curl -sf "$url" | cmp -s - "$tmp/www/$f" || { echo "bench/proxy: $url is wrong" >&2; exit 1; }
   done
 done
@@ -144,6 +150,7 @@ for r in $(seq "$runs"); do
     read -r a b < <(run_wrk "$base_o/$f.bin"); v[direct.$f]+="$a "; v[direct.$f.p99]+="$b "
     read -r a b < <(with_rss "$nginx_pid" "$tmp/rss.nginx" run_wrk "$base_n/$f.bin")
     v[nginx.$f]+="$a "; v[nginx.$f.p99]+="$b "
+    read -r a b < <(run_wrk "$base_k/$f.bin"); v[nginxk.$f]+="$a "; v[nginxk.$f.p99]+="$b "
     read -r a b < <(with_rss "$portico_pid" "$tmp/rss.portico" run_wrk "$base_p/$f.bin")
     v[portico.$f]+="$a "; v[portico.$f.p99]+="$b "
   done
@@ -151,15 +158,20 @@ for r in $(seq "$runs"); do
   v[tunnel.portico]+="$(tunnel_mbs with) "
 done
 m() { median ${v[$1]}; }
-printf '%-34s %10s %10s %10s %8s\n' "workload (median)" "direct" "nginx" "portico" "p/nginx"
+# nginx: proxy_pass as shipped (HTTP/1.0 upstream, a connection per
+# request); nginx-ka: with an upstream keepalive pool, like portico's.
+printf '%-30s %9s %9s %9s %9s %7s %7s\n' "workload (median)" "direct" "nginx" "nginx-ka" \
+  "portico" "p/nginx" "p/ka"
 for f in 1k 1m; do
-  printf '%-34s %10s %10s %10s %8s\n' "reverse miss $f req/s" "$(m direct.$f)" "$(m nginx.$f)" \
-    "$(m portico.$f)" "$(ratio "$(m portico.$f)" "$(m nginx.$f)")"
-  printf '%-34s %10s %10s %10s\n' "reverse miss $f p99 (ms)" "$(m direct.$f.p99)" \
-    "$(m nginx.$f.p99)" "$(m portico.$f.p99)"
+  printf '%-30s %9s %9s %9s %9s %7s %7s\n' "reverse miss $f req/s" "$(m direct.$f)" \
+    "$(m nginx.$f)" "$(m nginxk.$f)" "$(m portico.$f)" \
+    "$(ratio "$(m portico.$f)" "$(m nginx.$f)")" "$(ratio "$(m portico.$f)" "$(m nginxk.$f)")"
+  printf '%-30s %9s %9s %9s %9s\n' "reverse miss $f p99 (ms)" "$(m direct.$f.p99)" \
+    "$(m nginx.$f.p99)" "$(m nginxk.$f.p99)" "$(m portico.$f.p99)"
 done
-printf '%-34s %10s %10s %10s %8s\n' "CONNECT 256 MiB HTTPS (MB/s)" "$(m tunnel.direct)" "-" \
-  "$(m tunnel.portico)" "p/direct $(ratio "$(m tunnel.portico)" "$(m tunnel.direct)")"
+printf '%-30s %9s %9s %9s %9s %7s\n' "CONNECT 256 MiB HTTPS (MB/s)" "$(m tunnel.direct)" "-" "-" \
+  "$(m tunnel.portico)" "$(ratio "$(m tunnel.portico)" "$(m tunnel.direct)")"
 np=$(sort -n "$tmp/rss.nginx" | tail -1); pp=$(sort -n "$tmp/rss.portico" | tail -1)
-printf '%-34s %10s %10s %10s %8s\n' "peak RSS under wrk (KiB)" "-" "$np" "$pp" "$(ratio "$pp" "$np")"
+printf '%-30s %9s %9s %9s %9s %7s\n' "peak RSS under wrk (KiB)" "-" "$np" "-" "$pp" \
+  "$(ratio "$pp" "$np")"
 for k in "${!v[@]}"; do echo "runs $k: ${v[$k]}"; done | sort
