@@ -8,14 +8,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-
-static atomic_uint tmp_counter;
 
 static bool is_tmp(const char *name)
 {
@@ -98,9 +95,9 @@ static int write_all(int fd, const uint8_t *p, size_t n)
 
 int cache_disk_write(int dfd, const char *name, const uint8_t *blob, size_t len)
 {
-    char tmp[64];
-    snprintf(tmp, sizeof tmp, "tmp.%ld.%u", (long)getpid(),
-             atomic_fetch_add(&tmp_counter, 1));
+    /* Unique per entry and writing thread: tmp.NAME.TID. */
+    char tmp[128];
+    snprintf(tmp, sizeof tmp, "tmp.%s.%ld", name, (long)gettid());
     int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
         return -1;

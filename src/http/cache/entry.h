@@ -6,7 +6,7 @@
  *   0  "PCE1"          magic and format version
  *   4  u32 header size (64)
  *   8  u32 key length      12  u32 meta length      16  u64 body length
- *   24 u8[32] SHA-256 of every byte after the header (key, meta, body)
+ *   24 u8[32] SHA-256 of every other byte of the blob (0..24, 56..end)
  *   56 u64 variant id (from the Vary-selected request fields)
  *   64 key | meta | body
  *

@@ -91,7 +91,7 @@ bool cache_status_is_error(int status);
 #define CACHE_VARY_MAX_FIELDS 16  /* names in one response's Vary */
 #define CACHE_VARY_MAX_VALUE 2048 /* a normalised request field value */
 
-/* The Vary field names of a response, lowercased, into names[]: returns
+/* The Vary field names of a response (as written) into names[]: returns
  * the count, -1 for `Vary: *` (never matches) or too many names. */
 int cache_vary_names(const struct http_header *resp, size_t n,
                      struct http_str names[CACHE_VARY_MAX_FIELDS]);
@@ -128,11 +128,11 @@ int cache_select_for_304(const struct cache_response *const *cand, size_t n,
                          const struct http_header *h304, size_t n304);
 
 /* 4.3.4 with 3.2: the stored fields updated from a 304: each field of the
- * 304 replaces all stored fields of that name, except Content-Length, the
- * fields not stored (3.1) and Content-Encoding/-Range/-Type-like framing
- * of the stored body (Content-Length, Content-Range). The stored Age is
- * dropped (the 304 restarts the age calculation). Writes at most cap
- * fields to out, pointing into both inputs; returns the count. */
+ * 304 replaces all stored fields of that name, except Content-Length and
+ * Content-Range (they describe the stored body) and the fields a cache
+ * does not store (3.1). The stored Age is dropped: the 304 restarts the
+ * age calculation. Writes at most cap fields to out, pointing into both
+ * inputs; returns the count. */
 size_t cache_merge_304(const struct http_header *stored, size_t ns,
                        const struct http_header *h304, size_t n304,
                        struct http_header *out, size_t cap);

@@ -359,6 +359,51 @@ static void store_invalidate_and_purge(void **state)
     cache_store_free(s);
 }
 
+/* The blob format alone: every truncation and every flipped byte of a
+ * committed entry is refused (entry.h: lengths and SHA-256). */
+static void entry_blob_refuses_any_damage(void **state)
+{
+    struct cache_store *s = open_store(1 << 20, 0);
+    hdrs_set(&rs, "Cache-Control: max-age=60\nVary: Accept\nETag: \"x\"\n");
+    hdrs_set(&rq, "Accept: text/html\n");
+    struct cache_response r = {200, rs.h, rs.n, T0, T0 + 1};
+    struct cache_insert *ins =
+        cache_store_begin(s, key("http://a.example/b"), rq.h, rq.n, &r);
+    cache_insert_append(ins, "body bytes", 10);
+    struct cache_entry *e = cache_insert_commit(ins);
+    size_t len;
+    const uint8_t *blob = cache_entry_blob(e, &len);
+    uint8_t *copy = malloc(len);
+    memcpy(copy, blob, len);
+    struct cache_entry *again = cache_entry_from_blob(copy, len);
+    assert_non_null(again); /* it now owns copy */
+    const struct cache_response *ar = cache_entry_response(again);
+    assert_int_equal(ar->status, 200);
+    assert_int_equal(ar->response_time, T0 + 1);
+    assert_int_equal(ar->n, 3);
+    assert_int_equal(cache_entry_variant(again), cache_entry_variant(e));
+    size_t nsel;
+    const struct http_header *sel = cache_entry_request_fields(again, &nsel);
+    assert_int_equal(nsel, 1);
+    assert_true(http_str_ieq(sel[0].value, "text/html"));
+    cache_entry_release(again);
+    for (size_t cut = 0; cut < len; cut++) {
+        uint8_t *t = malloc(len);
+        memcpy(t, blob, len);
+        assert_null(cache_entry_from_blob(t, cut));
+        free(t);
+    }
+    for (size_t i = 0; i < len; i++) {
+        uint8_t *t = malloc(len);
+        memcpy(t, blob, len);
+        t[i] ^= 0x01;
+        assert_null(cache_entry_from_blob(t, len));
+        free(t);
+    }
+    cache_entry_release(e);
+    cache_store_free(s);
+}
+
 /* Readers on several threads stream the entry while a writer replaces it:
  * every body read is whole and of one version. */
 struct race {
@@ -440,6 +485,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(store_invalidate_and_purge, setup, teardown),
         cmocka_unit_test_setup_teardown(store_concurrent_readers_replace, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(entry_blob_refuses_any_damage, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
