@@ -3,6 +3,7 @@
  * quoted-string do not split it. */
 #include "http/cache/cache_control.h"
 
+#include <stddef.h>
 #include <string.h>
 #include <strings.h>
 
@@ -61,55 +62,92 @@ static void add_list(struct http_str *lists, size_t *n, struct http_str arg)
         lists[(*n)++] = arg;
 }
 
+enum directive_kind { D_FLAG, D_LIFETIME, D_FIRST, D_MAX_STALE, D_NO_CACHE, D_PRIVATE };
+
+struct directive {
+    const char *name;
+    size_t len;
+    enum directive_kind kind;
+    unsigned flag; /* D_FLAG */
+    size_t slot;   /* D_LIFETIME, D_FIRST: offset of the int64_t */
+};
+
+#define FLAG(n, f)                                                                       \
+    {                                                                                    \
+        n, sizeof n - 1, D_FLAG, f, 0                                                    \
+    }
+#define SLOT(n, k, field)                                                                \
+    {                                                                                    \
+        n, sizeof n - 1, k, 0, offsetof(struct cache_control, field)                     \
+    }
+#define OTHER(n, k)                                                                      \
+    {                                                                                    \
+        n, sizeof n - 1, k, 0, 0                                                         \
+    }
+
+static const struct directive table[] = {
+    SLOT("max-age", D_LIFETIME, max_age),
+    SLOT("s-maxage", D_LIFETIME, s_maxage),
+    FLAG("public", CC_PUBLIC),
+    OTHER("private", D_PRIVATE),
+    OTHER("no-cache", D_NO_CACHE),
+    FLAG("no-store", CC_NO_STORE),
+    FLAG("must-revalidate", CC_MUST_REVALIDATE),
+    FLAG("proxy-revalidate", CC_PROXY_REVALIDATE),
+    FLAG("no-transform", CC_NO_TRANSFORM),
+    FLAG("must-understand", CC_MUST_UNDERSTAND),
+    FLAG("immutable", CC_IMMUTABLE),
+    OTHER("max-stale", D_MAX_STALE),
+    SLOT("min-fresh", D_FIRST, min_fresh),
+    FLAG("only-if-cached", CC_ONLY_IF_CACHED),
+    SLOT("stale-while-revalidate", D_FIRST, stale_while_revalidate),
+    SLOT("stale-if-error", D_FIRST, stale_if_error),
+};
+
+static const struct directive *directive_of(struct http_str name)
+{
+    for (size_t i = 0; i < sizeof table / sizeof *table; i++)
+        if (table[i].len == name.n && strncasecmp(table[i].name, name.p, name.n) == 0)
+            return &table[i];
+    return NULL; /* 5.2.3: unknown directives are ignored */
+}
+
 static void apply(struct cache_control *cc, struct http_str name, struct http_str arg,
                   bool has_arg)
 {
-    static const struct {
-        const char *name;
-        unsigned flag;
-    } flags[] = {
-        {"no-store", CC_NO_STORE},
-        {"public", CC_PUBLIC},
-        {"must-revalidate", CC_MUST_REVALIDATE},
-        {"proxy-revalidate", CC_PROXY_REVALIDATE},
-        {"no-transform", CC_NO_TRANSFORM},
-        {"only-if-cached", CC_ONLY_IF_CACHED},
-        {"must-understand", CC_MUST_UNDERSTAND},
-        {"immutable", CC_IMMUTABLE},
-    };
-    for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
-        if (http_str_ieq(name, flags[i].name)) {
-            cc->flags |= flags[i].flag;
-            return;
-        }
-    if (http_str_ieq(name, "max-age"))
-        set_lifetime(&cc->max_age, arg, has_arg);
-    else if (http_str_ieq(name, "s-maxage"))
-        set_lifetime(&cc->s_maxage, arg, has_arg);
-    else if (http_str_ieq(name, "min-fresh"))
-        set_first(&cc->min_fresh, arg, has_arg);
-    else if (http_str_ieq(name, "stale-while-revalidate"))
-        set_first(&cc->stale_while_revalidate, arg, has_arg);
-    else if (http_str_ieq(name, "stale-if-error"))
-        set_first(&cc->stale_if_error, arg, has_arg);
-    else if (http_str_ieq(name, "max-stale")) {
-        /* 5.2.1.2: without a value, any staleness is accepted. */
+    const struct directive *d = directive_of(name);
+    if (!d)
+        return;
+    int64_t *slot = (int64_t *)((char *)cc + d->slot);
+    switch (d->kind) {
+    case D_FLAG:
+        cc->flags |= d->flag;
+        break;
+    case D_LIFETIME:
+        set_lifetime(slot, arg, has_arg);
+        break;
+    case D_FIRST:
+        set_first(slot, arg, has_arg);
+        break;
+    case D_MAX_STALE: /* 5.2.1.2: without a value, any staleness is accepted */
         if (!has_arg)
             cc->flags |= CC_MAX_STALE_ANY;
         else
             set_first(&cc->max_stale, arg, has_arg);
-    } else if (http_str_ieq(name, "no-cache")) {
+        break;
+    case D_NO_CACHE:
         if (has_arg && arg.n)
             add_list(cc->no_cache_fields, &cc->n_no_cache_fields, arg);
         else
             cc->flags |= CC_NO_CACHE;
-    } else if (http_str_ieq(name, "private")) {
+        break;
+    case D_PRIVATE:
         if (has_arg && arg.n)
             add_list(cc->private_fields, &cc->n_private_fields, arg);
         else
             cc->flags |= CC_PRIVATE;
+        break;
     }
-    /* 5.2.3: unknown directives are ignored. */
 }
 
 /* Reads a quoted-string starting at v.p[*i] == '"'; its contents (with any
@@ -190,7 +228,7 @@ void cache_control_parse(const struct http_header *h, size_t n, struct cache_con
     cc->max_age = cc->s_maxage = cc->max_stale = cc->min_fresh = CACHE_CC_ABSENT;
     cc->stale_while_revalidate = cc->stale_if_error = CACHE_CC_ABSENT;
     for (size_t k = 0; k < n; k++)
-        if (http_str_ieq(h[k].name, "cache-control"))
+        if (h[k].name.n == 13 && strncasecmp(h[k].name.p, "cache-control", 13) == 0)
             cache_control_parse_value(h[k].value, cc);
 }
 

@@ -64,6 +64,12 @@ void cache_key_hash(struct http_str key, uint8_t out[32])
     sha256(key.p, key.n, out);
 }
 
+void cache_key_hash_md(const struct evp_md_st *md, struct http_str key, uint8_t out[32])
+{
+    unsigned int len = 32;
+    EVP_Digest(key.p, key.n, out, &len, md, NULL);
+}
+
 void cache_key_hex(const uint8_t hash[32], char out[65])
 {
     static const char hex[] = "0123456789abcdef";

@@ -77,6 +77,10 @@ int entry_builder_append(struct entry_builder *b, const void *p, size_t n);
 struct cache_entry *entry_builder_finish(struct entry_builder *b);
 void entry_builder_discard(struct entry_builder *b);
 
-/* SHA-256 of a key, and its 64 hex digits plus NUL. */
+/* SHA-256 of a key, and its 64 hex digits plus NUL. The _md form takes a
+ * SHA-256 fetched once (EVP_MD_fetch), which spares OpenSSL 3's implicit
+ * fetch on every call (the store's lookups). */
+struct evp_md_st;
 void cache_key_hash(struct http_str key, uint8_t out[32]);
+void cache_key_hash_md(const struct evp_md_st *md, struct http_str key, uint8_t out[32]);
 void cache_key_hex(const uint8_t hash[32], char out[65]);

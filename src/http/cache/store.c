@@ -8,6 +8,7 @@
 #include "http/cache/fields.h"
 
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@ struct node {
 struct cache_store {
     pthread_mutex_t lock;
     struct cache_store_config cfg;
+    EVP_MD *sha256; /* fetched once for the key hashes */
     char *dir;
     int dfd;
     struct node **buckets;
@@ -291,6 +293,7 @@ struct cache_store *cache_store_new(const struct cache_store_config *cfg)
     s->dfd = -1;
     s->nbuckets = 1024;
     s->buckets = calloc(s->nbuckets, sizeof *s->buckets);
+    s->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
     list_init(&s->mlru);
     list_init(&s->dlru);
     pthread_mutex_init(&s->lock, NULL);
@@ -298,7 +301,8 @@ struct cache_store *cache_store_new(const struct cache_store_config *cfg)
         s->dir = strdup(cfg->dir);
         s->dfd = cache_disk_open(cfg->dir);
     }
-    if (!s->buckets || (cfg->dir && cfg->disk_max && (!s->dir || s->dfd < 0))) {
+    if (!s->buckets || !s->sha256 ||
+        (cfg->dir && cfg->disk_max && (!s->dir || s->dfd < 0))) {
         cache_store_free(s);
         return NULL;
     }
@@ -322,6 +326,7 @@ void cache_store_free(struct cache_store *s)
             free(x);
         }
     free(s->buckets);
+    EVP_MD_free(s->sha256);
     if (s->dfd >= 0)
         close(s->dfd);
     free(s->dir);
@@ -471,21 +476,20 @@ struct cache_entry *cache_store_lookup(struct cache_store *s, struct http_str ke
                                        const struct http_header *req, size_t nreq)
 {
     uint8_t kh[32];
-    cache_key_hash(key, kh);
+    cache_key_hash_md(s->sha256, key, kh);
     struct cache_entry *mem[MAX_CANDIDATES];
     struct disk_ref disk[MAX_CANDIDATES];
     size_t nm, nd;
+    /* One critical section for a memory hit: the Vary match is short. */
     pthread_mutex_lock(&s->lock);
     maybe_sync_purged(s);
     candidates(s, kh, mem, &nm, disk, &nd);
-    pthread_mutex_unlock(&s->lock);
     struct cache_entry *best = best_of(mem, nm, key, req, nreq);
-    if (best) {
-        pthread_mutex_lock(&s->lock);
+    if (best)
         touch_entry(s, kh, best);
-        pthread_mutex_unlock(&s->lock);
+    pthread_mutex_unlock(&s->lock);
+    if (best)
         return best;
-    }
     for (size_t i = 0; i < nd; i++) {
         struct cache_entry *e = load(s, disk[i].kh, disk[i].variant);
         if (e && entry_matches(e, key, req, nreq))
@@ -499,7 +503,7 @@ size_t cache_store_variants(struct cache_store *s, struct http_str key,
                             struct cache_entry **out, size_t cap)
 {
     uint8_t kh[32];
-    cache_key_hash(key, kh);
+    cache_key_hash_md(s->sha256, key, kh);
     struct cache_entry *mem[MAX_CANDIDATES];
     struct disk_ref disk[MAX_CANDIDATES];
     size_t nm, nd, k = 0;
@@ -565,7 +569,7 @@ static void publish(struct cache_store *s, struct cache_entry *e, bool on_disk,
                     size_t len)
 {
     uint8_t kh[32];
-    cache_key_hash(cache_entry_key(e), kh);
+    cache_key_hash_md(s->sha256, cache_entry_key(e), kh);
     pthread_mutex_lock(&s->lock);
     struct node *x = node_get(s, kh, cache_entry_variant(e));
     if (x) {
@@ -593,7 +597,7 @@ struct cache_entry *cache_insert_commit(struct cache_insert *ins)
     if (s->dfd >= 0 && len <= s->cfg.disk_max) {
         char name[CACHE_DISK_NAME_LEN + 1];
         uint8_t kh[32];
-        cache_key_hash(cache_entry_key(e), kh);
+        cache_key_hash_md(s->sha256, cache_entry_key(e), kh);
         cache_disk_name(kh, cache_entry_variant(e), name);
         on_disk = cache_disk_write(s->dfd, name, blob, len) == 0;
     }
@@ -652,7 +656,7 @@ int cache_store_invalidate(struct cache_store *s, struct http_str uri)
         if (n < 0)
             break;
         uint8_t kh[32];
-        cache_key_hash((struct http_str){key, (size_t)n}, kh);
+        cache_key_hash_md(s->sha256, (struct http_str){key, (size_t)n}, kh);
         pthread_mutex_lock(&s->lock);
         removed += remove_key(s, kh);
         pthread_mutex_unlock(&s->lock);
