@@ -244,8 +244,12 @@ static void on_file(const char *name, uint64_t size, int64_t mtime, void *arg)
     struct scan_ctx *c = arg;
     uint8_t kh[32];
     uint64_t v;
-    if (size == 0 || !cache_disk_parse_name(name, kh, &v))
+    if (!cache_disk_parse_name(name, kh, &v))
         return;
+    if (size == 0 || size > c->s->cfg.object_max + DISK_META_SLACK) {
+        unlinkat(c->s->dfd, name, 0); /* could never be served */
+        return;
+    }
     if (c->n == c->cap) {
         size_t cap = c->cap ? c->cap * 2 : 256;
         struct node **f = realloc(c->found, cap * sizeof *f);
@@ -408,7 +412,7 @@ static struct cache_entry *load(struct cache_store *s, const uint8_t kh[32],
     pthread_mutex_lock(&s->lock);
     struct node *x = node_find(s, kh, variant);
     if (x && !e && !x->mem) {
-        disk_drop(s, x, blob != NULL); /* a bad file goes; a missing one is gone */
+        disk_drop(s, x, true); /* torn, corrupt, too large or already gone */
         node_gc(s, x);
     } else if (x && e && !x->mem) {
         mem_put(s, x, e);

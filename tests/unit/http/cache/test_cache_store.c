@@ -242,6 +242,24 @@ static void store_disk_flipped_byte_dropped(void **state)
     cache_store_free(s);
 }
 
+/* A file too large to be an entry (object_max + head room) is removed at
+ * start instead of being indexed forever. */
+static void store_disk_oversized_removed(void **state)
+{
+    struct cache_store *s = open_store(1 << 20, 1 << 24);
+    put(s, "http://a.example/o", CC, "", "small", 5);
+    cache_store_free(s);
+    char path[600];
+    only_file(path, sizeof path);
+    assert_int_equal(truncate(path, 3 << 20), 0); /* object_max is 1 MiB */
+    s = open_store(1 << 20, 1 << 24);
+    assert_int_equal(count_files(), 0);
+    struct cache_store_stats st;
+    cache_store_get_stats(s, &st);
+    assert_int_equal(st.disk_bytes, 0);
+    cache_store_free(s);
+}
+
 static void store_disk_missing_file_is_miss(void **state)
 {
     struct cache_store *s = open_store(0, 1 << 20);
@@ -486,6 +504,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(store_concurrent_readers_replace, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(entry_blob_refuses_any_damage, setup, teardown),
+        cmocka_unit_test_setup_teardown(store_disk_oversized_removed, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
