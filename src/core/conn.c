@@ -150,10 +150,11 @@ static int write_some(struct conn *c, struct evbuffer *out)
         evbuffer_freeze(out, 1);
         if (n > 0)
             continue;
-        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        /* 0: libevent's sendfile path says EAGAIN so; the write event
+         * finds out if the socket is really gone. */
+        if (n == 0 || errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
             return 0;
-        log_debug(c->id, "core conn write_failed error=\"%s\"",
-                  n < 0 ? strerror(errno) : "closed");
+        log_debug(c->id, "core conn write_failed error=\"%s\"", strerror(errno));
         conn_abort(c);
         return -1;
     }
