@@ -313,6 +313,9 @@ void runtime_free_loops(struct runtime *rt)
         if (loop->stop_timer)
             event_free(loop->stop_timer);
         conn_loop_free(loop);
+        for (int s = 0; s < SVC_COUNT; s++)
+            if (loop->svc_state[s] && loop->svc_state_free[s])
+                loop->svc_state_free[s](loop->svc_state[s]);
         event_base_free(loop->base);
     }
     free(rt->loops);

@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/metrics.h"
+#include "http/filecache.h"
 #include "http/mime_types.h"
 
 #include <errno.h>
@@ -340,16 +341,21 @@ static void dispatch_static(struct http_conn *h)
 {
     switch (h->req.m) {
     case HTTP_M_GET:
-    case HTTP_M_HEAD:
-        if (h->www_fd < 0 && runtime)
+    case HTTP_M_HEAD: {
+        /* The loop's watched root (filecache.h), or one of our own. */
+        int root = http_filecache_root(h->c->loop);
+        if (root < 0 && h->www_fd < 0 && runtime)
             h->www_fd =
                 openat(runtime->datadir_fd, "www", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (h->www_fd < 0) {
+        if (root < 0)
+            root = h->www_fd;
+        if (root < 0) {
             http_error(h, 404, "There is no web root.");
             return;
         }
-        http_static_get(h, h->www_fd, h->path, false);
+        http_static_get(h, root, h->path, false);
         return;
+    }
     case HTTP_M_OPTIONS:
         http_resp_start(h, 204);
         http_resp_header(h, "Allow", HTTP_ALLOW_STATIC);

@@ -11,14 +11,15 @@
 
 #include "auth/accounts.h"
 #include "core/limits.h"
+#include "http/range.h"
+#include "http/uri.h"
 #include "httpmsg/chunked.h"
 #include "httpmsg/date.h"
 #include "httpmsg/request.h"
-#include "http/range.h"
-#include "http/uri.h"
 
 struct conn;
 struct evbuffer;
+struct evbuffer_file_segment;
 struct event;
 struct http_conn;
 struct http_stream;
@@ -77,6 +78,8 @@ struct http_conn {
     int status;
     uint64_t sent;
     struct http_stream *stream;
+    /* The body of the current GET, kept by filecache.h (fd -1), or NULL. */
+    struct evbuffer_file_segment *cached_body;
     /* Roots: the public web root and, once logged in, the file area. */
     int www_fd;
     int files_fd;
