@@ -163,8 +163,6 @@ static void http_start(struct conn *c)
     h->www_fd = h->files_fd = -1;
     c->ops = &http_ops;
     c->ctx = h;
-    RAND_bytes(h->auth_salt, sizeof h->auth_salt);
-    RAND_bytes((unsigned char *)&h->boundary, sizeof h->boundary);
     http_mime_init();
     http_log_open();
     conn_set_idle_timeout(c, HTTP_KEEPALIVE_TIMEOUT_SEC);
@@ -182,6 +180,15 @@ static void http_start(struct conn *c)
 }
 
 const struct service_impl http_service = {.name = "http", .start = http_start};
+
+void http_conn_random(struct http_conn *h)
+{
+    if (h->random_drawn)
+        return;
+    RAND_bytes(h->auth_salt, sizeof h->auth_salt);
+    RAND_bytes((unsigned char *)&h->boundary, sizeof h->boundary);
+    h->random_drawn = true;
+}
 
 /* ---- suspend / resume around async work --------------------------------- */
 

@@ -91,12 +91,19 @@ struct http_conn {
     /* Date cache: one formatting per second per connection. */
     time_t date_sec;
     char date[HTTP_DATE_LEN + 1];
+    /* The access log's time, "[10/Oct/2000:13:55:36 +0000] ", likewise. */
+    time_t log_sec;
+    char log_time[32];
     uint64_t boundary; /* multipart/byteranges boundary, random per conn */
+    bool random_drawn; /* auth_salt and boundary are set (http_conn_random) */
 };
 
 /* response.c: v in decimal into out (at least 20 bytes); returns the length. */
 size_t http_u64_dec(uint64_t v, char *out);
 
+/* conn.c: draws auth_salt and boundary on their first use (most
+ * connections need neither: no RAND_bytes per connection). */
+void http_conn_random(struct http_conn *h);
 /* conn.c: the current request is answered (its response queued or
  * streamed out): log it, then read the next one or close. */
 void http_request_end(struct http_conn *h);

@@ -420,6 +420,7 @@ void http_send_file(struct http_conn *h, int fd, uint64_t size, const char *ctyp
         return;
     }
     if (n > 1) {
+        http_conn_random(h);
         uint64_t total = plan_multipart(h, s, size, ctype, r, n);
         http_resp_headerf(h, "Content-Type: multipart/byteranges; boundary=%016llx",
                           (unsigned long long)h->boundary);
