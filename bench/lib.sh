@@ -20,6 +20,8 @@ for port in range(max(low, last + 1), high + 1):
 sys.exit("bench: no free port in " + span)
 PY
 }
+# Forgets the ports handed out (a script's cleanup calls it).
+free_ports_done() { rm -f "/tmp/bench-port.$$"; }
 
 # Waits (at most 10 s) until something accepts on 127.0.0.1:PORT.
 wait_port() {

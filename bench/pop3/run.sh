@@ -17,7 +17,7 @@ MESSAGES=${MESSAGES:-10000}
 RUNS=${RUNS:-5}
 work=$(mktemp -d /tmp/portico-bench-pop3.XXXXXX)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; free_ports_done; }
 trap cleanup EXIT
 [ -n "${BENCH_KEEP:-}" ] && trap - EXIT
 

@@ -54,6 +54,7 @@ cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   [ "${KEEP:-0}" = 1 ] && echo "bench/smtp: kept $work" >&2 || rm -rf "$work"
+  free_ports_done
 }
 trap cleanup EXIT
 
