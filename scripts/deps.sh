@@ -27,8 +27,10 @@ test_pkgs=(
 fuzz_pkgs=(clang libclang-rt-14-dev)
 # `make deb`.
 deb_pkgs=(debhelper fakeroot dpkg-dev)
-# Anchors and load generators for bench/.
-bench_pkgs=(nginx vsftpd dovecot-pop3d dovecot-imapd wrk apache2-utils postfix openssh-server)
+# Anchors and load generators for bench/; linux-perf and strace count the
+# system calls per request (COUNT=1, bench/lib.sh).
+bench_pkgs=(nginx vsftpd dovecot-pop3d dovecot-imapd wrk apache2-utils postfix openssh-server
+  linux-perf strace)
 
 want=("${build_pkgs[@]}")
 for arg in "$@"; do

@@ -1,15 +1,25 @@
 #!/usr/bin/env bash
 # bench/http: portico against nginx (Debian package) in the same run, on the
 # same files, on free loopback ports (issue 6 "Benchmark").
-#   nginx:   one worker per core, sendfile on, access_log off, its own config
-#            in a temporary directory (nothing system-wide is touched);
-#   portico: the release build, one loop thread per core, access log off.
-# Workloads: wrk -t2 -c64 -d10s on a 1 KiB and a 1 MiB file (requests/s,
-# p99 latency, transfer/s), and ab -n 20000 -c 50 without keep-alive (new
+#   nginx:   one worker per core, sendfile on, tcp_nopush on, access_log
+#            off, its own config in a temporary directory (nothing
+#            system-wide is touched);
+#   nginx-tuned (issue 15): the same plus what an operator adds for static
+#            files: open_file_cache (descriptors and stat results kept),
+#            keepalive_requests 100000;
+#   portico: the release build, one loop thread per core, access log off,
+#            [http] max_requests = 100000 (as nginx-tuned).
+# Workloads: wrk -t2 -c64 on a 1 KiB and a 1 MiB file (requests/s, p50 and
+# p99 latency, transfer/s), wrk -t1 -c1 on the 1 KiB file (one request at a
+# time: the round trip), and ab -n 20000 -c 50 without keep-alive (new
 # connections/s). Prints the median of RUNS runs of each figure, the ratio
-# portico/nginx, and both servers' peak PSS and RSS while under load.
+# portico/nginx-tuned and portico/nginx of the medians, the median of the
+# per-round ratios portico/nginx-tuned ("rounds/t": each round runs one
+# workload on the three servers back to back, seconds apart), and the
+# servers' peak PSS and RSS while under load. COUNT=1 adds the system calls per request of each server
+# (perf stat on every syscalls:sys_enter_* tracepoint, bench/lib.sh).
 # Environment: PORTICO_BIN (default build/portico), DURATION (wrk seconds,
-# default 10), AB_N (default 20000), RUNS (default 3).
+# default 10), AB_N (default 20000), RUNS (default 3), COUNT (0).
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -38,6 +48,7 @@ cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   rm -rf "$tmp"
+  free_ports_done
 }
 trap cleanup EXIT
 
@@ -77,6 +88,20 @@ EOF
 pids+=($!)
 nginx_pid=$!
 
+# ---- nginx, tuned as operators tune it for static files ----
+tport=$(free_port)
+mkdir -p "$tmp/tuned"
+sed -e "s|$tmp/nginx/|$tmp/tuned/|g" -e "s|127.0.0.1:$nport|127.0.0.1:$tport|" \
+    -e 's|^  access_log off;|  access_log off;\
+  keepalive_requests 100000;\
+  open_file_cache max=1000 inactive=20s;\
+  open_file_cache_valid 30s;\
+  open_file_cache_min_uses 2;\
+  open_file_cache_errors on;|' "$tmp/nginx/nginx.conf" > "$tmp/tuned/nginx.conf"
+"$NGINX" -p "$tmp/tuned" -c "$tmp/tuned/nginx.conf" -g 'daemon off;' 2>"$tmp/tuned/stderr" &
+pids+=($!)
+tuned_pid=$!
+
 # ---- portico ----
 pport=$(free_port)
 cat > "$tmp/portico.ini" <<EOF
@@ -102,6 +127,7 @@ listen_tls =
 [http]
 listen = 127.0.0.1:$pport
 listen_tls =
+max_requests = 100000
 EOF
 "$bin" -c "$tmp/portico.ini" serve >"$tmp/portico.out" 2>"$tmp/portico.err" &
 pids+=($!)
@@ -115,9 +141,10 @@ http_ready() { # port: until it serves 1k.bin
   echo "bench/http: nothing answers on port $1" >&2; exit 1
 }
 http_ready "$nport"
+http_ready "$tport"
 http_ready "$pport"
-# Both must serve the very same bytes, or the comparison means nothing.
-for port in "$nport" "$pport"; do
+# All must serve the very same bytes, or the comparison means nothing.
+for port in "$nport" "$tport" "$pport"; do
   for f in 1k.bin 1m.bin; do
     if ! curl -sf "http://127.0.0.1:$port/$f" | cmp -s - "$tmp/data/www/$f"; then
       echo "bench/http: port $port does not serve $f correctly" >&2; exit 1
@@ -126,17 +153,23 @@ for port in "$nport" "$pport"; do
 done
 
 # ---- runs ----
-# wrk: prints "Requests/sec" and, with --latency, the 99% line.
-run_wrk() { # port file -> "rps p99 transfer"
-  local out
-  out=$(wrk -t2 -c64 -d"${duration}s" --latency "http://127.0.0.1:$1/$2")
-  local rps p99 tr
+# wrk: prints "Requests/sec" and, with --latency, the 50% and 99% lines.
+run_wrk() { # port file connections -> "rps p50 p99 transfer requests"
+  local out threads=2
+  [ "$3" = 1 ] && threads=1
+  out=$(wrk -t"$threads" -c"$3" -d"${duration}s" --latency "http://127.0.0.1:$1/$2")
+  local rps p50 p99 tr total
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-  p99=$(awk '$1 == "99%" { v = $2 + 0; u = $2; sub(/^[0-9.]+/, "", u);
-                            if (u == "us") v /= 1000; else if (u == "s") v *= 1000;
-                            print v }' <<<"$out")
+  p50=$(latency_ms 50% <<<"$out")
+  p99=$(latency_ms 99% <<<"$out")
   tr=$(awk '/Transfer\/sec/ {print $2}' <<<"$out")
-  echo "$rps $p99 $tr"
+  total=$(awk '/requests in/ {print $1}' <<<"$out")
+  echo "$rps $p50 $p99 $tr $total"
+}
+latency_ms() { # "50%" | "99%": wrk's latency line in ms
+  awk -v k="$1" '$1 == k { v = $2 + 0; u = $2; sub(/^[0-9.]+/, "", u);
+                            if (u == "us") v /= 1000; else if (u == "s") v *= 1000;
+                            print v }'
 }
 run_ab() { # port -> connections/s
   ab -q -n "$ab_n" -c 50 "http://127.0.0.1:$1/1k.bin" 2>/dev/null |
@@ -167,30 +200,84 @@ with_memory() { # pid file cmd...: runs cmd while sampling pid's memory into fil
 peak() { sort -n -k"$2" "$1" | tail -n 1 | awk -v k="$2" '{print $k}'; }
 
 runs=${RUNS:-3}
-echo "bench/http: $cores cores, wrk -t2 -c64 -d${duration}s, ab -n $ab_n -c 50 (no keep-alive), median of $runs runs"
-declare -A v
+echo "bench/http: $cores cores, wrk -t2 -c64 and -t1 -c1 -d${duration}s, ab -n $ab_n -c 50 (no keep-alive), median of $runs runs; load: $(uptime | sed 's/.*load/load/')"
+sides="nginx tuned portico"
+declare -A v port pid
+port[nginx]=$nport pid[nginx]=$nginx_pid
+port[tuned]=$tport pid[tuned]=$tuned_pid
+port[portico]=$pport pid[portico]=$portico_pid
+# Each round runs one workload on the three servers back to back, so that
+# a ratio compares figures taken seconds apart (the machine is shared:
+# besides the medians, the median of the per-round ratios is printed).
 for r in $(seq "$runs"); do
-  for side in nginx portico; do
-    port=$nport pid=$nginx_pid
-    [ "$side" = portico ] && port=$pport pid=$portico_pid
-    with_memory "$pid" "$tmp/mem.$side" run_wrk "$port" 1k.bin > "$tmp/out"
-    read -r a b c < "$tmp/out"; v[$side.k1]+="$a "; v[$side.k1p99]+="$b "
-    with_memory "$pid" "$tmp/mem.$side" run_wrk "$port" 1m.bin > "$tmp/out"
-    read -r a b c < "$tmp/out"; v[$side.m1]+="$a "; v[$side.m1tr]+="${c%GB} "
-    with_memory "$pid" "$tmp/mem.$side" run_ab "$port" > "$tmp/out"
+  for side in $sides; do
+    with_memory "${pid[$side]}" "$tmp/mem.$side" run_wrk "${port[$side]}" 1k.bin 64 > "$tmp/out"
+    read -r a b c d e < "$tmp/out"; v[$side.k1]+="$a "; v[$side.k1p50]+="$b "; v[$side.k1p99]+="$c "
+  done
+  for side in $sides; do
+    run_wrk "${port[$side]}" 1k.bin 1 > "$tmp/out"
+    read -r a b c d e < "$tmp/out"; v[$side.c1]+="$a "; v[$side.c1p50]+="$b "; v[$side.c1p99]+="$c "
+  done
+  for side in $sides; do
+    with_memory "${pid[$side]}" "$tmp/mem.$side" run_wrk "${port[$side]}" 1m.bin 64 > "$tmp/out"
+    read -r a b c d e < "$tmp/out"; v[$side.m1]+="$a "; v[$side.m1tr]+="${d%GB} "
+  done
+  for side in $sides; do
+    with_memory "${pid[$side]}" "$tmp/mem.$side" run_ab "${port[$side]}" > "$tmp/out"
     read -r a < "$tmp/out"; v[$side.ab]+="$a "
   done
 done
 m() { median ${v[$1]}; }
 
-printf '%-30s %14s %14s %8s\n' "workload (median)" "nginx" "portico" "ratio"
-printf '%-30s %14s %14s %8s\n' "1 KiB keep-alive req/s" "$(m nginx.k1)" "$(m portico.k1)" "$(ratio "$(m portico.k1)" "$(m nginx.k1)")"
-printf '%-30s %14s %14s\n' "1 KiB p99 latency (ms)" "$(m nginx.k1p99)" "$(m portico.k1p99)"
-printf '%-30s %14s %14s %8s\n' "1 MiB keep-alive req/s" "$(m nginx.m1)" "$(m portico.m1)" "$(ratio "$(m portico.m1)" "$(m nginx.m1)")"
-printf '%-30s %14s %14s\n' "1 MiB transfer (GB/s)" "$(m nginx.m1tr)" "$(m portico.m1tr)"
-printf '%-30s %14s %14s %8s\n' "new connections/s (ab)" "$(m nginx.ab)" "$(m portico.ab)" "$(ratio "$(m portico.ab)" "$(m nginx.ab)")"
-np=$(peak "$tmp/mem.nginx" 1); pp=$(peak "$tmp/mem.portico" 1)
-nr=$(peak "$tmp/mem.nginx" 2); pr=$(peak "$tmp/mem.portico" 2)
-printf '%-30s %14s %14s %8s\n' "peak PSS under load (KiB)" "$np" "$pp" "$(ratio "$pp" "$np")"
-printf '%-30s %14s %14s %8s\n' "peak RSS under load (KiB)" "$nr" "$pr" "$(ratio "$pr" "$nr")"
-for side in nginx portico; do echo "runs $side: 1k=${v[$side.k1]} 1m=${v[$side.m1]} ab=${v[$side.ab]}"; done
+round_ratios() { # key other: median of portico/other over the rounds
+  python3 -c "import statistics,sys; p=sys.argv[1].split(); o=sys.argv[2].split()
+print(f'{statistics.median(float(a)/float(b) for a,b in zip(p,o)):.2f}')" "${v[portico.$1]}" "${v[$2.$1]}"
+}
+row() { # label key [noratio]
+  local n t p
+  n=$(m nginx.$2) t=$(m tuned.$2) p=$(m portico.$2)
+  if [ -n "${3:-}" ]; then
+    printf '%-28s %12s %12s %12s\n' "$1" "$n" "$t" "$p"
+  else
+    printf '%-28s %12s %12s %12s %8s %8s %8s\n' "$1" "$n" "$t" "$p" "$(ratio "$p" "$t")" \
+      "$(ratio "$p" "$n")" "$(round_ratios "$2" tuned)"
+  fi
+}
+printf '%-28s %12s %12s %12s %8s %8s %8s\n' "workload (median)" "nginx" "nginx-tuned" "portico" "/tuned" "/nginx" "rounds/t"
+row "1 KiB -c64 req/s" k1
+row "1 KiB -c64 p50 (ms)" k1p50 x
+row "1 KiB -c64 p99 (ms)" k1p99 x
+row "1 KiB -c1 req/s" c1
+row "1 KiB -c1 p50 (ms)" c1p50 x
+row "1 KiB -c1 p99 (ms)" c1p99 x
+row "1 MiB -c64 req/s" m1
+row "1 MiB transfer (GB/s)" m1tr x
+row "new connections/s (ab)" ab
+for side in $sides; do
+  echo "peak under load $side: PSS $(peak "$tmp/mem.$side" 1) KiB, RSS $(peak "$tmp/mem.$side" 2) KiB"
+done
+for side in $sides; do
+  echo "runs $side: 1k=${v[$side.k1]} c1=${v[$side.c1]} 1m=${v[$side.m1]} ab=${v[$side.ab]}"
+done
+echo "load after: $(uptime | sed 's/.*load/load/')"
+
+# ---- system calls per request (COUNT=1) ----
+[ "${COUNT:-0}" = 1 ] || exit 0
+allpids() { echo "$1$(pgrep -P "$1" | sed 's/^/,/' | tr -d '\n')"; }
+count_wrk() { # port file connections: wrk's request count into $tmp/n
+  run_wrk "$@" | awk '{print $5}' > "$tmp/n"
+}
+count_ab() { # port: connections made into $tmp/n
+  run_ab "$1" >/dev/null; echo "$ab_n" > "$tmp/n"
+}
+for side in $sides; do
+  p=${port[$side]} ps=$(allpids "${pid[$side]}")
+  for w in "1k.bin 64" "1k.bin 1" "1m.bin 64"; do
+    count_syscalls "$ps" "$tmp/perf" count_wrk "$p" $w
+    echo "syscalls per request, $side, wrk $w ($(cat "$tmp/n") requests):"
+    per_unit "$tmp/perf" "$(cat "$tmp/n")"
+  done
+  count_syscalls "$ps" "$tmp/perf" count_ab "$p"
+  echo "syscalls per connection, $side, ab -c 50:"
+  per_unit "$tmp/perf" "$(cat "$tmp/n")"
+done

@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # bench/pop3: one client logs in, LISTs and RETRs 10,000 messages of about
-# 4 KiB, pipelined; portico and Dovecot's POP3 server (Debian dovecot-pop3d)
-# serve identical copies of the same Maildir in the same run. Prints
-# messages/s for each (median of RUNS) and the ratio portico/dovecot.
+# 4 KiB, pipelined (client.py, up to 64 commands in flight), and Python's
+# poplib RETRs them one at a time (lockstep.py: each reply read before the
+# next command, as mail clients fetch; issue 15); portico and Dovecot's POP3
+# server (Debian dovecot-pop3d) serve identical copies of the same Maildir
+# in the same run. Prints messages/s for each (median of RUNS) and the
+# ratio portico/dovecot, with the load average before and after. COUNT=1
+# adds the system calls per lock-step RETR of each server (strace -f -c,
+# which follows Dovecot's per-login processes).
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
@@ -12,7 +17,7 @@ MESSAGES=${MESSAGES:-10000}
 RUNS=${RUNS:-5}
 work=$(mktemp -d /tmp/portico-bench-pop3.XXXXXX)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; free_ports_done; }
 trap cleanup EXIT
 [ -n "${BENCH_KEEP:-}" ] && trap - EXIT
 
@@ -90,18 +95,51 @@ pids+=($!)
 wait_port "$dport"
 
 run_client() { python3 "$here/client.py" 127.0.0.1 "$1" "$2" bench-pw; }
+run_lockstep() { python3 "$here/lockstep.py" 127.0.0.1 "$1" "$2" bench-pw "${3:-0}"; }
 # Warm-up (index build, page cache) for both, not measured.
 run_client "$pport" bench@example.org >/dev/null
 run_client "$dport" bench >/dev/null
 
-declare -a pr dr
+echo "bench/pop3: load before: $(uptime | sed 's/.*load/load/')"
+declare -a pr dr lr ldr
 for i in $(seq "$RUNS"); do
   read -r n t bytes < <(run_client "$pport" bench@example.org)
   pr+=("$(python3 -c "print($n/$t)")")
   read -r n t bytes < <(run_client "$dport" bench)
   dr+=("$(python3 -c "print($n/$t)")")
+  read -r n t bytes < <(run_lockstep "$pport" bench@example.org)
+  lr+=("$(python3 -c "print($n/$t)")")
+  read -r n t bytes < <(run_lockstep "$dport" bench)
+  ldr+=("$(python3 -c "print($n/$t)")")
 done
-pm=$(median "${pr[@]}"); dm=$(median "${dr[@]}")
-printf 'pop3 RETR %d msgs x %d runs: portico %.0f msg/s (runs: %s)\n' "$MESSAGES" "$RUNS" "$pm" "$(printf '%.0f ' "${pr[@]}")"
-printf 'pop3 RETR %d msgs x %d runs: dovecot %.0f msg/s (runs: %s)\n' "$MESSAGES" "$RUNS" "$dm" "$(printf '%.0f ' "${dr[@]}")"
-python3 -c "print(f'pop3 ratio portico/dovecot: {$pm/$dm:.2f}')"
+report() { # label portico-runs... -- dovecot-runs...
+  local label=$1; shift
+  local -a p=() d=()
+  while [ "$1" != -- ]; do p+=("$1"); shift; done; shift
+  d=("$@")
+  local pm dm
+  pm=$(median "${p[@]}"); dm=$(median "${d[@]}")
+  printf 'pop3 %s RETR %d msgs x %d runs: portico %.0f msg/s (runs: %s)\n' "$label" "$MESSAGES" "$RUNS" "$pm" "$(printf '%.0f ' "${p[@]}")"
+  printf 'pop3 %s RETR %d msgs x %d runs: dovecot %.0f msg/s (runs: %s)\n' "$label" "$MESSAGES" "$RUNS" "$dm" "$(printf '%.0f ' "${d[@]}")"
+  python3 -c "print(f'pop3 $label ratio portico/dovecot: {$pm/$dm:.2f}')"
+}
+report pipelined "${pr[@]}" -- "${dr[@]}"
+report lock-step "${lr[@]}" -- "${ldr[@]}"
+echo "bench/pop3: load after: $(uptime | sed 's/.*load/load/')"
+
+# ---- system calls per lock-step RETR (COUNT=1) ----
+[ "${COUNT:-0}" = 1 ] || exit 0
+count_n=${COUNT_MESSAGES:-2000}
+strace_count() { # pid port user: strace -f -c of pid (and what it forks) during the run
+  strace -f -c -o "$work/strace.$1" -p "$1" 2>/dev/null & local st=$!
+  sleep 1
+  run_lockstep "$2" "$3" "$count_n" >/dev/null
+  sleep 0.5
+  kill -INT "$st"; wait "$st" 2>/dev/null || true
+  echo "syscalls per lock-step RETR ($count_n RETRs, login and QUIT included), pid $1:"
+  awk -v n="$count_n" '$NF ~ /^[a-z_0-9]+$/ && $4 ~ /^[0-9]+$/ && $NF != "total" {
+      v = $4 / n; t += v; if (v >= 0.01) printf "  %-16s %8.2f\n", $NF, v }
+    END { printf "  %-16s %8.2f\n", "total", t }' "$work/strace.$1"
+}
+echo "portico:"; strace_count "${pids[0]}" "$pport" bench@example.org
+echo "dovecot:"; strace_count "${pids[1]}" "$dport" bench

@@ -21,9 +21,12 @@
 #            is absent here, like portico's warn level: neither pays for
 #            per-message log lines). It runs as root; nothing system-wide is
 #            touched, and the instance is stopped on exit.
+# A second series (issue 15) sends LOW_MESSAGES over one session at a time
+# (smtp-source -s 1: every reply awaited, so round trips and the fsync
+# before each 250 are not hidden by concurrency).
 # Environment: PORTICO_BIN (default build/portico), MESSAGES (10000),
 # SESSIONS (20), SIZE (4096), RUNS (3), WARMUP (500 messages to each server
-# first, not measured).
+# first, not measured), LOW_MESSAGES (1000; 0 skips the one-session series).
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
@@ -34,6 +37,7 @@ SESSIONS=${SESSIONS:-20}
 SIZE=${SIZE:-4096}
 RUNS=${RUNS:-3}
 WARMUP=${WARMUP:-500}
+LOW_MESSAGES=${LOW_MESSAGES:-1000}
 
 for tool in smtp-source postfix postconf; do
   command -v "$tool" >/dev/null || {
@@ -50,6 +54,7 @@ cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   [ "${KEEP:-0}" = 1 ] && echo "bench/smtp: kept $work" >&2 || rm -rf "$work"
+  free_ports_done
 }
 trap cleanup EXIT
 
@@ -71,7 +76,7 @@ INI
 ppid=$!
 pids+=("$ppid")
 wait_port "$pport"
-for u in warmup $(seq -f 'run%g' "$RUNS"); do
+for u in warmup $(seq -f 'run%g' "$RUNS") $(seq -f 'low%g' "$RUNS"); do
   echo bench-pw | "$BIN" -c "$pini" user add "$u@example.org" --password-stdin >/dev/null
 done
 pmaildir() { echo "$work/portico/data/users/example.org/$1/mail"; }
@@ -83,7 +88,7 @@ mkdir -p "$pf/etc" "$pf/spool" "$pf/data" "$pf/mail"
 cp /etc/postfix/main.cf /etc/postfix/master.cf "$pf/etc/"
 chown postfix "$pf/data"
 chown nobody:nogroup "$pf/mail"
-for u in warmup $(seq -f 'run%g' "$RUNS"); do echo "$u@example.org $u/Maildir/"; done > "$pf/etc/vmailbox"
+for u in warmup $(seq -f 'run%g' "$RUNS") $(seq -f 'low%g' "$RUNS"); do echo "$u@example.org $u/Maildir/"; done > "$pf/etc/vmailbox"
 postconf -c "$pf/etc" -e \
   "queue_directory = $pf/spool" "data_directory = $pf/data" \
   "inet_interfaces = 127.0.0.1" "inet_protocols = ipv4" \
@@ -106,20 +111,26 @@ wait_port "$fport"
 fpid=$(tr -d ' ' < "$pf/spool/pid/master.pid")
 fmaildir() { echo "$pf/mail/$1/Maildir"; }
 
-measure() { # tree-flag root-pid maildir port rcpt messages
-  python3 "$here/measure.py" $1 "$2" "$3" "$4" "$5" "$6" "$SESSIONS" "$SIZE"
+measure() { # tree-flag root-pid maildir port rcpt messages [sessions]
+  python3 "$here/measure.py" $1 "$2" "$3" "$4" "$5" "$6" "${7:-$SESSIONS}" "$SIZE"
 }
 
 # Warm-up, not measured: page cache, Postfix's daemons, portico's pool.
 measure "" "$ppid" "$(pmaildir warmup)" "$pport" warmup@example.org "$WARMUP" >/dev/null
 measure --tree "$fpid" "$(fmaildir warmup)" "$fport" warmup@example.org "$WARMUP" >/dev/null
 
-declare -a pe pa pm fe fa fm fp
+echo "bench/smtp: load before: $(uptime | sed 's/.*load/load/')"
+declare -a pe pa pm fe fa fm fp le lfe
 for i in $(seq "$RUNS"); do
   read -r n acc e2e pss _ < <(measure "" "$ppid" "$(pmaildir "run$i")" "$pport" "run$i@example.org" "$MESSAGES")
   pe+=("$(python3 -c "print($n/$e2e)")"); pa+=("$(python3 -c "print($n/$acc)")"); pm+=("$pss")
   read -r n acc e2e pss procs < <(measure --tree "$fpid" "$(fmaildir "run$i")" "$fport" "run$i@example.org" "$MESSAGES")
   fe+=("$(python3 -c "print($n/$e2e)")"); fa+=("$(python3 -c "print($n/$acc)")"); fm+=("$pss"); fp+=("$procs")
+  [ "$LOW_MESSAGES" -gt 0 ] || continue
+  read -r n acc e2e _ < <(measure "" "$ppid" "$(pmaildir "low$i")" "$pport" "low$i@example.org" "$LOW_MESSAGES" 1)
+  le+=("$(python3 -c "print($n/$e2e)")")
+  read -r n acc e2e _ < <(measure --tree "$fpid" "$(fmaildir "low$i")" "$fport" "low$i@example.org" "$LOW_MESSAGES" 1)
+  lfe+=("$(python3 -c "print($n/$e2e)")")
 done
 # Every message made it, and nothing more (a short count would have failed above).
 for i in $(seq "$RUNS"); do
@@ -139,6 +150,12 @@ printf '%s: portico end-to-end %.0f msg/s (runs: %s), accept %.0f msg/s (runs: %
 printf '%s: postfix end-to-end %.0f msg/s (runs: %s), accept %.0f msg/s (runs: %s)\n' \
   "$label" "$fem" "$(runs "${fe[@]}")" "$fam" "$(runs "${fa[@]}")"
 python3 -c "print(f'smtp ratio portico/postfix end-to-end: {$pem/$fem:.2f}  accept: {$pam/$fam:.2f}')"
+if [ "$LOW_MESSAGES" -gt 0 ]; then
+  lem=$(median "${le[@]}"); lfm=$(median "${lfe[@]}")
+  printf 'smtp %s msgs, 1 session (smtp-source -s 1): portico end-to-end %.0f msg/s (runs: %s), postfix %.0f msg/s (runs: %s), ratio %s\n' \
+    "$LOW_MESSAGES" "$lem" "$(runs "${le[@]}")" "$lfm" "$(runs "${lfe[@]}")" "$(ratio "$lem" "$lfm")"
+fi
+echo "bench/smtp: load after: $(uptime | sed 's/.*load/load/')"
 printf 'smtp peak PSS during load: portico %.1f MiB (1 process; runs: %s KiB), postfix %.1f MiB (%s processes; runs: %s KiB)\n' \
   "$(python3 -c "print($pmm/1024)")" "$(runs "${pm[@]}")" \
   "$(python3 -c "print($fmm/1024)")" "$(median "${fp[@]}")" "$(runs "${fm[@]}")"

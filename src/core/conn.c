@@ -11,6 +11,7 @@
 #include "core/tls.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
@@ -30,6 +31,7 @@ static void write_cb(struct bufferevent *bev, void *arg);
 static void under_drained_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
                              void *arg);
 static void event_cb(struct bufferevent *bev, short what, void *arg);
+static void after_write(struct conn *c);
 
 static atomic_int live_conns; /* counted against [portico] max_connections */
 
@@ -82,6 +84,128 @@ static void peer_describe(struct conn *c, const struct sockaddr *sa)
     }
 }
 
+/* ---- replies leave at the end of the loop pass ---------------------------
+ * libevent's socket bufferevent adds its write event when output is queued
+ * and deletes it once the output is sent: two epoll_ctl and one more
+ * epoll_wait per reply. A plain conn instead keeps EV_WRITE off; the first
+ * byte added in a pass puts it on its loop's flush list, and the flush
+ * event (activated, no system call) writes each listed conn's output once
+ * the callbacks already queued in the pass have run, so a response head
+ * and its body, or a burst of pipelined replies, leave in one writev. Only
+ * a socket that does not take everything gets the write event
+ * (write_armed), until it has drained. */
+
+/* At most this many writes per conn per flush (a head and a sendfile
+ * segment take two); the rest goes through the write event. */
+#define CONN_FLUSH_WRITES 4
+
+static void flush_unqueue(struct conn *c)
+{
+    if (!c->flush_queued)
+        return;
+    for (struct conn **p = &c->loop->flush_head; *p; p = &(*p)->flush_next)
+        if (*p == c) {
+            *p = c->flush_next;
+            break;
+        }
+    c->flush_queued = false;
+    c->flush_next = NULL;
+}
+
+static void out_added_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
+                         void *arg)
+{
+    struct conn *c = arg;
+    if (info->n_added == 0 || c->flush_queued || c->write_armed || c->aborted)
+        return;
+    c->flush_queued = true;
+    c->flush_next = c->loop->flush_head;
+    c->loop->flush_head = c;
+    event_active(c->loop->flush_ev, 0, 0);
+}
+
+/* The socket took less than all: libevent writes the rest when it can. */
+static void arm_write(struct conn *c)
+{
+    c->write_armed = true;
+    bufferevent_enable(c->bev, EV_WRITE);
+}
+
+static void disarm_write(struct conn *c)
+{
+    if (!c->direct || !c->write_armed || evbuffer_get_length(conn_output(c)) > 0)
+        return;
+    c->write_armed = false;
+    bufferevent_disable(c->bev, EV_WRITE); /* libevent deleted the event already */
+}
+
+/* -1: the socket failed (the conn is aborted). The output's front is
+ * frozen by libevent (only its own write drains it): thawed around ours. */
+static int write_some(struct conn *c, struct evbuffer *out)
+{
+    evutil_socket_t fd = bufferevent_getfd(c->bev);
+    for (int i = 0; i < CONN_FLUSH_WRITES && evbuffer_get_length(out) > 0; i++) {
+        evbuffer_unfreeze(out, 1);
+        int n = evbuffer_write(out, fd);
+        evbuffer_freeze(out, 1);
+        if (n > 0)
+            continue;
+        /* 0: libevent's sendfile path says EAGAIN so; the write event
+         * finds out if the socket is really gone. */
+        if (n == 0 || errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+            return 0;
+        log_debug(c->id, "core conn write_failed error=\"%s\"", strerror(errno));
+        conn_abort(c);
+        return -1;
+    }
+    return 0;
+}
+
+static void conn_flush(struct conn *c)
+{
+    if (c->aborted || !c->direct || c->write_armed)
+        return;
+    struct evbuffer *out = conn_output(c);
+    conn_ref(c);
+    if (write_some(c, out) == 0) {
+        if (evbuffer_get_length(out) > 0)
+            arm_write(c);
+        after_write(c);
+    }
+    conn_unref(c);
+}
+
+/* Each conn listed when this run began is written once; one that gets more
+ * output meanwhile (on_drained) is listed again for the next run. */
+static void flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct loop *loop = arg;
+    struct conn *list = loop->flush_head;
+    loop->flush_head = NULL;
+    while (list) {
+        struct conn *c = list;
+        list = c->flush_next;
+        c->flush_queued = false;
+        c->flush_next = NULL;
+        conn_flush(c);
+    }
+}
+
+int conn_loop_init(struct loop *loop)
+{
+    loop->flush_head = NULL;
+    loop->flush_ev = event_new(loop->base, -1, 0, flush_cb, loop);
+    return loop->flush_ev ? 0 : -1;
+}
+
+void conn_loop_free(struct loop *loop)
+{
+    if (loop->flush_ev)
+        event_free(loop->flush_ev);
+    loop->flush_ev = NULL;
+    loop->flush_head = NULL;
+}
+
 static void reap_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct conn *c = arg;
@@ -89,11 +213,14 @@ static void reap_cb(evutil_socket_t fd, short what, void *arg)
         c->ops->on_free(c);
     conn_log_end(c);
     loop_detach(c->loop, c);
+    flush_unqueue(c);
     if (c->counted)
         iplimit_release(c->peer_ip);
     if (c->in_global)
         atomic_fetch_sub(&live_conns, 1);
     if (c->bev) {
+        if (c->direct)
+            evbuffer_remove_cb(conn_output(c), out_added_cb, c);
         struct bufferevent *under = bufferevent_get_underlying(c->bev);
         if (under) /* conn_close may have watched it; c goes away now */
             evbuffer_remove_cb(bufferevent_get_output(under), under_drained_cb, c);
@@ -123,7 +250,11 @@ static void setup_bev(struct conn *c)
     bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
     conn_set_idle_timeout(c, c->idle_sec);
     apply_read_state(c);
-    bufferevent_enable(c->bev, EV_WRITE);
+    if (c->direct) { /* a new socket bufferevent starts with EV_WRITE on */
+        bufferevent_disable(c->bev, EV_WRITE);
+        evbuffer_add_cb(conn_output(c), out_added_cb, c);
+    } else
+        bufferevent_enable(c->bev, EV_WRITE);
 }
 
 struct bufferevent *conn_bufferevent_new(struct event_base *base, int fd, bool tls,
@@ -190,6 +321,7 @@ struct conn *conn_new(struct loop *loop, int fd, const struct sockaddr *peer,
     c->reaper = event_new(loop->base, -1, 0, reap_cb, c);
     c->bev = c->reaper ? conn_bufferevent_new(loop->base, fd, implicit_tls, true) : NULL;
     c->tls = c->bev && implicit_tls;
+    c->direct = c->bev && !implicit_tls && loop->flush_ev;
     if (!c->bev) {
         if (c->counted)
             iplimit_release(c->peer_ip);
@@ -320,6 +452,12 @@ void conn_resume(struct conn *c)
  * whatever arrived after the upgrade command is thrown away unread. */
 static int starttls_with(struct conn *c, SSL *ssl, enum bufferevent_ssl_state state)
 {
+    if (c->direct) { /* the TLS filter drives the socket from now on */
+        evbuffer_remove_cb(conn_output(c), out_added_cb, c);
+        flush_unqueue(c);
+        c->direct = c->write_armed = false;
+        bufferevent_enable(c->bev, EV_WRITE); /* the upgrade's reply, if unsent */
+    }
     struct evbuffer *in = bufferevent_get_input(c->bev);
     size_t dropped = evbuffer_get_length(in);
     evbuffer_drain(in, dropped);
@@ -444,9 +582,10 @@ static void read_cb(struct bufferevent *bev, void *arg)
     conn_unref(c);
 }
 
-static void write_cb(struct bufferevent *bev, void *arg)
+/* After output left (libevent's write or the flush): finish a close,
+ * lift back-pressure, or tell the protocol its mark was reached. */
+static void after_write(struct conn *c)
 {
-    struct conn *c = arg;
     if (c->closing) {
         if (output_flushed(c))
             conn_abort(c);
@@ -472,6 +611,13 @@ static void write_cb(struct bufferevent *bev, void *arg)
         c->ops->on_drained(c);
         conn_unref(c);
     }
+}
+
+static void write_cb(struct bufferevent *bev, void *arg)
+{
+    struct conn *c = arg;
+    disarm_write(c);
+    after_write(c);
 }
 
 static void log_tls_error(struct conn *c)

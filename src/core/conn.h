@@ -42,18 +42,21 @@ struct conn {
     enum service svc;
     char peer_ip[INET6_ADDRSTRLEN];
     int peer_port;
-    bool loopback;    /* peer is 127/8 or ::1 */
-    bool tls;         /* TLS is up (implicit or after an upgrade) */
-    bool closing;     /* no more input is handled; output drains */
-    bool aborted;     /* the conn's own reference is dropped */
-    bool paused;      /* reading stopped by the protocol (async work) */
-    bool blocked;     /* reading stopped by output back-pressure */
-    bool counted;     /* holds an iplimit slot for peer_ip */
-    bool over_limit;  /* the peer has too many connections: refuse and close */
-    bool over_global; /* [portico] max_connections reached: refuse and close */
-    bool in_global;   /* counted in the server-wide connection count */
-    bool want_drain;  /* conn_notify_drained is armed */
-    size_t drain_low; /* ...for this many unsent bytes */
+    bool loopback;     /* peer is 127/8 or ::1 */
+    bool tls;          /* TLS is up (implicit or after an upgrade) */
+    bool closing;      /* no more input is handled; output drains */
+    bool aborted;      /* the conn's own reference is dropped */
+    bool paused;       /* reading stopped by the protocol (async work) */
+    bool blocked;      /* reading stopped by output back-pressure */
+    bool counted;      /* holds an iplimit slot for peer_ip */
+    bool over_limit;   /* the peer has too many connections: refuse and close */
+    bool over_global;  /* [portico] max_connections reached: refuse and close */
+    bool in_global;    /* counted in the server-wide connection count */
+    bool want_drain;   /* conn_notify_drained is armed */
+    bool direct;       /* plain socket: conn.c writes replies itself (flush) */
+    bool flush_queued; /* on the loop's flush list */
+    bool write_armed;  /* unsent output: libevent's write event is on */
+    size_t drain_low;  /* ...for this many unsent bytes */
     int refs;
     unsigned idle_sec;
     /* For the access log line at the end (conn_stats.c). */
@@ -62,6 +65,7 @@ struct conn {
     unsigned commands;
     char user[AUTH_ADDRESS_MAX]; /* who logged in; "" before */
     struct conn *prev, *next;    /* the loop's list */
+    struct conn *flush_next;     /* the loop's flush list */
     struct event *reaper;
     struct event *grace;
     struct event *stall; /* output blocked too long (SESSION_OUTPUT_STALL_SEC) */
@@ -73,6 +77,13 @@ struct conn {
  * on failure (fd not closed). */
 struct bufferevent *conn_bufferevent_new(struct event_base *base, int fd, bool tls,
                                          bool tickets);
+
+/* The loop's flush event: replies written during a loop pass leave in one
+ * write per connection at the end of that pass, without a write event
+ * (no epoll_ctl, no second epoll_wait) unless the socket is full. A loop
+ * without it (conn_loop_init not called) lets libevent write. 0 or -1. */
+int conn_loop_init(struct loop *loop);
+void conn_loop_free(struct loop *loop);
 
 /* Takes ownership of fd; starts TLS at once when implicit_tls. The caller
  * sets ops/ctx right after. NULL on failure (fd closed). */

@@ -75,6 +75,11 @@
 #define HTTP_LINGER_SEC 2
 /* A response body streamed in bounded pieces (TLS: no sendfile). */
 #define HTTP_STREAM_CHUNK (64 << 10)
+/* Files up to this size are copied (or mapped) into the response: the head
+ * and body then leave in one write. Larger ones use sendfile. */
+#define HTTP_INLINE_FILE (16 << 10)
+/* Web root files kept open per loop thread (http/filecache.c). */
+#define HTTP_FILECACHE_ENTRIES 64
 
 /* Session-wide bounds shared by every line protocol. */
 #define SESSION_MAX_COMMANDS 100000 /* commands in one connection */

@@ -28,6 +28,10 @@ struct loop {
     struct event *stop_timer;       /* hard deadline after a graceful stop began */
     bool trim_pending;              /* memory is returned after this burst of closes */
     struct proxy_wait *proxy_waits; /* PROXY headers being read (core/proxy.c) */
+    struct event *flush_ev;         /* writes queued replies (conn.c), NULL: off */
+    struct conn *flush_head;        /* conns with output written this pass */
+    void *svc_state[SVC_COUNT];     /* a service's per-loop state (its own) */
+    void (*svc_state_free[SVC_COUNT])(void *state); /* ...freed with the loop */
 };
 
 /* What a service needs to run on the loops: its name and how to start a

@@ -223,7 +223,7 @@ int runtime_open_listeners(struct runtime *rt, char *err, size_t errlen)
         loop->index = i;
         loop->rt = rt;
         loop->base = event_base_new();
-        if (!loop->base) {
+        if (!loop->base || conn_loop_init(loop) < 0) {
             snprintf(err, errlen, "cannot create an event loop");
             return -1;
         }
@@ -312,6 +312,10 @@ void runtime_free_loops(struct runtime *rt)
             event_base_loop(loop->base, EVLOOP_NONBLOCK);
         if (loop->stop_timer)
             event_free(loop->stop_timer);
+        conn_loop_free(loop);
+        for (int s = 0; s < SVC_COUNT; s++)
+            if (loop->svc_state[s] && loop->svc_state_free[s])
+                loop->svc_state_free[s](loop->svc_state[s]);
         event_base_free(loop->base);
     }
     free(rt->loops);

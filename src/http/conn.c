@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/metrics.h"
+#include "http/filecache.h"
 #include "http/mime_types.h"
 #include "http/proxy/proxy.h"
 
@@ -166,8 +167,6 @@ static void http_start(struct conn *c)
     h->www_fd = h->files_fd = -1;
     c->ops = &http_ops;
     c->ctx = h;
-    RAND_bytes(h->auth_salt, sizeof h->auth_salt);
-    RAND_bytes((unsigned char *)&h->boundary, sizeof h->boundary);
     http_mime_init();
     http_log_open();
     conn_set_idle_timeout(c, HTTP_KEEPALIVE_TIMEOUT_SEC);
@@ -195,6 +194,15 @@ static void http_proxy_start(struct conn *c)
 }
 
 const struct service_impl http_proxy_service = {.name = "proxy", .start = http_proxy_start};
+
+void http_conn_random(struct http_conn *h)
+{
+    if (h->random_drawn)
+        return;
+    RAND_bytes(h->auth_salt, sizeof h->auth_salt);
+    RAND_bytes((unsigned char *)&h->boundary, sizeof h->boundary);
+    h->random_drawn = true;
+}
 
 /* ---- suspend / resume around async work --------------------------------- */
 
@@ -354,16 +362,21 @@ static void dispatch_static(struct http_conn *h)
 {
     switch (h->req.m) {
     case HTTP_M_GET:
-    case HTTP_M_HEAD:
-        if (h->www_fd < 0 && runtime)
+    case HTTP_M_HEAD: {
+        /* The loop's watched root (filecache.h), or one of our own. */
+        int root = http_filecache_root(h->c->loop);
+        if (root < 0 && h->www_fd < 0 && runtime)
             h->www_fd =
                 openat(runtime->datadir_fd, "www", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (h->www_fd < 0) {
+        if (root < 0)
+            root = h->www_fd;
+        if (root < 0) {
             http_error(h, 404, "There is no web root.");
             return;
         }
-        http_static_get(h, h->www_fd, h->path, false);
+        http_static_get(h, root, h->path, false);
         return;
+    }
     case HTTP_M_OPTIONS:
         http_resp_start(h, 204);
         http_resp_header(h, "Allow", HTTP_ALLOW_STATIC);

@@ -95,8 +95,8 @@ static void do_delete(struct http_conn *h, const char *vpath)
     snprintf(j->vpath, sizeof j->vpath, "%s", vpath);
     conn_ref(h->c);
     http_suspend(h);
-    if (!runtime ||
-        workpool_submit(runtime->pool, h->c->loop->base, delete_work, delete_done, j) < 0) {
+    if (!runtime || workpool_submit(runtime->pool, h->c->loop->base, delete_work,
+                                    delete_done, j) < 0) {
         delete_work(j);
         delete_done(j);
     }
@@ -157,7 +157,8 @@ static void login_done(struct conn *c, void *arg, enum login_result r,
         }
         h->acct = *acct;
         if (h->files_fd < 0)
-            h->files_fd = store_files_root_open(runtime->datadir_fd, acct->domain, acct->local);
+            h->files_fd =
+                store_files_root_open(runtime->datadir_fd, acct->domain, acct->local);
         h->authed = p->digest_ok && h->files_fd >= 0;
         memcpy(h->auth_digest, p->digest, sizeof h->auth_digest);
     }
@@ -185,6 +186,7 @@ static void check_credentials(struct http_conn *h, const char *user, const char 
         refuse(h, 500, "Out of memory.");
         return;
     }
+    http_conn_random(h);
     p->digest_ok = http_auth_digest(h->auth_salt, user, pass, p->digest) == 0;
     if (h->authed && p->digest_ok && CRYPTO_memcmp(p->digest, h->auth_digest, 32) == 0) {
         free(p);

@@ -11,14 +11,15 @@
 
 #include "auth/accounts.h"
 #include "core/limits.h"
+#include "http/range.h"
+#include "http/uri.h"
 #include "httpmsg/chunked.h"
 #include "httpmsg/date.h"
 #include "httpmsg/request.h"
-#include "http/range.h"
-#include "http/uri.h"
 
 struct conn;
 struct evbuffer;
+struct evbuffer_file_segment;
 struct event;
 struct http_conn;
 struct http_proxy;
@@ -79,6 +80,8 @@ struct http_conn {
     int status;
     uint64_t sent;
     struct http_stream *stream;
+    /* The body of the current GET, kept by filecache.h (fd -1), or NULL. */
+    struct evbuffer_file_segment *cached_body;
     /* Roots: the public web root and, once logged in, the file area. */
     int www_fd;
     int files_fd;
@@ -90,17 +93,24 @@ struct http_conn {
     /* Date cache: one formatting per second per connection. */
     time_t date_sec;
     char date[HTTP_DATE_LEN + 1];
+    /* The access log's time, "[10/Oct/2000:13:55:36 +0000] ", likewise. */
+    time_t log_sec;
+    char log_time[32];
     uint64_t boundary; /* multipart/byteranges boundary, random per conn */
     /* The proxy (http/proxy/): a forward-proxy listener's conn, the
      * exchange in progress, and its origin's time for the access log. */
     bool forward;
     struct http_proxy *px;
     uint64_t upstream_us; /* from the request to the origin's head; 0: none */
+    bool random_drawn; /* auth_salt and boundary are set (http_conn_random) */
 };
 
 /* response.c: v in decimal into out (at least 20 bytes); returns the length. */
 size_t http_u64_dec(uint64_t v, char *out);
 
+/* conn.c: draws auth_salt and boundary on their first use (most
+ * connections need neither: no RAND_bytes per connection). */
+void http_conn_random(struct http_conn *h);
 /* conn.c: the current request is answered (its response queued or
  * streamed out): log it, then read the next one or close. */
 void http_request_end(struct http_conn *h);

@@ -89,20 +89,22 @@ static void put_field(struct line *l, const struct http_request *r, enum http_hd
     put(l, "\"", 1);
 }
 
-/* [10/Oct/2000:13:55:36 +0000] */
-static void put_time(struct line *l)
+/* [10/Oct/2000:13:55:36 +0000], formatted once a second per connection. */
+static void put_time(struct line *l, struct http_conn *h)
 {
     static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                        "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
     time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    char b[32];
-    size_t n = strftime(b, sizeof b, "[%d/", &tm);
-    put(l, b, n);
-    put(l, months[tm.tm_mon], 3);
-    n = strftime(b, sizeof b, "/%Y:%H:%M:%S +0000] ", &tm);
-    put(l, b, n);
+    if (now != h->log_sec || h->log_time[0] == '\0') {
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        size_t n = strftime(h->log_time, sizeof h->log_time, "[%d/", &tm);
+        memcpy(h->log_time + n, months[tm.tm_mon], 3);
+        n += 3;
+        strftime(h->log_time + n, sizeof h->log_time - n, "/%Y:%H:%M:%S +0000] ", &tm);
+        h->log_sec = now;
+    }
+    puts_(l, h->log_time);
 }
 
 void http_log_request(struct http_conn *h)
@@ -119,7 +121,7 @@ void http_log_request(struct http_conn *h)
     else
         puts_(&l, "-");
     puts_(&l, " ");
-    put_time(&l);
+    put_time(&l, h);
     put(&l, "\"", 1);
     if (r->method.n) {
         put_escaped(&l, r->method.p, r->method.n);

@@ -16,10 +16,6 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Files up to this size are copied into the output with one pread: the
- * head and body then leave in one write. Larger ones use sendfile. */
-#define HTTP_INLINE_FILE (16 << 10)
-
 struct http_seg {
     uint64_t off, len;
     bool mem; /* bytes from stream->mem, else from the file */
@@ -385,8 +381,15 @@ static void send_stream(struct http_conn *h, struct http_stream *s)
 static void send_simple(struct http_conn *h, int fd, uint64_t off, uint64_t len)
 {
     struct evbuffer *out = conn_output(h->c);
-    if (h->head_only || len == 0) {
-        close(fd);
+    struct evbuffer_file_segment *kept = h->cached_body;
+    h->cached_body = NULL;
+    if (kept) { /* fd is -1: the cache's mapping or sendfile segment */
+        if (!h->head_only && len &&
+            evbuffer_add_file_segment(out, kept, (ev_off_t)off, (ev_off_t)len) < 0)
+            h->close_after = true;
+    } else if (h->head_only || len == 0) {
+        if (fd >= 0) /* -1: an empty file from the cache */
+            close(fd);
     } else if (len <= HTTP_INLINE_FILE) {
         if (pread_into(out, fd, off, (size_t)len) < 0)
             h->close_after = true;
@@ -425,6 +428,7 @@ void http_send_file(struct http_conn *h, int fd, uint64_t size, const char *ctyp
         return;
     }
     if (n > 1) {
+        http_conn_random(h);
         uint64_t total = plan_multipart(h, s, size, ctype, r, n);
         http_resp_headerf(h, "Content-Type: multipart/byteranges; boundary=%016llx",
                           (unsigned long long)h->boundary);

@@ -7,6 +7,7 @@
 #include "core/config.h"
 #include "core/conn.h"
 #include "core/loop.h"
+#include "http/filecache.h"
 #include "http/mime_types.h"
 #include "store/sandbox.h"
 
@@ -109,14 +110,16 @@ static int preconditions(struct http_conn *h, const struct validators *v)
     if ((f = http_request_get(r, HH_IF_MATCH))) {
         if (!etag_matches(*f, v, false))
             return 412; /* 13.1.1 */
-    } else if ((f = http_request_get(r, HH_IF_UNMODIFIED_SINCE)) && http_date_parse(*f, &t)) {
+    } else if ((f = http_request_get(r, HH_IF_UNMODIFIED_SINCE)) &&
+               http_date_parse(*f, &t)) {
         if (v->mtime > t)
             return 412; /* 13.1.4 */
     }
     if ((f = http_request_get(r, HH_IF_NONE_MATCH))) {
         if (etag_matches(*f, v, true))
             return 304; /* 13.1.2, for GET and HEAD */
-    } else if ((f = http_request_get(r, HH_IF_MODIFIED_SINCE)) && http_date_parse(*f, &t)) {
+    } else if ((f = http_request_get(r, HH_IF_MODIFIED_SINCE)) &&
+               http_date_parse(*f, &t)) {
         if (v->mtime <= t)
             return 304; /* 13.1.3 */
     }
@@ -144,18 +147,26 @@ static void validator_fields(struct http_conn *h, const struct validators *v)
 
 /* ---- files and directories -------------------------------------------------- */
 
-static void send_regular(struct http_conn *h, int fd, const struct stat *st, const char *vpath)
+/* fd is -1 when the body comes from the cache (h->cached_body). */
+static void drop_fd(int fd)
+{
+    if (fd >= 0)
+        close(fd);
+}
+
+static void send_regular(struct http_conn *h, int fd, const struct stat *st,
+                         const char *vpath)
 {
     struct validators v;
     make_validators(st, &v);
     int pre = preconditions(h, &v);
     if (pre == 412) {
-        close(fd);
+        drop_fd(fd);
         http_error(h, 412, "A precondition failed.");
         return;
     }
     if (pre == 304) { /* RFC 9110 15.4.5: the validators, no body */
-        close(fd);
+        drop_fd(fd);
         http_resp_start(h, 304);
         validator_fields(h, &v);
         http_resp_end_head(h, (uint64_t)st->st_size);
@@ -168,7 +179,7 @@ static void send_regular(struct http_conn *h, int fd, const struct stat *st, con
     if (rf && h->req.m == HTTP_M_GET && if_range_ok(h, &v)) {
         n = http_range_parse(*rf, (uint64_t)st->st_size, ranges, HTTP_MAX_RANGES);
         if (n == 0) {
-            close(fd);
+            drop_fd(fd);
             h->unsatisfiable = st->st_size;
             http_error(h, 416, "No requested range is within the file.");
             return;
@@ -240,20 +251,51 @@ static void send_directory(struct http_conn *h, int rootfd, int fd, const char *
     http_listing_send(h, fd, vpath, files_area);
 }
 
+/* A whole-file GET or HEAD of the web root on a plain connection may come
+ * from the loop's cache (a Range or TLS needs a descriptor of its own). */
+static bool use_cache(struct http_conn *h, int rootfd, bool files_area)
+{
+    return !files_area && !h->c->tls && !http_request_get(&h->req, HH_RANGE) &&
+           http_filecache_covers(h->c->loop, rootfd);
+}
+
+static int open_target(struct http_conn *h, int rootfd, const char *vpath,
+                       bool files_area, struct http_open *o)
+{
+    if (use_cache(h, rootfd, files_area))
+        return http_filecache_open(h->c->loop, vpath, o);
+    o->hit = NULL;
+    o->fd = sandbox_open(rootfd, vpath, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
+    if (o->fd < 0)
+        return -1;
+    if (fstat(o->fd, &o->st) < 0) {
+        int e = errno;
+        close(o->fd);
+        errno = e;
+        return -1;
+    }
+    return 0;
+}
+
 void http_static_get(struct http_conn *h, int rootfd, const char *vpath, bool files_area)
 {
-    int fd = sandbox_open(rootfd, vpath, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
-    if (fd < 0) {
+    struct http_open o;
+    if (open_target(h, rootfd, vpath, files_area, &o) < 0) {
         http_error_errno(h, errno);
         return;
     }
-    struct stat st;
-    if (fstat(fd, &st) < 0) {
-        int e = errno;
-        close(fd);
-        http_error_errno(h, e);
+    if (o.hit) { /* a regular file, kept */
+        if (h->target.trailing_slash) {
+            http_error(h, 404, "No such directory.");
+            return;
+        }
+        h->cached_body = o.hit->seg;
+        send_regular(h, -1, &o.hit->st, vpath);
+        h->cached_body = NULL;
         return;
     }
+    int fd = o.fd;
+    struct stat st = o.st;
     if (S_ISDIR(st.st_mode)) {
         send_directory(h, rootfd, fd, vpath, files_area);
         return;

@@ -209,6 +209,17 @@ int sandbox_open(int rootfd, const char *vpath, int flags, mode_t mode)
     return openat2_retry(rootfd, vpath_relative(vpath), &how);
 }
 
+int sandbox_open_nolinks(int rootfd, const char *vpath, int flags)
+{
+    if (vpath_check(vpath) < 0)
+        return -1;
+    struct open_how how = {
+        .flags = (unsigned long long)(unsigned)(flags | O_CLOEXEC),
+        .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS,
+    };
+    return openat2_retry(rootfd, vpath_relative(vpath), &how);
+}
+
 /* Splits vpath at its last '/': parent (NUL-terminated, "/" for top-level
  * names) into parent, and a pointer to the leaf inside vpath. */
 static const char *split_parent(const char *vpath, char *parent, size_t parentlen)

@@ -29,6 +29,11 @@ int sandbox_join(const char *cwd, const char *path, size_t len, char *out, size_
  * (EXDEV when a symlink or ".." would leave the root). */
 int sandbox_open(int rootfd, const char *vpath, int flags, mode_t mode);
 
+/* The same, stricter: no symlink at all on the way (ELOOP), so the path
+ * names exactly the directories it spells (http/filecache.c watches them).
+ * No O_CREAT. */
+int sandbox_open_nolinks(int rootfd, const char *vpath, int flags);
+
 /* Opens the parent directory of vpath beneath rootfd and copies the last
  * component into leaf. Fails for "/" (EINVAL). Returns dir fd or -1. */
 int sandbox_open_parent(int rootfd, const char *vpath, char *leaf, size_t leaflen);

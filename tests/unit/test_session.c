@@ -296,6 +296,7 @@ static int setup(void **state)
     assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
     loop = (struct loop){0};
     loop.base = event_base_new();
+    assert_int_equal(conn_loop_init(&loop), 0); /* replies leave as in serve */
     client = sv[0];
     struct sockaddr_un peer = {.sun_family = AF_UNIX};
     struct conn *c = conn_new(&loop, sv[1], (struct sockaddr *)&peer, SVC_SMTP, false);
@@ -323,6 +324,7 @@ static int teardown(void **state)
     for (int i = 0; i < 50 && loop.nconns > 0; i++)
         event_base_loop(loop.base, EVLOOP_NONBLOCK);
     assert_int_equal(loop.nconns, 0);
+    conn_loop_free(&loop);
     event_base_free(loop.base);
     unlink(body_path);
     return 0;

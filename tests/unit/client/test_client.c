@@ -236,6 +236,7 @@ static int setup(void **state)
 {
     loop = (struct loop){0};
     loop.base = event_base_new();
+    assert_int_equal(conn_loop_init(&loop), 0); /* replies leave as in serve */
     return 0;
 }
 
@@ -243,6 +244,7 @@ static int teardown(void **state)
 {
     srv_stop();
     drain_loop();
+    conn_loop_free(&loop);
     event_base_free(loop.base);
     return 0;
 }
