@@ -10,6 +10,7 @@
  * SMTPUTF8 (RFC 6531), RET/ENVID (RFC 3461) as offered, the RCPTs (with
  * NOTIFY/ORCPT), DATA, pipelined when offered (RFC 2920). Every recipient's
  * outcome is one log line: queue id, recipient, MX, TLS, reply. */
+#include "relay/downgrade.h"
 #include "relay/relay_int.h"
 
 #include "auth/sasl.h"
@@ -25,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define ATT_MAX_HOSTS 8
@@ -46,7 +48,9 @@ struct attempt {
     char tlsdesc[96];
     bool txn_started; /* reached MAIL once: the host works */
     /* the transaction */
-    int msgfd;
+    int msgfd;       /* the queued file, or its 7-bit copy */
+    off_t sendsize;  /* the size of what msgfd holds (SIZE=) */
+    bool converting; /* a pool job is making the 7-bit copy */
     int mail_code;
     int *codes; /* per job recipient: 0 = no final answer yet */
     char (*replies)[QUEUE_REPLY_MAX];
@@ -169,12 +173,21 @@ static void on_fail(struct session *s, enum session_client_error e, const char *
 
 /* The connection is gone: the job in progress keeps what it learnt; a host
  * that never got to a transaction makes way for the next one. */
+static void closed(struct attempt *a);
+
 static void on_close(struct session *s)
 {
     struct attempt *a = s->data;
     a->s = NULL;
     if (!a->why[0])
         snprintf(a->why, sizeof a->why, "451 4.4.2 %s: connection closed", a->host);
+    if (a->converting) /* the conversion's completion goes on from here */
+        return;
+    closed(a);
+}
+
+static void closed(struct attempt *a)
+{
     if (!a->txn_started) {
         connect_host(a);
         return;
@@ -339,7 +352,7 @@ static void mail_params(struct attempt *a, const struct queue_env *env, char *bu
     int n = 0;
     buf[0] = '\0';
     if (a->size_limit || a->pipelining) /* SIZE was offered (RFC 1870 6) */
-        n = snprintf(buf, len, " SIZE=%lld", (long long)a->job->it->msgsize);
+        n = snprintf(buf, len, " SIZE=%lld", (long long)a->sendsize);
     if (n > 0)
         used = (size_t)n;
     if (env->body8 && a->eightbit)
@@ -358,7 +371,7 @@ static void mail_params(struct attempt *a, const struct queue_env *env, char *bu
 static const char *precheck(struct attempt *a)
 {
     const struct item *it = a->job->it;
-    if (a->size_limit && (uint64_t)it->msgsize > a->size_limit)
+    if (a->size_limit && (uint64_t)a->sendsize > a->size_limit)
         return "552 5.3.4 message larger than the next hop's SIZE limit";
     if (it->env.smtputf8 && !a->smtputf8)
         return "553 5.6.7 the message needs SMTPUTF8 (international addresses) and the "
@@ -376,8 +389,84 @@ static int txn_alloc(struct attempt *a)
     a->mail_code = 0;
     if (!a->codes || !a->replies)
         return -1;
+    if (a->msgfd >= 0)
+        close(a->msgfd);
+    a->sendsize = a->job->it->msgsize;
     a->msgfd = queue_open_msg(relay->qfd, a->job->it->id);
     return a->msgfd < 0 ? -1 : 0;
+}
+
+static void send_envelope(struct attempt *a);
+
+/* ---- the 7-bit copy (RFC 6152 3), made on the pool ---- */
+
+struct downgrade_job {
+    struct attempt *a;
+    int msgfd; /* the attempt's, borrowed */
+    const struct queue_env *env;
+    int outfd;
+    char why[QUEUE_REPLY_MAX];
+};
+
+static void downgrade_work(void *arg)
+{
+    struct downgrade_job *dj = arg;
+    dj->outfd =
+        relay_downgrade_fd(relay->qfd, dj->msgfd, dj->env, dj->why, sizeof dj->why);
+}
+
+static void downgrade_free(void *arg)
+{
+    struct downgrade_job *dj = arg;
+    if (dj->outfd >= 0)
+        close(dj->outfd);
+    free(dj);
+}
+
+static void downgrade_done(void *arg)
+{
+    struct downgrade_job *dj = arg;
+    struct attempt *a = dj->a;
+    a->converting = false;
+    if (!a->s) { /* the connection went meanwhile */
+        downgrade_free(dj);
+        closed(a);
+        return;
+    }
+    if (dj->outfd < 0) {
+        log_warn(0, "relay downgrade_failed id=%s why=\"%s\"", a->job->it->id, dj->why);
+        set_all(a, 451, dj->why, false);
+        downgrade_free(dj);
+        job_then_next(a, a->replies[0]);
+        return;
+    }
+    struct stat st;
+    close(a->msgfd);
+    a->msgfd = dj->outfd;
+    dj->outfd = -1;
+    if (fstat(a->msgfd, &st) == 0)
+        a->sendsize = st.st_size;
+    downgrade_free(dj);
+    log_info(0, "relay downgraded id=%s host=%s size=%lld", a->job->it->id, a->host,
+             (long long)a->sendsize);
+    send_envelope(a);
+}
+
+static void start_downgrade(struct attempt *a)
+{
+    struct downgrade_job *dj = calloc(1, sizeof *dj);
+    if (!dj) {
+        job_then_next(a, "451 4.3.0 out of memory");
+        return;
+    }
+    *dj = (struct downgrade_job){a, a->msgfd, &a->job->it->env, -1, ""};
+    a->converting = true;
+    if (relay_submit(downgrade_work, downgrade_done, downgrade_free, dj) < 0) {
+        a->converting = false;
+        free(dj);
+        set_all(a, 451, "451 4.3.0 the server is stopping", false);
+        job_then_next(a, "451 4.3.0 the server is stopping");
+    }
 }
 
 static void start_txn(struct attempt *a)
@@ -387,6 +476,19 @@ static void start_txn(struct attempt *a)
         job_then_next(a, "451 4.3.0 cannot read the queued message");
         return;
     }
+    const struct queue_env *env = &a->job->it->env;
+    /* RFC 6152 3: 8-bit content to a server without 8BITMIME is converted,
+     * never sent as is. 8-bit headers need SMTPUTF8 (precheck). */
+    if (env->body8 && !env->smtputf8 && !a->eightbit) {
+        start_downgrade(a);
+        return;
+    }
+    send_envelope(a);
+}
+
+/* MAIL, RCPT... and DATA (pipelined when offered). */
+static void send_envelope(struct attempt *a)
+{
     const char *refusal = precheck(a);
     if (refusal) {
         set_all(a, 550, refusal, false);

@@ -85,9 +85,12 @@ import threading  # noqa: E402
 class Peer:
     """A scripted receiving server (aiosmtpd): rcpt_replies and data_replies
     are lists of replies used in turn (None: accept); every accepted
-    message is kept in .messages as (mail_from, rcpts, content bytes)."""
+    message is kept in .messages as (mail_from, rcpts, content bytes).
+    eightbit=False: EHLO does not offer 8BITMIME. tls_context: STARTTLS
+    offered with that server context."""
 
-    def __init__(self, port=None, rcpt_replies=(), data_replies=(), ehlo_extra=()):
+    def __init__(self, port=None, rcpt_replies=(), data_replies=(), ehlo_extra=(),
+                 eightbit=True, tls_context=None):
         from aiosmtpd.controller import Controller
         self.port = port or free_port()
         self.rcpt_replies = list(rcpt_replies)
@@ -98,6 +101,12 @@ class Peer:
         peer = self
 
         class Handler:
+            async def handle_EHLO(self, server, session, envelope, hostname, responses):
+                session.host_name = hostname
+                if not eightbit:
+                    responses = [r for r in responses if r != "250-8BITMIME"]
+                return responses
+
             async def handle_RCPT(self, server, session, envelope, address, options):
                 with peer.lock:
                     r = peer.rcpt_replies.pop(0) if peer.rcpt_replies else None
@@ -122,7 +131,8 @@ class Peer:
                 return "250 2.0.0 accepted"
 
         self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port,
-                                     decode_data=False, enable_SMTPUTF8=True)
+                                     decode_data=False, enable_SMTPUTF8=True,
+                                     tls_context=tls_context, require_starttls=False)
         self.controller.start()
 
     def stop(self):
