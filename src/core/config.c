@@ -336,6 +336,10 @@ static const struct config_key keys[] = {
     STR("relay", "srs_secret", relay_srs_secret, "",
         "The key of the SRS rewriting (forwarded mail's envelope sender); empty means "
         "one is made on first start in `data_dir/queue/srs.key`."),
+    INT("relay", "srs_max_age", relay_srs_max_age, 1, 1000, "21",
+        "Days an SRS address stays valid: a bounce to `SRS0=...@` the primary domain "
+        "is sent on to the original sender when its hash verifies and it is at most "
+        "this old, and refused (550) otherwise."),
     BOOL("relay", "dkim_ed25519", relay_dkim_ed25519, "no",
          "Sign outbound mail with the domain's Ed25519 DKIM key (RFC 8463) too, beside "
          "the RSA-2048 one (`portico dkim keygen` makes both). Off by default: Debian's "

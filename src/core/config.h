@@ -118,6 +118,7 @@ struct config {
     char relay_smarthost_password[256];
     char relay_routes[2048];    /* "DOMAIN HOST:PORT [policy], ..." */
     char relay_srs_secret[128]; /* "" = made on first start */
+    int relay_srs_max_age;      /* days a bounce address stays valid */
     char relay_ca_file[PATH_MAX];
     bool relay_dkim_ed25519; /* also sign with the Ed25519 key (RFC 8463) */
     /* Where each key of the table was set (0: not set), for errors. */
