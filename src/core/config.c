@@ -319,7 +319,8 @@ static const struct config_key keys[] = {
         "DATA gets twice this)."),
     INT("relay", "port", relay_port, 1, 65535, "25",
         "The port of MX hosts (25; tests point it elsewhere)."),
-    STR("relay", "smarthost", relay_smarthost, "",
+    STRC(
+        "relay", "smarthost", relay_smarthost, config_check_hostport, "",
         "`HOST:PORT` every outbound message goes through (when port 25 is blocked), with "
         "STARTTLS required and AUTH PLAIN when `smarthost_user` is set; empty means "
         "direct delivery to each domain's MX."),
@@ -328,7 +329,7 @@ static const struct config_key keys[] = {
     STR("relay", "smarthost_password", relay_smarthost_password, "",
         "The password for AUTH PLAIN at the smarthost (never logged)."),
     {"relay", "route", K_STRLIST, OFF(relay_routes), FSIZE(relay_routes), 0, 0, NULL,
-     NULL, "",
+     config_check_routes, "",
      "A next hop for one domain: `DOMAIN HOST:PORT [opportunistic|required|verified]`, "
      "e.g. `example.com 192.0.2.7:25 required`; repeat the key for more domains (or "
      "separate them with commas). A route wins over the MX records and the smarthost; "
@@ -728,6 +729,15 @@ static const char *set_value(struct config *cfg, const struct config_key *k,
     case K_PORTRANGE:
         return set_port_range(field, v);
     case K_STRLIST:
+        if (k->check) { /* each line on its own, so the error names its line */
+            char one[2048];
+            if (strlen(v) >= sizeof one)
+                return "value too long";
+            snprintf(one, sizeof one, "%s", v);
+            why = k->check(one, sizeof one);
+            if (why)
+                return why;
+        }
         return append_value(field, k->size, v);
     }
     return "internal: unknown key type";
