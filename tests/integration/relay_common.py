@@ -221,3 +221,47 @@ class RawPeer:
         self.sock.close()
         for c in self.held:
             c.close()
+
+
+class TestCA:
+    """A throw-away certificate authority (openssl) in its own temp dir:
+    .ca is its certificate (PEM), issue(name, sans) makes a leaf
+    certificate and key for the SANs ("IP:127.0.0.1", "DNS:mx.b.test")
+    and returns (cert, key) paths."""
+
+    def __init__(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="portico-ca-")
+        self.dir = self.tmp.name
+        self.ca = os.path.join(self.dir, "ca.pem")
+        self.ca_key = os.path.join(self.dir, "ca.key")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj",
+                        "/CN=portico test CA", "-keyout", self.ca_key, "-out", self.ca,
+                        "-addext", "basicConstraints=critical,CA:TRUE",
+                        "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
+                       check=True, capture_output=True)
+
+    def issue(self, name, sans):
+        key = os.path.join(self.dir, name + ".key")
+        csr = os.path.join(self.dir, name + ".csr")
+        cert = os.path.join(self.dir, name + ".pem")
+        ext = os.path.join(self.dir, name + ".ext")
+        with open(ext, "w") as f:
+            f.write("subjectAltName=" + ",".join(sans) + "\n"
+                    "extendedKeyUsage=serverAuth\n")
+        subprocess.run(["openssl", "req", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=" + name,
+                        "-keyout", key, "-out", csr], check=True, capture_output=True)
+        subprocess.run(["openssl", "x509", "-req", "-in", csr, "-CA", self.ca,
+                        "-CAkey", self.ca_key, "-CAcreateserial", "-days", "2",
+                        "-extfile", ext, "-out", cert], check=True, capture_output=True)
+        return cert, key
+
+    def server_context(self, name, sans):
+        cert, key = self.issue(name, sans)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        return ctx
+
+    def cleanup(self):
+        self.tmp.cleanup()
