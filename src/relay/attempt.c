@@ -31,6 +31,13 @@
 
 #define ATT_MAX_HOSTS 8
 
+/* A finished job whose record is being saved (relay_job_done's waiter). */
+struct unsaved {
+    struct attempt *a;
+    struct waiter *w;
+    struct unsaved *next;
+};
+
 struct attempt {
     struct dest *d;
     struct session *s;
@@ -56,7 +63,9 @@ struct attempt {
     char (*replies)[QUEUE_REPLY_MAX];
     size_t next_rcpt, rcpts_ok;
     char why[QUEUE_REPLY_MAX];
-    struct waiter *w;            /* waiting for the last job's record to be saved */
+    struct unsaved *unsaved; /* finished jobs whose record is not yet saved */
+    bool body_waiting;       /* the 354 came; the body waits for those saves */
+    bool in_next_job, next_job_again;
     struct attempt *prev, *next; /* every live attempt, for the shutdown */
 };
 
@@ -74,8 +83,12 @@ static unsigned step_timeout(void)
 
 static void attempt_free(struct attempt *a)
 {
-    if (a->w)
-        a->w->fn = NULL;
+    while (a->unsaved) {
+        struct unsaved *u = a->unsaved;
+        a->unsaved = u->next;
+        u->w->fn = NULL; /* the item frees the waiter after its save */
+        free(u);
+    }
     if (a->prev)
         a->prev->next = a->next;
     else
@@ -100,20 +113,47 @@ static void log_rcpt(struct attempt *a, size_t k, const char *reply)
 }
 
 static void next_job(struct attempt *a);
+static void send_body(struct attempt *a);
 
-/* The job's outcome is on disk: the next transaction may start. */
+/* The job's outcome is on disk. A body held for it may go now. */
 static void saved(void *arg)
 {
-    struct attempt *a = arg;
-    a->w = NULL;
-    if (a->s)
-        next_job(a);
+    struct unsaved *u = arg;
+    struct attempt *a = u->a;
+    for (struct unsaved **p = &a->unsaved; *p; p = &(*p)->next)
+        if (*p == u) {
+            *p = u->next;
+            break;
+        }
+    free(u);
+    if (!a->unsaved && a->body_waiting && a->s) {
+        a->body_waiting = false;
+        send_body(a);
+    }
+}
+
+/* Waits for j's record to be saved (relay_job_done) while the next
+ * transaction's envelope goes out; only its body waits (send_body). */
+static void job_done_tracked(struct attempt *a, struct job *j)
+{
+    struct unsaved *u = calloc(1, sizeof *u);
+    if (!u) {
+        relay_job_done(j, NULL, NULL);
+        return;
+    }
+    u->a = a;
+    u->next = a->unsaved;
+    a->unsaved = u;
+    struct waiter *w = relay_job_done(j, saved, u);
+    if (w) /* else saved(u) already ran and freed u */
+        u->w = w;
 }
 
 /* Ends the current job: recipients without a final answer get why (451).
- * go_on: take the next job once this outcome is saved (RFC 5321 6.1: the
- * responsibility is ours once 250 came; at most the transactions whose
- * record is not yet rewritten are repeated after a crash). */
+ * go_on: start the next job at once; its body (the end of its DATA) waits
+ * until this outcome is saved (RFC 5321 6.1: the responsibility is ours
+ * once 250 came), so a crash repeats at most one accepted transaction per
+ * connection: the one whose record was not yet rewritten. */
 static void finish_job_then(struct attempt *a, const char *why, bool go_on)
 {
     struct job *j = a->job;
@@ -131,10 +171,13 @@ static void finish_job_then(struct attempt *a, const char *why, bool go_on)
         close(a->msgfd);
     a->msgfd = -1;
     a->job = NULL;
-    if (go_on)
-        a->w = relay_job_done(j, saved, a);
-    else
+    if (!go_on) {
         relay_job_done(j, NULL, NULL);
+        return;
+    }
+    job_done_tracked(a, j);
+    if (a->s)
+        next_job(a);
 }
 
 static void finish_job(struct attempt *a, const char *why)
@@ -142,7 +185,7 @@ static void finish_job(struct attempt *a, const char *why)
     finish_job_then(a, why, false);
 }
 
-/* The usual end of a transaction: saved, then the next job. */
+/* The usual end of a transaction: the next job. */
 static void job_then_next(struct attempt *a, const char *why)
 {
     finish_job_then(a, why, true);
@@ -216,10 +259,11 @@ static void rset_reply(struct session *s, const struct reply *r, void *arg)
         session_close(s);
         return;
     }
-    start_txn(a);
+    if (!a->pipelining)
+        start_txn(a);
 }
 
-static void next_job(struct attempt *a)
+static void next_job_once(struct attempt *a)
 {
     a->job = relay_dest_next_job(a->d);
     if (!a->job || relay->loop->stopping) {
@@ -227,6 +271,25 @@ static void next_job(struct attempt *a)
         return;
     }
     session_command(a->s, step_timeout(), rset_reply, NULL, "RSET");
+    if (a->pipelining) /* RFC 2920 3.1: RSET may lead a pipelined group */
+        start_txn(a);
+}
+
+/* A job refused before anything was sent (precheck) ends inside
+ * start_txn and asks for the next one: a loop here, not a recursion as
+ * deep as the destination's queue. */
+static void next_job(struct attempt *a)
+{
+    if (a->in_next_job) {
+        a->next_job_again = true;
+        return;
+    }
+    a->in_next_job = true;
+    do {
+        a->next_job_again = false;
+        next_job_once(a);
+    } while (a->next_job_again && a->s);
+    a->in_next_job = false;
 }
 
 static void body_reply(struct session *s, const struct reply *r, void *arg)
@@ -242,6 +305,13 @@ static void body_reply(struct session *s, const struct reply *r, void *arg)
     job_then_next(a, line);
 }
 
+static void send_body(struct attempt *a)
+{
+    unsigned t = step_timeout();
+    if (session_send_body(a->s, a->msgfd, t, t * 2, body_reply, NULL) < 0)
+        session_close(a->s);
+}
+
 static void data_reply(struct session *s, const struct reply *r, void *arg)
 {
     struct attempt *a = s->data;
@@ -252,9 +322,10 @@ static void data_reply(struct session *s, const struct reply *r, void *arg)
         return;
     }
     if (r->code == 354 && a->rcpts_ok > 0 && a->mail_code < 300) {
-        unsigned t = step_timeout();
-        if (session_send_body(s, a->msgfd, t, t * 2, body_reply, NULL) < 0)
-            session_close(s);
+        if (a->unsaved) /* the previous transaction's record first */
+            a->body_waiting = true;
+        else
+            send_body(a);
         return;
     }
     if (r->code == 354) { /* no recipient was accepted: never send the body */
