@@ -33,6 +33,7 @@
 struct authdb {
     sqlite3 *db;
     pthread_mutex_t lock;
+    char dummy_hash[HASH_MAX]; /* verified for unknown users (see below) */
 };
 
 /* A checked address; domain is lower-case. */
@@ -75,7 +76,7 @@ static const char SQL_USER_FIND[] =
 
 /* Spent on unknown users so a failed login takes as long either way.
  * (yescrypt of a throwaway password, libxcrypt's default cost.) */
-static const char dummy_hash[] =
+static const char default_dummy_hash[] =
     "$y$j9T$fW9..xVyn8vgwL9SRb5rx.$u3jYhP4e0SHMxsdeqdpdPmgYKPPiZn7NovuVluJN7P1";
 
 /* ---- errors and small helpers ---- */
@@ -376,6 +377,7 @@ struct authdb *authdb_open(const char *data_dir, char *err, size_t errlen)
     struct authdb *db = calloc(1, sizeof *db);
     if (db == NULL)
         return fail(err, errlen, "out of memory"), NULL;
+    snprintf(db->dummy_hash, sizeof db->dummy_hash, "%s", default_dummy_hash);
     if (pthread_mutex_init(&db->lock, NULL) != 0) {
         free(db);
         return fail(err, errlen, "cannot create a mutex"), NULL;
@@ -557,6 +559,14 @@ int authdb_user_add(struct authdb *db, const char *address, const char *password
     return user_insert(db, address, hash, err, errlen);
 }
 
+int authdb_set_dummy_hash(struct authdb *db, const char *hash)
+{
+    if (hash == NULL || strlen(hash) >= HASH_MAX || !password_hash_valid(hash))
+        return -1;
+    snprintf(db->dummy_hash, sizeof db->dummy_hash, "%s", hash);
+    return 0;
+}
+
 int authdb_user_add_hash(struct authdb *db, const char *address, const char *hash,
                          char *err, size_t errlen)
 {
@@ -700,7 +710,7 @@ enum auth_result authdb_verify(struct authdb *db, const char *user, const char *
         return AUTH_ERROR;
     /* crypt outside the lock; an unknown user costs one too, so the time
      * taken does not reveal which accounts exist. */
-    bool ok = password_verify(password, r == AUTH_OK ? hash : dummy_hash);
+    bool ok = password_verify(password, r == AUTH_OK ? hash : db->dummy_hash);
     if (r != AUTH_OK || !ok)
         return AUTH_FAIL;
     if (out != NULL)

@@ -37,6 +37,11 @@ int authdb_user_add(struct authdb *db, const char *address, const char *password
                     char *err, size_t errlen);
 int authdb_user_add_hash(struct authdb *db, const char *address, const char *hash,
                          char *err, size_t errlen);
+/* The hash verified for an unknown user, so a failed login costs the same
+ * either way; the default is yescrypt at libxcrypt's default cost. An
+ * installation whose accounts all use a cheaper imported kind ($6$) matches
+ * it to them (the fuzz harnesses do, to run faster). 0, or -1 if invalid. */
+int authdb_set_dummy_hash(struct authdb *db, const char *hash);
 int authdb_user_passwd(struct authdb *db, const char *address, const char *password,
                        char *err, size_t errlen);
 int authdb_user_del(struct authdb *db, const char *address, char *err, size_t errlen);

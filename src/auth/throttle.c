@@ -26,23 +26,38 @@
 struct tentry {
     bool used;
     char key[THROTTLE_KEY_MAX];
-    unsigned nfail;                           /* valid entries in fail[] */
-    unsigned pending;                         /* reserved, not yet decided */
-    time_t fail[AUTH_THROTTLE_LOCK_FAILURES]; /* oldest first */
+    unsigned nfail;                               /* valid entries in fail[] */
+    unsigned pending;                             /* reserved, not yet decided */
+    time_t fail[AUTH_THROTTLE_MAX_LOCK_FAILURES]; /* oldest first */
     time_t locked_until;
 };
 
 struct throttle {
     pthread_mutex_t lock;
     uint64_t seed;
+    struct throttle_policy policy;
     struct tentry slot[THROTTLE_SLOTS];
 };
 
-struct throttle *throttle_new(void)
+static const struct throttle_policy default_policy = {
+    .free_failures = AUTH_THROTTLE_FREE_FAILURES,
+    .max_delay_ms = AUTH_THROTTLE_MAX_DELAY_MS,
+    .lock_failures = AUTH_THROTTLE_LOCK_FAILURES,
+    .lock_sec = AUTH_THROTTLE_LOCK_SEC,
+    .window_sec = AUTH_THROTTLE_WINDOW_SEC,
+};
+
+struct throttle *throttle_new(const struct throttle_policy *policy)
 {
+    if (policy == NULL)
+        policy = &default_policy;
+    if (policy->lock_failures < 2 ||
+        policy->lock_failures > AUTH_THROTTLE_MAX_LOCK_FAILURES)
+        return NULL;
     struct throttle *t = calloc(1, sizeof *t);
     if (t == NULL)
         return NULL;
+    t->policy = *policy;
     if (pthread_mutex_init(&t->lock, NULL) != 0) {
         free(t);
         return NULL;
@@ -86,11 +101,11 @@ static void make_key(char *key, char kind, const char *name)
 }
 
 /* Drops failures older than the window; clears an expired lock. */
-static void entry_expire(struct tentry *e, time_t now)
+static void entry_expire(const struct throttle *t, struct tentry *e, time_t now)
 {
     unsigned keep = 0;
     for (unsigned i = 0; i < e->nfail; i++)
-        if (now - e->fail[i] < AUTH_THROTTLE_WINDOW_SEC)
+        if (now - e->fail[i] < t->policy.window_sec)
             e->fail[keep++] = e->fail[i];
     e->nfail = keep;
     if (e->locked_until <= now)
@@ -142,7 +157,7 @@ static struct tentry *claim(struct throttle *t, const char *key, time_t now)
     struct tentry *victim = NULL;
     for (size_t i = 0; i < THROTTLE_PROBE; i++) {
         struct tentry *e = probe_slot(t, base, i);
-        entry_expire(e, now);
+        entry_expire(t, e, now);
         if (entry_idle(e)) {
             victim = e;
             break;
@@ -176,17 +191,22 @@ static bool is_locked(struct throttle *t, char kind, const char *name, time_t no
     struct tentry *e = find(t, key);
     if (e == NULL)
         return false;
-    entry_expire(e, now);
+    entry_expire(t, e, now);
     if (e->locked_until > now)
         return true;
-    return e->pending > 0 && e->nfail + e->pending >= AUTH_THROTTLE_LOCK_FAILURES;
+    return e->pending > 0 && e->nfail + e->pending >= t->policy.lock_failures;
 }
 
+/* A trusted address ([auth] trusted_networks) is never refused, neither as
+ * an address nor as a pair: it only gets the growing delay, so a test suite
+ * on loopback cannot lock its own correct logins out. */
 static bool check_locked(struct throttle *t, const char *ip, const char *user,
                          bool trusted, time_t now)
 {
     char pair[THROTTLE_KEY_MAX];
-    if (!trusted && is_locked(t, 'i', ip, now))
+    if (trusted)
+        return false;
+    if (is_locked(t, 'i', ip, now))
         return true;
     return is_locked(t, 'p', pair_name(pair, sizeof pair, ip, user), now);
 }
@@ -208,7 +228,7 @@ static struct tentry *find_or_claim(struct throttle *t, char kind, const char *n
     make_key(key, kind, name);
     struct tentry *e = find(t, key);
     if (e != NULL) {
-        entry_expire(e, now);
+        entry_expire(t, e, now);
         return e;
     }
     return claim(t, key, now);
@@ -259,15 +279,15 @@ void throttle_release(struct throttle *t, const char *ip, const char *user)
 }
 
 /* No delay for the first few failures, then 1 s doubling up to the cap. */
-static unsigned delay_for(unsigned nfail)
+static unsigned delay_for(const struct throttle_policy *p, unsigned nfail)
 {
-    if (nfail <= AUTH_THROTTLE_FREE_FAILURES)
+    if (nfail <= p->free_failures)
         return 0;
-    unsigned steps = nfail - AUTH_THROTTLE_FREE_FAILURES - 1;
-    if (steps >= 16)
-        return AUTH_THROTTLE_MAX_DELAY_MS;
-    unsigned ms = THROTTLE_BASE_DELAY_MS << steps;
-    return ms < AUTH_THROTTLE_MAX_DELAY_MS ? ms : AUTH_THROTTLE_MAX_DELAY_MS;
+    unsigned steps = nfail - p->free_failures - 1;
+    unsigned ms = p->max_delay_ms;
+    if (steps < 16 && (unsigned)(THROTTLE_BASE_DELAY_MS << steps) < ms)
+        ms = (unsigned)THROTTLE_BASE_DELAY_MS << steps;
+    return ms;
 }
 
 /* Records one failure for the key (ending its reservation, if any);
@@ -279,14 +299,14 @@ static unsigned record_fail(struct throttle *t, char kind, const char *name, tim
     struct tentry *e = find_or_claim(t, kind, name, now);
     if (e->pending > 0)
         e->pending--;
-    if (e->nfail == AUTH_THROTTLE_LOCK_FAILURES) {
+    if (e->nfail >= t->policy.lock_failures) {
         memmove(&e->fail[0], &e->fail[1], (e->nfail - 1) * sizeof e->fail[0]);
         e->nfail--;
     }
     e->fail[e->nfail++] = now;
-    if (e->nfail >= AUTH_THROTTLE_LOCK_FAILURES && kind != 'u')
-        e->locked_until = now + AUTH_THROTTLE_LOCK_SEC;
-    return delay_for(e->nfail);
+    if (e->nfail >= t->policy.lock_failures && kind != 'u')
+        e->locked_until = now + t->policy.lock_sec;
+    return delay_for(&t->policy, e->nfail);
 }
 
 unsigned throttle_fail(struct throttle *t, const char *ip, const char *user, time_t now)

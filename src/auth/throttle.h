@@ -7,15 +7,26 @@
 
 struct throttle;
 
-struct throttle *throttle_new(void);
+/* The numbers ([auth] throttle_* keys). */
+struct throttle_policy {
+    unsigned free_failures; /* failures answered at once */
+    unsigned max_delay_ms;  /* the growing delay (1 s doubling) caps here */
+    unsigned lock_failures; /* then refused (2..AUTH_THROTTLE_MAX_LOCK_FAILURES)... */
+    time_t lock_sec;        /* ...for this long */
+    time_t window_sec;      /* failures older than this are forgotten */
+};
+
+/* policy NULL: the defaults in core/limits.h. */
+struct throttle *throttle_new(const struct throttle_policy *policy);
 void throttle_free(struct throttle *t); /* NULL is a no-op */
 
 /* Three counts, each with its recent failures: the address, the account
  * (user, canonical: see authdb_canonical) and the pair. The address is
- * refused for a while after AUTH_THROTTLE_LOCK_FAILURES unless trusted
- * ([auth] trusted_networks: only the delay); the pair too, so an account is
- * locked only for the addresses that failed on it; the account itself only
- * gets the growing delay. */
+ * refused for a while after AUTH_THROTTLE_LOCK_FAILURES; the pair too, so
+ * an account is locked only for the addresses that failed on it; the
+ * account itself only gets the growing delay. A trusted address ([auth]
+ * trusted_networks) is never refused, as an address or a pair: only the
+ * delay. */
 
 /* Without reserving: 0 if allowed, -1 if the address (untrusted) or the
  * pair is locked out for now. user may be NULL. */

@@ -208,7 +208,14 @@ static int run(struct runtime *rt, struct config *cfg, struct signals *sg, char 
     if (services_prepare(cfg, err, errlen) < 0)
         return -1;
     rt->datadir_fd = open(cfg->data_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    rt->throttle = throttle_new();
+    struct throttle_policy policy = {
+        .free_failures = (unsigned)cfg->throttle_free_failures,
+        .max_delay_ms = (unsigned)cfg->throttle_max_delay * 1000,
+        .lock_failures = (unsigned)cfg->throttle_lock_failures,
+        .lock_sec = cfg->throttle_lock_time,
+        .window_sec = cfg->throttle_window,
+    };
+    rt->throttle = throttle_new(&policy);
     if (rt->datadir_fd < 0 || !rt->throttle) {
         snprintf(err, errlen, "cannot open data_dir %s: %s", cfg->data_dir,
                  strerror(errno));

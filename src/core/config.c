@@ -174,6 +174,21 @@ static const struct config_key keys[] = {
     NETS("auth", "trusted_networks", trusted_networks, "127.0.0.0/8 ::1",
          "Client addresses whose failed logins are only delayed, never refused "
          "outright (a developer's test suite on loopback keeps working)."),
+    INT("auth", "throttle_free_failures", throttle_free_failures, 0, 19, "3",
+        "Failed logins answered at once, per client address, per account and per "
+        "(account, address) pair; after them each failure's answer waits 1 s, doubling up "
+        "to `throttle_max_delay`."),
+    INT("auth", "throttle_max_delay", throttle_max_delay, 0, 300, "15",
+        "Seconds: the longest a failed login's answer is delayed."),
+    INT("auth", "throttle_lock_failures", throttle_lock_failures, 2, 20, "10",
+        "Failures within `throttle_window` after which a client address is refused "
+        "outright for `throttle_lock_time`, and an account is refused for the addresses "
+        "that failed on it (never for the others, and never from `trusted_networks`: "
+        "they only get the delay). The account itself is never locked."),
+    INT("auth", "throttle_lock_time", throttle_lock_time, 1, 86400, "300",
+        "Seconds an address (or an account for one address) stays refused."),
+    INT("auth", "throttle_window", throttle_window, 1, 86400, "900",
+        "Seconds after which a failed login is forgotten."),
     INT("auth", "min_password_length", min_password_length, 1, 1024, "8",
         "Fewest characters a password set by `portico user add` or `user passwd` may "
         "have."),

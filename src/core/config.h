@@ -69,6 +69,11 @@ struct config {
     bool allow_plaintext_auth;
     int min_password_length;
     struct netlist trusted_networks; /* only delayed, never refused, on failures */
+    int throttle_free_failures;      /* [auth] throttle_*: auth/throttle.h */
+    int throttle_max_delay;          /* seconds */
+    int throttle_lock_failures;
+    int throttle_lock_time;          /* seconds */
+    int throttle_window;             /* seconds */
     /* [mail] */
     uint64_t mail_quota_bytes; /* per account; 0 = unlimited */
     int mail_quota_messages;   /* per account; 0 = unlimited */

@@ -30,9 +30,14 @@ static const struct section_doc sections[] = {
      "reload portico`) reloads the certificate and key from the same files; if they are "
      "unreadable or do not match, the old ones stay and an error is logged."},
     {"auth",
-     "Failed logins are throttled per client address and per account: the first 3 "
-     "failures answer at once, then each waits longer (1 s doubling to 15 s); at 10 "
-     "failures within 15 minutes the address or account is refused for 5 minutes."},
+     "Failed logins are counted before the password is checked (parallel attempts "
+     "count at once), per client address, per account (under its canonical name: "
+     "`alice`, `ALICE@Example.ORG` and an alias are one account) and per (account, "
+     "address) pair. With the defaults the first 3 failures answer at once, then each "
+     "waits longer (1 s doubling to 15 s); at 10 failures within 15 minutes the address "
+     "is refused for 5 minutes, and so is the account for that address only. Nobody can "
+     "lock an account for everyone, and addresses in `trusted_networks` are never "
+     "refused, only delayed."},
     {"mail", NULL},
     {"smtp", NULL},
     {"submission", NULL},

@@ -120,12 +120,14 @@
 #define PROXY_V2_MAX 536
 #define PROXY_HEADER_TIMEOUT_SEC 5
 
-/* Login throttling (DESIGN.md "Accounts and authentication"). */
-#define AUTH_THROTTLE_FREE_FAILURES 3    /* failures before any delay */
-#define AUTH_THROTTLE_MAX_DELAY_MS 15000 /* growing delay caps here */
-#define AUTH_THROTTLE_LOCK_FAILURES 10   /* then refuse outright... */
-#define AUTH_THROTTLE_LOCK_SEC 300       /* ...for this long */
-#define AUTH_THROTTLE_WINDOW_SEC 900     /* failures older than this are forgotten */
+/* Login throttling (DESIGN.md "Accounts and authentication"): the defaults
+ * of the [auth] throttle_* keys. */
+#define AUTH_THROTTLE_FREE_FAILURES 3      /* failures before any delay */
+#define AUTH_THROTTLE_MAX_DELAY_MS 15000   /* growing delay caps here */
+#define AUTH_THROTTLE_LOCK_FAILURES 10     /* then refuse outright... */
+#define AUTH_THROTTLE_LOCK_SEC 300         /* ...for this long */
+#define AUTH_THROTTLE_WINDOW_SEC 900       /* failures older than this are forgotten */
+#define AUTH_THROTTLE_MAX_LOCK_FAILURES 20 /* the most throttle_lock_failures may be */
 #define AUTH_MAX_PASSWORD 1024
 #define AUTH_MAX_USERNAME 320 /* RFC 5321 4.5.3.1.1/2: 64 + 1 + 255 */
 

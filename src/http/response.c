@@ -182,8 +182,12 @@ void http_error(struct http_conn *h, int status, const char *detail)
         http_resp_header(h, "WWW-Authenticate", "Basic realm=\"portico files\", charset=\"UTF-8\"");
     if (status == 416) /* RFC 9110 15.5.17 */
         http_resp_headerf(h, "Content-Range: bytes */%lld", (long long)h->unsatisfiable);
-    if (status == 429)
-        http_resp_headerf(h, "Retry-After: %d", AUTH_THROTTLE_LOCK_SEC);
+    if (status == 429) {
+        int retry = AUTH_THROTTLE_LOCK_SEC;
+        if (runtime)
+            retry = runtime->cfg->throttle_lock_time;
+        http_resp_headerf(h, "Retry-After: %d", retry);
+    }
     http_resp_end_head(h, (uint64_t)n);
     if (!h->head_only)
         evbuffer_add(conn_output(h->c), body, (size_t)n);

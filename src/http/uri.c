@@ -4,6 +4,7 @@
  * "%5c" and overlong UTF-8 ("%c0%ae") are refused outright. */
 #include "http/uri.h"
 
+#include "core/utf8.h"
 #include "store/sandbox.h"
 
 #include <errno.h>
@@ -18,41 +19,6 @@ int http_hex_value(char c)
     if (c >= 'A' && c <= 'F')
         return c - 'A' + 10;
     return -1;
-}
-
-/* Length of one UTF-8 sequence at s (1..4), or 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    unsigned c = s[0];
-    if (c < 0x80)
-        return 1;
-    size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 ? 2 : 0;
-    if (len == 0 || c > 0xf4 || len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++)
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-    if (c == 0xe0 && s[1] < 0xa0) /* overlong 3-byte */
-        return 0;
-    if (c == 0xed && s[1] >= 0xa0) /* UTF-16 surrogates */
-        return 0;
-    if (c == 0xf0 && s[1] < 0x90) /* overlong 4-byte */
-        return 0;
-    if (c == 0xf4 && s[1] >= 0x90) /* above U+10FFFF */
-        return 0;
-    return len;
-}
-
-bool http_utf8_valid(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        size_t k = utf8_seq(s + i, n - i);
-        if (k == 0)
-            return false;
-        i += k;
-    }
-    return true;
 }
 
 long http_percent_decode(const char *s, size_t n, char *out, size_t outlen,
@@ -79,7 +45,7 @@ long http_percent_decode(const char *s, size_t n, char *out, size_t outlen,
             return -1;
         out[o++] = (char)c;
     }
-    if (!http_utf8_valid((const unsigned char *)out, o))
+    if (!utf8_valid((const unsigned char *)out, o))
         return -1;
     return (long)o;
 }

@@ -26,8 +26,6 @@ int http_target_decode(struct http_str target, struct http_target *t, char *out,
 long http_percent_decode(const char *s, size_t n, char *out, size_t outlen,
                          bool plus_is_space);
 
-/* Checks UTF-8 (RFC 3629 3: no overlong forms, surrogates or > U+10FFFF). */
-bool http_utf8_valid(const unsigned char *s, size_t n);
 
 /* Appends s percent-encoded for a path (RFC 3986 3.3 pchar and '/') into
  * out; returns the length written or -1 if it does not fit. */

@@ -1,6 +1,7 @@
 /* chunked: the streaming decoder of the chunked transfer coding (RFC 9112
- * 7.1) for request bodies. Pure: it is fed whatever bytes have arrived and
- * hands back spans of body data inside them. */
+ * 7.1) for request and response bodies alike. Pure: it is fed whatever bytes
+ * have arrived and hands back spans of body data inside them; after DONE
+ * the bytes that follow belong to the next message. */
 #pragma once
 #include <stddef.h>
 #include <stdint.h>

@@ -7,41 +7,10 @@
 
 #include <string.h>
 
-/* RFC 9110 5.6.2: tchar. */
-static bool is_tchar(unsigned char c)
-{
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-        return true;
-    return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
-/* RFC 9110 5.5: field-vchar / SP / HTAB; obs-text is allowed, CTLs not. */
-static bool is_field_char(unsigned char c)
-{
-    return c == '\t' || (c >= 0x20 && c != 0x7f);
-}
-
 static int fail(struct http_request *r, int status)
 {
     r->status = status;
     return HTTP_PARSE_ERROR;
-}
-
-bool http_str_ieq(struct http_str s, const char *lit)
-{
-    size_t n = strlen(lit);
-    if (s.n != n)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char a = (unsigned char)s.p[i], b = (unsigned char)lit[i];
-        if (a >= 'A' && a <= 'Z')
-            a = (unsigned char)(a + 32);
-        if (b >= 'A' && b <= 'Z')
-            b = (unsigned char)(b + 32);
-        if (a != b)
-            return false;
-    }
-    return true;
 }
 
 /* ---- request line (RFC 9112 3) ----------------------------------------- */
@@ -53,9 +22,9 @@ static enum http_method method_of(struct http_str m)
         const char *name;
         enum http_method m;
     } table[] = {
-        {"GET", HTTP_M_GET},         {"HEAD", HTTP_M_HEAD},   {"POST", HTTP_M_POST},
-        {"PUT", HTTP_M_PUT},         {"DELETE", HTTP_M_DELETE}, {"OPTIONS", HTTP_M_OPTIONS},
-        {"TRACE", HTTP_M_TRACE},     {"CONNECT", HTTP_M_CONNECT}, {"PATCH", HTTP_M_PATCH},
+        {"GET", HTTP_M_GET},     {"HEAD", HTTP_M_HEAD},       {"POST", HTTP_M_POST},
+        {"PUT", HTTP_M_PUT},     {"DELETE", HTTP_M_DELETE},   {"OPTIONS", HTTP_M_OPTIONS},
+        {"TRACE", HTTP_M_TRACE}, {"CONNECT", HTTP_M_CONNECT}, {"PATCH", HTTP_M_PATCH},
     };
     for (size_t i = 0; i < sizeof table / sizeof table[0]; i++)
         if (strlen(table[i].name) == m.n && memcmp(table[i].name, m.p, m.n) == 0)
@@ -68,7 +37,7 @@ static enum http_method method_of(struct http_str m)
 static int partial_line_ok(const char *p, size_t n)
 {
     size_t i = 0;
-    while (i < n && is_tchar((unsigned char)p[i]))
+    while (i < n && http_is_tchar((unsigned char)p[i]))
         i++;
     if (i == n)
         return 0;
@@ -95,7 +64,7 @@ static int parse_version(const char *p, size_t n, struct http_request *r)
 static int parse_request_line(const char *p, size_t n, struct http_request *r)
 {
     size_t i = 0;
-    while (i < n && is_tchar((unsigned char)p[i]))
+    while (i < n && http_is_tchar((unsigned char)p[i]))
         i++;
     if (i == 0 || i == n || p[i] != ' ')
         return fail(r, 400);
@@ -114,80 +83,31 @@ static int parse_request_line(const char *p, size_t n, struct http_request *r)
     return 0;
 }
 
-/* ---- header fields (RFC 9112 5) ---------------------------------------- */
+/* ---- header fields (RFC 9112 5, in fields.c) --------------------------- */
 
-static enum http_hdr known_of(struct http_str name)
-{
-    static const char *const names[HH_COUNT] = {
-        [HH_HOST] = "host",
-        [HH_CONNECTION] = "connection",
-        [HH_CONTENT_LENGTH] = "content-length",
-        [HH_TRANSFER_ENCODING] = "transfer-encoding",
-        [HH_EXPECT] = "expect",
-        [HH_IF_MATCH] = "if-match",
-        [HH_IF_NONE_MATCH] = "if-none-match",
-        [HH_IF_MODIFIED_SINCE] = "if-modified-since",
-        [HH_IF_UNMODIFIED_SINCE] = "if-unmodified-since",
-        [HH_IF_RANGE] = "if-range",
-        [HH_RANGE] = "range",
-        [HH_AUTHORIZATION] = "authorization",
-        [HH_CONTENT_TYPE] = "content-type",
-        [HH_USER_AGENT] = "user-agent",
-        [HH_REFERER] = "referer",
-    };
-    for (int h = 0; h < HH_COUNT; h++)
-        if (http_str_ieq(name, names[h]))
-            return (enum http_hdr)h;
-    return HH_COUNT;
-}
+static const char *const known_names[HH_COUNT] = {
+    [HH_HOST] = "host",
+    [HH_CONNECTION] = "connection",
+    [HH_CONTENT_LENGTH] = "content-length",
+    [HH_TRANSFER_ENCODING] = "transfer-encoding",
+    [HH_EXPECT] = "expect",
+    [HH_IF_MATCH] = "if-match",
+    [HH_IF_NONE_MATCH] = "if-none-match",
+    [HH_IF_MODIFIED_SINCE] = "if-modified-since",
+    [HH_IF_UNMODIFIED_SINCE] = "if-unmodified-since",
+    [HH_IF_RANGE] = "if-range",
+    [HH_RANGE] = "range",
+    [HH_AUTHORIZATION] = "authorization",
+    [HH_CONTENT_TYPE] = "content-type",
+    [HH_USER_AGENT] = "user-agent",
+    [HH_REFERER] = "referer",
+};
 
-static void note_known(struct http_request *r, struct http_str name)
+static int parse_fields(const char *buf, size_t len, size_t pos, struct http_request *r)
 {
-    enum http_hdr h = known_of(name);
-    if (h == HH_COUNT)
-        return;
-    if (r->known[h] == 0)
-        r->known[h] = (unsigned short)r->nheaders;
-    else
-        r->repeated |= 1u << h;
-}
-
-/* field-name ":" OWS field-value OWS, on one line without its CRLF. */
-static int parse_field(const char *p, size_t n, struct http_request *r)
-{
-    size_t i = 0;
-    while (i < n && is_tchar((unsigned char)p[i]))
-        i++;
-    /* RFC 9112 5.1: no whitespace between the name and the colon. */
-    if (i == 0 || i == n || p[i] != ':')
-        return fail(r, 400);
-    struct http_str name = {p, i};
-    for (i++; i < n && (p[i] == ' ' || p[i] == '\t'); i++)
-        ;
-    size_t v = i;
-    for (; i < n; i++)
-        if (!is_field_char((unsigned char)p[i]))
-            return fail(r, 400);
-    while (i > v && (p[i - 1] == ' ' || p[i - 1] == '\t'))
-        i--;
-    if (r->nheaders == HTTP_MAX_HEADERS)
-        return fail(r, 431);
-    r->headers[r->nheaders++] = (struct http_header){name, {p + v, i - v}};
-    note_known(r, name);
-    return 0;
-}
-
-/* The end of the line starting at pos: *eol is where its CR/LF starts and
- * the return value is the offset after the LF (a bare LF is accepted,
- * RFC 9112 2.2), or 0 when no LF has arrived. */
-static size_t line_end(const char *buf, size_t len, size_t pos, size_t *eol)
-{
-    const char *nl = memchr(buf + pos, '\n', len - pos);
-    if (!nl)
-        return 0;
-    size_t e = (size_t)(nl - buf);
-    *eol = (e > pos && buf[e - 1] == '\r') ? e - 1 : e;
-    return e + 1;
+    struct http_fields f = {r->headers, HTTP_MAX_HEADERS, &r->nheaders, known_names,
+                            HH_COUNT,   r->known,         &r->repeated};
+    return http_fields_parse(buf, len, pos, &f, &r->status);
 }
 
 static size_t skip_empty_lines(const char *buf, size_t len)
@@ -204,26 +124,6 @@ static size_t skip_empty_lines(const char *buf, size_t len)
     return pos;
 }
 
-static int parse_fields(const char *buf, size_t len, size_t pos, struct http_request *r)
-{
-    size_t start = pos;
-    for (;;) {
-        size_t eol, next = line_end(buf, len, pos, &eol);
-        if (next == 0)
-            return len - start > HTTP_MAX_HEADER_BYTES ? fail(r, 431) : HTTP_PARSE_MORE;
-        if (next - start > HTTP_MAX_HEADER_BYTES)
-            return fail(r, 431);
-        if (eol == pos)
-            return (int)next;
-        /* RFC 9112 5.2: obs-fold is refused with 400. */
-        if (buf[pos] == ' ' || buf[pos] == '\t')
-            return fail(r, 400);
-        if (parse_field(buf + pos, eol - pos, r) < 0)
-            return HTTP_PARSE_ERROR;
-        pos = next;
-    }
-}
-
 int http_parse_request(const char *buf, size_t len, struct http_request *r)
 {
     r->nheaders = 0;
@@ -233,7 +133,7 @@ int http_parse_request(const char *buf, size_t len, struct http_request *r)
     size_t pos = skip_empty_lines(buf, len);
     if (pos + 1 == len && buf[pos] == '\r')
         return HTTP_PARSE_MORE; /* the LF of an empty line may follow */
-    size_t eol, next = line_end(buf, len, pos, &eol);
+    size_t eol, next = http_line_end(buf, len, pos, &eol);
     if (next == 0) {
         if (len - pos > HTTP_MAX_REQUEST_LINE)
             return fail(r, 414);
@@ -251,27 +151,6 @@ int http_parse_request(const char *buf, size_t len, struct http_request *r)
 const struct http_str *http_request_get(const struct http_request *r, enum http_hdr h)
 {
     return r->known[h] ? &r->headers[r->known[h] - 1].value : NULL;
-}
-
-int http_list_each(struct http_str v, int (*fn)(struct http_str item, void *arg), void *arg)
-{
-    size_t i = 0;
-    while (i < v.n) {
-        while (i < v.n && (v.p[i] == ' ' || v.p[i] == '\t' || v.p[i] == ','))
-            i++;
-        size_t s = i;
-        while (i < v.n && v.p[i] != ',')
-            i++;
-        size_t e = i;
-        while (e > s && (v.p[e - 1] == ' ' || v.p[e - 1] == '\t'))
-            e--;
-        if (e > s) {
-            int rc = fn((struct http_str){v.p + s, e - s}, arg);
-            if (rc)
-                return rc;
-        }
-    }
-    return 0;
 }
 
 /* RFC 9110 8.6: Content-Length = 1*DIGIT; a list or a repeat is refused. */
@@ -317,7 +196,8 @@ static int check_coding(struct http_request *r)
         return 0;
     }
     size_t n = v->n;
-    bool last_chunked = n >= 7 && http_str_ieq((struct http_str){v->p + n - 7, 7}, "chunked");
+    bool last_chunked =
+        n >= 7 && http_str_ieq((struct http_str){v->p + n - 7, 7}, "chunked");
     /* Another coding before chunked: not implemented (501); chunked not
      * last: the length cannot be determined (400). */
     return fail(r, last_chunked && items > 1 ? 501 : 400);

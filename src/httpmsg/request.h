@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "core/limits.h"
+#include "httpmsg/fields.h"
 
 enum http_method {
     HTTP_M_UNKNOWN,
@@ -20,16 +21,6 @@ enum http_method {
     HTTP_M_TRACE,
     HTTP_M_CONNECT,
     HTTP_M_PATCH,
-};
-
-/* A string inside the caller's buffer (not NUL-terminated). */
-struct http_str {
-    const char *p;
-    size_t n;
-};
-
-struct http_header {
-    struct http_str name, value;
 };
 
 /* Header fields the server acts on, found once while parsing. */
@@ -70,8 +61,6 @@ struct http_request {
     int status; /* on error: the status to answer (400, 414, 431, 501, 505) */
 };
 
-enum { HTTP_PARSE_ERROR = -1, HTTP_PARSE_MORE = -2 };
-
 /* Parses a request head from buf[0..len). Returns the length of the head
  * (request line through the empty line), HTTP_PARSE_MORE when it is not
  * complete yet (and no limit is exceeded), or HTTP_PARSE_ERROR with
@@ -85,11 +74,3 @@ int http_request_check(struct http_request *r);
 
 /* The value of a known header field, or NULL. */
 const struct http_str *http_request_get(const struct http_request *r, enum http_hdr h);
-
-/* Case-insensitive comparison of s with the NUL-terminated lit. */
-bool http_str_ieq(struct http_str s, const char *lit);
-
-/* Calls fn for each element of a comma-separated list (RFC 9110 5.6.1),
- * trimmed of OWS, skipping empty elements. Stops when fn returns non-zero
- * and returns that value. */
-int http_list_each(struct http_str v, int (*fn)(struct http_str item, void *arg), void *arg);

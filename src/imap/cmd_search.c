@@ -440,26 +440,19 @@ void imap_search_save(struct session *s, const struct imap_view *v, const size_t
 /* ---- SEARCH ---- */
 
 struct search_cmd {
-    struct search_run run;
-    struct imap_parser *p;
-    struct search_owned *owned;
-    bool uid;
-    char err[256];
+    struct search_job job; /* first: the command is its job */
 };
 
-static void search_cmd_free(struct search_cmd *c)
+static void search_cmd_free(struct search_job *j)
 {
-    search_release(&c->owned);
-    imap_search_free(&c->run.prog);
-    imap_parser_free(&c->p);
-    free(c->run.match);
-    free(c);
+    search_job_release(j);
+    free(j);
 }
 
 static void add_number(struct evbuffer *o, const struct search_cmd *c, size_t i)
 {
-    const struct imap_view *v = c->run.view;
-    if (c->uid)
+    const struct imap_view *v = c->job.run.view;
+    if (c->job.uid)
         evbuffer_add_printf(o, " %u", v->snap->msgs[i].uid);
     else
         evbuffer_add_printf(o, " %zu", i + 1);
@@ -472,10 +465,10 @@ static void reply_search(struct session *s, struct search_cmd *c)
     if (!o)
         return;
     evbuffer_add(o, "* SEARCH", 8);
-    for (size_t i = 0; i < c->run.n; i++)
-        add_number(o, c, c->run.match[i]);
-    if (c->run.prog->modseq && c->run.n)
-        evbuffer_add_printf(o, " (MODSEQ %llu)", (unsigned long long)c->run.modseq);
+    for (size_t i = 0; i < c->job.run.n; i++)
+        add_number(o, c, c->job.run.match[i]);
+    if (c->job.run.prog->modseq && c->job.run.n)
+        evbuffer_add_printf(o, " (MODSEQ %llu)", (unsigned long long)c->job.run.modseq);
     evbuffer_add(o, "\r\n", 2);
     imap_send(s, o);
     evbuffer_free(o);
@@ -484,12 +477,12 @@ static void reply_search(struct session *s, struct search_cmd *c)
 /* The numbers the ESEARCH response speaks of (ascending). */
 static uint32_t *result_values(const struct search_cmd *c)
 {
-    uint32_t *vals = malloc((c->run.n + 1) * sizeof *vals);
-    for (size_t i = 0; vals && i < c->run.n; i++) {
-        size_t k = c->run.match[i];
+    uint32_t *vals = malloc((c->job.run.n + 1) * sizeof *vals);
+    for (size_t i = 0; vals && i < c->job.run.n; i++) {
+        size_t k = c->job.run.match[i];
         vals[i] = (uint32_t)k + 1;
-        if (c->uid)
-            vals[i] = c->run.view->snap->msgs[k].uid;
+        if (c->job.uid)
+            vals[i] = c->job.run.view->snap->msgs[k].uid;
     }
     return vals;
 }
@@ -500,9 +493,9 @@ static void reply_esearch(struct session *s, struct search_cmd *c, unsigned ret)
     if (!vals)
         return;
     uint64_t modseq = 0;
-    if (c->run.prog->modseq)
-        modseq = c->run.modseq;
-    imap_reply_esearch(s, c->uid, ret, vals, c->run.n, modseq);
+    if (c->job.run.prog->modseq)
+        modseq = c->job.run.modseq;
+    imap_reply_esearch(s, c->job.uid, ret, vals, c->job.run.n, modseq);
     free(vals);
 }
 
@@ -510,19 +503,19 @@ static void search_done(struct session *s, void *arg)
 {
     struct search_cmd *c = arg;
     if (!s) {
-        search_cmd_free(c);
+        search_cmd_free(&c->job);
         return;
     }
-    if (c->run.rc < 0) {
+    if (c->job.run.rc < 0) {
         imap_tagged(s, "NO", "[SERVERBUG] search failed");
-        search_cmd_free(c);
+        search_cmd_free(&c->job);
         return;
     }
     struct imap *im = imap_of(s);
-    struct imap_search *prog = c->run.prog;
+    struct imap_search *prog = c->job.run.prog;
     unsigned ret = prog->ret;
     if (ret & IMAP_SEARCH_RET_SAVE)
-        imap_search_save(s, c->run.view, c->run.match, c->run.n);
+        imap_search_save(s, c->job.run.view, c->job.run.match, c->job.run.n);
     /* RFC 9051 6.4.4: IMAP4rev2 clients get ESEARCH (ALL) for a plain
      * SEARCH; rev1 clients get "* SEARCH". RFC 5182 2.4: SAVE alone
      * returns nothing. */
@@ -536,8 +529,8 @@ static void search_done(struct session *s, void *arg)
     } else {
         reply_search(s, c);
     }
-    bool uid = c->uid;
-    search_cmd_free(c);
+    bool uid = c->job.uid;
+    search_cmd_free(&c->job);
     if (uid)
         imap_done(s, IMAP_REFRESH_NO_EXPUNGE, "OK", "UID SEARCH completed");
     else
@@ -547,7 +540,47 @@ static void search_done(struct session *s, void *arg)
 static void search_work(void *arg)
 {
     struct search_cmd *c = arg;
-    search_run(&c->run);
+    search_run(&c->job.run);
+}
+
+void search_job_release(struct search_job *j)
+{
+    search_release(&j->owned);
+    imap_search_free(&j->run.prog);
+    imap_parser_free(&j->p);
+    free(j->run.match);
+}
+
+void search_job_start(struct session *s, struct search_job *j, char *args, bool uid,
+                      int (*parse)(struct search_job *j), void (*work)(void *job),
+                      void (*done)(struct session *s, void *job),
+                      void (*release)(struct search_job *j))
+{
+    j->uid = uid;
+    j->p = imap_parser_for(s, args, j->err, sizeof j->err);
+    if (!j->p) {
+        release(j);
+        return;
+    }
+    int rc = parse(j);
+    if (rc < 0) {
+        imap_reply_parse_error(s, rc, j->err);
+        release(j);
+        return;
+    }
+    if (search_setup(s, &j->run, &j->owned) < 0) {
+        release(j);
+        return;
+    }
+    if (session_work(s, work, done, j) < 0) {
+        imap_tagged(s, "NO", "[UNAVAILABLE] server busy");
+        release(j);
+    }
+}
+
+static int search_parse(struct search_job *j)
+{
+    return imap_search_parse(j->p, &j->run.prog);
 }
 
 static void search_start(struct session *s, char *args, bool uid)
@@ -557,26 +590,8 @@ static void search_start(struct session *s, char *args, bool uid)
         imap_tagged(s, "NO", "[SERVERBUG] out of memory");
         return;
     }
-    c->uid = uid;
-    c->p = imap_parser_for(s, args, c->err, sizeof c->err);
-    if (!c->p) {
-        search_cmd_free(c);
-        return;
-    }
-    int rc = imap_search_parse(c->p, &c->run.prog);
-    if (rc < 0) {
-        imap_reply_parse_error(s, rc, c->err);
-        search_cmd_free(c);
-        return;
-    }
-    if (search_setup(s, &c->run, &c->owned) < 0) {
-        search_cmd_free(c);
-        return;
-    }
-    if (session_work(s, search_work, search_done, c) < 0) {
-        imap_tagged(s, "NO", "[UNAVAILABLE] server busy");
-        search_cmd_free(c);
-    }
+    search_job_start(s, &c->job, args, uid, search_parse, search_work, search_done,
+                     search_cmd_free);
 }
 
 void imap_cmd_search(struct session *s, char *args)

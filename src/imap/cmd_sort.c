@@ -15,22 +15,16 @@
 #include "imap/sort.h"
 
 struct sort_cmd {
-    struct search_run run;
-    struct imap_parser *p;
-    struct search_owned *owned;
+    struct search_job job; /* first: the command is its job */
     struct imap_sort crit;
-    bool uid;
     uint32_t *out; /* the result, in order */
     int rc;
-    char err[256];
 };
 
-static void sort_cmd_free(struct sort_cmd *c)
+static void sort_cmd_free(struct search_job *j)
 {
-    search_release(&c->owned);
-    imap_search_free(&c->run.prog);
-    imap_parser_free(&c->p);
-    free(c->run.match);
+    struct sort_cmd *c = (struct sort_cmd *)j;
+    search_job_release(j);
     free(c->out);
     free(c);
 }
@@ -71,28 +65,28 @@ static void fill_item(struct sort_item *it, const struct mailbox_msg *m, size_t 
 
 static int sort_matches(struct sort_cmd *c)
 {
-    size_t n = c->run.n;
+    size_t n = c->job.run.n;
     struct sort_item *items = calloc(n + 1, sizeof *items);
     struct msg_keys *keys = calloc(n + 1, sizeof *keys);
     c->out = malloc((n + 1) * sizeof *c->out);
     int rc = 0;
     if (!items || !keys || !c->out)
         rc = -1;
-    const struct mailbox_msg *msgs = c->run.view->snap->msgs;
+    const struct mailbox_msg *msgs = c->job.run.view->snap->msgs;
     struct msg_keys empty = {0, false, "", "", "", "", "", "", "", "", "", NULL};
     for (size_t i = 0; rc == 0 && i < n; i++)
         keys[i] = empty;
     if (rc == 0 && needs_keys(&c->crit))
-        rc = msg_keys_load_all(c->run.view->mb, msgs, c->run.match, n, keys);
+        rc = msg_keys_load_all(c->job.run.view->mb, msgs, c->job.run.match, n, keys);
     uint64_t *vs = NULL;
     if (rc == 0 && needs_size(&c->crit))
-        vs = imap_view_vsizes(c->run.view, c->run.match, n);
+        vs = imap_view_vsizes(c->job.run.view, c->job.run.match, n);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         struct mailbox_msg sized;
-        const struct mailbox_msg *m = &msgs[c->run.match[i]];
+        const struct mailbox_msg *m = &msgs[c->job.run.match[i]];
         if (vs)
             m = imap_msg_with_vsize(m, vs[i], &sized);
-        fill_item(&items[i], m, c->run.match[i], &keys[i]);
+        fill_item(&items[i], m, c->job.run.match[i], &keys[i]);
     }
     free(vs);
     if (rc == 0) {
@@ -105,22 +99,22 @@ static int sort_matches(struct sort_cmd *c)
         sort_items(items, n, crit, nc);
         for (size_t i = 0; i < n; i++)
             c->out[i] = items[i].seq;
-        for (size_t i = 0; c->uid && i < n; i++)
+        for (size_t i = 0; c->job.uid && i < n; i++)
             c->out[i] = items[i].uid;
     }
     for (size_t i = 0; keys && i < n; i++)
         msg_keys_free(&keys[i]);
     free(keys);
     free(items);
-    mailbox_summary_flush(c->run.view->mb);
+    mailbox_summary_flush(c->job.run.view->mb);
     return rc;
 }
 
 static void sort_work(void *arg)
 {
     struct sort_cmd *c = arg;
-    search_run(&c->run);
-    c->rc = c->run.rc;
+    search_run(&c->job.run);
+    c->rc = c->job.run.rc;
     if (c->rc == 0)
         c->rc = sort_matches(c);
 }
@@ -133,10 +127,10 @@ static void reply_sort(struct session *s, struct sort_cmd *c)
     if (!o)
         return;
     evbuffer_add(o, "* SORT", 6);
-    for (size_t i = 0; i < c->run.n; i++)
+    for (size_t i = 0; i < c->job.run.n; i++)
         evbuffer_add_printf(o, " %u", c->out[i]);
-    if (c->run.prog->modseq && c->run.n)
-        evbuffer_add_printf(o, " (MODSEQ %llu)", (unsigned long long)c->run.modseq);
+    if (c->job.run.prog->modseq && c->job.run.n)
+        evbuffer_add_printf(o, " (MODSEQ %llu)", (unsigned long long)c->job.run.modseq);
     evbuffer_add(o, "\r\n", 2);
     imap_send(s, o);
     evbuffer_free(o);
@@ -146,32 +140,38 @@ static void sort_done(struct session *s, void *arg)
 {
     struct sort_cmd *c = arg;
     if (!s) {
-        sort_cmd_free(c);
+        sort_cmd_free(&c->job);
         return;
     }
     if (c->rc < 0) {
         imap_tagged(s, "NO", "[SERVERBUG] sort failed");
-        sort_cmd_free(c);
+        sort_cmd_free(&c->job);
         return;
     }
-    struct imap_search *prog = c->run.prog;
+    struct imap_search *prog = c->job.run.prog;
     unsigned ret = prog->ret & ~(unsigned)IMAP_SEARCH_RET_SAVE;
     if (prog->ret & IMAP_SEARCH_RET_SAVE)
-        imap_search_save(s, c->run.view, c->run.match, c->run.n);
+        imap_search_save(s, c->job.run.view, c->job.run.match, c->job.run.n);
     if (!prog->esearch) {
         reply_sort(s, c);
     } else if (ret) {
         uint64_t modseq = 0;
         if (prog->modseq)
-            modseq = c->run.modseq;
-        imap_reply_esearch(s, c->uid, ret, c->out, c->run.n, modseq);
+            modseq = c->job.run.modseq;
+        imap_reply_esearch(s, c->job.uid, ret, c->out, c->job.run.n, modseq);
     }
-    bool uid = c->uid;
-    sort_cmd_free(c);
+    bool uid = c->job.uid;
+    sort_cmd_free(&c->job);
     if (uid)
         imap_done(s, IMAP_REFRESH_NO_EXPUNGE, "OK", "UID SORT completed");
     else
         imap_done(s, IMAP_REFRESH_NO_EXPUNGE, "OK", "SORT completed");
+}
+
+static int sort_parse(struct search_job *j)
+{
+    struct sort_cmd *c = (struct sort_cmd *)j;
+    return imap_sort_parse(j->p, &c->crit, &j->run.prog);
 }
 
 static void sort_start(struct session *s, char *args, bool uid)
@@ -181,26 +181,8 @@ static void sort_start(struct session *s, char *args, bool uid)
         imap_tagged(s, "NO", "[SERVERBUG] out of memory");
         return;
     }
-    c->uid = uid;
-    c->p = imap_parser_for(s, args, c->err, sizeof c->err);
-    if (!c->p) {
-        sort_cmd_free(c);
-        return;
-    }
-    int rc = imap_sort_parse(c->p, &c->crit, &c->run.prog);
-    if (rc < 0) {
-        imap_reply_parse_error(s, rc, c->err);
-        sort_cmd_free(c);
-        return;
-    }
-    if (search_setup(s, &c->run, &c->owned) < 0) {
-        sort_cmd_free(c);
-        return;
-    }
-    if (session_work(s, sort_work, sort_done, c) < 0) {
-        imap_tagged(s, "NO", "[UNAVAILABLE] server busy");
-        sort_cmd_free(c);
-    }
+    search_job_start(s, &c->job, args, uid, sort_parse, sort_work, sort_done,
+                     sort_cmd_free);
 }
 
 void imap_cmd_sort(struct session *s, char *args)

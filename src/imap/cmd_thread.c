@@ -14,22 +14,16 @@
 #include "imap/thread.h"
 
 struct thread_cmd {
-    struct search_run run;
-    struct imap_parser *p;
-    struct search_owned *owned;
+    struct search_job job; /* first: the command is its job */
     enum imap_thread_alg alg;
-    bool uid;
     char *result;
     int rc;
-    char err[256];
 };
 
-static void thread_cmd_free(struct thread_cmd *c)
+static void thread_cmd_free(struct search_job *j)
 {
-    search_release(&c->owned);
-    imap_search_free(&c->run.prog);
-    imap_parser_free(&c->p);
-    free(c->run.match);
+    struct thread_cmd *c = (struct thread_cmd *)j;
+    search_job_release(j);
     free(c->result);
     free(c);
 }
@@ -54,17 +48,18 @@ static void fill_item(struct thread_item *it, const struct mailbox_msg *m, size_
 
 static int thread_matches(struct thread_cmd *c)
 {
-    size_t n = c->run.n;
+    size_t n = c->job.run.n;
     struct thread_item *items = calloc(n + 1, sizeof *items);
     struct msg_keys *keys = calloc(n + 1, sizeof *keys);
     int rc = 0;
     if (!items || !keys)
         rc = -1;
-    const struct mailbox_msg *msgs = c->run.view->snap->msgs;
+    const struct mailbox_msg *msgs = c->job.run.view->snap->msgs;
     if (rc == 0)
-        rc = msg_keys_load_all(c->run.view->mb, msgs, c->run.match, n, keys);
+        rc = msg_keys_load_all(c->job.run.view->mb, msgs, c->job.run.match, n, keys);
     for (size_t i = 0; rc == 0 && i < n; i++)
-        fill_item(&items[i], &msgs[c->run.match[i]], c->run.match[i], &keys[i], c->uid);
+        fill_item(&items[i], &msgs[c->job.run.match[i]], c->job.run.match[i], &keys[i],
+                  c->job.uid);
     struct thread_tree t = {0};
     if (rc == 0 && c->alg == IMAP_THREAD_REFERENCES)
         rc = thread_references(items, n, &t);
@@ -80,15 +75,15 @@ static int thread_matches(struct thread_cmd *c)
         msg_keys_free(&keys[i]);
     free(keys);
     free(items);
-    mailbox_summary_flush(c->run.view->mb);
+    mailbox_summary_flush(c->job.run.view->mb);
     return rc;
 }
 
 static void thread_work(void *arg)
 {
     struct thread_cmd *c = arg;
-    search_run(&c->run);
-    c->rc = c->run.rc;
+    search_run(&c->job.run);
+    c->rc = c->job.run.rc;
     if (c->rc == 0)
         c->rc = thread_matches(c);
 }
@@ -97,12 +92,12 @@ static void thread_done(struct session *s, void *arg)
 {
     struct thread_cmd *c = arg;
     if (!s) {
-        thread_cmd_free(c);
+        thread_cmd_free(&c->job);
         return;
     }
     if (c->rc < 0) {
         imap_tagged(s, "NO", "[SERVERBUG] thread failed");
-        thread_cmd_free(c);
+        thread_cmd_free(&c->job);
         return;
     }
     /* RFC 5256 4: thread-data = "THREAD" [SP 1*thread-list] */
@@ -110,12 +105,18 @@ static void thread_done(struct session *s, void *arg)
         imap_untagged(s, "THREAD %s", c->result);
     else
         imap_untagged(s, "THREAD");
-    bool uid = c->uid;
-    thread_cmd_free(c);
+    bool uid = c->job.uid;
+    thread_cmd_free(&c->job);
     if (uid)
         imap_done(s, IMAP_REFRESH_NO_EXPUNGE, "OK", "UID THREAD completed");
     else
         imap_done(s, IMAP_REFRESH_NO_EXPUNGE, "OK", "THREAD completed");
+}
+
+static int thread_parse(struct search_job *j)
+{
+    struct thread_cmd *c = (struct thread_cmd *)j;
+    return imap_thread_parse(j->p, &c->alg, &j->run.prog);
 }
 
 static void thread_start(struct session *s, char *args, bool uid)
@@ -125,26 +126,8 @@ static void thread_start(struct session *s, char *args, bool uid)
         imap_tagged(s, "NO", "[SERVERBUG] out of memory");
         return;
     }
-    c->uid = uid;
-    c->p = imap_parser_for(s, args, c->err, sizeof c->err);
-    if (!c->p) {
-        thread_cmd_free(c);
-        return;
-    }
-    int rc = imap_thread_parse(c->p, &c->alg, &c->run.prog);
-    if (rc < 0) {
-        imap_reply_parse_error(s, rc, c->err);
-        thread_cmd_free(c);
-        return;
-    }
-    if (search_setup(s, &c->run, &c->owned) < 0) {
-        thread_cmd_free(c);
-        return;
-    }
-    if (session_work(s, thread_work, thread_done, c) < 0) {
-        imap_tagged(s, "NO", "[UNAVAILABLE] server busy");
-        thread_cmd_free(c);
-    }
+    search_job_start(s, &c->job, args, uid, thread_parse, thread_work, thread_done,
+                     thread_cmd_free);
 }
 
 void imap_cmd_thread(struct session *s, char *args)

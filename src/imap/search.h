@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 struct session;
+struct imap_parser;
 struct imap_search;
 struct imap_search_node;
 struct imap_seqset;
@@ -64,6 +65,26 @@ struct search_run {
 };
 /* Evaluates r->prog over every message of r->view. */
 void search_run(struct search_run *r);
+
+/* What SEARCH, SORT and THREAD share, first in each command's job. */
+struct search_job {
+    struct search_run run;
+    struct imap_parser *p;
+    struct search_owned *owned;
+    bool uid;
+    char err[256];
+};
+/* Starts one: the arguments parsed by parse (the command's own criteria
+ * and j->run.prog; a negative result is replied with
+ * imap_reply_parse_error), the program prepared over the view
+ * (search_setup), then work on the pool and done back on the loop. If it
+ * cannot start it has replied and called release(j). */
+void search_job_start(struct session *s, struct search_job *j, char *args, bool uid,
+                      int (*parse)(struct search_job *j), void (*work)(void *job),
+                      void (*done)(struct session *s, void *job),
+                      void (*release)(struct search_job *j));
+/* Frees what the shared part holds (not j itself). */
+void search_job_release(struct search_job *j);
 /* On the loop, before search_run: search_prepare with the session's view,
  * saved result and the shared case folding. Replies BAD/NO itself on
  * error and returns -1. */

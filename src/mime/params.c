@@ -4,35 +4,12 @@
 #include "mime/params.h"
 
 #include "mime/module.h"
+#include "mime/token.h"
 
 #include <gmime/gmime.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-
-static bool token_char(unsigned char c)
-{
-    switch (c) {
-    case '(':
-    case ')':
-    case '<':
-    case '>':
-    case '@':
-    case ',':
-    case ';':
-    case ':':
-    case '\\':
-    case '"':
-    case '/':
-    case '[':
-    case ']':
-    case '?':
-    case '=':
-        return false;
-    default:
-        return c > 32 && c < 127;
-    }
-}
 
 static const char *ws(const char *p)
 {
@@ -70,7 +47,7 @@ static bool read_plain(const char *p, struct mime_params *out)
     bool ok = true;
     while (ok && *(p = ws(p))) {
         const char *name = p;
-        while (token_char((unsigned char)*p) && *p != '*')
+        while (mime_token_char((unsigned char)*p) && *p != '*')
             p++;
         size_t nlen = (size_t)(p - name);
         p = ws(p);
@@ -83,7 +60,7 @@ static bool read_plain(const char *p, struct mime_params *out)
             p = quoted(p, v);
         } else {
             const char *s = p;
-            while (token_char((unsigned char)*p))
+            while (mime_token_char((unsigned char)*p))
                 p++;
             g_string_append_len(v, s, p - s);
         }

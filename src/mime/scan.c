@@ -8,6 +8,7 @@
 
 #include "mime/limits.h"
 #include "mime/reader.h"
+#include "mime/token.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,35 +60,6 @@ const char *mime_entity_field(const struct mime_entity *e, enum mime_field f)
 
 /* ---- Content-Type (RFC 2045 5.1) ---- */
 
-static bool is_tspecial(int c)
-{
-    switch (c) {
-    case '(':
-    case ')':
-    case '<':
-    case '>':
-    case '@':
-    case ',':
-    case ';':
-    case ':':
-    case '\\':
-    case '"':
-    case '/':
-    case '[':
-    case ']':
-    case '?':
-    case '=':
-        return true;
-    default:
-        return false;
-    }
-}
-
-static bool is_token_char(int c)
-{
-    return c > 32 && c < 127 && !is_tspecial(c);
-}
-
 static const char *skip_ws(const char *p)
 {
     while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
@@ -99,7 +71,7 @@ static const char *skip_ws(const char *p)
 static const char *take_token(const char *p, char *dst, size_t dlen)
 {
     size_t n = 0;
-    while (is_token_char((unsigned char)p[n])) {
+    while (mime_token_char((unsigned char)p[n])) {
         if (n + 1 >= dlen)
             return NULL;
         dst[n] = (char)((p[n] >= 'A' && p[n] <= 'Z') ? p[n] + 32 : p[n]);
@@ -114,7 +86,7 @@ static const char *take_value(const char *p, char *dst, size_t dlen)
 {
     size_t n = 0;
     if (*p != '"') {
-        while (is_token_char((unsigned char)*p) && n + 1 < dlen)
+        while (mime_token_char((unsigned char)*p) && n + 1 < dlen)
             dst[n++] = *p++;
         dst[n] = '\0';
         return p;

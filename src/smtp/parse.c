@@ -4,6 +4,8 @@
  * I/O, no allocation; every length checked against limits.h. */
 #include "smtp/parse.h"
 
+#include "core/utf8.h"
+
 #include <string.h>
 #include <strings.h>
 
@@ -16,33 +18,6 @@ static bool is_alnum(unsigned char c)
 static bool is_atext(unsigned char c)
 {
     return is_alnum(c) || c >= 0x80 || strchr("!#$%&'*+-/=?^_`{|}~", c) != NULL;
-}
-
-bool smtp_utf8_valid(const unsigned char *s, size_t n)
-{
-    size_t i = 0;
-    while (i < n) {
-        unsigned char c = s[i];
-        size_t len = c < 0x80             ? 1
-                     : (c & 0xe0) == 0xc0 ? 2
-                     : (c & 0xf0) == 0xe0 ? 3
-                     : (c & 0xf8) == 0xf0 ? 4
-                                          : 0;
-        if (len == 0 || (len == 2 && c < 0xc2) || (len == 4 && c > 0xf4) || i + len > n)
-            return false;
-        for (size_t k = 1; k < len; k++)
-            if ((s[i + k] & 0xc0) != 0x80)
-                return false;
-        if (len == 3 && c == 0xe0 && s[i + 1] < 0xa0)
-            return false; /* overlong */
-        if (len == 3 && c == 0xed && s[i + 1] >= 0xa0)
-            return false; /* surrogate */
-        if (len == 4 &&
-            ((c == 0xf0 && s[i + 1] < 0x90) || (c == 0xf4 && s[i + 1] >= 0x90)))
-            return false;
-        i += len;
-    }
-    return true;
 }
 
 /* Reads the local part at s[*i..end) into out (unquoted); 0 or error. */
@@ -168,7 +143,7 @@ enum smtp_parse_error smtp_parse_path(const char *s, size_t len, bool utf8_ok,
         return SMTP_PARSE_SYNTAX;
     for (size_t k = 0; k < len; k++)
         out->utf8 |= (unsigned char)s[k] >= 0x80;
-    if (out->utf8 && !smtp_utf8_valid((const unsigned char *)s, len))
+    if (out->utf8 && !utf8_valid((const unsigned char *)s, len))
         return SMTP_PARSE_SYNTAX;
     size_t end = len - 1, i = skip_route(s, 1, end);
     if (i > end)

@@ -54,8 +54,6 @@ int smtp_parse_bdat(const char *args, unsigned long long *size, bool *last);
 /* A decimal number of at most 20 digits; 0 or -1. */
 int smtp_parse_u64(const char *s, unsigned long long *out);
 
-/* RFC 3629: well-formed UTF-8 (no overlongs, surrogates, > U+10FFFF). */
-bool smtp_utf8_valid(const unsigned char *s, size_t n);
 
 /* RFC 3461 4: xtext (xchar or "+" two upper-case hex digits), 1..max chars. */
 bool smtp_xtext_valid(const char *s, size_t max);

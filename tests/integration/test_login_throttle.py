@@ -27,14 +27,15 @@ def pop3_login(port, user, password, source="127.0.0.1"):
 class Throttle(unittest.TestCase):
     # 127.0.0.1 is trusted (delay only); 127.0.0.2.. are not.
     EXTRA = ("[portico]\nmax_connections_per_ip = 1000\n"
-             "[auth]\nallow_plaintext_auth = yes\ntrusted_networks = 127.0.0.1\n")
+             "[auth]\nallow_plaintext_auth = yes\ntrusted_networks = 127.0.0.1\n"
+             "throttle_max_delay = 1\n")
 
     @classmethod
     def setUpClass(cls):
         cls.server = Server(services=("pop3",), extra=cls.EXTRA, tls=False)
         cls.addClassCleanup(cls.server.cleanup)
         cls.server.start()
-        for name in ("alice", "bob", "carol"):
+        for name in ("alice", "bob", "carol", "dave", "erin"):
             cls.server.add_user(f"{name}@example.org", "right-password")
         cls.server.cli("alias", "add", "carol.alias@example.org", "carol@example.org")
         cls.port = cls.server.ports["pop3"]
@@ -90,6 +91,51 @@ class Throttle(unittest.TestCase):
         for name in spellings:
             self.assertIn("too many failed logins",
                           pop3_login(self.port, name, "right-password", "127.0.0.4"))
+
+    def test_many_addresses_check_at_most_the_limit_each(self):
+        # 10 addresses x 20 parallel wrong passwords on one account: each
+        # address is refused after its 10, so at most 100 checks in all, and
+        # the account is not locked for an address that never failed.
+        err_before = len(self.server.stderr())
+        answers = []
+        lock = threading.Lock()
+
+        def one(src):
+            a = pop3_login(self.port, "dave@example.org", "wrong", src)
+            with lock:
+                answers.append(a)
+
+        sources = [f"127.0.1.{i}" for i in range(1, 11)]
+        threads = [threading.Thread(target=one, args=(src,))
+                   for src in sources for _ in range(20)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        self.assertEqual(len(answers), 200)
+        log = self.server.stderr()[err_before:]
+        for src in sources:
+            n = sum(1 for line in log.splitlines()
+                    if f"peer={src} " in line and "result=fail" in line)
+            self.assertLessEqual(n, 10, f"checks from {src}")
+            self.assertGreaterEqual(n, 1, f"no check from {src}")
+        self.assertTrue(pop3_login(self.port, "dave@example.org", "right-password",
+                                   "127.0.2.1").startswith("+OK"))
+
+    def test_trusted_address_never_locks_an_account_out(self):
+        # 12 wrong passwords for erin from the trusted address, in parallel
+        # (each answer only delayed), then the right one still logs in.
+        answers = []
+        threads = [threading.Thread(target=lambda: answers.append(
+            pop3_login(self.port, "erin@example.org", "wrong"))) for _ in range(12)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(120)
+        self.assertEqual(len(answers), 12)
+        self.assertFalse(any("too many failed logins" in a for a in answers), answers)
+        self.assertTrue(pop3_login(self.port, "erin@example.org",
+                                   "right-password").startswith("+OK"))
 
     def test_trusted_network_is_delayed_not_refused(self):
         for _ in range(4):

@@ -15,7 +15,7 @@
 
 static int setup(void **state)
 {
-    *state = throttle_new();
+    *state = throttle_new(NULL);
     return *state == NULL ? -1 : 0;
 }
 
@@ -73,6 +73,14 @@ static void test_lockout(void **state)
     assert_int_equal(throttle_reserve(t, "127.0.0.1", "dora", false, T0 + 1), -1);
     assert_int_equal(throttle_reserve(t, "127.0.0.1", "dora", true, T0 + 1), 0);
     assert_true(throttle_fail(t, "127.0.0.1", "dora", T0 + 1) > 0);
+    /* nor as a pair: ten wrong passwords for one account from a trusted
+     * address do not lock that account out there (untrusted: they do) */
+    for (int i = 0; i < AUTH_THROTTLE_LOCK_FAILURES; i++) {
+        throttle_fail(t, "127.0.0.2", "ed", T0);
+        throttle_fail(t, "192.0.2.50", "ed", T0);
+    }
+    assert_int_equal(throttle_reserve(t, "127.0.0.2", "ed", true, T0 + 1), 0);
+    assert_int_equal(throttle_reserve(t, "192.0.2.50", "ed", false, T0 + 1), -1);
 }
 
 /* Parallel attempts: each is counted when reserved, before any verdict. */
@@ -93,6 +101,30 @@ static void test_reserve_parallel(void **state)
     for (int i = 0; i < AUTH_THROTTLE_LOCK_FAILURES; i++)
         assert_int_equal(throttle_reserve(t, "192.0.2.31", "ivy", false, T0), 0);
     assert_int_equal(throttle_reserve(t, "192.0.2.31", "ivy", false, T0), -1);
+}
+
+/* [auth] throttle_* keys: the numbers come from the policy. */
+static void test_policy(void **state)
+{
+    struct throttle_policy p = {.free_failures = 1,
+                                .max_delay_ms = 2000,
+                                .lock_failures = 4,
+                                .lock_sec = 60,
+                                .window_sec = 120};
+    struct throttle *t = throttle_new(&p);
+    assert_non_null(t);
+    assert_int_equal(throttle_fail(t, "192.0.2.60", "jo", T0), 0);
+    assert_int_equal(throttle_fail(t, "192.0.2.60", "jo", T0), 1000);
+    assert_int_equal(throttle_fail(t, "192.0.2.60", "jo", T0), 2000);
+    assert_int_equal(throttle_check(t, "192.0.2.60", NULL, T0), 0);
+    assert_int_equal(throttle_fail(t, "192.0.2.60", "jo", T0), 2000); /* capped */
+    assert_int_equal(throttle_check(t, "192.0.2.60", NULL, T0 + 59), -1);
+    assert_int_equal(throttle_check(t, "192.0.2.60", NULL, T0 + 60), 0);
+    /* the window: failures 120 s old are forgotten */
+    assert_int_equal(throttle_fail(t, "192.0.2.60", "jo", T0 + 120), 0);
+    throttle_free(t);
+    p.lock_failures = AUTH_THROTTLE_MAX_LOCK_FAILURES + 1;
+    assert_null(throttle_new(&p));
 }
 
 static void test_window_expiry(void **state)
@@ -165,6 +197,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_growing_delay, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lockout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reserve_parallel, setup, teardown),
+        cmocka_unit_test(test_policy),
         cmocka_unit_test_setup_teardown(test_window_expiry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_success_clears_user, setup, teardown),
         cmocka_unit_test_setup_teardown(test_success_unlocks_user, setup, teardown),

@@ -1,10 +1,12 @@
 /* Unit tests of httpmsg/request.c: every request is also fed one byte at a time,
  * and each proper prefix must say "need more" (or the same error early). */
+// clang-format off
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+// clang-format on
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
