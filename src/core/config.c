@@ -176,7 +176,8 @@ static const struct config_key keys[] = {
          "outright (a developer's test suite on loopback keeps working)."),
     INT("auth", "throttle_free_failures", throttle_free_failures, 0, 19, "3",
         "Failed logins answered at once, per client address, per account and per "
-        "(account, address) pair; after them each failure's answer waits 1 s, doubling up "
+        "(account, address) pair; after them each failure's answer waits 1 s, doubling "
+        "up "
         "to `throttle_max_delay`."),
     INT("auth", "throttle_max_delay", throttle_max_delay, 0, 300, "15",
         "Seconds: the longest a failed login's answer is delayed."),
@@ -362,8 +363,17 @@ static const struct config_key keys[] = {
          "libopendkim 2.11 leaks about 700 bytes per Ed25519 signature (see "
          "docs/DECISIONS.md), and verifiers that do not know Ed25519 need the RSA one "
          "anyway."),
+    BOOL(
+        "relay", "mta_sts", relay_mta_sts, "yes",
+        "Apply the receiving domains' MTA-STS policies (RFC 8461): the `_mta-sts` TXT "
+        "record, the policy fetched over verified HTTPS from `mta-sts.DOMAIN` and cached "
+        "in `data_dir/queue/mta-sts/`; `enforce` delivers only to listed MX hosts over "
+        "verified TLS (else the mail waits), `testing` only logs what would fail."),
+    INT("relay", "mta_sts_port", relay_mta_sts_port, 1, 65535, "443",
+        "The HTTPS port policies are fetched from (443; tests point it elsewhere)."),
     STR("relay", "ca_file", relay_ca_file, "",
-        "PEM trust anchors for verifying next hops (smarthost, `verified` routes); empty "
+        "PEM trust anchors for verifying next hops (smarthost, `verified` routes, "
+        "MTA-STS hosts and policy servers); empty "
         "means the system's."),
 };
 _Static_assert(sizeof keys / sizeof keys[0] <= CONFIG_MAX_KEYS, "raise CONFIG_MAX_KEYS");

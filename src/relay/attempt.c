@@ -11,6 +11,7 @@
  * NOTIFY/ORCPT), DATA, pipelined when offered (RFC 2920). Every recipient's
  * outcome is one log line: queue id, recipient, MX, TLS, reply. */
 #include "relay/downgrade.h"
+#include "relay/mtasts.h"
 #include "relay/relay_int.h"
 
 #include "auth/sasl.h"
@@ -53,6 +54,9 @@ struct attempt {
     uint64_t size_limit;
     bool tls;
     char tlsdesc[96];
+    enum tls_policy policy; /* the hop's, or verified under MTA-STS enforce */
+    bool sts;               /* the domain has an MTA-STS policy (testing/enforce) */
+    struct mtasts_policy sts_policy;
     bool txn_started; /* reached MAIL once: the host works */
     /* the transaction */
     int msgfd;       /* the queued file, or its 7-bit copy */
@@ -614,6 +618,9 @@ static void auth_plain(struct attempt *a)
 static void tls_done(struct session *s, const struct tls_client_result *r, void *arg)
 {
     struct attempt *a = s->data;
+    if (a->sts && a->sts_policy.mode == MTASTS_TESTING && !r->verified)
+        log_warn(0, "relay mta_sts testing domain=%s host=%s would defer: %s",
+                 a->d->hop.host, a->host, r->why);
     a->tls = true;
     snprintf(a->tlsdesc, sizeof a->tlsdesc, "%s", r->desc);
     for (char *p = a->tlsdesc; *p; p++)
@@ -625,10 +632,10 @@ static void tls_done(struct session *s, const struct tls_client_result *r, void 
 static void starttls_reply(struct session *s, const struct reply *r, void *arg)
 {
     struct attempt *a = s->data;
-    if (r->code == 220 && session_client_starttls(s, tlsc, a->host, a->d->hop.policy,
+    if (r->code == 220 && session_client_starttls(s, tlsc, a->host, a->policy,
                                                   step_timeout(), tls_done, NULL) == 0)
         return;
-    if (r->code != 220 && tls_policy_allows_plain(a->d->hop.policy)) {
+    if (r->code != 220 && tls_policy_allows_plain(a->policy)) {
         a->starttls = false;
         start_txn(a);
         return;
@@ -666,10 +673,13 @@ static void ehlo_reply(struct session *s, const struct reply *r, void *arg)
         session_command(s, step_timeout(), starttls_reply, NULL, "STARTTLS");
         return;
     }
-    if (!a->tls && !tls_policy_allows_plain(a->d->hop.policy)) {
+    if (!a->tls && a->sts && a->sts_policy.mode == MTASTS_TESTING)
+        log_warn(0, "relay mta_sts testing domain=%s host=%s would defer: no STARTTLS",
+                 a->d->hop.host, a->host);
+    if (!a->tls && !tls_policy_allows_plain(a->policy)) {
         snprintf(a->why, sizeof a->why,
                  "451 4.7.5 %s does not offer STARTTLS and the policy (%s) requires TLS",
-                 a->host, tls_policy_name(a->d->hop.policy));
+                 a->host, tls_policy_name(a->policy));
         session_command(s, step_timeout(), quit_reply, NULL, "QUIT");
         return;
     }
@@ -817,6 +827,30 @@ static void fail_destination(struct attempt *a, const char *why)
     attempt_free(a);
 }
 
+/* RFC 8461 4.1: under enforce only MX hosts the policy lists are used
+ * (none left: the destination waits, 5.2); testing only logs. */
+static void sts_filter_hosts(struct attempt *a)
+{
+    int kept = 0;
+    bool enforce = a->sts_policy.mode == MTASTS_ENFORCE;
+    for (int i = 0; i < a->nhosts; i++) {
+        if (mtasts_mx_matches(&a->sts_policy, a->hosts[i])) {
+            memmove(a->hosts[kept++], a->hosts[i], 256);
+            continue;
+        }
+        log_warn(0, "relay mta_sts %s domain=%s host=%s not in the policy%s",
+                 mtasts_mode_name(a->sts_policy.mode), a->d->hop.host, a->hosts[i],
+                 enforce ? ": skipped" : " (testing: used anyway)");
+        if (!enforce)
+            memmove(a->hosts[kept++], a->hosts[i], 256);
+    }
+    a->nhosts = kept;
+    if (kept == 0)
+        snprintf(a->why, sizeof a->why,
+                 "451 4.7.5 MTA-STS policy of %s (enforce) lists none of its MX hosts",
+                 a->d->hop.host);
+}
+
 static void mx_done(const struct dns_result *r, void *arg)
 {
     struct attempt *a = arg;
@@ -839,7 +873,31 @@ static void mx_done(const struct dns_result *r, void *arg)
             snprintf(a->hosts[a->nhosts++], 256, "%s", r->u.mx[i].host);
     if (a->nhosts == 0) /* RFC 5321 5.1: no MX, the domain is its own host */
         snprintf(a->hosts[a->nhosts++], 256, "%s", a->d->hop.host);
+    if (a->sts)
+        sts_filter_hosts(a);
     connect_host(a);
+}
+
+static void query_mx(struct attempt *a)
+{
+    struct dns *dns = dns_for_loop(relay->loop);
+    if (!dns || !dns_query(dns, DNS_MX, a->d->hop.host, mx_done, a)) {
+        snprintf(a->why, sizeof a->why, "451 4.4.3 resolver unavailable");
+        connect_host(a);
+    }
+}
+
+/* RFC 8461 5: with a policy, testing or enforce; then the MX records. */
+static void sts_done(const struct mtasts_policy *p, void *arg)
+{
+    struct attempt *a = arg;
+    if (p) {
+        a->sts = true;
+        a->sts_policy = *p;
+        if (p->mode == MTASTS_ENFORCE) /* 4.2: verified TLS, to a listed MX only */
+            a->policy = TLS_VERIFIED;
+    }
+    query_mx(a);
 }
 
 int relay_attempt_start(struct dest *d)
@@ -854,6 +912,7 @@ int relay_attempt_start(struct dest *d)
         return -1;
     a->d = d;
     a->msgfd = -1;
+    a->policy = d->hop.policy;
     a->job = relay_dest_next_job(d);
     if (!a->job) {
         free(a);
@@ -869,11 +928,9 @@ int relay_attempt_start(struct dest *d)
         connect_host(a);
         return 0;
     }
-    struct dns *dns = dns_for_loop(relay->loop);
-    if (!dns || !dns_query(dns, DNS_MX, d->hop.host, mx_done, a)) {
-        snprintf(a->why, sizeof a->why, "451 4.4.3 resolver unavailable");
-        connect_host(a);
-    }
+    if (relay->cfg->relay_mta_sts && mtasts_lookup(d->hop.host, sts_done, a) == 0)
+        return 0;
+    query_mx(a);
     return 0;
 }
 
@@ -881,6 +938,7 @@ int relay_attempt_start(struct dest *d)
  * queries and connections went with the loop) and their jobs. */
 void relay_attempt_cleanup(void)
 {
+    mtasts_cleanup(); /* lookups point at attempts */
     while (attempts) {
         struct attempt *a = attempts;
         if (a->job) {

@@ -87,10 +87,11 @@ class Peer:
     are lists of replies used in turn (None: accept); every accepted
     message is kept in .messages as (mail_from, rcpts, content bytes).
     eightbit=False: EHLO does not offer 8BITMIME. tls_context: STARTTLS
-    offered with that server context."""
+    offered with that server context. host: the loopback address to bind
+    (127.0.0.2 ... lets several peers share a port, as MX hosts do)."""
 
     def __init__(self, port=None, rcpt_replies=(), data_replies=(), ehlo_extra=(),
-                 eightbit=True, tls_context=None):
+                 eightbit=True, tls_context=None, host="127.0.0.1"):
         from aiosmtpd.controller import Controller
         self.port = port or free_port()
         self.rcpt_replies = list(rcpt_replies)
@@ -130,7 +131,7 @@ class Peer:
                                           envelope.original_content))
                 return "250 2.0.0 accepted"
 
-        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port,
+        self.controller = Controller(Handler(), hostname=host, port=self.port,
                                      decode_data=False, enable_SMTPUTF8=True,
                                      tls_context=tls_context, require_starttls=False)
         self.controller.start()
