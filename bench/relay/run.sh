@@ -25,7 +25,9 @@
 # of RUNS runs (and each run) of the end-to-end and accept rates per pair,
 # the ratio portico/postfix, and the load average before and after.
 # Environment: PORTICO_BIN (default build/portico), MESSAGES (5000),
-# SESSIONS (10), SIZE (4096), RUNS (3), WARMUP (300).
+# SESSIONS (10), SIZE (4096), RUNS (3), WARMUP (300), PER_DEST (portico A's
+# [relay] max_per_destination; empty: its default, 10; 20 compares at
+# Postfix's default concurrency).
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
@@ -80,6 +82,7 @@ allow_plaintext_auth = yes
 listen = 127.0.0.1:$pa_port
 [relay]
 route = b.test 127.0.0.1:$pb_port
+${PER_DEST:+max_per_destination = $PER_DEST}
 INI
 for s in pb pa; do
   "$BIN" -c "$work/$s/portico.ini" serve >/dev/null 2>"$work/$s/log" &
@@ -158,7 +161,7 @@ done
 runs() { printf '%.0f ' "$@"; }
 pem=$(median "${pe[@]}"); fem=$(median "${fe[@]}")
 pam=$(median "${pa[@]}"); fam=$(median "${fa[@]}")
-label="relay $MESSAGES msgs x $SIZE B, $SESSIONS sessions, median of $RUNS"
+label="relay $MESSAGES msgs x $SIZE B, $SESSIONS sessions${PER_DEST:+, portico max_per_destination $PER_DEST}, median of $RUNS"
 printf '%s: portico A->B end-to-end %.0f msg/s (runs: %s), accept %.0f msg/s (runs: %s)\n' \
   "$label" "$pem" "$(runs "${pe[@]}")" "$pam" "$(runs "${pa[@]}")"
 printf '%s: postfix A->B end-to-end %.0f msg/s (runs: %s), accept %.0f msg/s (runs: %s)\n' \

@@ -8,8 +8,12 @@
  * smarthost, per route), AUTH PLAIN at a smarthost (RFC 4954), and one
  * transaction per job: MAIL with SIZE (RFC 1870), BODY=8BITMIME (RFC 6152),
  * SMTPUTF8 (RFC 6531), RET/ENVID (RFC 3461) as offered, the RCPTs (with
- * NOTIFY/ORCPT), DATA, pipelined when offered (RFC 2920). Every recipient's
- * outcome is one log line: queue id, recipient, MX, TLS, reply. */
+ * NOTIFY/ORCPT), DATA, pipelined when offered (RFC 2920). An 8-bit
+ * message to a host without 8BITMIME goes as its 7-bit copy (downgrade.h,
+ * RFC 6152 3). A domain's MTA-STS policy (mtasts.h, RFC 8461) comes
+ * before its MX lookup: enforce keeps the listed MX hosts and demands
+ * verified TLS, testing logs. Every recipient's outcome is one log line:
+ * queue id, recipient, MX, TLS, reply. */
 #include "relay/downgrade.h"
 #include "relay/mtasts.h"
 #include "relay/relay_int.h"
