@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "relay/downgrade.h"
 #include "relay/dsn.h"
 
 static const char orig[] = "From: a@x.example\nSubject: hi\n\nsecret body\n";
@@ -83,12 +84,27 @@ static void test_status_of(void **st)
     assert_string_equal(b, "2.0.0");
 }
 
+/* The signatures relay/load.c prepends are what the downgrade cuts off. */
+static void test_leading_dkim(void **st)
+{
+    const char *m = "DKIM-Signature: v=1; a=rsa-sha256;\n\tb=abc\n"
+                    "dkim-signature: v=1; a=ed25519-sha256; b=x\n"
+                    "Received: from x\nDKIM-Signature: theirs\n\nbody\n";
+    size_t n = relay_leading_dkim_len(m, strlen(m));
+    assert_int_equal(n, strstr(m, "Received:") - m);
+    const char *plain = "Received: from x\n\nbody\n";
+    assert_int_equal(relay_leading_dkim_len(plain, strlen(plain)), 0);
+    const char *cut = "DKIM-Signature: v=1;";
+    assert_int_equal(relay_leading_dkim_len(cut, strlen(cut)), strlen(cut));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_failed_headers_only),
         cmocka_unit_test(test_full_and_delayed),
         cmocka_unit_test(test_status_of),
+        cmocka_unit_test(test_leading_dkim),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
