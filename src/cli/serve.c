@@ -278,9 +278,10 @@ int cli_serve(const struct config *cfg_in, int argc, char **argv)
     int rc = run(&rt, &cfg, &sg, err, sizeof err);
     if (rc < 0)
         fprintf(stderr, "portico: %s\n", err);
-    workpool_free(rt.pool);
+    workpool_stop(rt.pool);
     services_free();
     runtime_free_loops(&rt);
+    workpool_free(rt.pool); /* after the bases: no completion can fire now */
     signals_close(&sg);
     throttle_free(rt.throttle);
     authdb_close(rt.authdb);

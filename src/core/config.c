@@ -204,7 +204,8 @@ static const struct config_key keys[] = {
          "outright (a developer's test suite on loopback keeps working)."),
     INT("auth", "throttle_free_failures", throttle_free_failures, 0, 19, "3",
         "Failed logins answered at once, per client address, per account and per "
-        "(account, address) pair; after them each failure's answer waits 1 s, doubling up "
+        "(account, address) pair; after them each failure's answer waits 1 s, doubling "
+        "up "
         "to `throttle_max_delay`."),
     INT("auth", "throttle_max_delay", throttle_max_delay, 0, 300, "15",
         "Seconds: the longest a failed login's answer is delayed."),
@@ -394,7 +395,8 @@ static const struct config_key keys[] = {
         "DATA gets twice this)."),
     INT("relay", "port", relay_port, 1, 65535, "25",
         "The port of MX hosts (25; tests point it elsewhere)."),
-    STR("relay", "smarthost", relay_smarthost, "",
+    STRC(
+        "relay", "smarthost", relay_smarthost, config_check_hostport, "",
         "`HOST:PORT` every outbound message goes through (when port 25 is blocked), with "
         "STARTTLS required and AUTH PLAIN when `smarthost_user` is set; empty means "
         "direct delivery to each domain's MX."),
@@ -403,7 +405,7 @@ static const struct config_key keys[] = {
     STR("relay", "smarthost_password", relay_smarthost_password, "",
         "The password for AUTH PLAIN at the smarthost (never logged)."),
     {"relay", "route", K_STRLIST, OFF(relay_routes), FSIZE(relay_routes), 0, 0, NULL,
-     NULL, "",
+     config_check_routes, "",
      "A next hop for one domain: `DOMAIN HOST:PORT [opportunistic|required|verified]`, "
      "e.g. `example.com 192.0.2.7:25 required`; repeat the key for more domains (or "
      "separate them with commas). A route wins over the MX records and the smarthost; "
@@ -411,14 +413,27 @@ static const struct config_key keys[] = {
     STR("relay", "srs_secret", relay_srs_secret, "",
         "The key of the SRS rewriting (forwarded mail's envelope sender); empty means "
         "one is made on first start in `data_dir/queue/srs.key`."),
+    INT("relay", "srs_max_age", relay_srs_max_age, 1, 1000, "21",
+        "Days an SRS address stays valid: a bounce to `SRS0=...@` the primary domain "
+        "is sent on to the original sender when its hash verifies and it is at most "
+        "this old, and refused (550) otherwise."),
     BOOL("relay", "dkim_ed25519", relay_dkim_ed25519, "no",
          "Sign outbound mail with the domain's Ed25519 DKIM key (RFC 8463) too, beside "
          "the RSA-2048 one (`portico dkim keygen` makes both). Off by default: Debian's "
          "libopendkim 2.11 leaks about 700 bytes per Ed25519 signature (see "
          "docs/DECISIONS.md), and verifiers that do not know Ed25519 need the RSA one "
          "anyway."),
+    BOOL(
+        "relay", "mta_sts", relay_mta_sts, "yes",
+        "Apply the receiving domains' MTA-STS policies (RFC 8461): the `_mta-sts` TXT "
+        "record, the policy fetched over verified HTTPS from `mta-sts.DOMAIN` and cached "
+        "in `data_dir/queue/mta-sts/`; `enforce` delivers only to listed MX hosts over "
+        "verified TLS (else the mail waits), `testing` only logs what would fail."),
+    INT("relay", "mta_sts_port", relay_mta_sts_port, 1, 65535, "443",
+        "The HTTPS port policies are fetched from (443; tests point it elsewhere)."),
     STR("relay", "ca_file", relay_ca_file, "",
-        "PEM trust anchors for verifying next hops (smarthost, `verified` routes); empty "
+        "PEM trust anchors for verifying next hops (smarthost, `verified` routes, "
+        "MTA-STS hosts and policy servers); empty "
         "means the system's."),
     /* [proxy]: the shared cache (http/cache/, docs/cache.md). */
     SIZE("proxy", "cache_memory", proxy_cache_memory, 0, (long long)1 << 40, "64M",
@@ -817,6 +832,15 @@ static const char *set_value(struct config *cfg, const struct config_key *k,
     case K_PORTRANGE:
         return set_port_range(field, v);
     case K_STRLIST:
+        if (k->check) { /* each line on its own, so the error names its line */
+            char one[2048];
+            if (strlen(v) >= sizeof one)
+                return "value too long";
+            snprintf(one, sizeof one, "%s", v);
+            why = k->check(one, sizeof one);
+            if (why)
+                return why;
+        }
         return append_value(field, k->size, v);
     }
     return "internal: unknown key type";

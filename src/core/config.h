@@ -73,8 +73,8 @@ struct config {
     int throttle_free_failures;      /* [auth] throttle_*: auth/throttle.h */
     int throttle_max_delay;          /* seconds */
     int throttle_lock_failures;
-    int throttle_lock_time;          /* seconds */
-    int throttle_window;             /* seconds */
+    int throttle_lock_time; /* seconds */
+    int throttle_window;    /* seconds */
     /* [mail] */
     uint64_t mail_quota_bytes; /* per account; 0 = unlimited */
     int mail_quota_messages;   /* per account; 0 = unlimited */
@@ -133,6 +133,9 @@ struct config {
     char relay_smarthost_password[256];
     char relay_routes[2048];    /* "DOMAIN HOST:PORT [policy], ..." */
     char relay_srs_secret[128]; /* "" = made on first start */
+    int relay_srs_max_age;      /* days a bounce address stays valid */
+    bool relay_mta_sts;         /* apply RFC 8461 policies */
+    int relay_mta_sts_port;     /* HTTPS port of mta-sts.DOMAIN */
     char relay_ca_file[PATH_MAX];
     bool relay_dkim_ed25519; /* also sign with the Ed25519 key (RFC 8463) */
     /* [proxy]: the shared cache (http/cache/) */

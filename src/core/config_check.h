@@ -3,7 +3,19 @@
  * in place (to A-labels), and returns why it is invalid or NULL. */
 #pragma once
 #include <stddef.h>
+#include <stdint.h>
 
 const char *config_check_hostname(char *field, size_t size);
 const char *config_check_domains(char *field, size_t size);
 const char *config_check_ipv4(char *field, size_t size);
+/* "HOST:PORT" or "[v6]:PORT" (port optional: empty, it is ""; empty field
+ * allowed: the key is off). */
+const char *config_check_hostport(char *field, size_t size);
+/* One `[relay] route` line: "DOMAIN HOST:PORT [opportunistic|required|
+ * verified]", or several separated by commas. */
+const char *config_check_routes(char *field, size_t size);
+
+/* Splits "HOST:PORT" (or "[v6]:PORT"; port optional, default dport) into
+ * host (hlen bytes) and port. 0, or -1 (empty host, bad or zero port). */
+int config_split_hostport(const char *s, char *host, size_t hlen, uint16_t dport,
+                          uint16_t *port);

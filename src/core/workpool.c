@@ -18,24 +18,60 @@ struct job {
     work_fn work;
     done_fn done;
     void *arg;
+    struct workpool *pool;
+    struct job *post_prev, *post_next; /* while its completion is posted */
 };
 
 struct workpool {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     struct job *head, *tail;
-    bool stopping;
+    struct job *posted; /* completions handed to loops and not yet run */
+    bool stopping, joined;
     int nthreads, max_threads;
     int idle;    /* threads waiting for a job */
     int waiting; /* jobs queued and not yet taken */
     pthread_t threads[];
 };
 
+static void posted_unlink(struct workpool *pool, struct job *job)
+{
+    if (job->post_prev)
+        job->post_prev->post_next = job->post_next;
+    else
+        pool->posted = job->post_next;
+    if (job->post_next)
+        job->post_next->post_prev = job->post_prev;
+}
+
 static void job_complete(evutil_socket_t fd, short what, void *p)
 {
     struct job *job = p;
+    pthread_mutex_lock(&job->pool->mu);
+    posted_unlink(job->pool, job);
+    pthread_mutex_unlock(&job->pool->mu);
     job->done(job->arg);
     free(job);
+}
+
+/* Hands the finished job to its loop; kept on the posted list until it
+ * ran, so that one whose loop stopped first is freed by workpool_free. */
+static void post(struct workpool *pool, struct job *job)
+{
+    static const struct timeval now = {0, 0};
+    pthread_mutex_lock(&pool->mu);
+    job->post_prev = NULL;
+    job->post_next = pool->posted;
+    if (pool->posted)
+        pool->posted->post_prev = job;
+    pool->posted = job;
+    pthread_mutex_unlock(&pool->mu);
+    if (event_base_once(job->base, -1, EV_TIMEOUT, job_complete, job, &now) < 0) {
+        pthread_mutex_lock(&pool->mu);
+        posted_unlink(pool, job);
+        pthread_mutex_unlock(&pool->mu);
+        free(job);
+    }
 }
 
 static struct job *next_job(struct workpool *pool)
@@ -62,10 +98,10 @@ static void *worker(void *p)
     struct job *job;
     while ((job = next_job(pool)) != NULL) {
         job->work(job->arg);
-        static const struct timeval now = {0, 0};
-        if (!job->done || !job->base ||
-            event_base_once(job->base, -1, EV_TIMEOUT, job_complete, job, &now) < 0)
+        if (!job->done || !job->base)
             free(job);
+        else
+            post(pool, job);
     }
     return NULL;
 }
@@ -102,9 +138,9 @@ struct workpool *workpool_new(int max_threads)
     return pool;
 }
 
-void workpool_free(struct workpool *pool)
+void workpool_stop(struct workpool *pool)
 {
-    if (!pool)
+    if (!pool || pool->joined)
         return;
     pthread_mutex_lock(&pool->mu);
     pool->stopping = true;
@@ -112,6 +148,19 @@ void workpool_free(struct workpool *pool)
     pthread_mutex_unlock(&pool->mu);
     for (int i = 0; i < pool->nthreads; i++)
         pthread_join(pool->threads[i], NULL);
+    pool->joined = true;
+}
+
+void workpool_free(struct workpool *pool)
+{
+    if (!pool)
+        return;
+    workpool_stop(pool);
+    while (pool->posted) { /* their loops stopped before running them */
+        struct job *job = pool->posted;
+        pool->posted = job->post_next;
+        free(job);
+    }
     pthread_mutex_destroy(&pool->mu);
     pthread_cond_destroy(&pool->cv);
     free(pool);
@@ -123,7 +172,7 @@ int workpool_submit(struct workpool *pool, struct event_base *base, work_fn work
     struct job *job = calloc(1, sizeof *job);
     if (!job)
         return -1;
-    *job = (struct job){NULL, base, work, done, arg};
+    *job = (struct job){NULL, base, work, done, arg, pool, NULL, NULL};
     pthread_mutex_lock(&pool->mu);
     if (pool->stopping) {
         pthread_mutex_unlock(&pool->mu);

@@ -14,8 +14,13 @@ typedef void (*done_fn)(void *arg);
 /* Up to max_threads threads; one starts now, more as queued jobs find no
  * idle thread. */
 struct workpool *workpool_new(int max_threads);
-/* Stops the threads after the queued jobs ran; completions still pending on
- * loops are dropped. workpool_free(NULL) is a no-op. */
+/* Stops the threads after the queued jobs ran (idempotent). Completions
+ * already handed to loops stay pending there. */
+void workpool_stop(struct workpool *pool);
+/* Stops (workpool_stop) and frees the pool, and every job whose completion
+ * never ran (its loop stopped first): call it once the loops' bases are
+ * freed, so that none of those completions can still fire.
+ * workpool_free(NULL) is a no-op. */
 void workpool_free(struct workpool *pool);
 
 /* Queues a job. `base` is the loop that gets `done` (NULL: no completion).

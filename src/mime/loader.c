@@ -4,7 +4,9 @@
  * that has not parsed a message yet should not pay it (DECISIONS.md).
  * Every entry point is resolved once; a missing or unusable module is
  * logged once and each call degrades: no envelope or summary (the caller
- * answers from the raw file), no decoded search text, ASCII case folding. */
+ * answers from the raw file), no decoded search text, ASCII case folding,
+ * no 7-bit downgrade and no DSN (the relay defers those, compose.h). */
+#include "mime/compose.h"
 #include "mime/envelope.h"
 #include "mime/summary.h"
 
@@ -27,6 +29,8 @@ struct mime_module {
     char *(*search_header)(int fd, const char *name);
     char *(*search_body)(int fd, size_t max);
     char *(*casefold)(const char *utf8);
+    char *(*downgrade)(const char *msg, size_t len, size_t *outlen);
+    char *(*dsn_compose)(const struct mime_dsn *d, size_t *outlen);
 };
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
@@ -60,8 +64,10 @@ static bool resolve(void *h, struct mime_module *m)
     *(void **)&m->search_header = dlsym(h, "portico_mime_search_header");
     *(void **)&m->search_body = dlsym(h, "portico_mime_search_body");
     *(void **)&m->casefold = dlsym(h, "portico_mime_casefold");
+    *(void **)&m->downgrade = dlsym(h, "portico_mime_downgrade");
+    *(void **)&m->dsn_compose = dlsym(h, "portico_mime_dsn_compose");
     return m->envelope_fd && m->summary_fd && m->search_header && m->search_body &&
-           m->casefold;
+           m->casefold && m->downgrade && m->dsn_compose;
 }
 
 static void load_module(void)
@@ -142,4 +148,20 @@ char *mime_casefold(const char *utf8)
     if (!m->casefold)
         return ascii_fold(utf8);
     return m->casefold(utf8);
+}
+
+char *mime_to_7bit(const char *msg, size_t len, size_t *outlen)
+{
+    const struct mime_module *m = module();
+    if (!m->downgrade || len > MIME_COMPOSE_MAX)
+        return NULL;
+    return m->downgrade(msg, len, outlen);
+}
+
+char *mime_dsn_compose(const struct mime_dsn *d, size_t *outlen)
+{
+    const struct mime_module *m = module();
+    if (!m->dsn_compose || d->original_len > MIME_COMPOSE_MAX)
+        return NULL;
+    return m->dsn_compose(d, outlen);
 }

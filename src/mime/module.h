@@ -1,10 +1,12 @@
 /* module: what the files of portico-mime.so (the GMime side) share, and
  * the entry points loader.c resolves by name. Not for the daemon. */
 #pragma once
+#include "mime/compose.h"
 #include "mime/scan.h"
 #include "mime/summary.h"
 
 #include <glib.h>
+#include <gmime/gmime.h>
 #include <stdbool.h>
 
 #define MIME_EXPORT __attribute__((visibility("default")))
@@ -41,9 +43,17 @@ int mime_part_map(const struct mime_scan *sc, struct mime_part **parts, size_t *
  * root header. 0 or -1 (out of memory). */
 int mime_sort_keys(const struct mime_entity *root, struct mime_summary *s);
 
+/* downgrade.c: obj written out in LF form, malloc'd, length in *outlen;
+ * NULL on failure. */
+char *mime_object_to_text(GMimeObject *obj, size_t *outlen);
+/* True for the "best encoding" GMime gives content that needs no change. */
+bool mime_encoding_is_7bit(GMimeContentEncoding enc);
+
 /* Entry points (loader.c). */
 MIME_EXPORT char *portico_mime_envelope_fd(int fd);
 MIME_EXPORT struct mime_summary *portico_mime_summary_fd(int fd);
 MIME_EXPORT char *portico_mime_search_header(int fd, const char *name);
 MIME_EXPORT char *portico_mime_search_body(int fd, size_t max);
 MIME_EXPORT char *portico_mime_casefold(const char *utf8);
+MIME_EXPORT char *portico_mime_downgrade(const char *msg, size_t len, size_t *outlen);
+MIME_EXPORT char *portico_mime_dsn_compose(const struct mime_dsn *d, size_t *outlen);

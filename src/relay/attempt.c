@@ -8,8 +8,14 @@
  * smarthost, per route), AUTH PLAIN at a smarthost (RFC 4954), and one
  * transaction per job: MAIL with SIZE (RFC 1870), BODY=8BITMIME (RFC 6152),
  * SMTPUTF8 (RFC 6531), RET/ENVID (RFC 3461) as offered, the RCPTs (with
- * NOTIFY/ORCPT), DATA, pipelined when offered (RFC 2920). Every recipient's
- * outcome is one log line: queue id, recipient, MX, TLS, reply. */
+ * NOTIFY/ORCPT), DATA, pipelined when offered (RFC 2920). An 8-bit
+ * message to a host without 8BITMIME goes as its 7-bit copy (downgrade.h,
+ * RFC 6152 3). A domain's MTA-STS policy (mtasts.h, RFC 8461) comes
+ * before its MX lookup: enforce keeps the listed MX hosts and demands
+ * verified TLS, testing logs. Every recipient's outcome is one log line:
+ * queue id, recipient, MX, TLS, reply. */
+#include "relay/downgrade.h"
+#include "relay/mtasts.h"
 #include "relay/relay_int.h"
 
 #include "auth/sasl.h"
@@ -25,9 +31,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define ATT_MAX_HOSTS 8
+
+/* A finished job whose record is being saved (relay_job_done's waiter). */
+struct unsaved {
+    struct attempt *a;
+    struct waiter *w;
+    struct unsaved *next;
+};
 
 struct attempt {
     struct dest *d;
@@ -44,15 +58,22 @@ struct attempt {
     uint64_t size_limit;
     bool tls;
     char tlsdesc[96];
+    enum tls_policy policy; /* the hop's, or verified under MTA-STS enforce */
+    bool sts;               /* the domain has an MTA-STS policy (testing/enforce) */
+    struct mtasts_policy sts_policy;
     bool txn_started; /* reached MAIL once: the host works */
     /* the transaction */
-    int msgfd;
+    int msgfd;       /* the queued file, or its 7-bit copy */
+    off_t sendsize;  /* the size of what msgfd holds (SIZE=) */
+    bool converting; /* a pool job is making the 7-bit copy */
     int mail_code;
     int *codes; /* per job recipient: 0 = no final answer yet */
     char (*replies)[QUEUE_REPLY_MAX];
     size_t next_rcpt, rcpts_ok;
     char why[QUEUE_REPLY_MAX];
-    struct waiter *w;            /* waiting for the last job's record to be saved */
+    struct unsaved *unsaved; /* finished jobs whose record is not yet saved */
+    bool body_waiting;       /* the 354 came; the body waits for those saves */
+    bool in_next_job, next_job_again;
     struct attempt *prev, *next; /* every live attempt, for the shutdown */
 };
 
@@ -70,8 +91,12 @@ static unsigned step_timeout(void)
 
 static void attempt_free(struct attempt *a)
 {
-    if (a->w)
-        a->w->fn = NULL;
+    while (a->unsaved) {
+        struct unsaved *u = a->unsaved;
+        a->unsaved = u->next;
+        u->w->fn = NULL; /* the item frees the waiter after its save */
+        free(u);
+    }
     if (a->prev)
         a->prev->next = a->next;
     else
@@ -96,20 +121,47 @@ static void log_rcpt(struct attempt *a, size_t k, const char *reply)
 }
 
 static void next_job(struct attempt *a);
+static void send_body(struct attempt *a);
 
-/* The job's outcome is on disk: the next transaction may start. */
+/* The job's outcome is on disk. A body held for it may go now. */
 static void saved(void *arg)
 {
-    struct attempt *a = arg;
-    a->w = NULL;
-    if (a->s)
-        next_job(a);
+    struct unsaved *u = arg;
+    struct attempt *a = u->a;
+    for (struct unsaved **p = &a->unsaved; *p; p = &(*p)->next)
+        if (*p == u) {
+            *p = u->next;
+            break;
+        }
+    free(u);
+    if (!a->unsaved && a->body_waiting && a->s) {
+        a->body_waiting = false;
+        send_body(a);
+    }
+}
+
+/* Waits for j's record to be saved (relay_job_done) while the next
+ * transaction's envelope goes out; only its body waits (send_body). */
+static void job_done_tracked(struct attempt *a, struct job *j)
+{
+    struct unsaved *u = calloc(1, sizeof *u);
+    if (!u) {
+        relay_job_done(j, NULL, NULL);
+        return;
+    }
+    u->a = a;
+    u->next = a->unsaved;
+    a->unsaved = u;
+    struct waiter *w = relay_job_done(j, saved, u);
+    if (w) /* else saved(u) already ran and freed u */
+        u->w = w;
 }
 
 /* Ends the current job: recipients without a final answer get why (451).
- * go_on: take the next job once this outcome is saved (RFC 5321 6.1: the
- * responsibility is ours once 250 came; at most the transactions whose
- * record is not yet rewritten are repeated after a crash). */
+ * go_on: start the next job at once; its body (the end of its DATA) waits
+ * until this outcome is saved (RFC 5321 6.1: the responsibility is ours
+ * once 250 came), so a crash repeats at most one accepted transaction per
+ * connection: the one whose record was not yet rewritten. */
 static void finish_job_then(struct attempt *a, const char *why, bool go_on)
 {
     struct job *j = a->job;
@@ -127,10 +179,13 @@ static void finish_job_then(struct attempt *a, const char *why, bool go_on)
         close(a->msgfd);
     a->msgfd = -1;
     a->job = NULL;
-    if (go_on)
-        a->w = relay_job_done(j, saved, a);
-    else
+    if (!go_on) {
         relay_job_done(j, NULL, NULL);
+        return;
+    }
+    job_done_tracked(a, j);
+    if (a->s)
+        next_job(a);
 }
 
 static void finish_job(struct attempt *a, const char *why)
@@ -138,7 +193,7 @@ static void finish_job(struct attempt *a, const char *why)
     finish_job_then(a, why, false);
 }
 
-/* The usual end of a transaction: saved, then the next job. */
+/* The usual end of a transaction: the next job. */
 static void job_then_next(struct attempt *a, const char *why)
 {
     finish_job_then(a, why, true);
@@ -169,12 +224,21 @@ static void on_fail(struct session *s, enum session_client_error e, const char *
 
 /* The connection is gone: the job in progress keeps what it learnt; a host
  * that never got to a transaction makes way for the next one. */
+static void closed(struct attempt *a);
+
 static void on_close(struct session *s)
 {
     struct attempt *a = s->data;
     a->s = NULL;
     if (!a->why[0])
         snprintf(a->why, sizeof a->why, "451 4.4.2 %s: connection closed", a->host);
+    if (a->converting) /* the conversion's completion goes on from here */
+        return;
+    closed(a);
+}
+
+static void closed(struct attempt *a)
+{
     if (!a->txn_started) {
         connect_host(a);
         return;
@@ -203,10 +267,11 @@ static void rset_reply(struct session *s, const struct reply *r, void *arg)
         session_close(s);
         return;
     }
-    start_txn(a);
+    if (!a->pipelining)
+        start_txn(a);
 }
 
-static void next_job(struct attempt *a)
+static void next_job_once(struct attempt *a)
 {
     a->job = relay_dest_next_job(a->d);
     if (!a->job || relay->loop->stopping) {
@@ -214,6 +279,25 @@ static void next_job(struct attempt *a)
         return;
     }
     session_command(a->s, step_timeout(), rset_reply, NULL, "RSET");
+    if (a->pipelining) /* RFC 2920 3.1: RSET may lead a pipelined group */
+        start_txn(a);
+}
+
+/* A job refused before anything was sent (precheck) ends inside
+ * start_txn and asks for the next one: a loop here, not a recursion as
+ * deep as the destination's queue. */
+static void next_job(struct attempt *a)
+{
+    if (a->in_next_job) {
+        a->next_job_again = true;
+        return;
+    }
+    a->in_next_job = true;
+    do {
+        a->next_job_again = false;
+        next_job_once(a);
+    } while (a->next_job_again && a->s);
+    a->in_next_job = false;
 }
 
 static void body_reply(struct session *s, const struct reply *r, void *arg)
@@ -229,6 +313,13 @@ static void body_reply(struct session *s, const struct reply *r, void *arg)
     job_then_next(a, line);
 }
 
+static void send_body(struct attempt *a)
+{
+    unsigned t = step_timeout();
+    if (session_send_body(a->s, a->msgfd, t, t * 2, body_reply, NULL) < 0)
+        session_close(a->s);
+}
+
 static void data_reply(struct session *s, const struct reply *r, void *arg)
 {
     struct attempt *a = s->data;
@@ -239,9 +330,10 @@ static void data_reply(struct session *s, const struct reply *r, void *arg)
         return;
     }
     if (r->code == 354 && a->rcpts_ok > 0 && a->mail_code < 300) {
-        unsigned t = step_timeout();
-        if (session_send_body(s, a->msgfd, t, t * 2, body_reply, NULL) < 0)
-            session_close(s);
+        if (a->unsaved) /* the previous transaction's record first */
+            a->body_waiting = true;
+        else
+            send_body(a);
         return;
     }
     if (r->code == 354) { /* no recipient was accepted: never send the body */
@@ -339,7 +431,7 @@ static void mail_params(struct attempt *a, const struct queue_env *env, char *bu
     int n = 0;
     buf[0] = '\0';
     if (a->size_limit || a->pipelining) /* SIZE was offered (RFC 1870 6) */
-        n = snprintf(buf, len, " SIZE=%lld", (long long)a->job->it->msgsize);
+        n = snprintf(buf, len, " SIZE=%lld", (long long)a->sendsize);
     if (n > 0)
         used = (size_t)n;
     if (env->body8 && a->eightbit)
@@ -358,7 +450,7 @@ static void mail_params(struct attempt *a, const struct queue_env *env, char *bu
 static const char *precheck(struct attempt *a)
 {
     const struct item *it = a->job->it;
-    if (a->size_limit && (uint64_t)it->msgsize > a->size_limit)
+    if (a->size_limit && (uint64_t)a->sendsize > a->size_limit)
         return "552 5.3.4 message larger than the next hop's SIZE limit";
     if (it->env.smtputf8 && !a->smtputf8)
         return "553 5.6.7 the message needs SMTPUTF8 (international addresses) and the "
@@ -376,8 +468,84 @@ static int txn_alloc(struct attempt *a)
     a->mail_code = 0;
     if (!a->codes || !a->replies)
         return -1;
+    if (a->msgfd >= 0)
+        close(a->msgfd);
+    a->sendsize = a->job->it->msgsize;
     a->msgfd = queue_open_msg(relay->qfd, a->job->it->id);
     return a->msgfd < 0 ? -1 : 0;
+}
+
+static void send_envelope(struct attempt *a);
+
+/* ---- the 7-bit copy (RFC 6152 3), made on the pool ---- */
+
+struct downgrade_job {
+    struct attempt *a;
+    int msgfd; /* the attempt's, borrowed */
+    const struct queue_env *env;
+    int outfd;
+    char why[QUEUE_REPLY_MAX];
+};
+
+static void downgrade_work(void *arg)
+{
+    struct downgrade_job *dj = arg;
+    dj->outfd =
+        relay_downgrade_fd(relay->qfd, dj->msgfd, dj->env, dj->why, sizeof dj->why);
+}
+
+static void downgrade_free(void *arg)
+{
+    struct downgrade_job *dj = arg;
+    if (dj->outfd >= 0)
+        close(dj->outfd);
+    free(dj);
+}
+
+static void downgrade_done(void *arg)
+{
+    struct downgrade_job *dj = arg;
+    struct attempt *a = dj->a;
+    a->converting = false;
+    if (!a->s) { /* the connection went meanwhile */
+        downgrade_free(dj);
+        closed(a);
+        return;
+    }
+    if (dj->outfd < 0) {
+        log_warn(0, "relay downgrade_failed id=%s why=\"%s\"", a->job->it->id, dj->why);
+        set_all(a, 451, dj->why, false);
+        downgrade_free(dj);
+        job_then_next(a, a->replies[0]);
+        return;
+    }
+    struct stat st;
+    close(a->msgfd);
+    a->msgfd = dj->outfd;
+    dj->outfd = -1;
+    if (fstat(a->msgfd, &st) == 0)
+        a->sendsize = st.st_size;
+    downgrade_free(dj);
+    log_info(0, "relay downgraded id=%s host=%s size=%lld", a->job->it->id, a->host,
+             (long long)a->sendsize);
+    send_envelope(a);
+}
+
+static void start_downgrade(struct attempt *a)
+{
+    struct downgrade_job *dj = calloc(1, sizeof *dj);
+    if (!dj) {
+        job_then_next(a, "451 4.3.0 out of memory");
+        return;
+    }
+    *dj = (struct downgrade_job){a, a->msgfd, &a->job->it->env, -1, ""};
+    a->converting = true;
+    if (relay_submit(downgrade_work, downgrade_done, downgrade_free, dj) < 0) {
+        a->converting = false;
+        free(dj);
+        set_all(a, 451, "451 4.3.0 the server is stopping", false);
+        job_then_next(a, "451 4.3.0 the server is stopping");
+    }
 }
 
 static void start_txn(struct attempt *a)
@@ -387,6 +555,19 @@ static void start_txn(struct attempt *a)
         job_then_next(a, "451 4.3.0 cannot read the queued message");
         return;
     }
+    const struct queue_env *env = &a->job->it->env;
+    /* RFC 6152 3: 8-bit content to a server without 8BITMIME is converted,
+     * never sent as is. 8-bit headers need SMTPUTF8 (precheck). */
+    if (env->body8 && !env->smtputf8 && !a->eightbit) {
+        start_downgrade(a);
+        return;
+    }
+    send_envelope(a);
+}
+
+/* MAIL, RCPT... and DATA (pipelined when offered). */
+static void send_envelope(struct attempt *a)
+{
     const char *refusal = precheck(a);
     if (refusal) {
         set_all(a, 550, refusal, false);
@@ -441,6 +622,9 @@ static void auth_plain(struct attempt *a)
 static void tls_done(struct session *s, const struct tls_client_result *r, void *arg)
 {
     struct attempt *a = s->data;
+    if (a->sts && a->sts_policy.mode == MTASTS_TESTING && !r->verified)
+        log_warn(0, "relay mta_sts testing domain=%s host=%s would defer: %s",
+                 a->d->hop.host, a->host, r->why);
     a->tls = true;
     snprintf(a->tlsdesc, sizeof a->tlsdesc, "%s", r->desc);
     for (char *p = a->tlsdesc; *p; p++)
@@ -452,10 +636,10 @@ static void tls_done(struct session *s, const struct tls_client_result *r, void 
 static void starttls_reply(struct session *s, const struct reply *r, void *arg)
 {
     struct attempt *a = s->data;
-    if (r->code == 220 && session_client_starttls(s, tlsc, a->host, a->d->hop.policy,
+    if (r->code == 220 && session_client_starttls(s, tlsc, a->host, a->policy,
                                                   step_timeout(), tls_done, NULL) == 0)
         return;
-    if (r->code != 220 && tls_policy_allows_plain(a->d->hop.policy)) {
+    if (r->code != 220 && tls_policy_allows_plain(a->policy)) {
         a->starttls = false;
         start_txn(a);
         return;
@@ -493,10 +677,13 @@ static void ehlo_reply(struct session *s, const struct reply *r, void *arg)
         session_command(s, step_timeout(), starttls_reply, NULL, "STARTTLS");
         return;
     }
-    if (!a->tls && !tls_policy_allows_plain(a->d->hop.policy)) {
+    if (!a->tls && a->sts && a->sts_policy.mode == MTASTS_TESTING)
+        log_warn(0, "relay mta_sts testing domain=%s host=%s would defer: no STARTTLS",
+                 a->d->hop.host, a->host);
+    if (!a->tls && !tls_policy_allows_plain(a->policy)) {
         snprintf(a->why, sizeof a->why,
                  "451 4.7.5 %s does not offer STARTTLS and the policy (%s) requires TLS",
-                 a->host, tls_policy_name(a->d->hop.policy));
+                 a->host, tls_policy_name(a->policy));
         session_command(s, step_timeout(), quit_reply, NULL, "QUIT");
         return;
     }
@@ -644,6 +831,30 @@ static void fail_destination(struct attempt *a, const char *why)
     attempt_free(a);
 }
 
+/* RFC 8461 4.1: under enforce only MX hosts the policy lists are used
+ * (none left: the destination waits, 5.2); testing only logs. */
+static void sts_filter_hosts(struct attempt *a)
+{
+    int kept = 0;
+    bool enforce = a->sts_policy.mode == MTASTS_ENFORCE;
+    for (int i = 0; i < a->nhosts; i++) {
+        if (mtasts_mx_matches(&a->sts_policy, a->hosts[i])) {
+            memmove(a->hosts[kept++], a->hosts[i], 256);
+            continue;
+        }
+        log_warn(0, "relay mta_sts %s domain=%s host=%s not in the policy%s",
+                 mtasts_mode_name(a->sts_policy.mode), a->d->hop.host, a->hosts[i],
+                 enforce ? ": skipped" : " (testing: used anyway)");
+        if (!enforce)
+            memmove(a->hosts[kept++], a->hosts[i], 256);
+    }
+    a->nhosts = kept;
+    if (kept == 0)
+        snprintf(a->why, sizeof a->why,
+                 "451 4.7.5 MTA-STS policy of %s (enforce) lists none of its MX hosts",
+                 a->d->hop.host);
+}
+
 static void mx_done(const struct dns_result *r, void *arg)
 {
     struct attempt *a = arg;
@@ -666,7 +877,31 @@ static void mx_done(const struct dns_result *r, void *arg)
             snprintf(a->hosts[a->nhosts++], 256, "%s", r->u.mx[i].host);
     if (a->nhosts == 0) /* RFC 5321 5.1: no MX, the domain is its own host */
         snprintf(a->hosts[a->nhosts++], 256, "%s", a->d->hop.host);
+    if (a->sts)
+        sts_filter_hosts(a);
     connect_host(a);
+}
+
+static void query_mx(struct attempt *a)
+{
+    struct dns *dns = dns_for_loop(relay->loop);
+    if (!dns || !dns_query(dns, DNS_MX, a->d->hop.host, mx_done, a)) {
+        snprintf(a->why, sizeof a->why, "451 4.4.3 resolver unavailable");
+        connect_host(a);
+    }
+}
+
+/* RFC 8461 5: with a policy, testing or enforce; then the MX records. */
+static void sts_done(const struct mtasts_policy *p, void *arg)
+{
+    struct attempt *a = arg;
+    if (p) {
+        a->sts = true;
+        a->sts_policy = *p;
+        if (p->mode == MTASTS_ENFORCE) /* 4.2: verified TLS, to a listed MX only */
+            a->policy = TLS_VERIFIED;
+    }
+    query_mx(a);
 }
 
 int relay_attempt_start(struct dest *d)
@@ -681,6 +916,7 @@ int relay_attempt_start(struct dest *d)
         return -1;
     a->d = d;
     a->msgfd = -1;
+    a->policy = d->hop.policy;
     a->job = relay_dest_next_job(d);
     if (!a->job) {
         free(a);
@@ -696,11 +932,9 @@ int relay_attempt_start(struct dest *d)
         connect_host(a);
         return 0;
     }
-    struct dns *dns = dns_for_loop(relay->loop);
-    if (!dns || !dns_query(dns, DNS_MX, d->hop.host, mx_done, a)) {
-        snprintf(a->why, sizeof a->why, "451 4.4.3 resolver unavailable");
-        connect_host(a);
-    }
+    if (relay->cfg->relay_mta_sts && mtasts_lookup(d->hop.host, sts_done, a) == 0)
+        return 0;
+    query_mx(a);
     return 0;
 }
 
@@ -708,6 +942,7 @@ int relay_attempt_start(struct dest *d)
  * queries and connections went with the loop) and their jobs. */
 void relay_attempt_cleanup(void)
 {
+    mtasts_cleanup(); /* lookups point at attempts */
     while (attempts) {
         struct attempt *a = attempts;
         if (a->job) {

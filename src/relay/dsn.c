@@ -1,8 +1,12 @@
-/* dsn: composes RFC 3464 delivery status notifications (see dsn.h). The
- * remote reply is quoted in the human part and as Diagnostic-Code
+/* dsn: the words of RFC 3464 delivery status notifications (see dsn.h):
+ * the human part, which quotes the remote reply, and the
+ * message/delivery-status fields, where it is the Diagnostic-Code
  * (RFC 3464 2.3.6, type smtp); the status code comes from the reply's
- * enhanced status code (RFC 3463) or its class. */
+ * enhanced status code (RFC 3463) or its class. mime/ (GMime) puts them
+ * together with the original into the multipart/report. */
 #include "relay/dsn.h"
+
+#include "mime/compose.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -95,8 +99,6 @@ const char *dsn_action_name(enum dsn_action a)
 static void human_part(struct buf *b, const struct queue_env *env, const size_t *which,
                        size_t n, enum dsn_action action, const char *hostname)
 {
-    puts_(b,
-          "Content-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n");
     putf(b, "This is the mail system at %s.\n\n", hostname);
     if (action == DSN_FAILED)
         putf(b,
@@ -126,7 +128,6 @@ static void machine_part(struct buf *b, const struct queue_env *env, const size_
     char date[64], status[16];
     time_t now = time(NULL);
     struct tm tm;
-    puts_(b, "Content-Type: message/delivery-status\n\n");
     /* RFC 3464 2.2: per-message fields. */
     putf(b, "Reporting-MTA: dns; %s\n", hostname);
     if (env->envid[0])
@@ -151,6 +152,15 @@ static void machine_part(struct buf *b, const struct queue_env *env, const size_
     }
 }
 
+static const char *subject_of(enum dsn_action action)
+{
+    if (action == DSN_FAILED)
+        return "Undelivered Mail Returned to Sender";
+    if (action == DSN_DELAYED)
+        return "Delayed Mail (still being retried)";
+    return "Successful Mail Delivery Report";
+}
+
 /* The original's header block (up to the first empty line). */
 static size_t header_len(const char *orig, size_t len)
 {
@@ -160,57 +170,32 @@ static size_t header_len(const char *orig, size_t len)
     return len;
 }
 
-static void original_part(struct buf *b, const struct queue_env *env, const char *orig,
-                          size_t origlen)
-{
-    bool full = env->ret == QRET_FULL && origlen <= DSN_MAX_RETURN;
-    if (full) {
-        puts_(b, "Content-Type: message/rfc822\n\n");
-        put(b, orig, origlen);
-    } else { /* RFC 3462 / 6522: text/rfc822-headers */
-        puts_(b, "Content-Type: text/rfc822-headers\n\n");
-        put(b, orig, header_len(orig, origlen));
-    }
-    if (b->len > 0 && b->p[b->len - 1] != '\n')
-        puts_(b, "\n");
-}
-
 char *dsn_compose(const struct queue_env *env, const size_t *which, size_t n,
                   enum dsn_action action, const char *orig, size_t origlen,
                   const char *hostname, size_t *outlen)
 {
-    struct buf b = {0};
-    char boundary[96], date[64];
-    time_t now = time(NULL);
-    struct tm tm;
-    snprintf(boundary, sizeof boundary, "=_portico_dsn_%lld_%d_%s", (long long)now,
-             (int)getpid(), env->id);
-    strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S %z", localtime_r(&now, &tm));
-    putf(&b, "From: Mail Delivery System <MAILER-DAEMON@%s>\nTo: <%s>\n", hostname,
-         env->from);
-    if (action == DSN_FAILED)
-        putf(&b, "Subject: Undelivered Mail Returned to Sender\n");
-    else if (action == DSN_DELAYED)
-        putf(&b, "Subject: Delayed Mail (still being retried)\n");
-    else
-        putf(&b, "Subject: Successful Mail Delivery Report\n");
-    putf(&b, "Date: %s\nMessage-ID: <dsn.%s@%s>\nAuto-Submitted: auto-replied\n", date,
-         env->id, hostname);
-    putf(&b,
-         "MIME-Version: 1.0\nContent-Type: multipart/report; "
-         "report-type=delivery-status;\n\tboundary=\"%s\"\n\n",
-         boundary);
-    putf(&b, "This is a MIME-encapsulated message.\n\n--%s\n", boundary);
-    human_part(&b, env, which, n, action, hostname);
-    putf(&b, "--%s\n", boundary);
-    machine_part(&b, env, which, n, action, hostname);
-    putf(&b, "\n--%s\n", boundary);
-    original_part(&b, env, orig, origlen);
-    putf(&b, "\n--%s--\n", boundary);
-    if (b.failed) {
-        free(b.p);
-        return NULL;
-    }
-    *outlen = b.len;
-    return b.p;
+    struct buf human = {0}, status = {0};
+    char from[320], msgid[QUEUE_ID_MAX + 300];
+    human_part(&human, env, which, n, action, hostname);
+    machine_part(&status, env, which, n, action, hostname);
+    snprintf(from, sizeof from, "Mail Delivery System <MAILER-DAEMON@%s>", hostname);
+    snprintf(msgid, sizeof msgid, "dsn.%s@%s", env->id, hostname);
+    bool full = env->ret == QRET_FULL && origlen <= DSN_MAX_RETURN;
+    struct mime_dsn d = {
+        .from = from,
+        .to = env->from,
+        .subject = subject_of(action),
+        .message_id = msgid,
+        .human = human.p,
+        .status = status.p,
+        .original = orig,
+        .original_len = full ? origlen : header_len(orig, origlen),
+        .full = full,
+    };
+    char *msg = NULL;
+    if (!human.failed && !status.failed && human.p && status.p)
+        msg = mime_dsn_compose(&d, outlen);
+    free(human.p);
+    free(status.p);
+    return msg;
 }

@@ -2,7 +2,8 @@
  * report-type=delivery-status) for the queue's sender: a human part that
  * quotes the remote reply, the machine-readable message/delivery-status
  * part, and the original headers (RET=HDRS or by default) or the whole
- * message (RET=FULL, up to DSN_MAX_RETURN). Pure: text in, text out. */
+ * message (RET=FULL, up to DSN_MAX_RETURN). The texts are made here, the
+ * MIME structure by mime/ (compose.h, GMime): NULL without the module. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>

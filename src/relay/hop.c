@@ -1,6 +1,8 @@
 /* hop: the next hop of a domain and the retry schedule (see hop.h). */
 #include "relay/hop.h"
 
+#include "core/config_check.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,38 +22,7 @@ int64_t relay_retry_delay(int tries, int min, int max)
 int relay_split_hostport(const char *s, char *host, size_t hlen, uint16_t dport,
                          uint16_t *port)
 {
-    const char *colon = NULL, *h = s;
-    size_t n;
-    if (s[0] == '[') {
-        const char *close = strchr(s, ']');
-        if (!close)
-            return -1;
-        h = s + 1;
-        n = (size_t)(close - h);
-        if (close[1] == ':')
-            colon = close + 1;
-        else if (close[1] != '\0')
-            return -1;
-    } else {
-        colon = strrchr(s, ':');
-        n = strlen(s);
-        if (colon)
-            n = (size_t)(colon - s);
-    }
-    if (n == 0 || n >= hlen)
-        return -1;
-    memcpy(host, h, n);
-    host[n] = '\0';
-    *port = dport;
-    if (!colon)
-        return 0;
-    char *end;
-    errno = 0;
-    long p = strtol(colon + 1, &end, 10);
-    if (colon[1] == '\0' || *end || errno || p < 1 || p > 65535)
-        return -1;
-    *port = (uint16_t)p;
-    return 0;
+    return config_split_hostport(s, host, hlen, dport, port);
 }
 
 /* One route "DOMAIN HOST:PORT [policy]" (a copy, modified). */

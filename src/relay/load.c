@@ -360,6 +360,9 @@ static void send_dsn(struct item *it, const size_t *which, size_t n, enum dsn_ac
              : NULL;
     const char *to[1] = {it->env.from};
     struct queue_new q = {.from = "", .rcpts = to, .nrcpt = 1, .is_bounce = true};
+    /* An 8-bit original travels as 8bit (RFC 6152), downgraded if need be. */
+    for (size_t i = 0; msg && i < len && !q.body8; i++)
+        q.body8 = (unsigned char)msg[i] >= 0x80;
     char id[QUEUE_ID_MAX];
     if (msg && queue_write_buf(runtime->datadir_fd, msg, len, &q, id, sizeof id) == 0) {
         log_info(0, "relay dsn id=%s action=%s to=<%s> dsn_id=%s", it->id,

@@ -272,6 +272,11 @@ void relay_shutdown(void)
         next = it->next;
         if (it->msgfd >= 0)
             close(it->msgfd);
+        while (it->waiters) { /* a save whose completion never ran */
+            struct waiter *w = it->waiters;
+            it->waiters = w->next;
+            free(w);
+        }
         queue_env_clear(&it->env);
         free(it->report);
         free(it);

@@ -4,6 +4,8 @@
 #include "auth/recipient.h"
 #include "core/idna.h"
 #include "core/log.h"
+#include "queue/queue.h"
+#include "queue/srs.h"
 #include "smtp/smtp.h"
 #include "store/mailbox.h"
 
@@ -11,12 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 /* One lookup on the pool: the question and the reply line to send. */
 struct lookup {
     char address[AUTH_MAX_USERNAME + 1]; /* unquoted local@domain */
     char user[AUTH_MAX_USERNAME + 1];    /* submission: the account */
     bool authenticated;
+    bool null_sender;
     bool rcpt_remote_ok;
     uint64_t size;
     struct smtp_rcpt rcpt; /* RCPT: the result */
@@ -166,11 +170,59 @@ static void rcpt_local(struct lookup *l, const struct rcpt_target *t)
         snprintf(l->reply, sizeof l->reply, "451 4.3.0 Temporary mailbox failure");
 }
 
+/* A bounce to one of our SRS addresses (queue/srs.h) goes back to the
+ * original sender; anything else sent to one, or one that does not verify,
+ * is refused. Returns true when it answered (l->reply or l->rcpt set). */
+static bool rcpt_srs(struct lookup *l)
+{
+    char primary[256] = "localhost", secret[SRS_SECRET_MAX], orig[QUEUE_ADDR_MAX];
+    const struct config *c = runtime->cfg;
+    if (strncasecmp(l->address, "SRS0=", 5) != 0)
+        return false;
+    sscanf(c->domains, "%255[^ ,\t]", primary);
+    if (srs_secret_load(runtime->datadir_fd, c->relay_srs_secret, secret, sizeof secret) <
+        0) {
+        snprintf(l->reply, sizeof l->reply, "451 4.3.0 Temporary lookup failure");
+        return true;
+    }
+    enum srs_result r = srs_reverse(secret, l->address, primary, (int64_t)time(NULL),
+                                    c->relay_srs_max_age, orig, sizeof orig);
+    switch (r) {
+    case SRS_NOT_SRS:
+        return false;
+    case SRS_OK:
+        break;
+    case SRS_MALFORMED:
+        snprintf(l->reply, sizeof l->reply, "550 5.1.1 Malformed SRS address");
+        return true;
+    case SRS_BAD_HASH:
+        snprintf(l->reply, sizeof l->reply,
+                 "550 5.7.1 Forged SRS address: its hash does not verify");
+        return true;
+    case SRS_EXPIRED:
+        snprintf(l->reply, sizeof l->reply,
+                 "550 5.1.1 Expired SRS address: older than %d days",
+                 c->relay_srs_max_age);
+        return true;
+    }
+    if (!l->null_sender) { /* only bounces come back this way */
+        snprintf(l->reply, sizeof l->reply,
+                 "550 5.7.1 This SRS address accepts only bounces (null sender)");
+        return true;
+    }
+    snprintf(l->rcpt.target, sizeof l->rcpt.target, "%s", orig);
+    l->rcpt.forwarded = true;
+    log_info(0, "smtp srs_reverse rcpt=%s to=%s", l->address, orig);
+    return true;
+}
+
 static void rcpt_work(void *arg)
 {
     struct lookup *l = arg;
     struct rcpt_target t;
     const char *catch_all = runtime->cfg->smtp_catch_all;
+    if (rcpt_srs(l))
+        return;
     switch (recipient_resolve(runtime->authdb, l->address, catch_all, &t)) {
     case RCPT_LOCAL:
         rcpt_local(l, &t);
@@ -288,6 +340,7 @@ void smtp_cmd_rcpt(struct session *s, char *args)
         return;
     }
     l->authenticated = s->authenticated;
+    l->null_sender = t->from[0] == '\0';
     l->size = t->declared;
     l->rcpt.notify = notify;
     snprintf(l->rcpt.orcpt, sizeof l->rcpt.orcpt, "%s", orcpt);

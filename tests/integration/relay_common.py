@@ -85,9 +85,13 @@ import threading  # noqa: E402
 class Peer:
     """A scripted receiving server (aiosmtpd): rcpt_replies and data_replies
     are lists of replies used in turn (None: accept); every accepted
-    message is kept in .messages as (mail_from, rcpts, content bytes)."""
+    message is kept in .messages as (mail_from, rcpts, content bytes).
+    eightbit=False: EHLO does not offer 8BITMIME. tls_context: STARTTLS
+    offered with that server context. host: the loopback address to bind
+    (127.0.0.2 ... lets several peers share a port, as MX hosts do)."""
 
-    def __init__(self, port=None, rcpt_replies=(), data_replies=(), ehlo_extra=()):
+    def __init__(self, port=None, rcpt_replies=(), data_replies=(), ehlo_extra=(),
+                 eightbit=True, tls_context=None, host="127.0.0.1"):
         from aiosmtpd.controller import Controller
         self.port = port or free_port()
         self.rcpt_replies = list(rcpt_replies)
@@ -98,6 +102,12 @@ class Peer:
         peer = self
 
         class Handler:
+            async def handle_EHLO(self, server, session, envelope, hostname, responses):
+                session.host_name = hostname
+                if not eightbit:
+                    responses = [r for r in responses if r != "250-8BITMIME"]
+                return responses
+
             async def handle_RCPT(self, server, session, envelope, address, options):
                 with peer.lock:
                     r = peer.rcpt_replies.pop(0) if peer.rcpt_replies else None
@@ -121,8 +131,9 @@ class Peer:
                                           envelope.original_content))
                 return "250 2.0.0 accepted"
 
-        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port,
-                                     decode_data=False, enable_SMTPUTF8=True)
+        self.controller = Controller(Handler(), hostname=host, port=self.port,
+                                     decode_data=False, enable_SMTPUTF8=True,
+                                     tls_context=tls_context, require_starttls=False)
         self.controller.start()
 
     def stop(self):
@@ -211,3 +222,47 @@ class RawPeer:
         self.sock.close()
         for c in self.held:
             c.close()
+
+
+class TestCA:
+    """A throw-away certificate authority (openssl) in its own temp dir:
+    .ca is its certificate (PEM), issue(name, sans) makes a leaf
+    certificate and key for the SANs ("IP:127.0.0.1", "DNS:mx.b.test")
+    and returns (cert, key) paths."""
+
+    def __init__(self):
+        self.tmp = tempfile.TemporaryDirectory(prefix="portico-ca-")
+        self.dir = self.tmp.name
+        self.ca = os.path.join(self.dir, "ca.pem")
+        self.ca_key = os.path.join(self.dir, "ca.key")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-days", "2", "-subj",
+                        "/CN=portico test CA", "-keyout", self.ca_key, "-out", self.ca,
+                        "-addext", "basicConstraints=critical,CA:TRUE",
+                        "-addext", "keyUsage=critical,keyCertSign,cRLSign"],
+                       check=True, capture_output=True)
+
+    def issue(self, name, sans):
+        key = os.path.join(self.dir, name + ".key")
+        csr = os.path.join(self.dir, name + ".csr")
+        cert = os.path.join(self.dir, name + ".pem")
+        ext = os.path.join(self.dir, name + ".ext")
+        with open(ext, "w") as f:
+            f.write("subjectAltName=" + ",".join(sans) + "\n"
+                    "extendedKeyUsage=serverAuth\n")
+        subprocess.run(["openssl", "req", "-newkey", "ec", "-pkeyopt",
+                        "ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=" + name,
+                        "-keyout", key, "-out", csr], check=True, capture_output=True)
+        subprocess.run(["openssl", "x509", "-req", "-in", csr, "-CA", self.ca,
+                        "-CAkey", self.ca_key, "-CAcreateserial", "-days", "2",
+                        "-extfile", ext, "-out", cert], check=True, capture_output=True)
+        return cert, key
+
+    def server_context(self, name, sans):
+        cert, key = self.issue(name, sans)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        return ctx
+
+    def cleanup(self):
+        self.tmp.cleanup()

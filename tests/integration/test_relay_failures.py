@@ -38,6 +38,7 @@ class RelayFailures(unittest.TestCase):
             f"d451.test 127.0.0.1:{cls.p451.port}",
             f"d552.test 127.0.0.1:{cls.p552.port}",
             f"ok.test 127.0.0.1:{cls.pok.port}",
+            f"elsewhere.test 127.0.0.1:{cls.pok.port}",
             f"down.test 127.0.0.1:{cls.down_port}",
             f"cut.test 127.0.0.1:{cls.cut.port}",
             f"silent.test 127.0.0.1:{cls.silent.port}",
@@ -170,6 +171,50 @@ class RelayFailures(unittest.TestCase):
         self.assertEqual(rcpts, ["fwd2@ok.test"])
         self.assertRegex(mail_from, r"^SRS0=[a-z0-9+/]{4}=[A-Z2-7]{2}=elsewhere\.test="
                                     r"someone@a\.test$")
+
+    def srs_address(self, sender, days_ago=0):
+        """SRS0 address of a.test for sender, computed here from A's key
+        (queue/srs.key) as srs.h describes it, days_ago days old."""
+        import base64, hashlib, hmac, time
+        with open(os.path.join(self.a.data_dir, "queue", "srs.key")) as f:
+            key = f.read().strip()
+        b32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+        day = (int(time.time()) // 86400 - days_ago) % 1024
+        tt = b32[day >> 5] + b32[day & 31]
+        local, domain = sender.rsplit("@", 1)
+        mac = hmac.new(key.encode(), (tt + domain + local).lower().encode(), hashlib.sha1)
+        h = base64.b64encode(mac.digest()).decode()[:4].lower()
+        return f"SRS0={h}={tt}={domain}={local}@a.test"
+
+    def test_srs_bounce_goes_back_to_the_original_sender(self):
+        """A bounce to the SRS address a forward used reaches the original
+        sender; a forged, expired or non-bounce one is refused."""
+        with smtplib.SMTP("127.0.0.1", self.a.ports["smtp"], timeout=10) as c:
+            c.sendmail("orig@elsewhere.test", ["fwd2@a.test"],
+                       b"Subject: fw\r\nMessage-ID: <srs-fw@a.test>\r\n\r\nforwarded\r\n")
+        got = lambda: [m for m in self.pok.messages if b"<srs-fw@a.test>" in m[2]]
+        wait_until(got, timeout=20, what="forwarded")
+        srs = got()[0][0]
+        self.assertEqual(srs, self.srs_address("orig@elsewhere.test"))
+        bounce = b"Subject: Undelivered\r\nMessage-ID: <srs-bounce@ok.test>\r\n\r\nbounced\r\n"
+        with smtplib.SMTP("127.0.0.1", self.a.ports["smtp"], timeout=10) as c:
+            c.sendmail("<>", [srs], bounce)
+        back = lambda: [m for m in self.pok.messages if b"<srs-bounce@ok.test>" in m[2]]
+        wait_until(back, timeout=20, what="bounce forwarded to the original sender")
+        self.assertEqual(back()[0][:2], ("<>", ["orig@elsewhere.test"]))  # null sender
+        forged = srs[:5] + ("aaaa" if srs[5:9] != "aaaa" else "bbbb") + srs[9:]
+        cases = [("<>", forged, 550, b"5.7.1 Forged SRS address"),
+                 ("<>", self.srs_address("orig@elsewhere.test", days_ago=22), 550,
+                  b"5.1.1 Expired SRS address: older than 21 days"),
+                 ("spam@elsewhere.test", srs, 550, b"5.7.1 This SRS address accepts only"),
+                 ("<>", self.srs_address("orig@elsewhere.test", days_ago=21), 250, b"OK")]
+        for sender, rcpt, code, text in cases:
+            with smtplib.SMTP("127.0.0.1", self.a.ports["smtp"], timeout=10) as c:
+                c.ehlo()
+                self.assertEqual(c.mail(sender)[0], 250)
+                r = c.rcpt(rcpt)
+                self.assertEqual(r[0], code, (rcpt, r))
+                self.assertIn(text, r[1])
 
     def test_10000_recipients_limited(self):
         with smtplib.SMTP("127.0.0.1", self.a.ports["submission"], timeout=30) as c:

@@ -139,6 +139,22 @@ class BadConfig(unittest.TestCase):
         self.check_refused("[smtp]\nlisten = 127.0.0.1:70000\n",
                            r"^portico: FILE:4: \[smtp\] listen: .*port")
 
+    def test_bad_routes(self):
+        """[relay] route and smarthost: each bad line named with its line."""
+        good = "[relay]\nroute = a.example 127.0.0.1:2525 required\n"
+        for text, why in [
+                ("route = b.example\n", "expected DOMAIN HOST:PORT"),
+                ("route = b.example mx.b.example:0\n", "not HOST:PORT"),
+                ("route = b.example [::1:25\n", "not HOST:PORT"),
+                ("route = b.example mx.b.example:25 sometimes\n",
+                 "not one of opportunistic, required, verified"),
+                ("route = b.example mx:25 verified extra\n", "too many words"),
+                ("route = c.example h:25, b.example\n", "expected DOMAIN HOST:PORT"),
+                ("smarthost = smtp.example:99999\n", "expected HOST:PORT")]:
+            key = "smarthost" if text.startswith("smarthost") else "route"
+            self.check_refused(good + text, r"^portico: FILE:5: \[relay\] " + key +
+                               ": .*" + re.escape(why))
+
     def test_unreadable_cert(self):
         self.check_refused("[tls]\ncert = /nonexistent/cert.pem\nkey = /nonexistent/key.pem\n",
                            r"^portico: FILE:4: \[tls\] cert: cannot read /nonexistent/cert.pem")

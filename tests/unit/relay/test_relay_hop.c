@@ -88,13 +88,48 @@ static void test_srs(void **st)
     assert_int_equal(srs_forward("k", "a@b.example", "l.example", 0, out, 10), -1);
 }
 
+static void test_srs_reverse(void **st)
+{
+    char srs[256], orig[256];
+    int64_t day = 86400, now = day * 2000;
+    assert_int_equal(
+        srs_forward("k", "Alice=x@Remote.example", "local.example", now, srs, sizeof srs),
+        0);
+    assert_int_equal(
+        srs_reverse("k", srs, "local.example", now + 21 * day, 21, orig, sizeof orig),
+        SRS_OK);
+    assert_string_equal(orig, "Alice=x@Remote.example");
+    assert_int_equal(srs_reverse("k", srs, "LOCAL.example", now, 21, orig, sizeof orig),
+                     SRS_OK);
+    assert_int_equal(
+        srs_reverse("k", srs, "local.example", now + 22 * day, 21, orig, sizeof orig),
+        SRS_EXPIRED);
+    assert_int_equal(
+        srs_reverse("other", srs, "local.example", now, 21, orig, sizeof orig),
+        SRS_BAD_HASH);
+    assert_int_equal(
+        srs_reverse("k", srs, "elsewhere.example", now, 21, orig, sizeof orig),
+        SRS_NOT_SRS);
+    srs[5] = srs[5] == 'a' ? 'b' : 'a'; /* a forged hash */
+    assert_int_equal(srs_reverse("k", srs, "local.example", now, 21, orig, sizeof orig),
+                     SRS_BAD_HASH);
+    assert_int_equal(srs_reverse("k", "bob@local.example", "local.example", now, 21, orig,
+                                 sizeof orig),
+                     SRS_NOT_SRS);
+    assert_int_equal(srs_reverse("k", "SRS0=abcd=AA@local.example", "local.example", now,
+                                 21, orig, sizeof orig),
+                     SRS_MALFORMED);
+    assert_int_equal(srs_reverse("k", "SRS0=abcd=A1=r.example=u@local.example",
+                                 "local.example", now, 21, orig, sizeof orig),
+                     SRS_MALFORMED);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_retry),
-        cmocka_unit_test(test_hostport),
-        cmocka_unit_test(test_hop_choice),
-        cmocka_unit_test(test_srs),
+        cmocka_unit_test(test_retry),       cmocka_unit_test(test_hostport),
+        cmocka_unit_test(test_hop_choice),  cmocka_unit_test(test_srs),
+        cmocka_unit_test(test_srs_reverse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,170 @@
+#!/usr/bin/env bash
+# bench/relay (issue 10 "Benchmark"): MESSAGES messages of SIZE bytes are
+# submitted over SESSIONS connections (bench/relay/measure.py, Python's
+# smtplib, message after message on each connection) to a first server for
+# b.test, which relays them to a second server that delivers them into a
+# Maildir; a run is timed from the first submission until the last message
+# is a file in the receiving Maildir (new/ + cur/). Two pairs in the same
+# run, on free loopback ports:
+#   portico A -> portico B: A (a.test) takes the messages on submission
+#            (AUTH PLAIN; plaintext allowed on loopback for the bench so
+#            neither side pays TLS) and relays through `[relay] route =
+#            b.test 127.0.0.1:PORT` (default concurrency: 10 connections per
+#            destination) to B's SMTP listener; both the release build,
+#            default threads, log_level = warn. A fsyncs each queue entry
+#            before its 250, B each delivery before its 250.
+#   postfix A -> postfix B: two private instances, as bench/smtp runs one
+#            (Debian's main.cf/master.cf copied and edited with postconf,
+#            loopback, no chroot, own queue and data directories). A has
+#            `relayhost = [127.0.0.1]:PORT` (B) and Postfix's default
+#            concurrency (20 per destination, connection caching on); B
+#            delivers b.test with virtual(8) to a Maildir. Postfix fsyncs
+#            every queue file (cleanup) before its 250 and every Maildir
+#            file (virtual) before removing it from its queue.
+# Each run goes to a fresh recipient (run1@b.test ...). Prints the median
+# of RUNS runs (and each run) of the end-to-end and accept rates per pair,
+# the ratio portico/postfix, and the load average before and after.
+# Environment: PORTICO_BIN (default build/portico), MESSAGES (5000),
+# SESSIONS (10), SIZE (4096), RUNS (3), WARMUP (300), PER_DEST (portico A's
+# [relay] max_per_destination; empty: its default, 10; 20 compares at
+# Postfix's default concurrency).
+set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+BIN=${PORTICO_BIN:-$top/build/portico}
+MESSAGES=${MESSAGES:-5000}
+SESSIONS=${SESSIONS:-10}
+SIZE=${SIZE:-4096}
+RUNS=${RUNS:-3}
+WARMUP=${WARMUP:-300}
+
+for tool in postfix postconf; do
+  command -v "$tool" >/dev/null || {
+    echo "bench/relay: $tool is missing (scripts/deps.sh --bench)" >&2; exit 1; }
+done
+[ "$(id -u)" -eq 0 ] || { echo "bench/relay: the private Postfix needs root" >&2; exit 1; }
+
+work=$(mktemp -d /tmp/portico-bench-relay.XXXXXX)
+chmod 755 "$work"
+pids=()
+postfixes=()
+cleanup() {
+  for etc in "${postfixes[@]}"; do postfix -c "$etc" stop >/dev/null 2>&1 || true; done
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  [ "${KEEP:-0}" = 1 ] && echo "bench/relay: kept $work" >&2 || rm -rf "$work"
+}
+trap cleanup EXIT
+users="warmup $(seq -f 'run%g' "$RUNS")"
+
+# ---- portico A -> portico B ----
+pb_port=$(free_port); pa_port=$(free_port)
+mkdir -p "$work/pb" "$work/pa"
+cat > "$work/pb/portico.ini" <<INI
+[portico]
+data_dir = $work/pb/data
+hostname = mx.b.test
+domains = b.test
+log_level = warn
+[smtp]
+listen = 127.0.0.1:$pb_port
+INI
+cat > "$work/pa/portico.ini" <<INI
+[portico]
+data_dir = $work/pa/data
+hostname = mx.a.test
+domains = a.test
+log_level = warn
+[auth]
+allow_plaintext_auth = yes
+[submission]
+listen = 127.0.0.1:$pa_port
+[relay]
+route = b.test 127.0.0.1:$pb_port
+${PER_DEST:+max_per_destination = $PER_DEST}
+INI
+for s in pb pa; do
+  "$BIN" -c "$work/$s/portico.ini" serve >/dev/null 2>"$work/$s/log" &
+  pids+=("$!")
+done
+wait_port "$pb_port"; wait_port "$pa_port"
+for u in $users; do
+  echo bench-pw | "$BIN" -c "$work/pb/portico.ini" user add "$u@b.test" --password-stdin >/dev/null
+done
+echo bench-pw | "$BIN" -c "$work/pa/portico.ini" user add "bench@a.test" --password-stdin >/dev/null
+pmaildir() { echo "$work/pb/data/users/b.test/$1/mail"; }
+
+# ---- postfix A -> postfix B ----
+# postfix_instance NAME PORT [postconf settings...]: a private instance.
+postfix_instance() {
+  local name=$1 port=$2; shift 2
+  local pf=$work/$name
+  mkdir -p "$pf/etc" "$pf/spool" "$pf/data" "$pf/mail"
+  cp /etc/postfix/main.cf /etc/postfix/master.cf "$pf/etc/"
+  chown postfix "$pf/data"
+  chown nobody:nogroup "$pf/mail"
+  : > "$pf/etc/vmailbox"
+  postconf -c "$pf/etc" -e \
+    "queue_directory = $pf/spool" "data_directory = $pf/data" \
+    "inet_interfaces = 127.0.0.1" "inet_protocols = ipv4" \
+    "myhostname = mx.$name.test" "mydestination =" "mynetworks = 127.0.0.0/8" \
+    "alias_maps =" "alias_database =" "smtp_host_lookup = native" \
+    "smtpd_relay_restrictions = permit_mynetworks reject_unauth_destination" "$@"
+  postconf -c "$pf/etc" -MX smtp/inet
+  postconf -c "$pf/etc" -M "$port/inet = $port inet n - n - - smtpd"
+  postconf -c "$pf/etc" -F '*/*/chroot = n'
+  postfix -c "$pf/etc" start >/dev/null 2>&1 || {
+    echo "bench/relay: postfix $name did not start (postfix -c $pf/etc check)" >&2; exit 1; }
+  postfixes+=("$pf/etc")
+  wait_port "$port"
+}
+fb_port=$(free_port); fa_port=$(free_port)
+mkdir -p "$work/fb/etc"
+for u in $users; do echo "$u@b.test $u/Maildir/"; done > "$work/fb.vmailbox"
+postfix_instance fb "$fb_port" \
+  "virtual_mailbox_domains = b.test" "virtual_mailbox_base = $work/fb/mail" \
+  "virtual_mailbox_maps = texthash:$work/fb.vmailbox" \
+  "virtual_uid_maps = static:$(id -u nobody)" "virtual_gid_maps = static:$(id -g nobody)"
+postfix_instance fa "$fa_port" "relayhost = [127.0.0.1]:$fb_port"
+fmaildir() { echo "$work/fb/mail/$1/Maildir"; }
+
+measure_portico() { # recipient messages
+  python3 "$here/measure.py" "$pa_port" "$1@b.test" "$(pmaildir "$1")" "$2" "$SESSIONS" \
+    "$SIZE" bench@a.test bench-pw
+}
+measure_postfix() {
+  python3 "$here/measure.py" "$fa_port" "$1@b.test" "$(fmaildir "$1")" "$2" "$SESSIONS" "$SIZE"
+}
+
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
+# Warm-up, not measured: page cache, Postfix's daemons, portico's pools.
+measure_portico warmup "$WARMUP" >/dev/null
+measure_postfix warmup "$WARMUP" >/dev/null
+
+declare -a pe pa fe fa
+for i in $(seq "$RUNS"); do
+  read -r n acc e2e < <(measure_portico "run$i" "$MESSAGES")
+  pe+=("$(python3 -c "print($n/$e2e)")"); pa+=("$(python3 -c "print($n/$acc)")")
+  read -r n acc e2e < <(measure_postfix "run$i" "$MESSAGES")
+  fe+=("$(python3 -c "print($n/$e2e)")"); fa+=("$(python3 -c "print($n/$acc)")")
+done
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+# Every message made it, and nothing more.
+for i in $(seq "$RUNS"); do
+  for d in "$(pmaildir "run$i")" "$(fmaildir "run$i")"; do
+    got=$(find "$d/new" "$d/cur" -type f | wc -l)
+    [ "$got" -eq "$MESSAGES" ] || { echo "bench/relay: $d holds $got messages, not $MESSAGES" >&2; exit 1; }
+  done
+done
+
+runs() { printf '%.0f ' "$@"; }
+pem=$(median "${pe[@]}"); fem=$(median "${fe[@]}")
+pam=$(median "${pa[@]}"); fam=$(median "${fa[@]}")
+label="relay $MESSAGES msgs x $SIZE B, $SESSIONS sessions${PER_DEST:+, portico max_per_destination $PER_DEST}, median of $RUNS"
+printf '%s: portico A->B end-to-end %.0f msg/s (runs: %s), accept %.0f msg/s (runs: %s)\n' \
+  "$label" "$pem" "$(runs "${pe[@]}")" "$pam" "$(runs "${pa[@]}")"
+printf '%s: postfix A->B end-to-end %.0f msg/s (runs: %s), accept %.0f msg/s (runs: %s)\n' \
+  "$label" "$fem" "$(runs "${fe[@]}")" "$fam" "$(runs "${fa[@]}")"
+python3 -c "print(f'relay ratio portico/postfix end-to-end: {$pem/$fem:.2f}  accept: {$pam/$fam:.2f}')"
+echo "relay load average (1/5/15 min): before $load_before, after $load_after ($(nproc) cores)"
