@@ -224,6 +224,9 @@ class ServiceBehaviour(unittest.TestCase):
             self.assertTrue(sock.recv(4096).startswith(b"READY=1"))
             s.proc.send_signal(signal.SIGTERM)
             self.assertEqual(sock.recv(4096), b"STOPPING=1")
+            # The first SIGTERM is stopping it; stop() must not send a second
+            # one (which would end it at once, -15).
+            s.proc.wait(timeout=20)
             s.stop()
         finally:
             sock.close()
