@@ -147,18 +147,21 @@ class MuttTest(ClientTest):
     def setUp(self):
         super().setUp()
         self.session = f"portico-mutt-{os.getpid()}-{self.port}"
+        # A tmux server of its own: on the shared default socket another
+        # user's last session ending takes the server away mid-test.
+        self.tmux = ["tmux", "-S", os.path.join(self.dir, "tmux.sock")]
 
     def tearDown(self):
-        subprocess.run(["tmux", "kill-session", "-t", self.session], capture_output=True)
+        subprocess.run(self.tmux + ["kill-server"], capture_output=True)
         super().tearDown()
 
     def screen(self):
-        p = subprocess.run(["tmux", "capture-pane", "-p", "-t", self.session],
+        p = subprocess.run(self.tmux + ["capture-pane", "-p", "-t", self.session],
                            capture_output=True, text=True)
         return p.stdout
 
     def keys(self, *keys):
-        subprocess.run(["tmux", "send-keys", "-t", self.session] + list(keys), check=True)
+        subprocess.run(self.tmux + ["send-keys", "-t", self.session] + list(keys), check=True)
 
     def test_read_and_move(self):
         self.deliver(1)
@@ -171,8 +174,8 @@ class MuttTest(ClientTest):
                     f"set header_cache=''\nset message_cachedir=''\nset sort=date\n"
                     f"set imap_check_subscribed=no\nset mail_check=1\nset timeout=1\n")
         env = dict(os.environ, HOME=self.dir, TERM="xterm")
-        subprocess.run(["tmux", "new-session", "-d", "-s", self.session, "-x", "160", "-y",
-                        "40", f"mutt -n -F {rc}"], check=True, env=env)
+        subprocess.run(self.tmux + ["new-session", "-d", "-s", self.session, "-x", "160",
+                                    "-y", "40", f"mutt -n -F {rc}"], check=True, env=env)
         wait_until(lambda: "client test 0" in self.screen(), timeout=30, what="mutt index")
         self.keys("Enter")
         wait_until(lambda: "Body of message 0." in self.screen(), timeout=15,
