@@ -3,6 +3,8 @@
  * OpenSSL; the key itself is never interpreted beyond its type string. */
 #include "auth/sshkeys.h"
 
+#include "core/digest.h"
+
 #include <openssl/evp.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -67,7 +69,7 @@ static int fingerprint_of(const unsigned char *blob, long len, char *out, size_t
 {
     unsigned char md[32];
     unsigned char b64[48];
-    if (EVP_Digest(blob, (size_t)len, md, NULL, EVP_sha256(), NULL) != 1)
+    if (EVP_Digest(blob, (size_t)len, md, NULL, digest_sha256(), NULL) != 1)
         return -1;
     int n = EVP_EncodeBlock(b64, md, sizeof md);
     while (n > 0 && b64[n - 1] == '=')

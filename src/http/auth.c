@@ -4,6 +4,7 @@
 #include "http/auth.h"
 
 #include "auth/sasl.h"
+#include "core/digest.h"
 #include "core/limits.h"
 
 #include <openssl/evp.h>
@@ -41,7 +42,7 @@ int http_auth_digest(const unsigned char salt[16], const char *user, const char 
 {
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     unsigned len = 32;
-    if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1 ||
+    if (!md || EVP_DigestInit_ex(md, digest_sha256(), NULL) != 1 ||
         EVP_DigestUpdate(md, salt, 16) != 1 ||
         EVP_DigestUpdate(md, user, strlen(user) + 1) != 1 ||
         EVP_DigestUpdate(md, pass, strlen(pass)) != 1 || EVP_DigestFinal_ex(md, out, &len) != 1) {

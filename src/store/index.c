@@ -137,7 +137,9 @@ struct mail_index *index_open(int mailfd)
         return NULL;
     idx->mailfd = fcntl(mailfd, F_DUPFD_CLOEXEC, 3);
     char path[64];
-    /* SQLite wants a path: the account's directory through our own fd. */
+    /* SQLite wants a path: the account's directory through our own fd.
+     * NOMUTEX: a handle is used by one thread at a time (index_cache.h), so
+     * SQLite's own per-call locking is pure cost. */
     snprintf(path, sizeof path, "/proc/self/fd/%d/index.db", idx->mailfd);
     int fd = idx->mailfd >= 0 ? openat(idx->mailfd, "index.db",
                                        O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)
@@ -150,7 +152,8 @@ struct mail_index *index_open(int mailfd)
     if (fd >= 0)
         close(fd);
     if (fd < 0 ||
-        sqlite3_open_v2(path, &idx->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+        sqlite3_open_v2(path, &idx->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
         index_close(idx);
         return NULL;
     }

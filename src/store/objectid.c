@@ -3,6 +3,7 @@
  * threads creating it at once agree on whichever came first. */
 #include "store/objectid.h"
 
+#include "core/digest.h"
 #include "core/fileio.h"
 #include "store/maildir.h"
 
@@ -121,7 +122,7 @@ void objectid_email(const char *base, char *out, size_t outlen)
     unsigned int mdlen = 0;
     size_t n = strcspn(base, ",:");
     char h[17];
-    if (!EVP_Digest(base, n, md, &mdlen, EVP_sha256(), NULL) || mdlen < 8) {
+    if (!EVP_Digest(base, n, md, &mdlen, digest_sha256(), NULL) || mdlen < 8) {
         snprintf(out, outlen, "M0");
         return;
     }
