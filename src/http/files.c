@@ -139,16 +139,10 @@ static void authorized(struct http_conn *h)
     }
 }
 
-struct pending_login {
-    unsigned char digest[32];
-    bool digest_ok;
-};
-
 static void login_done(struct conn *c, void *arg, enum login_result r,
                        const struct account *acct)
 {
     struct http_conn *h = c->ctx;
-    struct pending_login *p = arg;
     h->state = HS_HEAD;
     if (r == LOGIN_OK) {
         if (h->files_fd >= 0 && strcmp(h->acct.address, acct->address) != 0) {
@@ -159,11 +153,10 @@ static void login_done(struct conn *c, void *arg, enum login_result r,
         if (h->files_fd < 0)
             h->files_fd =
                 store_files_root_open(runtime->datadir_fd, acct->domain, acct->local);
-        h->authed = p->digest_ok && h->files_fd >= 0;
-        memcpy(h->auth_digest, p->digest, sizeof h->auth_digest);
+        h->authed = h->login_digest_ok && h->files_fd >= 0;
+        memcpy(h->auth_digest, h->login_digest, sizeof h->auth_digest);
     }
-    OPENSSL_cleanse(p, sizeof *p);
-    free(p);
+    OPENSSL_cleanse(h->login_digest, sizeof h->login_digest);
     conn_resume(c);
     if (r == LOGIN_OK && h->files_fd >= 0)
         authorized(h);
@@ -181,22 +174,16 @@ static void login_done(struct conn *c, void *arg, enum login_result r,
 
 static void check_credentials(struct http_conn *h, const char *user, const char *pass)
 {
-    struct pending_login *p = calloc(1, sizeof *p);
-    if (!p) {
-        refuse(h, 500, "Out of memory.");
-        return;
-    }
     http_conn_random(h);
-    p->digest_ok = http_auth_digest(h->auth_salt, user, pass, p->digest) == 0;
-    if (h->authed && p->digest_ok && CRYPTO_memcmp(p->digest, h->auth_digest, 32) == 0) {
-        free(p);
+    h->login_digest_ok = http_auth_digest(h->auth_salt, user, pass, h->login_digest) == 0;
+    if (h->authed && h->login_digest_ok &&
+        CRYPTO_memcmp(h->login_digest, h->auth_digest, 32) == 0) {
         authorized(h);
         return;
     }
     h->authed = false;
     http_suspend(h);
-    if (login_check(h->c, user, pass, login_done, p) < 0) {
-        free(p);
+    if (login_check(h->c, user, pass, login_done, NULL) < 0) {
         h->state = HS_HEAD;
         conn_resume(h->c);
         refuse(h, 503, "The login service is unavailable.");

@@ -87,6 +87,11 @@ struct http_conn {
     int files_fd;
     bool authed;
     unsigned char auth_digest[32]; /* SHA-256(salt, user, password) */
+    /* The digest of the credentials a login_check in flight is checking:
+     * here, not in the check's argument, because login_check never calls
+     * back for a connection that closed meanwhile. */
+    unsigned char login_digest[32];
+    bool login_digest_ok;
     unsigned char auth_salt[16];
     struct account acct;
     struct http_upload *upload;

@@ -92,17 +92,15 @@ static void login_done(struct conn *c, void *arg, enum login_result r,
                        const struct account *acct)
 {
     struct http_conn *h = c->ctx;
-    unsigned char *digest = arg;
     h->state = HS_HEAD;
     conn_resume(c);
     if (r == LOGIN_OK) {
         h->acct = *acct;
         h->authed = true;
-        memcpy(h->auth_digest, digest, sizeof h->auth_digest);
+        memcpy(h->auth_digest, h->login_digest, sizeof h->auth_digest);
         conn_set_user(c, acct->address);
     }
-    OPENSSL_cleanse(digest, 32);
-    free(digest);
+    OPENSSL_cleanse(h->login_digest, sizeof h->login_digest);
     if (r == LOGIN_OK)
         go(h, true);
     else if (r == LOGIN_LOCKED)
@@ -117,21 +115,18 @@ static void login_done(struct conn *c, void *arg, enum login_result r,
  * credentials (http/auth.h's digest, as the file area does). */
 static void check_credentials(struct http_conn *h, const char *user, const char *pass)
 {
-    unsigned char *digest = calloc(1, 32);
-    if (!digest || http_auth_digest(h->auth_salt, user, pass, digest) < 0) {
-        free(digest);
+    http_conn_random(h);
+    if (http_auth_digest(h->auth_salt, user, pass, h->login_digest) < 0) {
         proxy_refuse(h, 500, "Out of memory.");
         return;
     }
-    if (h->authed && CRYPTO_memcmp(digest, h->auth_digest, 32) == 0) {
-        free(digest);
+    if (h->authed && CRYPTO_memcmp(h->login_digest, h->auth_digest, 32) == 0) {
         go(h, true);
         return;
     }
     h->authed = false;
     http_suspend(h);
-    if (login_check(h->c, user, pass, login_done, digest) < 0) {
-        free(digest);
+    if (login_check(h->c, user, pass, login_done, NULL) < 0) {
         h->state = HS_HEAD;
         conn_resume(h->c);
         proxy_refuse(h, 503, "The login service is unavailable.");
