@@ -23,6 +23,7 @@ void services_register(struct runtime *rt)
     rt->services[SVC_HTTP] = &http_service;
     rt->services[SVC_SFTP] = &sftp_service;
     rt->services[SVC_METRICS] = &metrics_service;
+    rt->services[SVC_PROXY] = &http_proxy_service;
 }
 
 int services_prepare(const struct config *cfg, char *err, size_t errlen)

@@ -48,7 +48,9 @@ const char config_default_text[] = "[portico]\n"
                                    "listen = 127.0.0.1:8080 [::1]:8080\n"
                                    "listen_tls = 127.0.0.1:8443 [::1]:8443\n"
                                    "[sftp]\n"
-                                   "listen = 127.0.0.1:2222 [::1]:2222\n";
+                                   "listen = 127.0.0.1:2222 [::1]:2222\n"
+                                   "[proxy]\n"
+                                   "listen = 127.0.0.1:3128 [::1]:3128\n";
 
 #define OFF(f) offsetof(struct config, f)
 #define FSIZE(f) sizeof(((struct config *)0)->f)
@@ -94,6 +96,32 @@ static const char *check_resolver(char *field, size_t size)
     if (field[0] == '\0' || conn_addr_parse(field, 53, &a) == 0)
         return NULL;
     return "must be ADDR:PORT, [ADDR]:PORT or ADDR (a numeric address)";
+}
+
+/* [proxy] connect_ports: "443 8443 9000-9010" (proxy/ parses it again). */
+static const char *check_ports(char *field, size_t size)
+{
+    const char *p = field;
+    for (int guard = 0; *p && guard < 256; guard++) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        if (!*p)
+            break;
+        char *end;
+        long lo = strtol(p, &end, 10), hi = lo;
+        if (end == p || lo < 1 || lo > 65535)
+            return "must be ports and ranges: 443 8443 9000-9010";
+        if (*end == '-') {
+            p = end + 1;
+            hi = strtol(p, &end, 10);
+            if (end == p || hi < lo || hi > 65535)
+                return "must be ports and ranges: 443 8443 9000-9010";
+        }
+        if (*end && *end != ' ' && *end != ',')
+            return "must be ports and ranges: 443 8443 9000-9010";
+        p = end;
+    }
+    return NULL;
 }
 
 static const struct config_key keys[] = {
@@ -287,6 +315,38 @@ static const struct config_key keys[] = {
          "HTML listing for directories without `index.html`; `no` answers 403."),
     INT("http", "max_requests", http_max_requests, 1, 1000000, "1000",
         "Requests per persistent connection."),
+    {"http", "proxy", K_STRLIST, OFF(http_proxy_routes), FSIZE(http_proxy_routes), 0, 0,
+     NULL, NULL, "",
+     "Reverse proxy: `/PREFIX/ http://HOST:PORT/` (or `https://`, verified against "
+     "`[proxy] ca_file`) sends requests whose path starts with `/PREFIX/` to that "
+     "origin, the prefix replaced by the URL's path; repeat the key for more. The "
+     "origin gets `X-Forwarded-For`, `X-Forwarded-Proto`, `Forwarded` (RFC 7239) and "
+     "`Via`; WebSocket upgrades pass through. See docs/proxy.md."},
+    LISTEN("proxy", "listen", svc[SVC_PROXY].listen,
+           "Forward HTTP proxy (`curl -x`, a browser's proxy setting): absolute-form "
+           "requests and `CONNECT` tunnels. Never open: see `allow`."),
+    NETS("proxy", "allow", proxy_allow, "127.0.0.0/8 ::1",
+         "Client networks served without credentials; any other client must send "
+         "`Proxy-Authorization: Basic` with an account (407 otherwise; failures are "
+         "throttled like every login)."),
+    STRC("proxy", "connect_ports", proxy_connect_ports, check_ports, "443",
+         "Ports `CONNECT` may open, as ports and ranges: `443 8443 9000-9010`."),
+    ENUM("proxy", "ssrf_guard", proxy_ssrf_guard, "auto yes no", "auto",
+         "Refuse destinations on loopback, private, link-local and other non-public "
+         "addresses (checked after DNS): `auto` for clients that authenticated from "
+         "outside `allow`, `yes` for every client, `no` never. Requests to the proxy's "
+         "own listeners are always refused (a loop)."),
+    INT("proxy", "connect_timeout", proxy_connect_timeout, 1, 3600, "10",
+        "Seconds to wait for each upstream address to accept (then the next; all "
+        "failed: 502, timed out: 504)."),
+    INT("proxy", "timeout", proxy_timeout, 1, 86400, "60",
+        "Seconds an origin may take to send its response head, and may stay silent "
+        "within a body; then 504 (or the response is cut)."),
+    INT("proxy", "tunnel_timeout", proxy_tunnel_timeout, 1, 86400, "300",
+        "Idle seconds of a `CONNECT` or WebSocket tunnel before it is closed."),
+    STR("proxy", "ca_file", proxy_ca_file, "",
+        "PEM trust anchors for `https://` origins of `[http] proxy`; empty means the "
+        "system's."),
     LISTEN("sftp", "listen", svc[SVC_SFTP].listen,
            "SSH listeners (no `listen_tls`: SSH has its own encryption)."),
     INT("sftp", "idle_timeout", sftp_idle_timeout, 1, 86400, "300",
@@ -370,7 +430,7 @@ const struct config_key *config_keys(size_t *n)
 }
 
 static const char *const service_names[SVC_COUNT] = {
-    "smtp", "submission", "pop3", "imap", "ftp", "http", "sftp", "metrics",
+    "smtp", "submission", "pop3", "imap", "ftp", "http", "sftp", "metrics", "proxy",
 };
 
 const char *config_service_name(enum service svc)

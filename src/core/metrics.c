@@ -44,6 +44,12 @@ static const struct counter_doc counters[] = {
      "Messages accepted for delivery (one per message and recipient)."},
     {MET_TLS_HANDSHAKES, "portico_tls_handshakes_total", "counter",
      "TLS handshakes completed (implicit TLS and STARTTLS)."},
+    {MET_UPSTREAM, "portico_proxy_upstream_requests_total", "counter",
+     "Requests the proxy sent to an origin (forward and reverse)."},
+    {MET_UPSTREAM_FAIL, "portico_proxy_upstream_failures_total", "counter",
+     "Origins that failed: unreachable, timed out or malformed (502/504)."},
+    {MET_TUNNELS, "portico_proxy_tunnels_total", "counter",
+     "CONNECT and WebSocket tunnels opened."},
 };
 
 void metrics_thread_shard(int index)

@@ -21,6 +21,9 @@ enum metric {
     MET_BYTES_OUT,      /* TCP payload sent (acknowledged), likewise */
     MET_DELIVERIES,     /* messages stored in a local mailbox or queued */
     MET_TLS_HANDSHAKES, /* completed (implicit TLS and upgrades) */
+    MET_UPSTREAM,       /* proxy: requests sent to an origin */
+    MET_UPSTREAM_FAIL,  /* proxy: origins that failed (502/504) */
+    MET_TUNNELS,        /* proxy: CONNECT and WebSocket tunnels opened */
     MET_COUNT
 };
 

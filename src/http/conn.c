@@ -10,6 +10,7 @@
 #include "core/loop.h"
 #include "core/metrics.h"
 #include "http/mime_types.h"
+#include "http/proxy/proxy.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -39,6 +40,8 @@ static void linger_start(struct http_conn *h);
 static void on_drained(struct conn *c)
 {
     struct http_conn *h = c->ctx;
+    if (h->px && http_proxy_drained(h))
+        return;
     if (h->state == HS_LINGER) {
         linger_start(h);
         return;
@@ -75,6 +78,7 @@ static void on_free(struct conn *c)
 {
     struct http_conn *h = c->ctx;
     log_info(c->id, "http close requests=%u", h->nreq);
+    http_proxy_free(h);
     if (h->head_timer)
         event_free(h->head_timer);
     http_stream_free(h->stream);
@@ -181,6 +185,16 @@ static void http_start(struct conn *c)
 }
 
 const struct service_impl http_service = {.name = "http", .start = http_start};
+
+/* [proxy] listen: the same connection, every request for the proxy. */
+static void http_proxy_start(struct conn *c)
+{
+    http_start(c);
+    if (c->ops == &http_ops)
+        ((struct http_conn *)c->ctx)->forward = true;
+}
+
+const struct service_impl http_proxy_service = {.name = "proxy", .start = http_proxy_start};
 
 /* ---- suspend / resume around async work --------------------------------- */
 
@@ -417,6 +431,11 @@ static void start_request(struct http_conn *h)
         (bodyless ? http_error : http_error_close)(h, 501, "Unknown method.");
         return;
     }
+    h->upstream_us = 0;
+    if (h->forward) {
+        http_proxy_forward(h);
+        return;
+    }
     if (h->req.m == HTTP_M_OPTIONS && h->req.target.n == 1 && h->req.target.p[0] == '*') {
         options_star(h);
         return;
@@ -428,6 +447,8 @@ static void start_request(struct http_conn *h)
             h, reserved ? 403 : 400, reserved ? "Forbidden." : "Bad request target.");
         return;
     }
+    if (http_proxy_reverse(h))
+        return;
     route(h);
 }
 

@@ -21,10 +21,12 @@ struct conn;
 struct evbuffer;
 struct event;
 struct http_conn;
+struct http_proxy;
 struct http_stream;
 struct http_upload;
 
 extern const struct service_impl http_service;
+extern const struct service_impl http_proxy_service; /* [proxy] listen */
 
 enum http_state {
     HS_HEAD,   /* waiting for and parsing a request head */
@@ -89,6 +91,11 @@ struct http_conn {
     time_t date_sec;
     char date[HTTP_DATE_LEN + 1];
     uint64_t boundary; /* multipart/byteranges boundary, random per conn */
+    /* The proxy (http/proxy/): a forward-proxy listener's conn, the
+     * exchange in progress, and its origin's time for the access log. */
+    bool forward;
+    struct http_proxy *px;
+    uint64_t upstream_us; /* from the request to the origin's head; 0: none */
 };
 
 /* response.c: v in decimal into out (at least 20 bytes); returns the length. */

@@ -13,6 +13,7 @@
 
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -134,6 +135,12 @@ void http_log_request(struct http_conn *h)
     put_field(&l, r, HH_REFERER);
     put(&l, " ", 1);
     put_field(&l, r, HH_USER_AGENT);
+    if (h->upstream_us) { /* proxied: the origin's time to its head (nginx's $upstream_header_time) */
+        char t[48];
+        int n = snprintf(t, sizeof t, " upstream=%.3f", (double)h->upstream_us / 1e6);
+        if (n > 0 && (size_t)n < sizeof t)
+            put(&l, t, (size_t)n);
+    }
     put(&l, "\n", 1);
     ssize_t w = write(log_fd, l.buf, l.n);
     (void)w;

@@ -87,7 +87,7 @@ class Server:
         for svc in services:
             self.ports[svc] = free_port()
             lines += [f"[{svc}]", f"listen = 127.0.0.1:{self.ports[svc]}"]
-            if tls and svc not in ("smtp", "sftp", "metrics"):  # no TLS listener
+            if tls and svc not in ("smtp", "sftp", "metrics", "proxy"):  # no TLS listener
                 self.ports[svc + "_tls"] = free_port()
                 lines.append(f"listen_tls = 127.0.0.1:{self.ports[svc + '_tls']}")
         self.config = os.path.join(self.tmp.name, "portico.ini")

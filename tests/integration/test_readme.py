@@ -33,6 +33,7 @@ SKIP = (
     ("sftp -P", "interactive"),
     ("scp -P", "needs the user's SSH key"),
     ("rclone", "needs the user's SSH key"),
+    ("example.com", "needs the internet (test_proxy*.py run the proxy locally)"),
 )
 
 
