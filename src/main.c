@@ -17,6 +17,7 @@ static const struct subcommand subcommands[] = {
     {"alias", cli_alias},         {"queue", cli_queue},
     {"dkim", cli_dkim},           {"dns", cli_dns},
     {"dns-query", cli_dns_query}, /* hidden: tests and debugging */
+    {"cache", cli_cache},
 };
 
 /* Removes "-c FILE" / "--config FILE" from argv; returns the new argc, or

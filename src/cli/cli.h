@@ -17,6 +17,7 @@ int cli_alias(const struct config *cfg, int argc, char **argv);  /* add|del|list
 int cli_queue(const struct config *cfg, int argc, char **argv);  /* list|show|flush|... */
 int cli_dkim(const struct config *cfg, int argc, char **argv);   /* keygen DOMAIN */
 int cli_dns(const struct config *cfg, int argc, char **argv);    /* DOMAIN */
+int cli_cache(const struct config *cfg, int argc, char **argv);  /* purge URL|--all */
 /* Hidden: TYPE NAME lines on stdin, one answer line each (cli/dns_query.c). */
 int cli_dns_query(const struct config *cfg, int argc, char **argv);
 

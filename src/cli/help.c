@@ -52,6 +52,12 @@ static const struct usage usages[] = {
      "usage: portico [-c FILE] dns DOMAIN\n"
      "Prints the DNS records DOMAIN needs: MX, SPF, DKIM, DMARC, MTA-STS, TLS-RPT\n"
      "and the RFC 6186 SRV records.\n"},
+    {"cache",
+     "usage: portico [-c FILE] cache purge URL\n"
+     "       portico [-c FILE] cache purge --all\n"
+     "Removes the proxy's cached responses to GET and HEAD of URL (every variant),\n"
+     "or all of them, from data_dir/cache/; a running server drops its memory\n"
+     "copies within a second.\n"},
     {"help", "usage: portico help [COMMAND]\n"},
 };
 
@@ -67,6 +73,7 @@ static const char overview[] =
     "  queue list|show|flush|hold|release|delete  the outbound queue\n"
     "  dkim keygen DOMAIN         make a domain's DKIM keys\n"
     "  dns DOMAIN                 print the DNS records a domain needs\n"
+    "  cache purge URL|--all      remove responses from the proxy's cache\n"
     "  help [COMMAND]             this text, or one command's usage\n"
     "  --version                  print the version\n"
     "`portico COMMAND --help` shows a command's usage; portico(8) and\n"

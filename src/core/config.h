@@ -135,6 +135,11 @@ struct config {
     char relay_srs_secret[128]; /* "" = made on first start */
     char relay_ca_file[PATH_MAX];
     bool relay_dkim_ed25519; /* also sign with the Ed25519 key (RFC 8463) */
+    /* [proxy]: the shared cache (http/cache/) */
+    uint64_t proxy_cache_memory;     /* bytes of the memory tier; 0 = none */
+    uint64_t proxy_cache_disk;       /* bytes under data_dir/cache/; 0 = none */
+    uint64_t proxy_cache_max_object; /* largest body stored */
+    int proxy_cache_heuristic_max;   /* seconds, RFC 9111 4.2.2 */
     /* Where each key of the table was set (0: not set), for errors. */
     int key_line[CONFIG_MAX_KEYS];
 };
