@@ -11,11 +11,11 @@
 
 #include "auth/accounts.h"
 #include "core/limits.h"
+#include "http/range.h"
+#include "http/uri.h"
 #include "httpmsg/chunked.h"
 #include "httpmsg/date.h"
 #include "httpmsg/request.h"
-#include "http/range.h"
-#include "http/uri.h"
 
 struct conn;
 struct evbuffer;
@@ -96,6 +96,7 @@ struct http_conn {
     bool forward;
     struct http_proxy *px;
     uint64_t upstream_us; /* from the request to the origin's head; 0: none */
+    int cache_status;     /* the cache's verdict for the access log (cache_glue.h) */
 };
 
 /* response.c: v in decimal into out (at least 20 bytes); returns the length. */
