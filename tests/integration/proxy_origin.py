@@ -68,10 +68,15 @@ class Handler(BaseHTTPRequestHandler):
     def do_any(self):
         srv = self.server
         path = self.path.split("?")[0]
+        if getattr(self, "drop_next", False):  # see c_closenext
+            self.close_connection = True
+            with srv.lock:
+                srv.dropped += 1
+            return
         with srv.lock:
             srv.hits[path] = srv.hits.get(path, 0) + 1
             srv.requests.append((self.command, self.path, dict(self.headers.items()),
-                                 self.request_version))
+                                 self.request_version, self.client_address[1]))
         case = CASES.get(path.rsplit("/", 1)[-1] or "index")
         if case is None:
             self.reply(404, b"no such case\n")
@@ -113,6 +118,18 @@ def c_close_delimited(h):
 def c_hop(h):
     h.raw(b"HTTP/1.1 200 OK\r\nConnection: X-Drop, keep-alive\r\nX-Drop: secret\r\n"
           b"Keep-Alive: timeout=5\r\nX-Keep: kept\r\nContent-Length: 2\r\n\r\nok")
+
+
+def c_closeafter(h):
+    """A persistent-looking response, then the origin closes anyway."""
+    h.raw(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", close=True)
+
+
+def c_closenext(h):
+    """Answers, keeps the connection, then closes it at the next request
+    without answering (an origin's idle timeout racing a proxy's reuse)."""
+    h.reply(200, b"ok")
+    h.drop_next = True
 
 
 def c_bigheaders(h):
@@ -202,7 +219,7 @@ def c_pixel(h):
 
 
 CASES = {"index": c_index, "hello": c_index, "headers": c_headers, "echo": c_echo,
-         "big": c_big, "chunked": c_chunked, "close": c_close_delimited, "hop": c_hop,
+         "big": c_big, "chunked": c_chunked, "close": c_close_delimited, "hop": c_hop, "closeafter": c_closeafter, "closenext": c_closenext,
          "bigheaders": c_bigheaders, "manyheaders": c_manyheaders,
          "badstatus": c_badstatus, "nothttp": c_notthttp, "longer": c_longer,
          "shorter": c_shorter, "stall": c_stall, "early": c_early, "clte": c_clte,
@@ -221,6 +238,7 @@ class Origin(ThreadingHTTPServer):
         self.lock = threading.Lock()
         self.hits = {}
         self.requests = []
+        self.dropped = 0
         self.stall = stall
         self.thread = threading.Thread(target=self.serve_forever, daemon=True)
         self.thread.start()
@@ -232,6 +250,11 @@ class Origin(ThreadingHTTPServer):
     def last_headers(self):
         with self.lock:
             return self.requests[-1][2]
+
+    def last_ports(self, n):
+        """The client ports of the last n requests (one per connection)."""
+        with self.lock:
+            return [r[4] for r in self.requests[-n:]]
 
     def stop(self):
         self.shutdown()

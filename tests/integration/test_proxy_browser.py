@@ -77,7 +77,7 @@ class BrowserThroughProxy(ServerTest):
                     "document.querySelector('img').naturalWidth")
         self.assertEqual(r["result"]["value"], "proxied|rgb(0, 128, 0)|1")
         with self.origin.lock:
-            vias = [h.get("Via") for (_, _, h, _) in self.origin.requests]
+            vias = [r[2].get("Via") for r in self.origin.requests]
         self.assertTrue(vias and all(v == "1.1 mail.example.org (portico)" for v in vias), vias)
         wait_until(lambda: os.path.exists(self.log) and
                    all(re.search(rf'"GET http://127\.0\.0\.1:\d+{re.escape(p)} HTTP/1\.1" 200 ',

@@ -203,9 +203,11 @@ void proxy_cache_revalidate(struct http_conn *h, const struct upstream_target *t
                               .reverse = !h->forward,
                               .extra = cond,
                               .nextra = cache_conditional_fields(s->h, s->n, cond),
-                              .get = true};
+                              .get = true,
+                              .persist = true};
     proxy_request_head(head, h, &o);
-    struct upstream_req req = {.target = t, .head = head, .id = h->c->id};
+    struct upstream_req req = {
+        .target = t, .head = head, .reusable = true, .id = h->c->id};
     log_debug(h->c->id, "proxy cache_revalidate key=\"%.*s\"", (int)rv->keylen, rv->key);
     rv->u = upstream_fetch(h->c->loop, &req, &reval_cb, rv);
     evbuffer_free(head);

@@ -280,8 +280,15 @@ static void fetch(struct http_conn *h)
         proxy_refuse(h, 500, "Out of memory.");
         return;
     }
-    struct proxy_out_req o = {
-        .path = px->path, .target = t, .reverse = px->reverse, .upgrade = px->upgrade};
+    /* Safe and bodyless: the origin connection may be kept (pool.c). */
+    bool safe =
+        h->req.m == HTTP_M_GET || h->req.m == HTTP_M_HEAD || h->req.m == HTTP_M_OPTIONS;
+    bool reusable = safe && !px->upgrade && !h->req.chunked && !h->req.content_length;
+    struct proxy_out_req o = {.path = px->path,
+                              .target = t,
+                              .reverse = px->reverse,
+                              .upgrade = px->upgrade,
+                              .persist = reusable};
     if (px->cr && px->cr->validating) { /* RFC 9111 4.3.1 */
         o.extra = px->cr->cond;
         o.nextra = px->cr->ncond;
@@ -291,6 +298,7 @@ static void fetch(struct http_conn *h)
                                .head = head,
                                .head_request = h->req.m == HTTP_M_HEAD,
                                .upgrade = px->upgrade,
+                               .reusable = reusable,
                                .id = h->c->id};
     px->start_us = metrics_now_us();
     log_debug(h->c->id, "proxy fetch host=%s port=%u tls=%d guard=%d", t->host, t->port,

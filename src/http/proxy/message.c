@@ -199,6 +199,8 @@ void proxy_request_head(struct evbuffer *out, const struct http_conn *h,
         evbuffer_add(out, "Connection: upgrade\r\nUpgrade: ", 30);
         add_str(out, *up);
         evbuffer_add(out, "\r\n\r\n", 4);
+    } else if (o->persist) {
+        evbuffer_add(out, "\r\n", 2); /* RFC 9112 9.3: HTTP/1.1 persists by default */
     } else {
         evbuffer_add(out, "Connection: close\r\n\r\n", 21);
     }

@@ -20,6 +20,7 @@ struct proxy_out_req {
     const struct upstream_target *target;
     bool reverse; /* add the X-Forwarded-* and Forwarded fields */
     bool upgrade; /* pass Upgrade and Connection: upgrade (WebSocket) */
+    bool persist; /* the origin may keep the connection (else Connection: close) */
     /* The cache's conditional fields (RFC 9111 4.3.1), added to the head. */
     const struct http_header *extra;
     size_t nextra;

@@ -12,6 +12,7 @@
 #include "core/metrics.h"
 #include "core/tls_client.h"
 #include "http/proxy/dial.h"
+#include "http/proxy/pool.h"
 #include "http/proxy/proxy_int.h"
 #include "httpmsg/chunked.h"
 
@@ -34,6 +35,10 @@ struct upstream {
     struct dial *dial;
     struct conn *c;
     struct evbuffer *pending; /* request bytes until the origin is ready */
+    struct evbuffer *retry;   /* the head again, when sent on a kept conn */
+    char key[300];            /* pool.h */
+    bool reused;              /* u->c came from the pool */
+    bool got_bytes;           /* the origin sent something on u->c */
     enum ustate state;
     bool want_body; /* the writer waits for want_body */
     bool paused;    /* the reader of body is full */
@@ -76,6 +81,8 @@ static void release(struct upstream *u)
     }
     if (u->pending)
         evbuffer_free(u->pending);
+    if (u->retry)
+        evbuffer_free(u->retry);
     free(u);
 }
 
@@ -93,8 +100,21 @@ static void fail(struct upstream *u, int status, const char *why)
     cb->error(arg, status, why);
 }
 
+/* The exchange ended exactly at its framed end on a persistent
+ * connection: the next request to the origin may use it. */
+static void keep_conn(struct upstream *u)
+{
+    if (!u->c || !u->req.reusable || !u->resp.keep_alive ||
+        u->resp.body == HTTP_BODY_CLOSE || u->paused || u->c->closing)
+        return;
+    struct conn *c = u->c;
+    u->c = NULL;
+    pool_put(c, u->key);
+}
+
 static void finish(struct upstream *u)
 {
+    keep_conn(u);
     const struct upstream_cb *cb = u->cb;
     void *arg = u->arg;
     release(u);
@@ -242,6 +262,8 @@ static int read_head(struct upstream *u)
 static void on_input(struct conn *c)
 {
     struct upstream *u = c->ctx;
+    if (evbuffer_get_length(conn_input(c)))
+        u->got_bytes = true;
     if (u->state == U_BODY) {
         read_body(u);
         return;
@@ -275,10 +297,16 @@ static void on_timeout(struct conn *c)
 
 /* The origin closed (or the conn failed): the end of a close-delimited
  * body, else an error. */
+static void redial(struct upstream *u);
+
 static void on_free(struct conn *c)
 {
     struct upstream *u = c->ctx;
     u->c = NULL;
+    if (u->state == U_HEAD && u->reused && !u->got_bytes) {
+        redial(u); /* a kept conn the origin had closed meanwhile */
+        return;
+    }
     if (u->state == U_BODY && u->resp.body == HTTP_BODY_CLOSE) {
         finish(u);
         return;
@@ -325,6 +353,16 @@ static const struct conn_ops upstream_ops = {
     .on_tls = on_tls,
 };
 
+static void attach(struct upstream *u, struct conn *c)
+{
+    u->c = c;
+    u->got_bytes = false;
+    c->ops = &upstream_ops;
+    c->ctx = u;
+    conn_set_idle_timeout(c, (unsigned)runtime->cfg->proxy_timeout);
+    metrics_add(c->svc, MET_UPSTREAM, 1);
+}
+
 static void dialed(void *arg, struct conn *c, int status, const char *why)
 {
     struct upstream *u = arg;
@@ -333,11 +371,7 @@ static void dialed(void *arg, struct conn *c, int status, const char *why)
         fail(u, status, why);
         return;
     }
-    u->c = c;
-    c->ops = &upstream_ops;
-    c->ctx = u;
-    conn_set_idle_timeout(c, (unsigned)runtime->cfg->proxy_timeout);
-    metrics_add(c->svc, MET_UPSTREAM, 1);
+    attach(u, c);
     if (!u->target.tls) {
         send_pending(u);
         return;
@@ -347,6 +381,43 @@ static void dialed(void *arg, struct conn *c, int status, const char *why)
     u->state = U_TLS;
     if (!ssl || conn_starttls_client(c, ssl) < 0)
         fail(u, 502, "cannot start TLS to the origin");
+}
+
+static void redial(struct upstream *u)
+{
+    log_debug(u->req.id, "proxy upstream_retry host=%s port=%u (kept connection closed)",
+              u->target.host, u->target.port);
+    u->reused = false;
+    u->state = U_DIAL;
+    evbuffer_add_buffer(u->pending, u->retry);
+    u->dial = dial_start(u->loop, u->req.id, u->target.host, u->target.port,
+                         u->target.guard, dialed, u);
+    if (!u->dial)
+        fail(u, 502, "cannot start a connection");
+}
+
+/* A kept connection to the same origin: the head goes at once (a copy is
+ * kept for one retry). */
+static bool use_kept(struct upstream *u)
+{
+    pool_key(&u->target, u->key, sizeof u->key);
+    if (!u->req.reusable)
+        return false;
+    struct conn *c = pool_take(u->key);
+    if (!c)
+        return false;
+    u->retry = evbuffer_new();
+    size_t n = evbuffer_get_length(u->pending);
+    if (!u->retry || evbuffer_add(u->retry, evbuffer_pullup(u->pending, -1), n) < 0) {
+        conn_abort(c);
+        return false;
+    }
+    attach(u, c);
+    u->reused = true;
+    log_debug(u->req.id, "proxy upstream_reuse host=%s port=%u", u->target.host,
+              u->target.port);
+    send_pending(u);
+    return true;
 }
 
 struct upstream *upstream_fetch(struct loop *loop, const struct upstream_req *req,
@@ -367,6 +438,8 @@ struct upstream *upstream_fetch(struct loop *loop, const struct upstream_req *re
         return NULL;
     }
     evbuffer_add_buffer(u->pending, req->head);
+    if (use_kept(u))
+        return u;
     u->state = U_DIAL;
     u->dial = dial_start(loop, req->id, u->target.host, u->target.port, u->target.guard,
                          dialed, u);

@@ -26,9 +26,10 @@
  *
  * Everything runs on the loop of the client connection; the origin conn
  * is a core/ conn (connect.h, tls_client.h), with [proxy] timeout as its
- * idle timeout. Origin connections are not reused yet: each request asks
- * the origin to close (Connection: close), which keeps framing errors from
- * leaking into another client's response. */
+ * idle timeout. Origin connections are reused (pool.c) only after an
+ * exchange that ended exactly at its framed end, and only for safe,
+ * bodyless requests, which are retried once on a fresh connection if a
+ * kept one turns out closed before any byte of a response. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -67,6 +68,7 @@ struct upstream_req {
     struct evbuffer *head; /* the request head for the origin; drained */
     bool head_request;     /* HEAD: the response has no body (RFC 9112 6.3) */
     bool upgrade;          /* the request asks for an upgrade (101 allowed) */
+    bool reusable;         /* safe and bodyless: may use and refill pool.h */
     uint64_t id;           /* the client's session id, for logs */
 };
 
