@@ -19,6 +19,21 @@ static bool is_tmp(const char *name)
     return strncmp(name, "tmp.", 4) == 0;
 }
 
+/* A directory stream over a duplicate of dfd (closedir leaves dfd open). */
+static DIR *dir_stream(int dfd)
+{
+    int fd = dup(dfd);
+    if (fd < 0)
+        return NULL;
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return NULL;
+    }
+    rewinddir(d);
+    return d;
+}
+
 int cache_disk_open(const char *dir)
 {
     if (mkdir(dir, 0700) < 0 && errno != EEXIST)
@@ -26,13 +41,9 @@ int cache_disk_open(const char *dir)
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
         return -1;
-    int fd = dup(dfd);
-    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-    if (!d) {
-        if (fd >= 0)
-            close(fd);
+    DIR *d = dir_stream(dfd);
+    if (!d)
         return dfd;
-    }
     struct dirent *de;
     while ((de = readdir(d)) != NULL)
         if (is_tmp(de->d_name))
@@ -141,14 +152,9 @@ int cache_disk_scan(int dfd,
                     void (*fn)(const char *name, uint64_t size, int64_t mtime, void *arg),
                     void *arg)
 {
-    int fd = dup(dfd);
-    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
-    if (!d) {
-        if (fd >= 0)
-            close(fd);
+    DIR *d = dir_stream(dfd);
+    if (!d)
         return -1;
-    }
-    rewinddir(d);
     struct dirent *de;
     uint8_t kh[32];
     uint64_t v;
@@ -188,11 +194,8 @@ static int remove_matching(const char *dir, char prefixes[][65], size_t n)
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
         return -1;
-    int fd = dup(dfd);
-    DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+    DIR *d = dir_stream(dfd);
     if (!d) {
-        if (fd >= 0)
-            close(fd);
         close(dfd);
         return -1;
     }

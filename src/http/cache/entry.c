@@ -284,20 +284,6 @@ struct vary_sel {
     int n;
 };
 
-int cache_variant_of(const struct http_header *resp, size_t nresp,
-                     const struct http_header *req, size_t nreq, uint64_t *variant)
-{
-    struct vary_sel *s = malloc(sizeof *s);
-    if (!s)
-        return -1;
-    s->n = select_fields(resp, nresp, req, nreq, s->f, s->vals, s->names);
-    if (s->n >= 0)
-        *variant = hash_fields(s->f, s->n);
-    int rc = s->n < 0 ? -1 : 0;
-    free(s);
-    return rc;
-}
-
 /* ---- building ------------------------------------------------------------- */
 
 static int reserve(struct entry_builder *b, size_t n)

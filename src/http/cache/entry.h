@@ -47,12 +47,6 @@ void cache_entry_release(struct cache_entry *e); /* NULL is a no-op */
  * blob. */
 struct cache_entry *cache_entry_from_blob(uint8_t *blob, size_t len);
 
-/* The variant id of a request for a response with these fields: a hash of
- * the Vary-named request fields, normalised. -1 for Vary: * or a value
- * too long; else 0 and *variant set. */
-int cache_variant_of(const struct http_header *resp, size_t nresp,
-                     const struct http_header *req, size_t nreq, uint64_t *variant);
-
 /* Builds an entry from a response head and body chunks. */
 struct entry_builder {
     uint8_t *buf;

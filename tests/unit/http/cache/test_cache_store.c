@@ -458,11 +458,11 @@ static void *reader(void *arg)
     return NULL;
 }
 
-static void store_concurrent_readers_replace(void **state)
+static void race_with(uint64_t memory_max)
 {
     memset(bodies[0], 'A', RACE_BODY);
     memset(bodies[1], 'B', RACE_BODY);
-    struct race r = {.s = open_store(1 << 22, 1 << 22)};
+    struct race r = {.s = open_store(memory_max, 1 << 22)};
     char kb[256];
     int kn = cache_key("GET", S("http://a.example/race"), kb, sizeof kb);
     struct http_str k = {kb, (size_t)kn};
@@ -487,6 +487,18 @@ static void store_concurrent_readers_replace(void **state)
     cache_store_free(r.s);
 }
 
+static void store_concurrent_readers_replace(void **state)
+{
+    race_with(1 << 22);
+}
+
+/* The same with no memory tier: readers load the file while the writer
+ * renames a new one over it. */
+static void store_concurrent_disk_readers_replace(void **state)
+{
+    race_with(0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -505,6 +517,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(entry_blob_refuses_any_damage, setup, teardown),
         cmocka_unit_test_setup_teardown(store_disk_oversized_removed, setup, teardown),
+        cmocka_unit_test_setup_teardown(store_concurrent_disk_readers_replace, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
