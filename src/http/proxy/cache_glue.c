@@ -17,6 +17,7 @@
 #include "http/http.h"
 #include "httpmsg/response.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,9 +46,10 @@ static const struct cache_response *stored(const struct cache_entry *e)
 
 static struct pc_req *req_new(const struct upstream_target *t, struct http_str path)
 {
-    struct pc_req *cr = calloc(1, sizeof *cr);
+    struct pc_req *cr = malloc(sizeof *cr);
     if (!cr)
         return NULL;
+    memset(cr, 0, offsetof(struct pc_req, key));
     int n = proxy_cache_uri(t, path, cr->uri, sizeof cr->uri);
     if (n < 0) {
         free(cr);
@@ -168,6 +170,13 @@ enum pc_start proxy_cache_start(struct http_conn *h, struct pc_req **crp,
     *crp = NULL;
     if (!pc)
         return PC_FORWARD;
+    /* The SSRF guard checks the addresses a name resolves to: a stored
+     * copy of a guarded destination must not reach a guarded client, so
+     * guarded requests neither read nor write the cache. */
+    if (t->guard) {
+        set_status(h, PCS_BYPASS);
+        return PC_FORWARD;
+    }
     enum http_method m = h->req.m;
     bool lookup = m == HTTP_M_GET || m == HTTP_M_HEAD;
     if (!lookup && cache_method_safe(m)) {

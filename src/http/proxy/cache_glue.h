@@ -54,9 +54,7 @@ const char *proxy_cache_status_name(int status);
 
 /* The cache's state for one proxied request (owned by exchange.c). */
 struct pc_req {
-    char key[CACHE_URI_MAX + 16];
-    struct http_str keys;    /* the GET key of the target */
-    char uri[CACHE_URI_MAX]; /* the absolute target URI */
+    struct http_str keys; /* the GET key of the target (in key) */
     size_t urilen;
     struct cache_entry *stale; /* the stored response being validated */
     struct cache_insert *ins;  /* storing the response as it streams */
@@ -66,6 +64,9 @@ struct pc_req {
     size_t ncond;
     time_t request_time;
     struct cache_wait *wait;
+    /* Last, not zeroed on allocation (a hit allocates one per request). */
+    char key[CACHE_URI_MAX + 16];
+    char uri[CACHE_URI_MAX]; /* the absolute target URI */
 };
 
 /* Before the origin: *cr is set when the cache follows the request (NULL:
