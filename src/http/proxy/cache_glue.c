@@ -291,6 +291,10 @@ bool proxy_cache_head(struct http_conn *h, struct pc_req *cr,
         return true;
     }
     start_insert(h, cr, r);
+    if (cr->leader && !cr->ins) { /* nothing to share: the waiters go now */
+        cr->leader = false;
+        cache_collapse_done(pc->collapse, cr->keys, CACHE_COLLAPSE_FETCH);
+    }
     return false;
 }
 
