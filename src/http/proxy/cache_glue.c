@@ -146,6 +146,8 @@ static enum pc_start miss(struct http_conn *h, struct pc_req *cr, bool retry)
     /* Only a GET without Range fetches what the cache stores. */
     if (retry || h->req.m != HTTP_M_GET || http_request_get(&h->req, HH_RANGE))
         return PC_FORWARD;
+    if (proxy_cache_pass_recent(cr->keys, time(NULL)))
+        return PC_FORWARD; /* its answers are not shared: no waiting */
     struct cache_wait *w = proxy_cache_wait_new(h);
     if (!w)
         return PC_FORWARD;
@@ -291,6 +293,8 @@ bool proxy_cache_head(struct http_conn *h, struct pc_req *cr,
         return true;
     }
     start_insert(h, cr, r);
+    if (!cr->ins && h->req.m == HTTP_M_GET && r->status != 304)
+        proxy_cache_pass_mark(cr->keys, now);
     if (cr->leader && !cr->ins) { /* nothing to share: the waiters go now */
         cr->leader = false;
         cache_collapse_done(pc->collapse, cr->keys, CACHE_COLLAPSE_FETCH);
@@ -321,6 +325,7 @@ void proxy_cache_end(struct http_conn *h, struct pc_req *cr)
     if (e) {
         size_t len = 0;
         cache_entry_blob(e, &len);
+        proxy_cache_pass_clear(cr->keys);
         metrics_add(h->c->svc, MET_CACHE_STORED_BYTES, len);
     }
     if (cr->leader) {

@@ -5,6 +5,7 @@
  * the process-wide store. Files: cache_setup.c (the store's life),
  * cache_glue.c (the per-request decisions), cache_serve.c (writing a
  * stored response), cache_wait.c (collapsed misses across loops),
+ * cache_pass.c (keys not worth collapsing),
  * cache_revalidate.c (background revalidation), cache_purge.c (PURGE). */
 #pragma once
 #include <stdbool.h>
@@ -87,6 +88,13 @@ void proxy_cache_end(struct http_conn *h, struct pc_req *cr);
 bool proxy_cache_error(struct http_conn *h, struct pc_req *cr);
 /* The request ends (answered, failed or the client gone); NULL is a no-op. */
 void proxy_cache_req_free(struct pc_req *cr);
+
+/* ---- cache_pass.c: keys not collapsed ------------------------------------ */
+
+/* The key's last answer was not storable (within the last minute). */
+bool proxy_cache_pass_recent(struct http_str key, time_t now);
+void proxy_cache_pass_mark(struct http_str key, time_t now);
+void proxy_cache_pass_clear(struct http_str key); /* it was stored */
 
 /* ---- cache_serve.c --------------------------------------------------------- */
 

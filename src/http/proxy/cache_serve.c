@@ -12,6 +12,7 @@
 #include "http/cache/range.h"
 #include "http/http.h"
 #include "http/proxy/message.h"
+#include "http/proxy/proxy_int.h"
 #include "httpmsg/response.h"
 
 #include <event2/buffer.h>
@@ -115,6 +116,8 @@ void proxy_cache_serve(struct http_conn *h, struct cache_entry *e, time_t now)
     if (!h->head_only && s->r.body == HTTP_BODY_LENGTH && s->len) {
         uint64_t blen = 0;
         const uint8_t *body = cache_entry_body(e, &blen);
+        if (s->len > PROXY_STREAM_LOW)
+            proxy_stream_bulk(h->c); /* big writes, as for a proxied body */
         cache_entry_ref(e);
         if (evbuffer_add_reference(out, body + s->off, s->len, release_ref, e) < 0) {
             cache_entry_release(e);
