@@ -7,7 +7,9 @@
 #     private Varnish instance (-s malloc), every one primed first, and the
 #     origin directly; peak RSS and PSS of each under that load;
 #   reverse miss: the same objects under /nc/, which the origin marks
-#     no-store (portico and nginx proxy_pass forward every request);
+#     no-store: portico (origin connections kept, pool.c), nginx
+#     proxy_pass as shipped (HTTP/1.0 upstream, a connection per request)
+#     and nginx with an upstream keepalive pool forward every request;
 #   miss latency: wrk -t1 -c4 against an origin that answers after 10 ms
 #     (bench/proxy/slow_origin.py, no-store), directly and through portico
 #     and nginx: the median and p99 latency;
@@ -29,7 +31,7 @@ done
 [ -x "$bin" ] || { echo "bench/proxy: no $bin (make build)" >&2; exit 1; }
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 VARNISHD=$(command -v varnishd || echo /usr/sbin/varnishd)
-origin=45010 origin_tls=45011 slow=45012 nproxy=45020 varnish=45021 vadmin=45022
+origin=45010 origin_tls=45011 slow=45012 nproxy=45020 varnish=45021 vadmin=45022 nkeep=45023
 prev=45030 pfwd=45031
 
 tmp=$(mktemp -d /tmp/portico-bench-proxy.XXXXXX)
@@ -78,7 +80,11 @@ nginx_conf nproxy "proxy_cache_path $tmp/nproxy/cache keys_zone=c:16m max_size=1
   server { listen 127.0.0.1:$nproxy reuseport;
   location /p/ { proxy_pass http://127.0.0.1:$origin/; }
   location /s/ { proxy_pass http://127.0.0.1:$slow/; }
-  location /c/ { proxy_pass http://127.0.0.1:$origin/; proxy_cache c; } }"
+  location /c/ { proxy_pass http://127.0.0.1:$origin/; proxy_cache c; } }
+  upstream kept { server 127.0.0.1:$origin; keepalive 64; }
+  server { listen 127.0.0.1:$nkeep reuseport;
+  location /p/ { proxy_pass http://kept/; proxy_http_version 1.1;
+                 proxy_set_header Connection \"\"; } }"
 nginx_pid=${pids[-1]}
 
 # Varnish 7.1: a private instance, its own work dir, malloc storage.
@@ -133,13 +139,14 @@ EOF
 pids+=($!)
 portico_pid=$!
 
-for port in $origin $slow $nproxy $varnish $prev $pfwd; do wait_port "$port"; done
+for port in $origin $slow $nproxy $nkeep $varnish $prev $pfwd; do wait_port "$port"; done
 base_n=http://127.0.0.1:$nproxy/p/nc base_p=http://127.0.0.1:$prev/p/nc
+base_k=http://127.0.0.1:$nkeep/p/nc
 base_o=http://127.0.0.1:$origin/nc
 hit_o=http://127.0.0.1:$origin hit_n=http://127.0.0.1:$nproxy/c hit_v=http://127.0.0.1:$varnish/c
 hit_p=http://127.0.0.1:$prev/c
 for f in 1k.bin 1m.bin; do # correct, and primed (each cache stores both objects)
-  for url in "$base_o/$f" "$base_n/$f" "$base_p/$f" "$hit_n/$f" "$hit_v/$f" "$hit_p/$f" \
+  for url in "$base_o/$f" "$base_n/$f" "$base_k/$f" "$base_p/$f" "$hit_n/$f" "$hit_v/$f" "$hit_p/$f" \
              "$hit_n/$f" "$hit_v/$f" "$hit_p/$f"; do
     curl -sf "$url" | cmp -s - "$tmp/www/$f" || { echo "bench/proxy: $url is wrong" >&2; exit 1; }
   done
@@ -205,6 +212,7 @@ for r in $(seq "$runs"); do
     read -r a b < <(run_wrk "$base_o/$f.bin"); v[direct.$f]+="$a "; v[direct.$f.p99]+="$b "
     read -r a b < <(run_wrk "$base_n/$f.bin")
     v[nginx.$f]+="$a "; v[nginx.$f.p99]+="$b "
+    read -r a b < <(run_wrk "$base_k/$f.bin"); v[nginxk.$f]+="$a "; v[nginxk.$f.p99]+="$b "
     read -r a b < <(run_wrk "$base_p/$f.bin")
     v[portico.$f]+="$a "; v[portico.$f.p99]+="$b "
   done
@@ -231,12 +239,16 @@ printf '%-34s %10s %10s %10s %8s\n' "miss, origin 10 ms: p50 (ms)" "$(m lat.dire
   "$(m lat.nginx)" "$(m lat.portico)" "p/direct $(ratio "$(m lat.portico)" "$(m lat.direct)")"
 printf '%-34s %10s %10s %10s\n' "miss, origin 10 ms: p99 (ms)" "$(m lat.direct.p99)" \
   "$(m lat.nginx.p99)" "$(m lat.portico.p99)"
-printf '%-34s %10s %10s %10s %8s\n' "workload (median)" "direct" "nginx" "portico" "p/nginx"
+# nginx: proxy_pass as shipped (HTTP/1.0 upstream, a connection per
+# request); nginx-ka: with an upstream keepalive pool, like portico's.
+printf '%-34s %10s %10s %10s %10s %8s %8s\n' "no-store (median)" "direct" "nginx" "nginx-ka" \
+  "portico" "p/nginx" "p/ka"
 for f in 1k 1m; do
-  printf '%-34s %10s %10s %10s %8s\n' "reverse miss $f req/s" "$(m direct.$f)" "$(m nginx.$f)" \
-    "$(m portico.$f)" "$(ratio "$(m portico.$f)" "$(m nginx.$f)")"
-  printf '%-34s %10s %10s %10s\n' "reverse miss $f p99 (ms)" "$(m direct.$f.p99)" \
-    "$(m nginx.$f.p99)" "$(m portico.$f.p99)"
+  printf '%-34s %10s %10s %10s %10s %8s %8s\n' "reverse miss $f req/s" "$(m direct.$f)" \
+    "$(m nginx.$f)" "$(m nginxk.$f)" "$(m portico.$f)" \
+    "$(ratio "$(m portico.$f)" "$(m nginx.$f)")" "$(ratio "$(m portico.$f)" "$(m nginxk.$f)")"
+  printf '%-34s %10s %10s %10s %10s\n' "reverse miss $f p99 (ms)" "$(m direct.$f.p99)" \
+    "$(m nginx.$f.p99)" "$(m nginxk.$f.p99)" "$(m portico.$f.p99)"
 done
 printf '%-34s %10s %10s %10s %8s\n' "CONNECT 256 MiB HTTPS (MB/s)" "$(m tunnel.direct)" "-" \
   "$(m tunnel.portico)" "p/direct $(ratio "$(m tunnel.portico)" "$(m tunnel.direct)")"
