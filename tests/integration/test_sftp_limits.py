@@ -143,7 +143,11 @@ class SftpSessionsPerAddress(SftpServerTest):
 
 
 class SftpThrottle(SftpServerTest):
-    """Own server: these failures lock 127.0.0.1 out for a while."""
+    """Own server: these failures lock 127.0.0.1 out for a while (loopback
+    is taken out of [auth] trusted_networks, whose addresses are never
+    refused)."""
+
+    MORE = "[auth]\ntrusted_networks = 192.0.2.0/24\n"
 
     def test_wrong_password_then_wrong_key_lock_out(self):
         times = []
