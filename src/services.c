@@ -6,6 +6,7 @@
 #include "core/loop.h"
 #include "ftp/ftp.h"
 #include "http/http.h"
+#include "http/proxy/cache_glue.h"
 #include "imap/imap.h"
 #include "metrics/service.h"
 #include "pop3/pop3.h"
@@ -28,6 +29,8 @@ void services_register(struct runtime *rt)
 
 int services_prepare(const struct config *cfg, char *err, size_t errlen)
 {
+    if (proxy_cache_open(cfg, err, errlen) < 0)
+        return -1;
     return sftp_prepare(cfg, err, errlen);
 }
 
@@ -45,4 +48,5 @@ void services_shutdown(void)
 void services_free(void)
 {
     relay_shutdown();
+    proxy_cache_close(); /* after the loops: no request holds it */
 }

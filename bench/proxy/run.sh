@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
-# bench/proxy: the HTTP proxy (issue 12) against nginx in the same run, on
-# bench ports 41000-41099 of loopback, the origin being one nginx static
-# server for everybody (no cache anywhere: the miss path).
-#   reverse proxy: wrk -t2 -c64 on a 1 KiB and a 1 MiB object through
-#     portico's [http] proxy route (origin connections kept, pool.c),
-#     nginx proxy_pass as shipped (HTTP/1.0 upstream, a connection per
-#     request), nginx proxy_pass with an upstream keepalive pool, and the
-#     origin directly;
+# bench/proxy: the HTTP proxy and its cache (issue 12) against nginx and
+# Varnish in the same run, on bench ports 45000-45099 of loopback, the
+# origin being one nginx static server for everybody.
+#   cache hits: wrk -t2 -c64 on a 1 KiB and a 1 MiB object through
+#     portico's [http] proxy route (its cache), nginx proxy_cache and a
+#     private Varnish instance (-s malloc), every one primed first, and the
+#     origin directly; peak RSS and PSS of each under that load;
+#   reverse miss: the same objects under /nc/, which the origin marks
+#     no-store: portico (origin connections kept, pool.c), nginx
+#     proxy_pass as shipped (HTTP/1.0 upstream, a connection per request)
+#     and nginx with an upstream keepalive pool forward every request;
+#   miss latency: wrk -t1 -c4 against an origin that answers after 10 ms
+#     (bench/proxy/slow_origin.py, no-store), directly and through portico
+#     and nginx: the median and p99 latency;
 #   forward proxy: a 256 MiB HTTPS download through portico's CONNECT tunnel
-#     (curl --proxytunnel) against the same download direct (no Debian
-#     package proxies CONNECT besides squid; direct is the floor).
-# Prints the median of RUNS runs, ratios, and peak RSS under the wrk load.
-# Environment: PORTICO_BIN (default build/portico), DURATION (default 10),
-# RUNS (default 3).
+#     (curl --proxytunnel) against the same download direct.
+# Prints the median of RUNS runs and ratios. Environment: PORTICO_BIN
+# (default build/portico), DURATION (default 10), RUNS (default 3).
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -20,20 +24,22 @@ bin=${PORTICO_BIN:-$top/build/portico}
 duration=${DURATION:-10}
 runs=${RUNS:-3}
 cores=$(nproc)
-for tool in nginx wrk curl openssl; do
+for tool in nginx varnishd wrk curl openssl; do
   command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || {
     echo "bench/proxy: $tool is missing (scripts/deps.sh --bench)" >&2; exit 1; }
 done
 [ -x "$bin" ] || { echo "bench/proxy: no $bin (make build)" >&2; exit 1; }
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-origin=41010 origin_tls=41011 nproxy=41020 nkeep=41021 prev=41030 pfwd=41031
+VARNISHD=$(command -v varnishd || echo /usr/sbin/varnishd)
+origin=45010 origin_tls=45011 slow=45012 nproxy=45020 varnish=45021 vadmin=45022 nkeep=45023
+prev=45030 pfwd=45031
 
 tmp=$(mktemp -d /tmp/portico-bench-proxy.XXXXXX)
 pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
-  rm -rf "$tmp"
+  [ -n "${KEEP:-}" ] || rm -rf "$tmp"
 }
 trap cleanup EXIT
 
@@ -64,16 +70,38 @@ EOF
   "$NGINX" -p "$tmp/$1" -c "$tmp/$1/nginx.conf" -g 'daemon off;' 2>"$tmp/$1/stderr" &
   pids+=($!)
 }
-nginx_conf origin "server { listen 127.0.0.1:$origin reuseport; root $tmp/www; }
+# The origin: cacheable objects (an hour of max-age), and the same under
+# /nc/ marked no-store for the miss path.
+nginx_conf origin "server { listen 127.0.0.1:$origin reuseport; root $tmp/www; expires 1h;
+    location /nc/ { alias $tmp/www/; expires off; add_header Cache-Control no-store; } }
   server { listen 127.0.0.1:$origin_tls ssl reuseport; root $tmp/www;
            ssl_certificate $tmp/cert.pem; ssl_certificate_key $tmp/key.pem; }"
-nginx_conf nproxy "server { listen 127.0.0.1:$nproxy reuseport;
-  location /p/ { proxy_pass http://127.0.0.1:$origin/; } }
+nginx_conf nproxy "proxy_cache_path $tmp/nproxy/cache keys_zone=c:16m max_size=1g;
+  server { listen 127.0.0.1:$nproxy reuseport;
+  location /p/ { proxy_pass http://127.0.0.1:$origin/; }
+  location /s/ { proxy_pass http://127.0.0.1:$slow/; }
+  location /c/ { proxy_pass http://127.0.0.1:$origin/; proxy_cache c; } }
   upstream kept { server 127.0.0.1:$origin; keepalive 64; }
   server { listen 127.0.0.1:$nkeep reuseport;
   location /p/ { proxy_pass http://kept/; proxy_http_version 1.1;
                  proxy_set_header Connection \"\"; } }"
 nginx_pid=${pids[-1]}
+
+# Varnish 7.1: a private instance, its own work dir, malloc storage.
+mkdir -p "$tmp/varnish"
+cat > "$tmp/varnish/default.vcl" <<VCL
+vcl 4.1;
+backend origin { .host = "127.0.0.1"; .port = "$origin"; }
+sub vcl_recv { set req.url = regsub(req.url, "^/c/", "/"); }
+VCL
+chmod -R a+rX "$tmp/varnish"
+"$VARNISHD" -F -n "$tmp/varnish/work" -a "127.0.0.1:$varnish" -T "127.0.0.1:$vadmin" \
+  -f "$tmp/varnish/default.vcl" -s malloc,256m >"$tmp/varnish/stdout" 2>&1 &
+pids+=($!)
+varnish_pid=$!
+
+python3 "$(dirname "$0")/slow_origin.py" "$slow" 0.010 &
+pids+=($!)
 
 cat > "$tmp/portico.ini" <<EOF
 [portico]
@@ -101,6 +129,8 @@ listen =
 listen = 127.0.0.1:$prev
 listen_tls =
 proxy = /p/ http://127.0.0.1:$origin/
+proxy = /c/ http://127.0.0.1:$origin/
+proxy = /s/ http://127.0.0.1:$slow/
 [proxy]
 listen = 127.0.0.1:$pfwd
 connect_ports = $origin_tls
@@ -109,14 +139,19 @@ EOF
 pids+=($!)
 portico_pid=$!
 
-for port in $origin $nproxy $nkeep $prev $pfwd; do wait_port "$port"; done
-base_n=http://127.0.0.1:$nproxy/p base_k=http://127.0.0.1:$nkeep/p
-base_p=http://127.0.0.1:$prev/p base_o=http://127.0.0.1:$origin
-for f in 1k.bin 1m.bin; do
-  for url in "$base_o/$f" "$base_n/$f" "$base_k/$f" "$base_p/$f"; do
+for port in $origin $slow $nproxy $nkeep $varnish $prev $pfwd; do wait_port "$port"; done
+base_n=http://127.0.0.1:$nproxy/p/nc base_p=http://127.0.0.1:$prev/p/nc
+base_k=http://127.0.0.1:$nkeep/p/nc
+base_o=http://127.0.0.1:$origin/nc
+hit_o=http://127.0.0.1:$origin hit_n=http://127.0.0.1:$nproxy/c hit_v=http://127.0.0.1:$varnish/c
+hit_p=http://127.0.0.1:$prev/c
+for f in 1k.bin 1m.bin; do # correct, and primed (each cache stores both objects)
+  for url in "$base_o/$f" "$base_n/$f" "$base_k/$f" "$base_p/$f" "$hit_n/$f" "$hit_v/$f" "$hit_p/$f" \
+             "$hit_n/$f" "$hit_v/$f" "$hit_p/$f"; do
     curl -sf "$url" | cmp -s - "$tmp/www/$f" || { echo "bench/proxy: $url is wrong" >&2; exit 1; }
   done
 done
+curl -sfI "$hit_p/1k.bin" | grep -qi '^age:' || { echo "bench/proxy: portico did not cache" >&2; exit 1; }
 
 run_wrk() { # url -> "rps p99ms"
   local out
@@ -124,17 +159,30 @@ run_wrk() { # url -> "rps p99ms"
   echo "$(awk '/Requests\/sec/ {print $2}' <<<"$out") $(awk '$1 == "99%" { v = $2 + 0; u = $2;
         sub(/^[0-9.]+/, "", u); if (u == "us") v /= 1000; else if (u == "s") v *= 1000; print v }' <<<"$out")"
 }
-rss_kb() { # pid -> RSS of pid and its children
-  local t=0 p
-  for p in $1 $(pgrep -P "$1" || true); do
-    t=$((t + $(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)))
+tree() { # pid -> pid and its descendants
+  local p
+  echo "$1"
+  for p in $(pgrep -P "$1" || true); do tree "$p"; done
+}
+rss_kb() { # pid -> "RSS PSS" (KiB) of pid and its descendants
+  local r=0 q=0 p a b
+  for p in $(tree "$1"); do
+    a=$(awk '/^Rss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0)
+    b=$(awk '/^Pss:/ {print $2}' "/proc/$p/smaps_rollup" 2>/dev/null || echo 0)
+    r=$((r + ${a:-0})); q=$((q + ${b:-0}))
   done
-  echo "$t"
+  echo "$r $q"
 }
 with_rss() { # pid file cmd...
   local pid=$1 file=$2; shift 2
   ( while :; do rss_kb "$pid" >> "$file"; sleep 0.2; done ) & local s=$!
   "$@"; kill "$s"; wait "$s" 2>/dev/null || true
+}
+run_lat() { # url -> "p50ms p99ms" at low concurrency
+  wrk -t1 -c4 -d"${duration}s" --latency "$1" | awk '
+    function ms(x,  u, v) { v = x + 0; u = x; sub(/^[0-9.]+/, "", u)
+      if (u == "us") v /= 1000; else if (u == "s") v *= 1000; return v }
+    $1 == "50%" { a = ms($2) } $1 == "99%" { b = ms($2) } END { print a, b }'
 }
 tunnel_mbs() { # with|without proxy -> MB/s of the 256 MiB download
   local px=()
@@ -143,35 +191,65 @@ tunnel_mbs() { # with|without proxy -> MB/s of the 256 MiB download
     "https://127.0.0.1:$origin_tls/256m.bin" | awk '{printf "%.0f", $1 / 1e6}'
 }
 
-echo "bench/proxy: $cores cores, wrk -t2 -c64 -d${duration}s, median of $runs runs"
+echo "bench/proxy: $cores cores, wrk -t2 -c64 -d${duration}s, median of $runs runs," \
+  "load average $(cut -d' ' -f1-3 /proc/loadavg)"
 declare -A v
 for r in $(seq "$runs"); do
   for f in 1k 1m; do
+    read -r a b < <(run_wrk "$hit_o/$f.bin"); v[hdirect.$f]+="$a "
+    read -r a b < <(with_rss "$nginx_pid" "$tmp/mem.nginx" run_wrk "$hit_n/$f.bin")
+    v[hnginx.$f]+="$a "
+    read -r a b < <(with_rss "$varnish_pid" "$tmp/mem.varnish" run_wrk "$hit_v/$f.bin")
+    v[hvarnish.$f]+="$a "
+    read -r a b < <(with_rss "$portico_pid" "$tmp/mem.portico" run_wrk "$hit_p/$f.bin")
+    v[hportico.$f]+="$a "
+  done
+  for w in direct:"http://127.0.0.1:$slow/x" nginx:"http://127.0.0.1:$nproxy/s/x" \
+           portico:"http://127.0.0.1:$prev/s/x"; do
+    read -r a b < <(run_lat "${w#*:}"); v[lat.${w%%:*}]+="$a "; v[lat.${w%%:*}.p99]+="$b "
+  done
+  for f in 1k 1m; do
     read -r a b < <(run_wrk "$base_o/$f.bin"); v[direct.$f]+="$a "; v[direct.$f.p99]+="$b "
-    read -r a b < <(with_rss "$nginx_pid" "$tmp/rss.nginx" run_wrk "$base_n/$f.bin")
+    read -r a b < <(run_wrk "$base_n/$f.bin")
     v[nginx.$f]+="$a "; v[nginx.$f.p99]+="$b "
     read -r a b < <(run_wrk "$base_k/$f.bin"); v[nginxk.$f]+="$a "; v[nginxk.$f.p99]+="$b "
-    read -r a b < <(with_rss "$portico_pid" "$tmp/rss.portico" run_wrk "$base_p/$f.bin")
+    read -r a b < <(run_wrk "$base_p/$f.bin")
     v[portico.$f]+="$a "; v[portico.$f.p99]+="$b "
   done
   v[tunnel.direct]+="$(tunnel_mbs without) "
   v[tunnel.portico]+="$(tunnel_mbs with) "
 done
 m() { median ${v[$1]}; }
+best() { python3 -c "print(max(float('$1'), float('$2')))"; }
+printf '%-34s %10s %10s %10s %10s %8s\n' "cache hits (median)" "direct" "nginx" "varnish" \
+  "portico" "p/best"
+for f in 1k 1m; do
+  printf '%-34s %10s %10s %10s %10s %8s\n' "reverse hit $f req/s" "$(m hdirect.$f)" \
+    "$(m hnginx.$f)" "$(m hvarnish.$f)" "$(m hportico.$f)" \
+    "$(ratio "$(m hportico.$f)" "$(best "$(m hnginx.$f)" "$(m hvarnish.$f)")")"
+done
+peak() { sort -n -k"$2" "$1" | tail -1 | cut -d' ' -f"$2"; }
+for k in 1:RSS 2:PSS; do
+  printf '%-34s %10s %10s %10s %10s %8s\n' "peak ${k#*:} under hits (KiB)" "-" \
+    "$(peak "$tmp/mem.nginx" "${k%:*}")" "$(peak "$tmp/mem.varnish" "${k%:*}")" \
+    "$(peak "$tmp/mem.portico" "${k%:*}")" \
+    "p/nginx $(ratio "$(peak "$tmp/mem.portico" "${k%:*}")" "$(peak "$tmp/mem.nginx" "${k%:*}")")"
+done
+printf '%-34s %10s %10s %10s %8s\n' "miss, origin 10 ms: p50 (ms)" "$(m lat.direct)" \
+  "$(m lat.nginx)" "$(m lat.portico)" "p/direct $(ratio "$(m lat.portico)" "$(m lat.direct)")"
+printf '%-34s %10s %10s %10s\n' "miss, origin 10 ms: p99 (ms)" "$(m lat.direct.p99)" \
+  "$(m lat.nginx.p99)" "$(m lat.portico.p99)"
 # nginx: proxy_pass as shipped (HTTP/1.0 upstream, a connection per
 # request); nginx-ka: with an upstream keepalive pool, like portico's.
-printf '%-30s %9s %9s %9s %9s %7s %7s\n' "workload (median)" "direct" "nginx" "nginx-ka" \
+printf '%-34s %10s %10s %10s %10s %8s %8s\n' "no-store (median)" "direct" "nginx" "nginx-ka" \
   "portico" "p/nginx" "p/ka"
 for f in 1k 1m; do
-  printf '%-30s %9s %9s %9s %9s %7s %7s\n' "reverse miss $f req/s" "$(m direct.$f)" \
+  printf '%-34s %10s %10s %10s %10s %8s %8s\n' "reverse miss $f req/s" "$(m direct.$f)" \
     "$(m nginx.$f)" "$(m nginxk.$f)" "$(m portico.$f)" \
     "$(ratio "$(m portico.$f)" "$(m nginx.$f)")" "$(ratio "$(m portico.$f)" "$(m nginxk.$f)")"
-  printf '%-30s %9s %9s %9s %9s\n' "reverse miss $f p99 (ms)" "$(m direct.$f.p99)" \
+  printf '%-34s %10s %10s %10s %10s\n' "reverse miss $f p99 (ms)" "$(m direct.$f.p99)" \
     "$(m nginx.$f.p99)" "$(m nginxk.$f.p99)" "$(m portico.$f.p99)"
 done
-printf '%-30s %9s %9s %9s %9s %7s\n' "CONNECT 256 MiB HTTPS (MB/s)" "$(m tunnel.direct)" "-" "-" \
-  "$(m tunnel.portico)" "$(ratio "$(m tunnel.portico)" "$(m tunnel.direct)")"
-np=$(sort -n "$tmp/rss.nginx" | tail -1); pp=$(sort -n "$tmp/rss.portico" | tail -1)
-printf '%-30s %9s %9s %9s %9s %7s\n' "peak RSS under wrk (KiB)" "-" "$np" "-" "$pp" \
-  "$(ratio "$pp" "$np")"
+printf '%-34s %10s %10s %10s %8s\n' "CONNECT 256 MiB HTTPS (MB/s)" "$(m tunnel.direct)" "-" \
+  "$(m tunnel.portico)" "p/direct $(ratio "$(m tunnel.portico)" "$(m tunnel.direct)")"
 for k in "${!v[@]}"; do echo "runs $k: ${v[$k]}"; done | sort

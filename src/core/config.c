@@ -348,6 +348,24 @@ static const struct config_key keys[] = {
     STR("proxy", "ca_file", proxy_ca_file, "",
         "PEM trust anchors for `https://` origins of `[http] proxy`; empty means the "
         "system's."),
+    /* [proxy]: the shared cache (http/cache/, docs/proxy.md "Cache"). */
+    SIZE("proxy", "cache_memory", proxy_cache_memory, 0, (long long)1 << 40, "64M",
+         "Bytes of cached responses kept in memory (least recently used evicted first); "
+         "`0` keeps none in memory."),
+    SIZE("proxy", "cache_disk", proxy_cache_disk, 0, (long long)1 << 50, "1G",
+         "Bytes of cached responses kept in `data_dir/cache/` (one file per response, "
+         "least recently used evicted first, re-indexed at start); `0` turns the disk "
+         "tier off. The cache is droppable: nothing there is fsynced, and a torn or "
+         "corrupt file is detected by its checksum and removed, never served."),
+    SIZE("proxy", "cache_max_object", proxy_cache_max_object, 1024, (long long)1 << 40,
+         "16M",
+         "The largest response body the cache stores; a larger one is passed through "
+         "and not stored."),
+    INT("proxy", "cache_heuristic_max", proxy_cache_heuristic_max, 0, 31536000, "86400",
+        "The longest heuristic freshness (RFC 9111 4.2.2), in seconds: a response "
+        "without explicit freshness but with `Last-Modified` is fresh for 10 % of its "
+        "age, at most this; only for heuristically cacheable statuses or with "
+        "`public`. `0` turns heuristic freshness off."),
     LISTEN("sftp", "listen", svc[SVC_SFTP].listen,
            "SSH listeners (no `listen_tls`: SSH has its own encryption)."),
     INT("sftp", "idle_timeout", sftp_idle_timeout, 1, 86400, "300",
@@ -435,24 +453,6 @@ static const struct config_key keys[] = {
         "PEM trust anchors for verifying next hops (smarthost, `verified` routes, "
         "MTA-STS hosts and policy servers); empty "
         "means the system's."),
-    /* [proxy]: the shared cache (http/cache/, docs/cache.md). */
-    SIZE("proxy", "cache_memory", proxy_cache_memory, 0, (long long)1 << 40, "64M",
-         "Bytes of cached responses kept in memory (least recently used evicted first); "
-         "`0` keeps none in memory."),
-    SIZE("proxy", "cache_disk", proxy_cache_disk, 0, (long long)1 << 50, "1G",
-         "Bytes of cached responses kept in `data_dir/cache/` (one file per response, "
-         "least recently used evicted first, re-indexed at start); `0` turns the disk "
-         "tier off. The cache is droppable: nothing there is fsynced, and a torn or "
-         "corrupt file is detected by its checksum and removed, never served."),
-    SIZE("proxy", "cache_max_object", proxy_cache_max_object, 1024, (long long)1 << 40,
-         "16M",
-         "The largest response body the cache stores; a larger one is passed through "
-         "and not stored."),
-    INT("proxy", "cache_heuristic_max", proxy_cache_heuristic_max, 0, 31536000, "86400",
-        "The longest heuristic freshness (RFC 9111 4.2.2), in seconds: a response "
-        "without explicit freshness but with `Last-Modified` is fresh for 10 % of its "
-        "age, at most this; only for heuristically cacheable statuses or with "
-        "`public`. `0` turns heuristic freshness off."),
 };
 _Static_assert(sizeof keys / sizeof keys[0] <= CONFIG_MAX_KEYS, "raise CONFIG_MAX_KEYS");
 

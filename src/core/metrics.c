@@ -50,6 +50,14 @@ static const struct counter_doc counters[] = {
      "Origins that failed: unreachable, timed out or malformed (502/504)."},
     {MET_TUNNELS, "portico_proxy_tunnels_total", "counter",
      "CONNECT and WebSocket tunnels opened."},
+    {MET_CACHE_HITS, "portico_proxy_cache_hits_total", "counter",
+     "Requests the proxy cache answered from storage (fresh, or stale where allowed)."},
+    {MET_CACHE_MISSES, "portico_proxy_cache_misses_total", "counter",
+     "Cacheable requests the proxy cache forwarded to the origin."},
+    {MET_CACHE_REVALIDATIONS, "portico_proxy_cache_revalidations_total", "counter",
+     "Stored responses refreshed by a 304 from the origin."},
+    {MET_CACHE_STORED_BYTES, "portico_proxy_cache_stored_bytes_total", "counter",
+     "Bytes of responses stored by the proxy cache."},
 };
 
 void metrics_thread_shard(int index)

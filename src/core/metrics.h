@@ -11,19 +11,23 @@ struct evbuffer;
 
 /* Counters per protocol (enum service). */
 enum metric {
-    MET_CONNECTIONS,    /* accepted */
-    MET_CLOSED,         /* gone (active = accepted - closed) */
-    MET_COMMANDS,       /* commands, HTTP requests, SFTP requests */
-    MET_ERRORS,         /* refused commands, HTTP 4xx/5xx answers */
-    MET_AUTH_FAILURES,  /* wrong user or password */
-    MET_AUTH_LOCKOUTS,  /* refused by the login throttle */
-    MET_BYTES_IN,       /* TCP payload received, counted when a session ends */
-    MET_BYTES_OUT,      /* TCP payload sent (acknowledged), likewise */
-    MET_DELIVERIES,     /* messages stored in a local mailbox or queued */
-    MET_TLS_HANDSHAKES, /* completed (implicit TLS and upgrades) */
-    MET_UPSTREAM,       /* proxy: requests sent to an origin */
-    MET_UPSTREAM_FAIL,  /* proxy: origins that failed (502/504) */
-    MET_TUNNELS,        /* proxy: CONNECT and WebSocket tunnels opened */
+    MET_CONNECTIONS,         /* accepted */
+    MET_CLOSED,              /* gone (active = accepted - closed) */
+    MET_COMMANDS,            /* commands, HTTP requests, SFTP requests */
+    MET_ERRORS,              /* refused commands, HTTP 4xx/5xx answers */
+    MET_AUTH_FAILURES,       /* wrong user or password */
+    MET_AUTH_LOCKOUTS,       /* refused by the login throttle */
+    MET_BYTES_IN,            /* TCP payload received, counted when a session ends */
+    MET_BYTES_OUT,           /* TCP payload sent (acknowledged), likewise */
+    MET_DELIVERIES,          /* messages stored in a local mailbox or queued */
+    MET_TLS_HANDSHAKES,      /* completed (implicit TLS and upgrades) */
+    MET_UPSTREAM,            /* proxy: requests sent to an origin */
+    MET_UPSTREAM_FAIL,       /* proxy: origins that failed (502/504) */
+    MET_TUNNELS,             /* proxy: CONNECT and WebSocket tunnels opened */
+    MET_CACHE_HITS,          /* proxy cache: answered from storage (fresh or stale) */
+    MET_CACHE_MISSES,        /* proxy cache: looked up, forwarded to the origin */
+    MET_CACHE_REVALIDATIONS, /* proxy cache: 304s that refreshed a stored response */
+    MET_CACHE_STORED_BYTES,  /* proxy cache: bytes of entries stored */
     MET_COUNT
 };
 

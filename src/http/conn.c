@@ -193,7 +193,8 @@ static void http_proxy_start(struct conn *c)
         ((struct http_conn *)c->ctx)->forward = true;
 }
 
-const struct service_impl http_proxy_service = {.name = "proxy", .start = http_proxy_start};
+const struct service_impl http_proxy_service = {.name = "proxy",
+                                                .start = http_proxy_start};
 
 void http_conn_random(struct http_conn *h)
 {
@@ -440,11 +441,12 @@ static void start_request(struct http_conn *h)
     }
     /* RFC 9110 9.1: an unknown method is 501, a known but unsupported 405. */
     bool bodyless = !h->req.chunked && h->req.content_length == 0;
-    if (h->req.m == HTTP_M_UNKNOWN) {
+    if (h->req.m == HTTP_M_UNKNOWN && !http_proxy_purge_method(h)) {
         (bodyless ? http_error : http_error_close)(h, 501, "Unknown method.");
         return;
     }
     h->upstream_us = 0;
+    h->cache_status = 0;
     if (h->forward) {
         http_proxy_forward(h);
         return;

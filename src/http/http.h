@@ -108,6 +108,7 @@ struct http_conn {
     struct http_proxy *px;
     uint64_t upstream_us; /* from the request to the origin's head; 0: none */
     bool random_drawn; /* auth_salt and boundary are set (http_conn_random) */
+    int cache_status;     /* the cache's verdict for the access log (cache_glue.h) */
 };
 
 /* response.c: v in decimal into out (at least 20 bytes); returns the length. */

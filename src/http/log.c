@@ -10,6 +10,7 @@
 #include "core/conn.h"
 #include "core/log.h"
 #include "core/loop.h"
+#include "http/proxy/cache_glue.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -137,7 +138,14 @@ void http_log_request(struct http_conn *h)
     put_field(&l, r, HH_REFERER);
     put(&l, " ", 1);
     put_field(&l, r, HH_USER_AGENT);
-    if (h->upstream_us) { /* proxied: the origin's time to its head (nginx's $upstream_header_time) */
+    if (h->cache_status) { /* the proxy cache's verdict (cache_glue.h) */
+        puts_(&l, " cache=");
+        puts_(&l, proxy_cache_status_name(h->cache_status));
+        if (!h->upstream_us)
+            puts_(&l, " upstream=-");
+    }
+    if (h->upstream_us) { /* proxied: the origin's time to its head (nginx's
+                             $upstream_header_time) */
         char t[48];
         int n = snprintf(t, sizeof t, " upstream=%.3f", (double)h->upstream_us / 1e6);
         if (n > 0 && (size_t)n < sizeof t)

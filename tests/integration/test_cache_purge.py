@@ -1,5 +1,5 @@
 """`portico cache purge URL|--all` on the proxy cache's disk tier
-(data_dir/cache/, docs/cache.md): entry files are named by the SHA-256 of
+(data_dir/cache/, docs/proxy.md "Cache"): entry files are named by the SHA-256 of
 the cache key ("METHOD normalised-URI") and a variant id, so a purge finds
 every variant of GET and HEAD of a URL by name."""
 

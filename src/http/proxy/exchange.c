@@ -3,14 +3,16 @@
  * back-pressure (the client is paused while the origin is slow to take
  * it), the response head and body streamed back (the origin is paused
  * while the client is slow), re-chunked where the origin's length is
- * unknown, and the access log line with the origin's time. Also CONNECT,
- * which dials and then hands both conns to tunnel.c. */
+ * unknown, and the access log line with the origin's time. The cache
+ * (cache_glue.h) hooks in before the fetch and in each callback. Also
+ * CONNECT, which dials and then hands both conns to tunnel.c. */
 #include "http/http.h"
 
 #include "core/conn.h"
 #include "core/log.h"
 #include "core/loop.h"
 #include "core/metrics.h"
+#include "http/proxy/cache_glue.h"
 #include "http/proxy/dial.h"
 #include "http/proxy/message.h"
 #include "http/proxy/proxy.h"
@@ -31,6 +33,11 @@ struct http_proxy {
     bool out_wait;  /* the origin is paused until the client drains */
     bool resp_done; /* the response is complete (the body may still come) */
     uint64_t start_us;
+    /* The request, kept for a retry after a collapsed wait. */
+    struct upstream_target t;
+    struct http_str path;
+    bool reverse, upgrade;
+    struct pc_req *cr; /* the cache's state (NULL: not cached) */
 };
 
 static void px_free(struct http_conn *h)
@@ -41,6 +48,7 @@ static void px_free(struct http_conn *h)
     h->px = NULL;
     upstream_cancel(px->u);
     dial_cancel(px->dial);
+    proxy_cache_req_free(px->cr);
     free(px);
 }
 
@@ -115,6 +123,11 @@ static int on_head(void *arg, const struct http_response *r)
     if (h->upstream_us == 0)
         h->upstream_us = 1;
     h->status = r->status;
+    if (proxy_cache_head(h, px->cr, r)) { /* answered from the cache */
+        px->u = NULL;
+        request_done(h);
+        return UPSTREAM_ABORT;
+    }
     unsigned max = runtime ? (unsigned)runtime->cfg->http_max_requests : 1000;
     bool close = h->close_after || !h->req.keep_alive || !px->body_done || h->nreq >= max;
     px->out = proxy_response_head(conn_output(h->c), h, r, close);
@@ -133,6 +146,7 @@ static int on_body(void *arg, const char *p, size_t n)
     struct http_proxy *px = h->px;
     if (client_gone(h))
         return UPSTREAM_ABORT;
+    proxy_cache_body(px->cr, p, n);
     struct evbuffer *out = conn_output(h->c);
     if (px->out == OUT_CHUNKED)
         evbuffer_add_printf(out, "%zx\r\n", n);
@@ -154,6 +168,7 @@ static void on_end(void *arg)
     if (client_gone(h))
         return;
     px->u = NULL;
+    proxy_cache_end(h, px->cr);
     if (px->out == OUT_CHUNKED)
         evbuffer_add(conn_output(h->c), "0\r\n\r\n", 5);
     px->resp_done = true;
@@ -173,6 +188,10 @@ static void on_error(void *arg, int status, const char *why)
         h->close_after = true;
         px_free(h);
         http_request_end(h);
+        return;
+    }
+    if (proxy_cache_error(h, px->cr)) { /* stale-if-error (RFC 5861 4) */
+        request_done(h);
         return;
     }
     if (!px->body_done)
@@ -251,35 +270,36 @@ static void body_done(struct http_conn *h)
     /* waiting for the response (HS_WAIT, reading paused) */
 }
 
-void proxy_exchange(struct http_conn *h, const struct upstream_target *t,
-                    struct http_str path, bool reverse, bool upgrade)
+static void fetch(struct http_conn *h)
 {
-    struct http_proxy *px = calloc(1, sizeof *px);
+    struct http_proxy *px = h->px;
+    const struct upstream_target *t = &px->t;
     struct evbuffer *head = evbuffer_new();
-    if (!px || !head) {
-        free(px);
-        if (head)
-            evbuffer_free(head);
+    if (!head) {
+        px_free(h);
         proxy_refuse(h, 500, "Out of memory.");
         return;
     }
     /* Safe and bodyless: the origin connection may be kept (pool.c). */
     bool safe =
         h->req.m == HTTP_M_GET || h->req.m == HTTP_M_HEAD || h->req.m == HTTP_M_OPTIONS;
-    bool reusable = safe && !upgrade && !h->req.chunked && !h->req.content_length;
-    struct proxy_out_req o = {.path = path,
+    bool reusable = safe && !px->upgrade && !h->req.chunked && !h->req.content_length;
+    struct proxy_out_req o = {.path = px->path,
                               .target = t,
-                              .reverse = reverse,
-                              .upgrade = upgrade,
+                              .reverse = px->reverse,
+                              .upgrade = px->upgrade,
                               .persist = reusable};
+    if (px->cr && px->cr->validating) { /* RFC 9111 4.3.1 */
+        o.extra = px->cr->cond;
+        o.nextra = px->cr->ncond;
+    }
     proxy_request_head(head, h, &o);
     struct upstream_req req = {.target = t,
                                .head = head,
                                .head_request = h->req.m == HTTP_M_HEAD,
-                               .upgrade = upgrade,
+                               .upgrade = px->upgrade,
                                .reusable = reusable,
                                .id = h->c->id};
-    h->px = px;
     px->start_us = metrics_now_us();
     log_debug(h->c->id, "proxy fetch host=%s port=%u tls=%d guard=%d", t->host, t->port,
               t->tls, t->guard);
@@ -296,6 +316,56 @@ void proxy_exchange(struct http_conn *h, const struct upstream_target *t,
     }
     px->body_done = true;
     http_suspend(h);
+}
+
+/* The cache first (not for upgrades): a hit, a 504, a wait, or the fetch. */
+static void exchange_go(struct http_conn *h, bool retry)
+{
+    struct http_proxy *px = h->px;
+    enum pc_start s = PC_FORWARD;
+    if (!px->upgrade)
+        s = proxy_cache_start(h, &px->cr, &px->t, px->path, retry);
+    switch (s) {
+    case PC_ANSWERED:
+        px->body_done = !h->req.chunked && !h->req.content_length;
+        request_done(h);
+        return;
+    case PC_GATEWAY_TIMEOUT: /* RFC 9111 5.2.1.7 */
+        px_free(h);
+        proxy_refuse(h, 504, "Not in the cache (only-if-cached).");
+        return;
+    case PC_WAITING:
+        http_suspend(h);
+        return;
+    case PC_FORWARD:
+        break;
+    }
+    fetch(h);
+}
+
+void proxy_exchange_retry(struct http_conn *h)
+{
+    struct http_proxy *px = h->px;
+    px->cr->wait = NULL; /* over: cache_wait.c freed it */
+    proxy_cache_req_free(px->cr);
+    px->cr = NULL;
+    exchange_go(h, true);
+}
+
+void proxy_exchange(struct http_conn *h, const struct upstream_target *t,
+                    struct http_str path, bool reverse, bool upgrade)
+{
+    struct http_proxy *px = calloc(1, sizeof *px);
+    if (!px) {
+        proxy_refuse(h, 500, "Out of memory.");
+        return;
+    }
+    px->t = *t;
+    px->path = path;
+    px->reverse = reverse;
+    px->upgrade = upgrade;
+    h->px = px;
+    exchange_go(h, false);
 }
 
 /* ---- CONNECT (RFC 9110 9.3.6) ---------------------------------------------- */

@@ -13,6 +13,7 @@
 #include "core/loop.h"
 #include "core/netlist.h"
 #include "http/auth.h"
+#include "http/proxy/cache_glue.h"
 #include "http/proxy/message.h"
 #include "http/proxy/proxy.h"
 #include "http/proxy/proxy_int.h"
@@ -85,6 +86,10 @@ static void go(struct http_conn *h, bool authenticated)
         return;
     }
     t.guard = guard;
+    if (proxy_is_purge(&h->req)) {
+        proxy_cache_purge(h, &t, path);
+        return;
+    }
     proxy_exchange(h, &t, path, false, false);
 }
 

@@ -144,6 +144,13 @@ static void copy_request_fields(struct evbuffer *out, const struct http_request 
                                           "max-forwards", NULL};
     static const char *const reverse_only[] = {"x-forwarded-for", "x-forwarded-proto",
                                                "x-forwarded-host", "forwarded", NULL};
+    static const char *const cache_own[] = {"range",
+                                            "if-range",
+                                            "if-none-match",
+                                            "if-modified-since",
+                                            "if-match",
+                                            "if-unmodified-since",
+                                            NULL};
     for (size_t i = 0; i < r->nheaders; i++) {
         const struct http_header *f = &r->headers[i];
         if (http_field_is_hop(f->name, r->headers, r->nheaders) ||
@@ -151,15 +158,22 @@ static void copy_request_fields(struct evbuffer *out, const struct http_request 
             continue;
         if (o->reverse && is_name(f->name, reverse_only))
             continue;
+        if (o->get && is_name(f->name, cache_own))
+            continue;
         add_field(out, f);
     }
+    for (size_t i = 0; i < o->nextra; i++)
+        add_field(out, &o->extra[i]);
 }
 
 void proxy_request_head(struct evbuffer *out, const struct http_conn *h,
                         const struct proxy_out_req *o)
 {
     const struct http_request *r = &h->req;
-    add_str(out, r->method);
+    if (o->get)
+        evbuffer_add(out, "GET", 3);
+    else
+        add_str(out, r->method);
     evbuffer_add(out, " ", 1);
     add_str(out, o->path);
     evbuffer_add(out, " HTTP/1.1\r\n", 11);
@@ -171,9 +185,10 @@ void proxy_request_head(struct evbuffer *out, const struct http_conn *h,
     evbuffer_add_printf(out, "Via: 1.%d %s (portico)\r\n", r->minor, our_name());
     if (o->reverse)
         add_reverse_fields(out, h);
-    if (r->chunked)
+    bool body = !o->get; /* the cache's own GET has none */
+    if (body && r->chunked)
         evbuffer_add(out, "Transfer-Encoding: chunked\r\n", 28);
-    else if (r->has_length)
+    else if (body && r->has_length)
         evbuffer_add_printf(out, "Content-Length: %llu\r\n",
                             (unsigned long long)r->content_length);
     const struct http_str *up = NULL;

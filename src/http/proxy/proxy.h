@@ -12,6 +12,8 @@ void http_proxy_forward(struct http_conn *h);
 /* A request on the server whose path is under an [http] proxy prefix:
  * proxied (true), or not ours (false: route it as usual). */
 bool http_proxy_reverse(struct http_conn *h);
+/* The method is PURGE (the cache's, cache_purge.c): not a 501. */
+bool http_proxy_purge_method(const struct http_conn *h);
 /* The client's output drained; true if the proxy was waiting for it. */
 bool http_proxy_drained(struct http_conn *h);
 /* The client connection is going away: the exchange in progress ends. */

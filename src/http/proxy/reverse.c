@@ -8,6 +8,7 @@
 
 #include "core/log.h"
 #include "core/loop.h"
+#include "http/proxy/cache_glue.h"
 #include "http/proxy/proxy.h"
 #include "http/proxy/proxy_int.h"
 
@@ -80,6 +81,11 @@ static const struct route *match(const struct http_conn *h)
     return best;
 }
 
+bool http_proxy_purge_method(const struct http_conn *h)
+{
+    return proxy_is_purge(&h->req);
+}
+
 bool http_proxy_reverse(struct http_conn *h)
 {
     pthread_once(&routes_once, load_routes);
@@ -104,7 +110,11 @@ bool http_proxy_reverse(struct http_conn *h)
     memmove(h->path + bl, h->req.target.p + n, rest);
     memcpy(h->path, r->base, bl);
     h->path[bl + rest] = '\0';
-    proxy_exchange(h, &r->t, (struct http_str){h->path, bl + rest}, true,
-                   proxy_wants_upgrade(&h->req));
+    struct http_str path = {h->path, bl + rest};
+    if (proxy_is_purge(&h->req)) {
+        proxy_cache_purge(h, &r->t, path);
+        return true;
+    }
+    proxy_exchange(h, &r->t, path, true, proxy_wants_upgrade(&h->req));
     return true;
 }

@@ -1,6 +1,7 @@
 /* Unit tests of the proxy's pure parts: request-target forms
- * (http/proxy/target.c), the CONNECT port list, and the SSRF guard's
- * address classes (http/proxy/addr.c). */
+ * (http/proxy/target.c), the CONNECT port list, the SSRF guard's address
+ * classes (http/proxy/addr.c), and the absolute URI a proxied request is
+ * cached under (http/proxy/cache_purge.c). */
 // clang-format off
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,7 +11,9 @@
 // clang-format on
 #include <string.h>
 
+#include "http/cache/policy.h"
 #include "http/proxy/addr.h"
+#include "http/proxy/cache_glue.h"
 #include "http/proxy/proxy_int.h"
 
 static struct http_str S(const char *s) {
@@ -117,6 +120,25 @@ static void ssrf_classes(void **state)
         assert_true(public(pub[i]));
 }
 
+/* The URI of a target and path, and the cache key made of it: a default
+ * port goes (RFC 9110 4.2.3), an IPv6 literal keeps its brackets. */
+static void cache_uri_and_key(void **state)
+{
+    struct upstream_target t;
+    struct http_str path;
+    char uri[256], key[300];
+    assert_int_equal(proxy_parse_absolute(S("http://Example.ORG/a?b=1"), &t, &path), 0);
+    int n = proxy_cache_uri(&t, path, uri, sizeof uri);
+    assert_string_equal(uri, "http://example.org:80/a?b=1");
+    int k = cache_key("GET", (struct http_str){uri, (size_t)n}, key, sizeof key);
+    assert_int_equal(k, strlen("GET http://example.org/a?b=1"));
+    assert_memory_equal(key, "GET http://example.org/a?b=1", (size_t)k);
+    assert_int_equal(proxy_parse_absolute(S("https://[::1]:8443/x"), &t, &path), 0);
+    proxy_cache_uri(&t, path, uri, sizeof uri);
+    assert_string_equal(uri, "https://[::1]:8443/x");
+    assert_int_equal(proxy_cache_uri(&t, path, uri, 10), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -124,6 +146,7 @@ int main(void)
         cmocka_unit_test(authority_form),
         cmocka_unit_test(connect_ports),
         cmocka_unit_test(ssrf_classes),
+        cmocka_unit_test(cache_uri_and_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
