@@ -98,29 +98,11 @@ static const char *check_resolver(char *field, size_t size)
     return "must be ADDR:PORT, [ADDR]:PORT or ADDR (a numeric address)";
 }
 
-/* [proxy] connect_ports: "443 8443 9000-9010" (proxy/ parses it again). */
+/* [proxy] connect_ports: "443 8443 9000-9010". */
 static const char *check_ports(char *field, size_t size)
 {
-    const char *p = field;
-    for (int guard = 0; *p && guard < 256; guard++) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        if (!*p)
-            break;
-        char *end;
-        long lo = strtol(p, &end, 10), hi = lo;
-        if (end == p || lo < 1 || lo > 65535)
-            return "must be ports and ranges: 443 8443 9000-9010";
-        if (*end == '-') {
-            p = end + 1;
-            hi = strtol(p, &end, 10);
-            if (end == p || hi < lo || hi > 65535)
-                return "must be ports and ranges: 443 8443 9000-9010";
-        }
-        if (*end && *end != ' ' && *end != ',')
-            return "must be ports and ranges: 443 8443 9000-9010";
-        p = end;
-    }
+    if (config_port_ranges(field, NULL, NULL) < 0)
+        return "must be ports and ranges: 443 8443 9000-9010";
     return NULL;
 }
 

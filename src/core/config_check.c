@@ -152,3 +152,32 @@ const char *config_check_routes(char *field, size_t size)
         return "expected DOMAIN HOST:PORT [opportunistic|required|verified]";
     return NULL;
 }
+
+int config_port_ranges(const char *list, int (*fn)(unsigned lo, unsigned hi, void *arg),
+                       void *arg)
+{
+    const char *p = list;
+    for (int guard = 0; *p && guard < 256; guard++) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        if (!*p)
+            break;
+        char *end;
+        long lo = strtol(p, &end, 10), hi = lo;
+        if (end == p || lo < 1 || lo > 65535)
+            return -1;
+        if (*end == '-') {
+            p = end + 1;
+            hi = strtol(p, &end, 10);
+            if (end == p || hi < lo || hi > 65535)
+                return -1;
+        }
+        if (*end && *end != ' ' && *end != ',')
+            return -1;
+        int rc = fn ? fn((unsigned)lo, (unsigned)hi, arg) : 0;
+        if (rc != 0)
+            return rc;
+        p = end;
+    }
+    return 0;
+}

@@ -19,3 +19,10 @@ const char *config_check_routes(char *field, size_t size);
  * host (hlen bytes) and port. 0, or -1 (empty host, bad or zero port). */
 int config_split_hostport(const char *s, char *host, size_t hlen, uint16_t dport,
                           uint16_t *port);
+
+/* A port list ("443 8443 9000-9010", commas allowed): calls fn(lo, hi,
+ * arg) for each port (lo == hi) or range in turn, stopping at the first
+ * non-zero result and returning it; 0 at the end, -1 if the list is
+ * malformed ([proxy] connect_ports). */
+int config_port_ranges(const char *list, int (*fn)(unsigned lo, unsigned hi, void *arg),
+                       void *arg);

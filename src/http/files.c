@@ -11,6 +11,7 @@
 #include "core/loop.h"
 #include "core/workpool.h"
 #include "http/auth.h"
+#include "http/login.h"
 #include "store/sandbox.h"
 
 #include <errno.h>
@@ -174,20 +175,11 @@ static void login_done(struct conn *c, void *arg, enum login_result r,
 
 static void check_credentials(struct http_conn *h, const char *user, const char *pass)
 {
-    http_conn_random(h);
-    h->login_digest_ok = http_auth_digest(h->auth_salt, user, pass, h->login_digest) == 0;
-    if (h->authed && h->login_digest_ok &&
-        CRYPTO_memcmp(h->login_digest, h->auth_digest, 32) == 0) {
+    enum http_login_start r = http_login_start(h, user, pass, login_done);
+    if (r == HTTP_LOGIN_KNOWN)
         authorized(h);
-        return;
-    }
-    h->authed = false;
-    http_suspend(h);
-    if (login_check(h->c, user, pass, login_done, NULL) < 0) {
-        h->state = HS_HEAD;
-        conn_resume(h->c);
+    else if (r == HTTP_LOGIN_UNAVAILABLE)
         refuse(h, 503, "The login service is unavailable.");
-    }
 }
 
 void http_files_handle(struct http_conn *h)

@@ -13,6 +13,7 @@
 #include "core/loop.h"
 #include "core/netlist.h"
 #include "http/auth.h"
+#include "http/login.h"
 #include "http/proxy/cache_glue.h"
 #include "http/proxy/message.h"
 #include "http/proxy/proxy.h"
@@ -101,7 +102,7 @@ static void login_done(struct conn *c, void *arg, enum login_result r,
     conn_resume(c);
     if (r == LOGIN_OK) {
         h->acct = *acct;
-        h->authed = true;
+        h->authed = h->login_digest_ok;
         memcpy(h->auth_digest, h->login_digest, sizeof h->auth_digest);
         conn_set_user(c, acct->address);
     }
@@ -120,22 +121,11 @@ static void login_done(struct conn *c, void *arg, enum login_result r,
  * credentials (http/auth.h's digest, as the file area does). */
 static void check_credentials(struct http_conn *h, const char *user, const char *pass)
 {
-    http_conn_random(h);
-    if (http_auth_digest(h->auth_salt, user, pass, h->login_digest) < 0) {
-        proxy_refuse(h, 500, "Out of memory.");
-        return;
-    }
-    if (h->authed && CRYPTO_memcmp(h->login_digest, h->auth_digest, 32) == 0) {
+    enum http_login_start r = http_login_start(h, user, pass, login_done);
+    if (r == HTTP_LOGIN_KNOWN)
         go(h, true);
-        return;
-    }
-    h->authed = false;
-    http_suspend(h);
-    if (login_check(h->c, user, pass, login_done, NULL) < 0) {
-        h->state = HS_HEAD;
-        conn_resume(h->c);
+    else if (r == HTTP_LOGIN_UNAVAILABLE)
         proxy_refuse(h, 503, "The login service is unavailable.");
-    }
 }
 
 void http_proxy_forward(struct http_conn *h)

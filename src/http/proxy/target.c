@@ -5,6 +5,8 @@
  * port is 1..65535. */
 #include "http/proxy/proxy_int.h"
 
+#include "core/config_check.h"
+
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,25 +114,15 @@ int proxy_parse_authority(struct http_str target, char *host, size_t hostlen,
     return parse_hostport(target.p, target.n, host, hostlen, port, true);
 }
 
+static int port_in(unsigned lo, unsigned hi, void *arg)
+{
+    unsigned port = *(const uint16_t *)arg;
+    return port >= lo && port <= hi;
+}
+
 bool proxy_port_allowed(uint16_t port, const char *list)
 {
-    const char *p = list;
-    for (int guard = 0; *p && guard < 256; guard++) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        if (!*p)
-            break;
-        char *end;
-        long lo = strtol(p, &end, 10), hi = lo;
-        if (end == p)
-            return false;
-        if (*end == '-')
-            hi = strtol(end + 1, &end, 10);
-        if (port >= lo && port <= hi)
-            return true;
-        p = end;
-    }
-    return false;
+    return config_port_ranges(list, port_in, &port) == 1;
 }
 
 static int names_upgrade(struct http_str item, void *arg)
