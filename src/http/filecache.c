@@ -203,7 +203,7 @@ static int watch_dirs(struct filecache *fc, const char *vpath)
     return 0;
 }
 
-static int open_plain(int rootfd, const char *vpath, struct http_open *o)
+int http_open_plain(int rootfd, const char *vpath, struct http_open *o)
 {
     o->hit = NULL;
     o->fd = sandbox_open(rootfd, vpath, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
@@ -270,10 +270,10 @@ int http_filecache_open(struct loop *loop, const char *vpath, struct http_open *
         return 0;
     }
     if (watch_dirs(fc, vpath) < 0)
-        return open_plain(fc->root_fd, vpath, o);
+        return http_open_plain(fc->root_fd, vpath, o);
     int fd = sandbox_open_nolinks(fc->root_fd, vpath, O_RDONLY | O_NONBLOCK | O_NOCTTY);
     if (fd < 0)
-        return errno == ELOOP ? open_plain(fc->root_fd, vpath, o) : -1;
+        return errno == ELOOP ? http_open_plain(fc->root_fd, vpath, o) : -1;
     struct stat st;
     if (fstat(fd, &st) < 0) {
         int err = errno;

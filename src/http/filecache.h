@@ -35,5 +35,8 @@ bool http_filecache_covers(struct loop *loop, int rootfd);
  * 0 (o filled), or -1 with errno as sandbox_open gives it. An entry stays
  * valid until the next http_filecache_root call on this loop. */
 int http_filecache_open(struct loop *loop, const char *vpath, struct http_open *o);
+/* Opens vpath beneath rootfd through the sandbox, uncached (o->hit NULL,
+ * o->fd and o->st set). 0, or -1 with errno. */
+int http_open_plain(int rootfd, const char *vpath, struct http_open *o);
 /* Frees the loop's cache (loop->svc_state_free, with the loop). */
 void http_filecache_free(void *state);

@@ -264,17 +264,7 @@ static int open_target(struct http_conn *h, int rootfd, const char *vpath,
 {
     if (use_cache(h, rootfd, files_area))
         return http_filecache_open(h->c->loop, vpath, o);
-    o->hit = NULL;
-    o->fd = sandbox_open(rootfd, vpath, O_RDONLY | O_NONBLOCK | O_NOCTTY, 0);
-    if (o->fd < 0)
-        return -1;
-    if (fstat(o->fd, &o->st) < 0) {
-        int e = errno;
-        close(o->fd);
-        errno = e;
-        return -1;
-    }
-    return 0;
+    return http_open_plain(rootfd, vpath, o);
 }
 
 void http_static_get(struct http_conn *h, int rootfd, const char *vpath, bool files_area)

@@ -5,21 +5,11 @@
 #include "http/uri.h"
 
 #include "core/utf8.h"
+#include "httpmsg/fields.h"
 #include "store/sandbox.h"
 
 #include <errno.h>
 #include <string.h>
-
-int http_hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 long http_percent_decode(const char *s, size_t n, char *out, size_t outlen,
                          bool plus_is_space)

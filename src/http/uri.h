@@ -26,10 +26,6 @@ int http_target_decode(struct http_str target, struct http_target *t, char *out,
 long http_percent_decode(const char *s, size_t n, char *out, size_t outlen,
                          bool plus_is_space);
 
-
 /* Appends s percent-encoded for a path (RFC 3986 3.3 pchar and '/') into
  * out; returns the length written or -1 if it does not fit. */
 long http_path_encode(const char *s, size_t n, char *out, size_t outlen);
-
-/* The value of one hex digit (either case), or -1. */
-int http_hex_value(char c);

@@ -6,6 +6,7 @@
 #include "httpmsg/chunked.h"
 
 #include "core/limits.h"
+#include "httpmsg/fields.h"
 
 #include <string.h>
 
@@ -24,17 +25,6 @@ enum {
     S_DONE,
 };
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 void http_chunked_init(struct http_chunked *d)
 {
     memset(d, 0, sizeof *d);
@@ -46,7 +36,7 @@ static int size_byte(struct http_chunked *d, char c)
 {
     if (++d->line > HTTP_MAX_CHUNK_LINE)
         return -1;
-    int h = hex_value(c);
+    int h = http_hex_value(c);
     if (d->state == S_SIZE && h >= 0) {
         if (d->digits == 16) /* would overflow 64 bits */
             return -1;

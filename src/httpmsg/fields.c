@@ -168,3 +168,14 @@ bool http_field_is_hop(struct http_str name, const struct http_header *h, size_t
             return true;
     return false;
 }
+
+int http_hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}

@@ -46,6 +46,9 @@ size_t http_line_end(const char *buf, size_t len, size_t pos, size_t *eol);
 /* RFC 9110 5.6.2: tchar. */
 bool http_is_tchar(unsigned char c);
 
+/* The value of one hex digit (either case), or -1. */
+int http_hex_value(char c);
+
 /* Case-insensitive comparison of s with the NUL-terminated lit. */
 bool http_str_ieq(struct http_str s, const char *lit);
 
