@@ -102,15 +102,15 @@ struct config {
     /* [http] */
     char http_access_log[PATH_MAX];
     bool http_dir_listing;
-    int http_max_requests; /* per connection */
+    int http_max_requests;        /* per connection */
     char http_proxy_routes[2048]; /* [http] proxy: "/PREFIX/ URL, ..." (reverse) */
     /* [proxy]: the forward proxy and the upstream side of both proxies */
-    struct netlist proxy_allow;  /* clients served without credentials */
+    struct netlist proxy_allow;    /* clients served without credentials */
     char proxy_connect_ports[256]; /* "443 8443 9000-9010" */
-    int proxy_ssrf_guard;        /* 0 auto, 1 yes, 2 no */
-    int proxy_connect_timeout;   /* seconds per upstream address */
-    int proxy_timeout;           /* seconds for the head, and between reads */
-    int proxy_tunnel_timeout;    /* idle seconds of a CONNECT/WebSocket tunnel */
+    int proxy_ssrf_guard;          /* 0 auto, 1 yes, 2 no */
+    int proxy_connect_timeout;     /* seconds per upstream address */
+    int proxy_timeout;             /* seconds for the head, and between reads */
+    int proxy_tunnel_timeout;      /* idle seconds of a CONNECT/WebSocket tunnel */
     char proxy_ca_file[PATH_MAX];
     /* [sftp] */
     int sftp_idle_timeout;        /* seconds, SFTP_IDLE_TIMEOUT_SEC */

@@ -46,7 +46,8 @@ static const struct section_doc sections[] = {
     {"ftp", NULL},
     {"http", NULL},
     {"proxy",
-     "The proxy's shared cache (RFC 9111, docs/proxy.md, Cache): responses are stored in a "
+     "The proxy's shared cache (RFC 9111, docs/proxy.md, Cache): responses are stored in "
+     "a "
      "memory tier and a disk tier under `data_dir/cache/`, keyed by method and target "
      "URI plus the request fields their `Vary` names. `portico cache purge URL` (or "
      "`--all`) removes entries from the disk of a stopped or running server."},

@@ -10,7 +10,8 @@
 #include <openssl/evp.h>
 #include <string.h>
 
-int http_basic_parse(struct http_str field, char *user, size_t ulen, char *pass, size_t plen)
+int http_basic_parse(struct http_str field, char *user, size_t ulen, char *pass,
+                     size_t plen)
 {
     if (field.n < 6 || !http_str_ieq((struct http_str){field.p, 6}, "basic "))
         return -1;
@@ -18,7 +19,9 @@ int http_basic_parse(struct http_str field, char *user, size_t ulen, char *pass,
     while (i < field.n && field.p[i] == ' ')
         i++;
     unsigned char buf[AUTH_MAX_USERNAME + AUTH_MAX_PASSWORD + 3];
-    long n = field.n > i ? base64_decode(field.p + i, field.n - i, (char *)buf, sizeof buf) : -1;
+    long n = field.n > i
+                 ? base64_decode(field.p + i, field.n - i, (char *)buf, sizeof buf)
+                 : -1;
     if (n < 0)
         return -1;
     const unsigned char *colon = memchr(buf, ':', (size_t)n);
@@ -45,7 +48,8 @@ int http_auth_digest(const unsigned char salt[16], const char *user, const char 
     if (!md || EVP_DigestInit_ex(md, digest_sha256(), NULL) != 1 ||
         EVP_DigestUpdate(md, salt, 16) != 1 ||
         EVP_DigestUpdate(md, user, strlen(user) + 1) != 1 ||
-        EVP_DigestUpdate(md, pass, strlen(pass)) != 1 || EVP_DigestFinal_ex(md, out, &len) != 1) {
+        EVP_DigestUpdate(md, pass, strlen(pass)) != 1 ||
+        EVP_DigestFinal_ex(md, out, &len) != 1) {
         EVP_MD_CTX_free(md);
         return -1;
     }

@@ -8,7 +8,8 @@
 
 /* Parses "Basic <base64(user:pass)>" into NUL-terminated user and pass.
  * 0, or -1 if the field is not Basic, not base64, or does not fit. */
-int http_basic_parse(struct http_str field, char *user, size_t ulen, char *pass, size_t plen);
+int http_basic_parse(struct http_str field, char *user, size_t ulen, char *pass,
+                     size_t plen);
 
 /* SHA-256 over salt, user, NUL, password: what a connection remembers of
  * credentials that passed, so that keep-alive requests skip the slow hash.

@@ -107,7 +107,7 @@ struct http_conn {
     bool forward;
     struct http_proxy *px;
     uint64_t upstream_us; /* from the request to the origin's head; 0: none */
-    bool random_drawn; /* auth_salt and boundary are set (http_conn_random) */
+    bool random_drawn;    /* auth_salt and boundary are set (http_conn_random) */
     int cache_status;     /* the cache's verdict for the access log (cache_glue.h) */
 };
 

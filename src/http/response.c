@@ -32,40 +32,74 @@ struct http_stream {
 const char *http_reason(int status)
 {
     switch (status) {
-    case 100: return "Continue";
-    case 200: return "OK";
-    case 201: return "Created";
-    case 204: return "No Content";
-    case 206: return "Partial Content";
-    case 301: return "Moved Permanently";
-    case 303: return "See Other";
-    case 304: return "Not Modified";
-    case 400: return "Bad Request";
-    case 401: return "Unauthorized";
-    case 403: return "Forbidden";
-    case 404: return "Not Found";
-    case 405: return "Method Not Allowed";
-    case 407: return "Proxy Authentication Required";
-    case 408: return "Request Timeout";
-    case 409: return "Conflict";
-    case 411: return "Length Required";
-    case 412: return "Precondition Failed";
-    case 413: return "Content Too Large";
-    case 414: return "URI Too Long";
-    case 415: return "Unsupported Media Type";
-    case 416: return "Range Not Satisfiable";
-    case 417: return "Expectation Failed";
-    case 429: return "Too Many Requests";
-    case 431: return "Request Header Fields Too Large";
-    case 500: return "Internal Server Error";
-    case 501: return "Not Implemented";
-    case 502: return "Bad Gateway";
-    case 503: return "Service Unavailable";
-    case 504: return "Gateway Timeout";
-    case 505: return "HTTP Version Not Supported";
-    case 507: return "Insufficient Storage";
-    case 508: return "Loop Detected";
-    default: return "Unknown";
+    case 100:
+        return "Continue";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 204:
+        return "No Content";
+    case 206:
+        return "Partial Content";
+    case 301:
+        return "Moved Permanently";
+    case 303:
+        return "See Other";
+    case 304:
+        return "Not Modified";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 407:
+        return "Proxy Authentication Required";
+    case 408:
+        return "Request Timeout";
+    case 409:
+        return "Conflict";
+    case 411:
+        return "Length Required";
+    case 412:
+        return "Precondition Failed";
+    case 413:
+        return "Content Too Large";
+    case 414:
+        return "URI Too Long";
+    case 415:
+        return "Unsupported Media Type";
+    case 416:
+        return "Range Not Satisfiable";
+    case 417:
+        return "Expectation Failed";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 501:
+        return "Not Implemented";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    case 505:
+        return "HTTP Version Not Supported";
+    case 507:
+        return "Insufficient Storage";
+    case 508:
+        return "Loop Detected";
+    default:
+        return "Unknown";
     }
 }
 
@@ -179,7 +213,8 @@ void http_error(struct http_conn *h, int status, const char *detail)
     if (status == 405 && h->allow)
         http_resp_header(h, "Allow", h->allow);
     if (status == 401) /* RFC 9110 11.6.1, RFC 7617 2 */
-        http_resp_header(h, "WWW-Authenticate", "Basic realm=\"portico files\", charset=\"UTF-8\"");
+        http_resp_header(h, "WWW-Authenticate",
+                         "Basic realm=\"portico files\", charset=\"UTF-8\"");
     if (status == 416) /* RFC 9110 15.5.17 */
         http_resp_headerf(h, "Content-Range: bytes */%lld", (long long)h->unsatisfiable);
     if (status == 429) {
@@ -292,8 +327,9 @@ void http_stream_continue(struct http_conn *h)
         struct http_seg *g = &s->seg[s->cur];
         uint64_t left = g->len - s->done;
         size_t take = left < HTTP_STREAM_CHUNK ? (size_t)left : HTTP_STREAM_CHUNK;
-        int rc = g->mem ? (evbuffer_remove_buffer(s->mem, out, take) == (int)take ? 0 : -1)
-                        : pread_into(out, s->fd, g->off + s->done, take);
+        int rc = g->mem
+                     ? (evbuffer_remove_buffer(s->mem, out, take) == (int)take ? 0 : -1)
+                     : pread_into(out, s->fd, g->off + s->done, take);
         if (rc < 0) {
             h->close_after = true;
             break;
@@ -408,8 +444,8 @@ void http_send_file(struct http_conn *h, int fd, uint64_t size, const char *ctyp
         http_resp_header(h, "Content-Type", ctype);
         if (n)
             http_resp_headerf(h, "Content-Range: bytes %llu-%llu/%llu",
-                              (unsigned long long)r[0].first, (unsigned long long)r[0].last,
-                              (unsigned long long)size);
+                              (unsigned long long)r[0].first,
+                              (unsigned long long)r[0].last, (unsigned long long)size);
         http_resp_end_head(h, len);
         if (!h->c->tls || h->head_only || len <= HTTP_INLINE_FILE) {
             send_simple(h, fd, off, len);

@@ -16,6 +16,8 @@ static const char *const state_names[] = {"authorization", "transaction", "updat
 #define AUTHZ STATE_BIT(POP3_AUTHORIZATION)
 #define TRANS STATE_BIT(POP3_TRANSACTION)
 
+/* One command a line: the table reads as a table. */
+// clang-format off
 static const struct command commands[] = {
     {"USER", AUTHZ, 0, pop3_cmd_user},
     {"PASS", AUTHZ, 0, pop3_cmd_pass},
@@ -34,6 +36,7 @@ static const struct command commands[] = {
     {"RSET", TRANS, 0, pop3_cmd_rset},
     {NULL, 0, 0, NULL},
 };
+// clang-format on
 
 static void pop3_open(struct session *s)
 {
@@ -97,8 +100,9 @@ void pop3_cmd_capa(struct session *s, char *args)
 {
     bool authz = s->state == POP3_AUTHORIZATION;
     session_reply(s, "+OK capability list follows");
-    session_printf(s, "TOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n"
-                      "IMPLEMENTATION portico-%s\r\n",
+    session_printf(s,
+                   "TOP\r\nUIDL\r\nRESP-CODES\r\nAUTH-RESP-CODE\r\nPIPELINING\r\n"
+                   "IMPLEMENTATION portico-%s\r\n",
                    PORTICO_VERSION);
     if (authz && pop3_plaintext_ok(s))
         session_printf(s, "USER\r\nSASL " SASL_MECHANISMS "\r\n");

@@ -54,7 +54,6 @@ int smtp_parse_bdat(const char *args, unsigned long long *size, bool *last);
 /* A decimal number of at most 20 digits; 0 or -1. */
 int smtp_parse_u64(const char *s, unsigned long long *out);
 
-
 /* RFC 3461 4: xtext (xchar or "+" two upper-case hex digits), 1..max chars. */
 bool smtp_xtext_valid(const char *s, size_t max);
 /* RFC 3461 4.1: "NEVER" or a comma list of SUCCESS, FAILURE, DELAY, any

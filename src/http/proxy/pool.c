@@ -53,9 +53,7 @@ static void on_free(struct conn *c)
     free(e);
 }
 
-static void nop_free(struct conn *c)
-{
-}
+static void nop_free(struct conn *c) {}
 
 static const struct conn_ops dropped_ops = {.on_free = nop_free};
 

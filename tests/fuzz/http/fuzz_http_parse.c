@@ -8,11 +8,11 @@
 
 #include "core/limits.h"
 #include "http/auth.h"
+#include "http/range.h"
+#include "http/uri.h"
 #include "httpmsg/chunked.h"
 #include "httpmsg/date.h"
 #include "httpmsg/request.h"
-#include "http/range.h"
-#include "http/uri.h"
 
 static struct http_request req, again;
 
@@ -58,7 +58,8 @@ static void chunked_body(const uint8_t *p, size_t n)
     size_t off = 0;
     while (off < n) {
         size_t used, dlen;
-        enum http_chunked_rc rc = http_chunked_feed(&d, (const char *)p + off, n - off, &used, &dlen);
+        enum http_chunked_rc rc =
+            http_chunked_feed(&d, (const char *)p + off, n - off, &used, &dlen);
         if (used > n - off || dlen > used)
             abort();
         off += used;
@@ -78,7 +79,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     if (rc > 0) {
         /* A prefix must never complete earlier at another length. */
-        int rc2 = http_parse_request((const char *)data, cut < (size_t)rc ? cut : (size_t)rc, &again);
+        int rc2 = http_parse_request((const char *)data,
+                                     cut < (size_t)rc ? cut : (size_t)rc, &again);
         if (rc2 > 0 && rc2 != rc)
             abort();
         rc = http_parse_request((const char *)data, size, &req);

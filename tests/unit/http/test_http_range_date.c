@@ -1,4 +1,5 @@
 /* Unit tests of http/range.c and httpmsg/date.c. */
+// clang-format off
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,8 +7,9 @@
 #include <cmocka.h>
 #include <string.h>
 
-#include "httpmsg/date.h"
 #include "http/range.h"
+#include "httpmsg/date.h"
+// clang-format on
 
 static struct http_range r[8];
 
@@ -36,7 +38,8 @@ static void ranges(void **state)
     assert_int_equal(parse("items=0-1", 1000), -1);
     assert_int_equal(parse("bytes=", 1000), -1);
     assert_int_equal(parse("bytes=a-b", 1000), -1);
-    assert_int_equal(parse("bytes=0-1,2-3,4-5,6-7,8-9,10-11,12-13,14-15,16-17", 1000), -1);
+    assert_int_equal(parse("bytes=0-1,2-3,4-5,6-7,8-9,10-11,12-13,14-15,16-17", 1000),
+                     -1);
 }
 
 static void dates(void **state)
@@ -44,8 +47,8 @@ static void dates(void **state)
     char out[HTTP_DATE_LEN + 1];
     http_date_format(784111777, out);
     assert_string_equal(out, "Sun, 06 Nov 1994 08:49:37 GMT");
-    const char *forms[] = {"Sun, 06 Nov 1994 08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37 GMT",
-                           "Sun Nov  6 08:49:37 1994"};
+    const char *forms[] = {"Sun, 06 Nov 1994 08:49:37 GMT",
+                           "Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994"};
     for (int i = 0; i < 3; i++) {
         time_t t = 0;
         assert_true(http_date_parse((struct http_str){forms[i], strlen(forms[i])}, &t));

@@ -142,10 +142,8 @@ static void cache_uri_and_key(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(absolute_form),
-        cmocka_unit_test(authority_form),
-        cmocka_unit_test(connect_ports),
-        cmocka_unit_test(ssrf_classes),
+        cmocka_unit_test(absolute_form),     cmocka_unit_test(authority_form),
+        cmocka_unit_test(connect_ports),     cmocka_unit_test(ssrf_classes),
         cmocka_unit_test(cache_uri_and_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

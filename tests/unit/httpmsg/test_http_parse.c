@@ -39,7 +39,8 @@ static int status_of(const char *text)
 
 static void simple_get(void **state)
 {
-    const char *t = "GET /a/b?x=1 HTTP/1.1\r\nHost: example.org\r\nX-Y:  v v \r\n\r\nNEXT";
+    const char *t =
+        "GET /a/b?x=1 HTTP/1.1\r\nHost: example.org\r\nX-Y:  v v \r\n\r\nNEXT";
     size_t head = (size_t)(strstr(t, "NEXT") - t);
     for (size_t i = 0; i < head; i++)
         assert_int_equal(http_parse_request(t, i, &req), HTTP_PARSE_MORE);
@@ -62,7 +63,8 @@ static void bare_lf_and_leading_empty_lines(void **state)
     assert_false(req.keep_alive);
     assert_int_equal(status_of("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n"), 200);
     assert_true(req.keep_alive);
-    assert_int_equal(status_of("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"), 200);
+    assert_int_equal(status_of("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n"),
+                     200);
     assert_false(req.keep_alive);
 }
 
@@ -84,32 +86,53 @@ static void malformed_lines(void **state)
     assert_int_equal(status_of("GET / HTTP/1.1\r\nHo\x01st: a\r\n\r\n"), 400);
     assert_int_equal(status_of("GET /\x7f HTTP/1.1\r\nHost: a\r\n\r\n"), 400);
     assert_int_equal(status_of("\x16\x03\x01\x02\x00\x01"), 400); /* a TLS hello */
-    assert_int_equal(status_of("GET / HTTP/1.1\r\n\r\n"), 400);  /* no Host */
+    assert_int_equal(status_of("GET / HTTP/1.1\r\n\r\n"), 400);   /* no Host */
     assert_int_equal(status_of("GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"), 400);
 }
 
 static void framing(void **state)
 {
-    assert_int_equal(status_of("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n"), 200);
+    assert_int_equal(status_of("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\n"),
+                     200);
     assert_true(req.has_length);
     assert_int_equal(req.content_length, 5);
     assert_int_equal(status_of("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
-                               "Transfer-Encoding: chunked\r\n\r\n"), 400);
+                               "Transfer-Encoding: chunked\r\n\r\n"),
+                     400);
     assert_int_equal(status_of("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n"
-                               "Content-Length: 5\r\n\r\n"), 400);
-    assert_int_equal(status_of("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 5\r\n\r\n"), 400);
-    assert_int_equal(status_of("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n"), 400);
-    assert_int_equal(status_of("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999\r\n\r\n"), 400);
-    assert_int_equal(status_of("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"), 200);
+                               "Content-Length: 5\r\n\r\n"),
+                     400);
+    assert_int_equal(
+        status_of("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 5\r\n\r\n"), 400);
+    assert_int_equal(
+        status_of("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n"), 400);
+    assert_int_equal(
+        status_of(
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999\r\n\r\n"),
+        400);
+    assert_int_equal(
+        status_of("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"),
+        200);
     assert_true(req.chunked);
-    assert_int_equal(status_of("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"), 501);
-    assert_int_equal(status_of("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"), 400);
-    assert_int_equal(status_of("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
-                               "Transfer-Encoding: chunked\r\n\r\n"), 400);
-    assert_int_equal(status_of("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"), 400);
-    assert_int_equal(status_of("PUT / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n\r\n"), 200);
+    assert_int_equal(
+        status_of(
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"),
+        501);
+    assert_int_equal(
+        status_of(
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"),
+        400);
+    assert_int_equal(
+        status_of("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
+                  "Transfer-Encoding: chunked\r\n\r\n"),
+        400);
+    assert_int_equal(status_of("POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n"),
+                     400);
+    assert_int_equal(
+        status_of("PUT / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n\r\n"), 200);
     assert_true(req.expect_continue);
-    assert_int_equal(status_of("PUT / HTTP/1.1\r\nHost: a\r\nExpect: teapot\r\n\r\n"), 417);
+    assert_int_equal(status_of("PUT / HTTP/1.1\r\nHost: a\r\nExpect: teapot\r\n\r\n"),
+                     417);
 }
 
 static void limits(void **state)
