@@ -1,7 +1,10 @@
-/* fileio: the write loop every writer of files needs. */
+/* fileio: the write loop every writer of files needs, and the durable
+ * publish of a new file under its final name. */
 #include "core/fileio.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <unistd.h>
 
 int fd_write_all(int fd, const void *p, size_t n)
@@ -21,4 +24,24 @@ int fd_write_all(int fd, const void *p, size_t n)
         n -= (size_t)w;
     }
     return 0;
+}
+
+int file_publish(int dirfd, const char *tmp, const char *name,
+                 int (*fill)(int fd, void *arg), void *arg)
+{
+    int fd =
+        openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return -1;
+    int rc = fill(fd, arg);
+    if (rc == 0)
+        rc = fsync(fd);
+    close(fd);
+    if (rc == 0)
+        rc = renameat(dirfd, tmp, dirfd, name);
+    if (rc < 0) {
+        unlinkat(dirfd, tmp, 0);
+        return -1;
+    }
+    return fsync(dirfd);
 }

@@ -97,6 +97,17 @@ int queue_env_load(int qfd, const char *id, struct queue_env *env, const char **
     return 0;
 }
 
+struct text_span {
+    const char *p;
+    size_t n;
+};
+
+static int write_span(int fd, void *arg)
+{
+    const struct text_span *t = arg;
+    return fd_write_all(fd, t->p, t->n);
+}
+
 int queue_env_store(int qfd, const struct queue_env *env)
 {
     char name[QUEUE_ID_MAX + 8], tmp[QUEUE_ID_MAX + 16];
@@ -108,22 +119,9 @@ int queue_env_store(int qfd, const struct queue_env *env)
         return -1;
     snprintf(name, sizeof name, "%s.env", env->id);
     snprintf(tmp, sizeof tmp, "tmp.%s.env", env->id);
-    int fd =
-        openat(qfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-    int rc = -1;
-    if (fd >= 0) {
-        rc = fd_write_all(fd, text, len);
-        if (rc == 0)
-            rc = fsync(fd);
-        close(fd);
-    }
+    struct text_span span = {text, len};
+    int rc = file_publish(qfd, tmp, name, write_span, &span);
     free(text);
-    if (rc == 0)
-        rc = renameat(qfd, tmp, qfd, name);
-    if (rc < 0)
-        unlinkat(qfd, tmp, 0);
-    if (rc == 0)
-        rc = fsync(qfd);
     return rc;
 }
 

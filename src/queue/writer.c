@@ -60,6 +60,11 @@ static int fill_msg(int fd, const struct msg_src *m)
     return fd_write_all(fd, m->buf, m->len);
 }
 
+static int fill_msg_fd(int fd, void *arg)
+{
+    return fill_msg(fd, arg);
+}
+
 /* Writes tmp.<id>.msg, fsyncs, renames to <id>.msg without replacing. */
 static int publish_msg(int qfd, const char *id, const struct msg_src *m)
 {
@@ -173,22 +178,8 @@ int queue_prepend_msg(int qfd, const char *id, const char *prefix)
         return -1;
     snprintf(tmp, sizeof tmp, "tmp.%s.msg", id);
     snprintf(name, sizeof name, "%s.msg", id);
-    int fd =
-        openat(qfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-    int rc = -1;
-    if (fd >= 0) {
-        struct msg_src m = {prefix, src, NULL, 0};
-        rc = fill_msg(fd, &m);
-        if (rc == 0)
-            rc = fsync(fd);
-        close(fd);
-    }
+    struct msg_src m = {prefix, src, NULL, 0};
+    int rc = file_publish(qfd, tmp, name, fill_msg_fd, &m);
     close(src);
-    if (rc == 0)
-        rc = renameat(qfd, tmp, qfd, name);
-    if (rc < 0)
-        unlinkat(qfd, tmp, 0);
-    if (rc == 0)
-        rc = fsync(qfd);
     return rc;
 }
