@@ -99,6 +99,8 @@ static void peer_describe(struct conn *c, const struct sockaddr *sa)
  * segment take two); the rest goes through the write event. */
 #define CONN_FLUSH_WRITES 4
 
+static void apply_read_state(struct conn *c);
+
 static void flush_unqueue(struct conn *c)
 {
     if (!c->flush_queued)
@@ -110,6 +112,10 @@ static void flush_unqueue(struct conn *c)
         }
     c->flush_queued = false;
     c->flush_next = NULL;
+    if (c->read_later) {
+        c->read_later = false;
+        apply_read_state(c);
+    }
 }
 
 static void out_added_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
@@ -161,16 +167,24 @@ static int write_some(struct conn *c, struct evbuffer *out)
     return 0;
 }
 
-static void conn_flush(struct conn *c)
+static void write_out(struct conn *c)
 {
-    if (c->aborted || !c->direct || c->write_armed)
-        return;
     struct evbuffer *out = conn_output(c);
-    conn_ref(c);
     if (write_some(c, out) == 0) {
         if (evbuffer_get_length(out) > 0)
             arm_write(c);
         after_write(c);
+    }
+}
+
+static void conn_flush(struct conn *c)
+{
+    conn_ref(c);
+    if (!c->aborted && c->direct && !c->write_armed)
+        write_out(c);
+    if (c->read_later && !c->aborted) {
+        c->read_later = false;
+        apply_read_state(c);
     }
     conn_unref(c);
 }
@@ -243,6 +257,19 @@ static void apply_read_state(struct conn *c)
         bufferevent_disable(c->bev, EV_READ);
     else
         bufferevent_enable(c->bev, EV_READ);
+}
+
+/* A pause or back-pressure decided while this pass's flush is pending is
+ * applied after the flush (read events only come with the next
+ * epoll_wait): when the flush takes all the output and the protocol
+ * resumes, reading never stopped and no epoll_ctl was made. */
+static void update_read_state(struct conn *c)
+{
+    if (c->flush_queued) {
+        c->read_later = true;
+        return;
+    }
+    apply_read_state(c);
 }
 
 static void setup_bev(struct conn *c)
@@ -391,7 +418,7 @@ void conn_check_backpressure(struct conn *c)
         return;
     c->blocked = true;
     apply_write_mark(c);
-    apply_read_state(c);
+    update_read_state(c);
     if (!c->stall)
         c->stall = evtimer_new(c->loop->base, stall_cb, c);
     struct timeval tv = {SESSION_OUTPUT_STALL_SEC, 0};
@@ -438,13 +465,13 @@ void conn_set_idle_timeout(struct conn *c, unsigned seconds)
 void conn_pause(struct conn *c)
 {
     c->paused = true;
-    apply_read_state(c);
+    update_read_state(c);
 }
 
 void conn_resume(struct conn *c)
 {
     c->paused = false;
-    apply_read_state(c);
+    update_read_state(c);
 }
 
 /* Wraps the plain bev in a TLS filter (server or client side). The

@@ -56,6 +56,7 @@ struct conn {
     bool direct;       /* plain socket: conn.c writes replies itself (flush) */
     bool flush_queued; /* on the loop's flush list */
     bool write_armed;  /* unsent output: libevent's write event is on */
+    bool read_later;   /* the read state changed while a flush is pending */
     size_t drain_low;  /* ...for this many unsent bytes */
     int refs;
     unsigned idle_sec;
