@@ -147,9 +147,8 @@ static void disarm_write(struct conn *c)
 
 /* -1: the socket failed (the conn is aborted). The output's front is
  * frozen by libevent (only its own write drains it): thawed around ours. */
-static int write_some(struct conn *c, struct evbuffer *out)
+static int write_chunks(struct conn *c, struct evbuffer *out, evutil_socket_t fd)
 {
-    evutil_socket_t fd = bufferevent_getfd(c->bev);
     for (int i = 0; i < CONN_FLUSH_WRITES && evbuffer_get_length(out) > 0; i++) {
         evbuffer_unfreeze(out, 1);
         int n = evbuffer_write(out, fd);
@@ -165,6 +164,25 @@ static int write_some(struct conn *c, struct evbuffer *out)
         return -1;
     }
     return 0;
+}
+
+/* Output this large is written corked (TCP_CORK, as nginx's tcp_nopush):
+ * a response head and its sendfile body leave in full segments. Measured
+ * with 1 MiB responses on loopback: the reader's CPU per response fell by
+ * about a third, the writer's rose by less. */
+#define CONN_CORK_MIN (64u << 10)
+
+static int write_some(struct conn *c, struct evbuffer *out)
+{
+    evutil_socket_t fd = bufferevent_getfd(c->bev);
+    if (evbuffer_get_length(out) < CONN_CORK_MIN)
+        return write_chunks(c, out, fd);
+    int on = 1, off = 0;
+    setsockopt(fd, IPPROTO_TCP, TCP_CORK, &on, sizeof on);
+    int rc = write_chunks(c, out, fd);
+    if (rc == 0) /* the uncork sends the last partial segment */
+        setsockopt(fd, IPPROTO_TCP, TCP_CORK, &off, sizeof off);
+    return rc;
 }
 
 static void write_out(struct conn *c)
