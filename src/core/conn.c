@@ -620,7 +620,9 @@ void conn_abort(struct conn *c)
 static void read_cb(struct bufferevent *bev, void *arg)
 {
     struct conn *c = arg;
-    if (c->closing || !c->ops)
+    /* Paused or blocked with the change still waiting for the flush
+     * (update_read_state): what was read stays buffered for the resume. */
+    if (c->closing || !c->ops || c->paused || c->blocked)
         return;
     conn_ref(c);
     c->ops->on_input(c);
