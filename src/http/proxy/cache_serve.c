@@ -2,8 +2,10 @@
  * stored one through message.c's rewriting (Via, Date, framing), with a
  * fresh Age (RFC 9111 5.1, 4.2.3); a single Range of a stored 200 is a
  * 206, an unsatisfiable one a 416 (RFC 9110 14.2, 13.1.5 If-Range); HEAD
- * gets the GET's head (RFC 9110 9.3.2). The body goes out by reference to
- * the entry's bytes (no copy): the entry lives until the client's output
+ * gets the GET's head (RFC 9110 9.3.2); a client's conditional request
+ * that the stored response satisfies gets a 304 with the fields of RFC
+ * 9110 15.4.5 and no body (RFC 9111 4.3.2, before Range: 9110 13.2.2). The body goes out
+ * by reference to the entry's bytes (no copy): the entry lives until the client's output
  * has sent them, whatever the store does meanwhile. */
 #include "http/proxy/cache_glue.h"
 
@@ -85,16 +87,22 @@ static void build(const struct http_conn *h, struct cache_entry *e, time_t now,
     const struct cache_response *cr = cache_entry_response(e);
     uint64_t blen = 0;
     cache_entry_body(e, &blen);
+    bool not_modified = cache_not_modified(cr, h->req.m, h->req.headers, h->req.nheaders);
     s->r.minor = 1;
-    s->r.status = cr->status;
-    for (size_t i = 0; i < cr->n && s->r.nheaders < HTTP_MAX_HEADERS - 3; i++)
-        if (!skipped(cr->h[i].name))
-            s->r.headers[s->r.nheaders++] = cr->h[i];
+    s->r.status = not_modified ? 304 : cr->status;
+    for (size_t i = 0; i < cr->n && s->r.nheaders < HTTP_MAX_HEADERS - 3; i++) {
+        if (skipped(cr->h[i].name))
+            continue;
+        if (not_modified && !cache_304_field(cr->h[i].name))
+            continue; /* RFC 9110 15.4.5 */
+        s->r.headers[s->r.nheaders++] = cr->h[i];
+    }
     snprintf(s->age, sizeof s->age, "%lld", (long long)cache_current_age(cr, now));
     add(&s->r, "Age", s->age); /* RFC 9111 5.1 */
     s->off = 0;
-    s->len = blen;
-    select_range(h, cr, blen, s);
+    s->len = not_modified ? 0 : blen;
+    if (!not_modified)
+        select_range(h, cr, blen, s);
     const char *reason = http_reason(s->r.status);
     s->r.reason = (struct http_str){reason, strlen(reason)};
     bool bodyless = s->r.status == 204 || s->r.status == 304 || s->r.status < 200;
