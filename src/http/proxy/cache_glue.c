@@ -327,10 +327,8 @@ void proxy_cache_end(struct http_conn *h, struct pc_req *cr)
         cr->ins = NULL;
     }
     if (e) {
-        size_t len = 0;
-        cache_entry_blob(e, &len);
         proxy_cache_pass_clear(cr->keys);
-        metrics_add(h->c->svc, MET_CACHE_STORED_BYTES, len);
+        metrics_add(h->c->svc, MET_CACHE_STORED_BYTES, cache_entry_size(e));
     }
     if (cr->leader) {
         cr->leader = false;
