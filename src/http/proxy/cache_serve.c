@@ -146,8 +146,6 @@ static int add_memory_body(struct http_conn *h, struct evbuffer *out,
 {
     uint64_t blen = 0;
     const uint8_t *body = cache_entry_body(e, &blen);
-    if (len > PROXY_STREAM_LOW) /* the bytes are in memory already: */
-        bufferevent_set_max_single_write(h->c->bev, CACHE_SERVE_WRITE);
     cache_entry_ref(e);
     if (evbuffer_add_reference(out, body + off, len, release_ref, e) < 0) {
         cache_entry_release(e);
@@ -176,6 +174,8 @@ void proxy_cache_serve(struct http_conn *h, struct cache_entry *e, time_t now)
         int fd;
         uint64_t foff;
         int rc;
+        if (s->len > PROXY_STREAM_LOW) /* the bytes are at hand (memory, page cache) */
+            bufferevent_set_max_single_write(h->c->bev, CACHE_SERVE_WRITE);
         if (cache_entry_file(e, &fd, &foff))
             rc = add_file_body(out, e, fd, foff + s->off, s->len);
         else
