@@ -63,6 +63,11 @@ size_t proxy_read_bulk(struct conn *c, struct evbuffer *dst, size_t max)
     int fd = (int)bufferevent_getfd(c->bev);
     if (fd < 0)
         return 0;
+    /* A socket bufferevent's input is frozen at its end (only its own
+     * read adds there): thawed around ours, as libevent does. */
+    bool own = dst == bufferevent_get_input(c->bev);
+    if (own)
+        evbuffer_unfreeze(dst, 0);
     size_t got = 0;
     while (got < max) {
         size_t want = max - got;
@@ -73,5 +78,7 @@ size_t proxy_read_bulk(struct conn *c, struct evbuffer *dst, size_t max)
         if (n < want)
             break; /* drained for now (or EOF, or an error) */
     }
+    if (own)
+        evbuffer_freeze(dst, 0);
     return got;
 }
