@@ -216,7 +216,7 @@ echo "bench/proxy: $cores cores, wrk -t2 -c64 -d${duration}s, median of $runs ru
 declare -A v
 for r in $(seq "$runs"); do
   for f in 1k 1m; do
-    read -r a b < <(run_wrk "$hit_o/$f.bin"); v[hdirect.$f]+="$a "
+    read -r a b _ < <(run_wrk "$hit_o/$f.bin"); v[hdirect.$f]+="$a "
     read -r a b < <(hit_run nginx "$nginx_pid" "$hit_n/$f.bin")
     v[hnginx.$f]+="$a "; v[hnginx.$f.cpu]+="$b "
     read -r a b < <(hit_run varnish "$varnish_pid" "$hit_v/$f.bin")
@@ -230,11 +230,11 @@ for r in $(seq "$runs"); do
     read -r a b < <(run_lat "${w#*:}"); v[lat.${w%%:*}]+="$a "; v[lat.${w%%:*}.p99]+="$b "
   done
   for f in 1k 1m; do
-    read -r a b < <(run_wrk "$base_o/$f.bin"); v[direct.$f]+="$a "; v[direct.$f.p99]+="$b "
-    read -r a b < <(run_wrk "$base_n/$f.bin")
+    read -r a b _ < <(run_wrk "$base_o/$f.bin"); v[direct.$f]+="$a "; v[direct.$f.p99]+="$b "
+    read -r a b _ < <(run_wrk "$base_n/$f.bin")
     v[nginx.$f]+="$a "; v[nginx.$f.p99]+="$b "
-    read -r a b < <(run_wrk "$base_k/$f.bin"); v[nginxk.$f]+="$a "; v[nginxk.$f.p99]+="$b "
-    read -r a b < <(run_wrk "$base_p/$f.bin")
+    read -r a b _ < <(run_wrk "$base_k/$f.bin"); v[nginxk.$f]+="$a "; v[nginxk.$f.p99]+="$b "
+    read -r a b _ < <(run_wrk "$base_p/$f.bin")
     v[portico.$f]+="$a "; v[portico.$f.p99]+="$b "
   done
   v[tunnel.direct]+="$(tunnel_mbs without) "
