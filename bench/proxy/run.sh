@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bench/proxy: the HTTP proxy and its cache (issue 12) against nginx and
-# Varnish in the same run, on bench ports 45000-45099 of loopback, the
+# Varnish in the same run, on bench ports 45000-45099 of loopback
+# (BENCH_PORT_BASE moves them: BASE+10 .. BASE+31), the
 # origin being one nginx static server for everybody.
 #   cache hits: wrk -t2 -c64 on a 1 KiB and a 1 MiB object through
 #     portico's [http] proxy route (its cache), nginx proxy_cache and a
@@ -15,8 +16,11 @@
 #     and nginx: the median and p99 latency;
 #   forward proxy: a 256 MiB HTTPS download through portico's CONNECT tunnel
 #     (curl --proxytunnel) against the same download direct.
-# Prints the median of RUNS runs and ratios. Environment: PORTICO_BIN
-# (default build/portico), DURATION (default 10), RUNS (default 3).
+# Prints the median of RUNS runs and ratios, and for hits each server's
+# own CPU per request (utime + stime over the run / requests). HITS_ONLY=1
+# runs the hit rows only. Environment: PORTICO_BIN
+# (default build/portico), DURATION (default 10), RUNS (default 3),
+# BENCH_PORT_BASE (default 45000).
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -31,8 +35,9 @@ done
 [ -x "$bin" ] || { echo "bench/proxy: no $bin (make build)" >&2; exit 1; }
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 VARNISHD=$(command -v varnishd || echo /usr/sbin/varnishd)
-origin=45010 origin_tls=45011 slow=45012 nproxy=45020 varnish=45021 vadmin=45022 nkeep=45023
-prev=45030 pfwd=45031
+pb=${BENCH_PORT_BASE:-45000} # the ports used: pb+10 .. pb+31
+origin=$((pb + 10)) origin_tls=$((pb + 11)) slow=$((pb + 12)) nproxy=$((pb + 20))
+varnish=$((pb + 21)) vadmin=$((pb + 22)) nkeep=$((pb + 23)) prev=$((pb + 30)) pfwd=$((pb + 31))
 
 tmp=$(mktemp -d /tmp/portico-bench-proxy.XXXXXX)
 pids=()
@@ -153,11 +158,11 @@ for f in 1k.bin 1m.bin; do # correct, and primed (each cache stores both objects
 done
 curl -sfI "$hit_p/1k.bin" | grep -qi '^age:' || { echo "bench/proxy: portico did not cache" >&2; exit 1; }
 
-run_wrk() { # url -> "rps p99ms"
+run_wrk() { # url -> "rps p99ms requests"
   local out
   out=$(wrk -t2 -c64 -d"${duration}s" --latency "$1")
   echo "$(awk '/Requests\/sec/ {print $2}' <<<"$out") $(awk '$1 == "99%" { v = $2 + 0; u = $2;
-        sub(/^[0-9.]+/, "", u); if (u == "us") v /= 1000; else if (u == "s") v *= 1000; print v }' <<<"$out")"
+        sub(/^[0-9.]+/, "", u); if (u == "us") v /= 1000; else if (u == "s") v *= 1000; print v }' <<<"$out") $(awk '/requests in/ {print $1}' <<<"$out")"
 }
 tree() { # pid -> pid and its descendants
   local p
@@ -172,6 +177,21 @@ rss_kb() { # pid -> "RSS PSS" (KiB) of pid and its descendants
     r=$((r + ${a:-0})); q=$((q + ${b:-0}))
   done
   echo "$r $q"
+}
+cpu_ticks() { # pid -> utime + stime (clock ticks) of pid and its descendants
+  local t=0 p x
+  for p in $(tree "$1"); do
+    x=$(sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13}')
+    t=$((t + ${x:-0}))
+  done
+  echo "$t"
+}
+hit_run() { # name pid url -> "rps cpu-us-per-request": the server's own CPU,
+  local t0 t1 a b n # a figure the other loads of a shared machine move less
+  t0=$(cpu_ticks "$2")
+  read -r a b n < <(with_rss "$2" "$tmp/mem.$1" run_wrk "$3")
+  t1=$(cpu_ticks "$2")
+  echo "$a $(python3 -c "print(f'{($t1 - $t0) * 1e6 / $(getconf CLK_TCK) / max(${n:-0}, 1):.1f}')")"
 }
 with_rss() { # pid file cmd...
   local pid=$1 file=$2; shift 2
@@ -196,24 +216,25 @@ echo "bench/proxy: $cores cores, wrk -t2 -c64 -d${duration}s, median of $runs ru
 declare -A v
 for r in $(seq "$runs"); do
   for f in 1k 1m; do
-    read -r a b < <(run_wrk "$hit_o/$f.bin"); v[hdirect.$f]+="$a "
-    read -r a b < <(with_rss "$nginx_pid" "$tmp/mem.nginx" run_wrk "$hit_n/$f.bin")
-    v[hnginx.$f]+="$a "
-    read -r a b < <(with_rss "$varnish_pid" "$tmp/mem.varnish" run_wrk "$hit_v/$f.bin")
-    v[hvarnish.$f]+="$a "
-    read -r a b < <(with_rss "$portico_pid" "$tmp/mem.portico" run_wrk "$hit_p/$f.bin")
-    v[hportico.$f]+="$a "
+    read -r a b _ < <(run_wrk "$hit_o/$f.bin"); v[hdirect.$f]+="$a "
+    read -r a b < <(hit_run nginx "$nginx_pid" "$hit_n/$f.bin")
+    v[hnginx.$f]+="$a "; v[hnginx.$f.cpu]+="$b "
+    read -r a b < <(hit_run varnish "$varnish_pid" "$hit_v/$f.bin")
+    v[hvarnish.$f]+="$a "; v[hvarnish.$f.cpu]+="$b "
+    read -r a b < <(hit_run portico "$portico_pid" "$hit_p/$f.bin")
+    v[hportico.$f]+="$a "; v[hportico.$f.cpu]+="$b "
   done
+  [ -n "${HITS_ONLY:-}" ] && continue
   for w in direct:"http://127.0.0.1:$slow/x" nginx:"http://127.0.0.1:$nproxy/s/x" \
            portico:"http://127.0.0.1:$prev/s/x"; do
     read -r a b < <(run_lat "${w#*:}"); v[lat.${w%%:*}]+="$a "; v[lat.${w%%:*}.p99]+="$b "
   done
   for f in 1k 1m; do
-    read -r a b < <(run_wrk "$base_o/$f.bin"); v[direct.$f]+="$a "; v[direct.$f.p99]+="$b "
-    read -r a b < <(run_wrk "$base_n/$f.bin")
+    read -r a b _ < <(run_wrk "$base_o/$f.bin"); v[direct.$f]+="$a "; v[direct.$f.p99]+="$b "
+    read -r a b _ < <(run_wrk "$base_n/$f.bin")
     v[nginx.$f]+="$a "; v[nginx.$f.p99]+="$b "
-    read -r a b < <(run_wrk "$base_k/$f.bin"); v[nginxk.$f]+="$a "; v[nginxk.$f.p99]+="$b "
-    read -r a b < <(run_wrk "$base_p/$f.bin")
+    read -r a b _ < <(run_wrk "$base_k/$f.bin"); v[nginxk.$f]+="$a "; v[nginxk.$f.p99]+="$b "
+    read -r a b _ < <(run_wrk "$base_p/$f.bin")
     v[portico.$f]+="$a "; v[portico.$f.p99]+="$b "
   done
   v[tunnel.direct]+="$(tunnel_mbs without) "
@@ -227,6 +248,9 @@ for f in 1k 1m; do
   printf '%-34s %10s %10s %10s %10s %8s\n' "reverse hit $f req/s" "$(m hdirect.$f)" \
     "$(m hnginx.$f)" "$(m hvarnish.$f)" "$(m hportico.$f)" \
     "$(ratio "$(m hportico.$f)" "$(best "$(m hnginx.$f)" "$(m hvarnish.$f)")")"
+  printf '%-34s %10s %10s %10s %10s %8s\n' "  server CPU per hit $f (us)" "-" \
+    "$(m hnginx.$f.cpu)" "$(m hvarnish.$f.cpu)" "$(m hportico.$f.cpu)" \
+    "$(ratio "$(m hportico.$f.cpu)" "$(python3 -c "print(min(float('$(m hnginx.$f.cpu)'), float('$(m hvarnish.$f.cpu)')))")")"
 done
 peak() { sort -n -k"$2" "$1" | tail -1 | cut -d' ' -f"$2"; }
 for k in 1:RSS 2:PSS; do
@@ -235,6 +259,10 @@ for k in 1:RSS 2:PSS; do
     "$(peak "$tmp/mem.portico" "${k%:*}")" \
     "p/nginx $(ratio "$(peak "$tmp/mem.portico" "${k%:*}")" "$(peak "$tmp/mem.nginx" "${k%:*}")")"
 done
+if [ -n "${HITS_ONLY:-}" ]; then
+  for k in "${!v[@]}"; do echo "runs $k: ${v[$k]}"; done | sort
+  exit 0
+fi
 printf '%-34s %10s %10s %10s %8s\n' "miss, origin 10 ms: p50 (ms)" "$(m lat.direct)" \
   "$(m lat.nginx)" "$(m lat.portico)" "p/direct $(ratio "$(m lat.portico)" "$(m lat.direct)")"
 printf '%-34s %10s %10s %10s\n' "miss, origin 10 ms: p99 (ms)" "$(m lat.direct.p99)" \

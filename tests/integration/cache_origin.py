@@ -139,6 +139,16 @@ def c_lastmod(h, n):
               extra304=[("X-Version", "second"), ("Cache-Control", "max-age=60")])
 
 
+def c_cond(h, n):  # fresh, with both validators and every field a 304 keeps
+    with h.server.lock:
+        h.server.conditionals.append((h.path, h.headers.get("If-None-Match"),
+                                      h.headers.get("If-Modified-Since")))
+    h.reply(200, body(n), [("Cache-Control", "max-age=60"), ("ETag", 'W/"c1"'),
+                           ("Last-Modified", LASTMOD), ("Expires", httpdate(time.time() + 60)),
+                           ("Vary", "Accept-Encoding"), ("Content-Location", "/cond.txt"),
+                           ("X-Version", "first")])
+
+
 def c_age(h, n):  # an upstream cache held it for 30 s already (4.2.3)
     h.reply(200, body(n), [("Cache-Control", "max-age=600"), ("Age", "30")])
 
@@ -218,7 +228,7 @@ CASES = {"maxage": c_maxage, "smaxage": c_smaxage, "expires": c_expires,
          "expired": c_expired, "heuristic": c_heuristic, "nostore": c_nostore,
          "private": c_private, "public": c_public, "nocache": c_nocache,
          "mustrevalidate": c_mustrevalidate, "stale0": c_stale0, "etag": c_etag,
-         "lastmod": c_lastmod, "age": c_age, "vary": c_vary, "sie": c_sie,
+         "lastmod": c_lastmod, "cond": c_cond, "age": c_age, "vary": c_vary, "sie": c_sie,
          "nosie": c_nosie, "swr": c_swr, "slow": c_slow, "slowprivate": c_slowprivate,
          "blob": c_blob, "mid": c_mid, "page.html": c_page, "style.css": c_style, "app.js": c_app,
          "pixel.svg": c_pixel, "moved": c_moved}

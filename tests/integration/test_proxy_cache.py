@@ -6,6 +6,7 @@ never saw. Also the disk tier across a restart (and a truncated entry),
 PURGE, the access log's cache= field and the counters."""
 
 import concurrent.futures
+import email.utils
 import hashlib
 import os
 import re
@@ -15,7 +16,7 @@ import time
 import unittest
 import urllib.request
 
-from cache_origin import BLOB, CacheOrigin
+from cache_origin import BLOB, LASTMOD, CacheOrigin
 from portico import ServerTest, wait_until
 
 
@@ -180,6 +181,93 @@ class ForwardCache(CacheBase):
         self.assertIsNotNone(cond[2])  # If-Modified-Since: the stored Last-Modified
         self.get(p)
         self.assertEqual(self.origin.hit(p), 2)
+
+    # ---- a client's own conditional request (4.3.2, RFC 9110 13.2.2) ----
+
+    def assert_304_from_the_cache(self, r, p):
+        status, f, b = r
+        self.assertEqual((status, b), (304, b""))
+        self.assertEqual(f["etag"], 'W/"c1"')
+        self.assertEqual(f["last-modified"], LASTMOD)
+        self.assertEqual(f["cache-control"], "max-age=60")
+        for name in ("expires", "vary", "date", "content-location", "age"):
+            self.assertIn(name, f)  # RFC 9110 15.4.5, RFC 9111 5.1
+        for name in ("content-type", "content-length", "x-version"):
+            self.assertNotIn(name, f)
+        self.assertEqual(self.origin.hit(p), 1)  # the origin was not asked
+
+    def test_rfc9111_4_3_2_if_none_match_weak_comparison_gets_304(self):
+        p = self.path("cond")
+        self.assertEqual(self.get(p)[0], 200)
+        self.assert_304_from_the_cache(self.get(p, "-H", 'If-None-Match: "x", "c1"'), p)
+        self.assert_304_from_the_cache(self.rev(p, "-H", 'If-None-Match: W/"c1"'), p)
+
+    def test_rfc9111_4_3_2_if_none_match_star_gets_304(self):
+        p = self.path("cond")
+        self.get(p)
+        self.assert_304_from_the_cache(self.get(p, "-H", "If-None-Match: *"), p)
+
+    def test_rfc9111_4_3_2_if_modified_since_gets_304(self):
+        p = self.path("cond")
+        self.get(p)
+        self.assert_304_from_the_cache(self.get(p, "-H", f"If-Modified-Since: {LASTMOD}"), p)
+        earlier = email.utils.formatdate(time.time() - 7200, usegmt=True)
+        s, f, b = self.get(p, "-H", f"If-Modified-Since: {earlier}")
+        self.assertEqual((s, b, f["x-version"]), (200, b"version 1\n", "first"))
+        self.assertEqual(self.origin.hit(p), 1)
+
+    def test_rfc9111_4_3_2_head_conditional_gets_304(self):
+        p = self.path("cond")
+        self.get(p)
+        self.assert_304_from_the_cache(self.get(p, "-I", "-H", 'If-None-Match: W/"c1"'), p)
+
+    def test_rfc9110_13_2_2_if_none_match_takes_precedence(self):
+        p = self.path("cond")
+        self.get(p)
+        s, f, b = self.get(p, "-H", 'If-None-Match: "other"', "-H",
+                           f"If-Modified-Since: {LASTMOD}")
+        self.assertEqual((s, b, f["x-version"]), (200, b"version 1\n", "first"))
+        self.assertEqual(self.origin.hit(p), 1)
+
+    def test_rfc9111_4_3_2_a_condition_not_met_gets_the_full_200(self):
+        p = self.path("cond")
+        self.get(p)
+        s, f, b = self.get(p, "-H", 'If-None-Match: "c2", W/"c3"')
+        self.assertEqual((s, b, f["etag"], f["content-length"]), (200, b"version 1\n",
+                                                                   'W/"c1"', "10"))
+        self.assertEqual(self.origin.hit(p), 1)
+
+    def test_rfc9111_4_3_2_stale_entry_validated_with_the_caches_own_validators(self):
+        p = self.path("etag")  # max-age=0, ETag "v1"; its 304 makes it fresh (max-age=60)
+        self.get(p)
+        # Stale: the cache validates with "v1", never the client's "old"; the
+        # origin's 304 updates the stored 200, and "old" does not match it.
+        s, f, b = self.get(p, "-H", 'If-None-Match: "old"')
+        self.assertEqual((s, b, f["x-version"]), (200, b"version 1\n", "second"))
+        self.assertEqual(self.origin.conditional_for(p)[-1][1:], ('"v1"', None))
+        s, f, b = self.get(p)  # the stored response is still the full 200
+        self.assertEqual((s, b, f["x-version"]), (200, b"version 1\n", "second"))
+        s, f, b = self.get(p, "-H", 'If-None-Match: "v1"')
+        self.assertEqual((s, b, f["etag"]), (304, b"", '"v1"'))
+        self.assertEqual(self.origin.hit(p), 2)
+        q = self.path("lastmod")  # the same with If-Modified-Since only
+        self.get(q)
+        earlier = email.utils.formatdate(time.time() - 86400 * 3, usegmt=True)
+        s, f, b = self.get(q, "-H", f"If-Modified-Since: {earlier}")
+        self.assertEqual((s, b), (200, b"version 1\n"))
+        self.assertEqual(self.origin.conditional_for(q)[-1][1:], (None, LASTMOD))
+        s, f, b = self.get(q, "-H", f"If-Modified-Since: {LASTMOD}")
+        self.assertEqual((s, b), (304, b""))
+        self.assertEqual(self.origin.hit(q), 2)
+
+    def test_rfc9111_4_3_2_a_just_revalidated_entry_answers_304(self):
+        p = self.path("etag")
+        self.get(p)
+        s, f, b = self.get(p, "-H", 'If-None-Match: "v1"')  # stale: validated, then 304
+        self.assertEqual((s, b, f["etag"]), (304, b"", '"v1"'))
+        self.assertEqual(self.origin.hit(p), 2)
+        wait_until(lambda: re.search(rf"{re.escape(p)} HTTP/1\.1\" 304 .* cache=REVALIDATED",
+                                     self.log_text()), what="REVALIDATED 304 log")
 
     # ---- Vary (4.1) ----
 

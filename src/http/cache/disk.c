@@ -1,5 +1,5 @@
 /* disk: the disk tier's files (see disk.h): names, write-then-rename,
- * whole-file reads, the directory scan at start and purges. */
+ * whole-file reads, opening an entry file, the directory scan at start and purges. */
 #include "http/cache/disk.h"
 
 #include "http/cache/entry.h"
@@ -104,22 +104,42 @@ static int write_all(int fd, const uint8_t *p, size_t n)
     return 0;
 }
 
-int cache_disk_write(int dfd, const char *name, const uint8_t *blob, size_t len)
+int cache_disk_write(int dfd, const char *name, const uint8_t *blob, size_t len,
+                     int *keep)
 {
     /* Unique per entry and writing thread: tmp.NAME.TID. */
     char tmp[128];
     snprintf(tmp, sizeof tmp, "tmp.%s.%ld", name, (long)gettid());
-    int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int mode = keep ? O_RDWR : O_WRONLY;
+    int fd = openat(dfd, tmp, mode | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0)
         return -1;
     int rc = write_all(fd, blob, len);
-    if (close(fd) < 0)
+    if (!keep && close(fd) < 0)
         rc = -1;
     if (rc == 0)
         rc = renameat(dfd, tmp, dfd, name);
     if (rc < 0)
         unlinkat(dfd, tmp, 0);
+    if (keep && rc < 0)
+        close(fd);
+    else if (keep)
+        *keep = fd;
     return rc;
+}
+
+int cache_disk_open_entry(int dfd, const char *name, uint64_t *size)
+{
+    int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return -1;
+    struct stat st;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return -1;
+    }
+    *size = (uint64_t)st.st_size;
+    return fd;
 }
 
 uint8_t *cache_disk_read(int dfd, const char *name, size_t max, size_t *len)

@@ -27,8 +27,14 @@ void cache_disk_name(const uint8_t keyhash[32], uint64_t variant, char *out);
 /* Parses a file name back; false if it is not an entry's. */
 bool cache_disk_parse_name(const char *name, uint8_t keyhash[32], uint64_t *variant);
 
-/* Writes blob under a temporary name and renames it to `name`. 0 or -1. */
-int cache_disk_write(int dfd, const char *name, const uint8_t *blob, size_t len);
+/* Writes blob under a temporary name and renames it to `name`. 0 or -1.
+ * keep non-NULL: the file stays open (readable) in *keep on success. */
+int cache_disk_write(int dfd, const char *name, const uint8_t *blob, size_t len,
+                     int *keep);
+
+/* Opens an entry file for reading: the descriptor (its size in *size), or
+ * -1 when missing or not a regular file. */
+int cache_disk_open_entry(int dfd, const char *name, uint64_t *size);
 
 /* Reads a whole file of at most max bytes into a malloc'd buffer. NULL if
  * missing, unreadable or larger. */

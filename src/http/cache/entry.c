@@ -1,11 +1,16 @@
 /* entry: the immutable, reference-counted stored response and its blob
- * format (see entry.h), checked with SHA-256 when read back. */
+ * format (see entry.h), checked with SHA-256 when read back; a file-backed
+ * entry keeps only its head in memory and its verified file open. */
 #include "http/cache/entry.h"
 
+#include <errno.h>
 #include <openssl/evp.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+#define VERIFY_CHUNK (64u << 10) /* file bytes hashed per read */
 
 struct cache_entry {
     atomic_int refs;
@@ -15,8 +20,10 @@ struct cache_entry {
     struct cache_response resp;
     struct http_header *req_fields;
     size_t nreq;
-    const uint8_t *body;
+    const uint8_t *body; /* NULL for a file-backed entry */
     uint64_t body_len;
+    int fd;            /* file-backed: the entry file, verified; else -1 */
+    uint64_t body_off; /* file-backed: where the body starts in it */
     uint64_t variant;
     struct http_header fields[]; /* response fields, then request fields */
 };
@@ -116,6 +123,47 @@ const uint8_t *cache_entry_blob(const struct cache_entry *e, size_t *len)
     return e->blob;
 }
 
+uint64_t cache_entry_size(const struct cache_entry *e)
+{
+    if (e->fd >= 0)
+        return e->body_off + e->body_len;
+    return e->blob_len;
+}
+
+bool cache_entry_file(const struct cache_entry *e, int *fd, uint64_t *off)
+{
+    if (e->fd < 0)
+        return false;
+    *fd = e->fd;
+    *off = e->body_off;
+    return true;
+}
+
+static int pread_all(int fd, void *buf, size_t n, uint64_t off)
+{
+    size_t got = 0;
+    while (got < n) {
+        ssize_t r = pread(fd, (uint8_t *)buf + got, n - got, (off_t)(off + got));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        got += (size_t)r;
+    }
+    return 0;
+}
+
+int cache_entry_read_body(const struct cache_entry *e, uint64_t off, void *buf, size_t n)
+{
+    if (off > e->body_len || n > e->body_len - off)
+        return -1;
+    if (e->fd < 0) {
+        memcpy(buf, e->body + off, n);
+        return 0;
+    }
+    return pread_all(e->fd, buf, n, e->body_off + off);
+}
+
 void cache_entry_ref(struct cache_entry *e)
 {
     atomic_fetch_add_explicit(&e->refs, 1, memory_order_relaxed);
@@ -125,6 +173,8 @@ void cache_entry_release(struct cache_entry *e)
 {
     if (!e || atomic_fetch_sub_explicit(&e->refs, 1, memory_order_acq_rel) != 1)
         return;
+    if (e->fd >= 0)
+        close(e->fd);
     free(e->blob);
     free(e);
 }
@@ -177,14 +227,20 @@ static void blob_sum(const uint8_t *b, size_t len, uint8_t out[32])
     EVP_MD_CTX_free(ctx);
 }
 
-static bool header_ok(const uint8_t *b, size_t len)
+/* The fixed header's magic and lengths add up to len. */
+static bool lengths_ok(const uint8_t *b, uint64_t len)
 {
     if (len < CACHE_ENTRY_HEADER || memcmp(b, magic, 4) != 0)
         return false;
     if (get_u32(b + 4) != CACHE_ENTRY_HEADER)
         return false;
     uint64_t total = (uint64_t)CACHE_ENTRY_HEADER + get_u32(b + 8) + get_u32(b + 12);
-    if (get_u64(b + 16) > UINT64_MAX - total || total + get_u64(b + 16) != len)
+    return get_u64(b + 16) <= UINT64_MAX - total && total + get_u64(b + 16) == len;
+}
+
+static bool header_ok(const uint8_t *b, size_t len)
+{
+    if (!lengths_ok(b, len))
         return false;
     uint8_t sum[32];
     blob_sum(b, len, sum);
@@ -210,6 +266,7 @@ static struct cache_entry *parse_meta(uint8_t *b, size_t len)
         return NULL;
     }
     atomic_init(&e->refs, 1);
+    e->fd = -1;
     e->blob = b;
     e->blob_len = len;
     e->key = (struct http_str){(const char *)b + CACHE_ENTRY_HEADER, klen};
@@ -229,6 +286,79 @@ struct cache_entry *cache_entry_from_blob(uint8_t *blob, size_t len)
     if (!header_ok(blob, len))
         return NULL;
     return parse_meta(blob, len);
+}
+
+/* The checksum of a file whose head (header, key, meta) is in memory: the
+ * body is read through in VERIFY_CHUNK pieces, never whole. */
+static bool file_sum_ok(int fd, const uint8_t *head, size_t hlen, uint64_t body_len)
+{
+    uint8_t *buf = malloc(VERIFY_CHUNK);
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    bool ok = buf && ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) &&
+              EVP_DigestUpdate(ctx, head, 24) &&
+              EVP_DigestUpdate(ctx, head + 56, hlen - 56);
+    for (uint64_t off = 0; ok && off < body_len;) {
+        size_t n =
+            body_len - off < VERIFY_CHUNK ? (size_t)(body_len - off) : VERIFY_CHUNK;
+        ok = pread_all(fd, buf, n, hlen + off) == 0 && EVP_DigestUpdate(ctx, buf, n);
+        off += n;
+    }
+    uint8_t sum[32];
+    unsigned int n = 32;
+    ok = ok && EVP_DigestFinal_ex(ctx, sum, &n) && memcmp(sum, head + 24, 32) == 0;
+    EVP_MD_CTX_free(ctx);
+    free(buf);
+    return ok;
+}
+
+/* A file-backed twin of the parsed head h[0..hlen) (owned on success). */
+static struct cache_entry *file_entry(uint8_t *h, size_t hlen, int fd)
+{
+    struct cache_entry *e = parse_meta(h, hlen + get_u64(h + 16));
+    if (!e)
+        return NULL;
+    e->blob_len = hlen;
+    e->body = NULL;
+    e->fd = fd;
+    e->body_off = hlen;
+    return e;
+}
+
+struct cache_entry *cache_entry_from_file(int fd, uint64_t file_len, uint64_t head_max)
+{
+    uint8_t fixed[CACHE_ENTRY_HEADER];
+    if (pread_all(fd, fixed, sizeof fixed, 0) < 0 || !lengths_ok(fixed, file_len))
+        return NULL;
+    uint64_t hlen =
+        (uint64_t)CACHE_ENTRY_HEADER + get_u32(fixed + 8) + get_u32(fixed + 12);
+    if (hlen > head_max)
+        return NULL;
+    uint8_t *h = malloc((size_t)hlen);
+    if (!h || pread_all(fd, h, (size_t)hlen, 0) < 0 ||
+        memcmp(h, fixed, sizeof fixed) != 0 ||
+        !file_sum_ok(fd, h, (size_t)hlen, file_len - hlen)) {
+        free(h);
+        return NULL;
+    }
+    struct cache_entry *e = file_entry(h, (size_t)hlen, fd);
+    if (!e)
+        free(h);
+    return e;
+}
+
+struct cache_entry *cache_entry_with_file(const struct cache_entry *mem, int fd)
+{
+    if (mem->fd >= 0)
+        return NULL;
+    size_t hlen = mem->blob_len - (size_t)mem->body_len;
+    uint8_t *h = malloc(hlen);
+    if (!h)
+        return NULL;
+    memcpy(h, mem->blob, hlen);
+    struct cache_entry *e = file_entry(h, hlen, fd);
+    if (!e)
+        free(h);
+    return e;
 }
 
 /* ---- variants ------------------------------------------------------------- */

@@ -14,7 +14,17 @@
  * field count, u32 request field count, then each field as u32 name
  * length, u32 value length, name, value. Integers are little-endian. A
  * blob whose lengths do not add up or whose checksum differs is refused,
- * so a torn or truncated file is never served. */
+ * so a torn or truncated file is never served.
+ *
+ * A file-backed entry (a large body in the disk tier, store.c) keeps only
+ * the head (header, key, meta) in memory and its entry file open: the body
+ * is sent from the file (sendfile). Its whole-file checksum was verified
+ * once, when the file was opened (reading the body through in pieces), or
+ * the file is the one this process just wrote; the result belongs to the
+ * open descriptor. Entry files are never rewritten in place (a new version
+ * is a new file renamed over the old one, whose inode the descriptor keeps),
+ * so the bytes verified are the bytes sent. DECISIONS.md "Cache: disk hits
+ * from the file". */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -35,8 +45,19 @@ struct http_str cache_entry_key(const struct cache_entry *e);
 const struct http_header *cache_entry_request_fields(const struct cache_entry *e,
                                                      size_t *n);
 uint64_t cache_entry_variant(const struct cache_entry *e);
-/* The serialised blob (what the disk tier writes) and its size. */
+/* The serialised blob (what the disk tier writes) and its size; for a
+ * file-backed entry, its head only (what it holds in memory). */
 const uint8_t *cache_entry_blob(const struct cache_entry *e, size_t *len);
+/* The serialised size, head and body, wherever the body is. */
+uint64_t cache_entry_size(const struct cache_entry *e);
+/* A file-backed entry: its open file and the body's offset in it (the
+ * descriptor lives as long as a reference); false when the body is in
+ * memory (cache_entry_body). cache_entry_body gives NULL (and the length)
+ * for a file-backed entry. */
+bool cache_entry_file(const struct cache_entry *e, int *fd, uint64_t *off);
+/* Copies body bytes [off, off + n) to buf, from memory or the file. 0, or
+ * -1 (out of range, or the file could not be read). */
+int cache_entry_read_body(const struct cache_entry *e, uint64_t off, void *buf, size_t n);
 
 /* Reference counting (atomic): whoever holds a reference releases it. */
 void cache_entry_ref(struct cache_entry *e);
@@ -46,6 +67,16 @@ void cache_entry_release(struct cache_entry *e); /* NULL is a no-op */
  * holds one reference; on failure returns NULL and the caller still owns
  * blob. */
 struct cache_entry *cache_entry_from_blob(uint8_t *blob, size_t len);
+
+/* An entry file opened as fd, of file_len bytes: the lengths checked, the
+ * head (at most head_max bytes) read, the checksum of the whole file
+ * verified by reading the body through in pieces. On success the entry is
+ * file-backed and owns fd; on failure NULL and fd is still the caller's. */
+struct cache_entry *cache_entry_from_file(int fd, uint64_t file_len, uint64_t head_max);
+/* A file-backed copy of the in-memory entry mem whose blob was just
+ * written, whole, to the file open as fd (owned on success). NULL on
+ * failure (fd still the caller's). */
+struct cache_entry *cache_entry_with_file(const struct cache_entry *mem, int fd);
 
 /* Builds an entry from a response head and body chunks. */
 struct entry_builder {

@@ -3,7 +3,7 @@
  * freshness (4.2), reuse decisions with the request's directives (4, 5.2.1),
  * Vary (4.1), validation (4.3) and invalidation (4.4). No I/O, no clock:
  * times are passed in. Implemented in storable.c, freshness.c, decide.c,
- * vary.c, validate.c and invalidate.c. */
+ * vary.c, validate.c, conditional.c and invalidate.c. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
@@ -136,6 +136,25 @@ int cache_select_for_304(const struct cache_response *const *cand, size_t n,
 size_t cache_merge_304(const struct http_header *stored, size_t ns,
                        const struct http_header *h304, size_t n304,
                        struct http_header *out, size_t cap);
+
+/* ---- conditional.c: RFC 9111 4.3.2, RFC 9110 13.2.2 --------------------- */
+
+/* True when the cache answers a client's conditional GET or HEAD with 304
+ * from the stored 2xx response r: an If-None-Match (every line) with `*` or
+ * an entity-tag that matches the stored ETag by weak comparison; without
+ * If-None-Match, an If-Modified-Since (one valid HTTP-date) not older than
+ * the stored Last-Modified, else its Date, else its response_time. A
+ * malformed If-None-Match never matches (the full response is correct). */
+bool cache_not_modified(const struct cache_response *r, enum http_method m,
+                        const struct http_header *req, size_t nreq);
+
+/* The request carries If-None-Match or If-Modified-Since. */
+bool cache_request_conditional(const struct http_header *req, size_t nreq);
+
+/* RFC 9110 15.4.5: the fields a 304 from the cache keeps of the stored
+ * response (ETag, Cache-Control, Expires, Vary, Date, Content-Location,
+ * Last-Modified). */
+bool cache_304_field(struct http_str name);
 
 /* ---- invalidate.c: RFC 9111 4.4 and the cache key ------------------------ */
 

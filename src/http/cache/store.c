@@ -17,6 +17,12 @@
 
 #define MAX_CANDIDATES 16          /* variants of one key looked at per lookup */
 #define DISK_META_SLACK (1u << 20) /* key and head around the largest body */
+/* Entry files this large are served from the file (file-backed entries,
+ * entry.h): only their head is held in memory. Smaller ones are read
+ * whole (head and body leave in one write). */
+#define FILE_BACKED_MIN (32u << 10)
+#define OPEN_FILES_MAX 256       /* file-backed entries in the memory tier */
+#define UPDATE_CHUNK (64u << 10) /* body bytes copied per read by a 304 update */
 
 struct link {
     struct link *prev, *next;
@@ -43,6 +49,7 @@ struct cache_store {
     size_t nbuckets, nnodes;
     struct link mlru, dlru;
     struct cache_store_stats st;
+    size_t open_files; /* file-backed entries in the memory tier */
     int64_t purged_seen;
     time_t purged_checked;
 };
@@ -138,10 +145,19 @@ static struct node *node_get(struct cache_store *s, const uint8_t kh[32],
 
 /* ---- the tiers ---------------------------------------------------------- */
 
+static bool file_backed(const struct cache_entry *e)
+{
+    int fd;
+    uint64_t off;
+    return cache_entry_file(e, &fd, &off);
+}
+
 static void mem_drop(struct cache_store *s, struct node *x)
 {
     if (!x->mem)
         return;
+    if (file_backed(x->mem))
+        s->open_files--;
     cache_entry_release(x->mem);
     x->mem = NULL;
     s->st.memory_bytes -= x->mem_size;
@@ -185,8 +201,24 @@ static void node_remove(struct cache_store *s, struct node *x)
     node_gc(s, x);
 }
 
+/* The least recently used file-backed entry of the memory tier. */
+static struct node *oldest_file(struct cache_store *s)
+{
+    for (struct link *l = s->mlru.prev; l != &s->mlru; l = l->prev)
+        if (file_backed(NODE_OF(l, mlink)->mem))
+            return NODE_OF(l, mlink);
+    return NULL;
+}
+
 static void evict(struct cache_store *s)
 {
+    while (s->open_files > OPEN_FILES_MAX) { /* their descriptors are the limit */
+        struct node *x = oldest_file(s);
+        if (!x)
+            break;
+        mem_drop(s, x);
+        node_gc(s, x);
+    }
     while (s->st.memory_bytes > s->cfg.memory_max && s->mlru.prev != &s->mlru) {
         struct node *x = NODE_OF(s->mlru.prev, mlink);
         mem_drop(s, x);
@@ -207,6 +239,8 @@ static void mem_put(struct cache_store *s, struct node *x, struct cache_entry *e
     if (len > s->cfg.memory_max)
         return;
     cache_entry_ref(e);
+    if (file_backed(e))
+        s->open_files++;
     x->mem = e;
     x->mem_size = len;
     s->st.memory_bytes += len;
@@ -396,6 +430,30 @@ static bool entry_matches(const struct cache_entry *e, struct http_str key,
     return cache_vary_match(r->h, r->n, sel, nsel, req, nreq);
 }
 
+/* An entry file checked: a large one file-backed (its checksum verified
+ * by reading it through once, entry.h), a small one read whole. NULL when
+ * missing, torn, corrupt or too large. */
+static struct cache_entry *read_entry(struct cache_store *s, const char *name)
+{
+    uint64_t max = s->cfg.object_max + DISK_META_SLACK, size = 0;
+    int fd = cache_disk_open_entry(s->dfd, name, &size);
+    if (fd < 0)
+        return NULL;
+    if (size >= FILE_BACKED_MIN && size <= max) {
+        struct cache_entry *e = cache_entry_from_file(fd, size, DISK_META_SLACK);
+        if (!e)
+            close(fd);
+        return e;
+    }
+    close(fd);
+    size_t len;
+    uint8_t *blob = cache_disk_read(s->dfd, name, max, &len);
+    struct cache_entry *e = blob ? cache_entry_from_blob(blob, len) : NULL;
+    if (blob && !e)
+        free(blob);
+    return e;
+}
+
 /* A disk entry read and checked, then put in the memory tier; NULL (and
  * the node and file dropped) when it is missing, torn or corrupt. */
 static struct cache_entry *load(struct cache_store *s, const uint8_t kh[32],
@@ -403,12 +461,7 @@ static struct cache_entry *load(struct cache_store *s, const uint8_t kh[32],
 {
     char name[CACHE_DISK_NAME_LEN + 1];
     cache_disk_name(kh, variant, name);
-    size_t len;
-    uint8_t *blob =
-        cache_disk_read(s->dfd, name, s->cfg.object_max + DISK_META_SLACK, &len);
-    struct cache_entry *e = blob ? cache_entry_from_blob(blob, len) : NULL;
-    if (blob && !e)
-        free(blob);
+    struct cache_entry *e = read_entry(s, name);
     pthread_mutex_lock(&s->lock);
     struct node *x = node_find(s, kh, variant);
     if (x && !e && !x->mem) {
@@ -588,6 +641,21 @@ static void publish(struct cache_store *s, struct cache_entry *e, bool on_disk,
     pthread_mutex_unlock(&s->lock);
 }
 
+/* A large entry just written to the file open as fd: the memory copy of
+ * its body is let go, the file serves it (entry.h). */
+static struct cache_entry *file_twin(struct cache_entry *e, int fd)
+{
+    if (fd < 0)
+        return e;
+    struct cache_entry *fe = cache_entry_with_file(e, fd);
+    if (!fe) {
+        close(fd);
+        return e;
+    }
+    cache_entry_release(e);
+    return fe;
+}
+
 struct cache_entry *cache_insert_commit(struct cache_insert *ins)
 {
     struct cache_store *s = ins->s;
@@ -603,10 +671,34 @@ struct cache_entry *cache_insert_commit(struct cache_insert *ins)
         uint8_t kh[32];
         cache_key_hash_md(s->sha256, cache_entry_key(e), kh);
         cache_disk_name(kh, cache_entry_variant(e), name);
-        on_disk = cache_disk_write(s->dfd, name, blob, len) == 0;
+        int keep = -1;
+        on_disk = cache_disk_write(s->dfd, name, blob, len,
+                                   len >= FILE_BACKED_MIN ? &keep : NULL) == 0;
+        e = file_twin(e, keep);
     }
     publish(s, e, on_disk, len);
     return e;
+}
+
+/* The stored body into ins: at once from memory, or read from the file
+ * in pieces. */
+static int copy_body(struct cache_insert *ins, const struct cache_entry *stored)
+{
+    uint64_t len;
+    const uint8_t *body = cache_entry_body(stored, &len);
+    if (body)
+        return cache_insert_append(ins, body, (size_t)len);
+    uint8_t *buf = malloc(UPDATE_CHUNK);
+    int rc = buf ? 0 : -1;
+    for (uint64_t off = 0; rc == 0 && off < len;) {
+        size_t n = len - off < UPDATE_CHUNK ? (size_t)(len - off) : UPDATE_CHUNK;
+        rc = cache_entry_read_body(stored, off, buf, n);
+        if (rc == 0)
+            rc = cache_insert_append(ins, buf, n);
+        off += n;
+    }
+    free(buf);
+    return rc;
 }
 
 struct cache_entry *cache_store_update(struct cache_store *s, struct cache_entry *stored,
@@ -626,9 +718,7 @@ struct cache_entry *cache_store_update(struct cache_store *s, struct cache_entry
     free(merged);
     if (!ins)
         return NULL;
-    uint64_t len;
-    const uint8_t *body = cache_entry_body(stored, &len);
-    if (cache_insert_append(ins, body, (size_t)len) < 0) {
+    if (copy_body(ins, stored) < 0) {
         cache_insert_abort(ins);
         return NULL;
     }

@@ -81,20 +81,21 @@ void proxy_cache_req_free(struct pc_req *cr)
     free(cr);
 }
 
-/* The client's own conditionals are left to the origin (its 304 passes
- * through): the cache validates only requests that have none. */
 static bool client_conditional(const struct http_request *r)
 {
-    return http_request_get(r, HH_IF_NONE_MATCH) ||
-           http_request_get(r, HH_IF_MODIFIED_SINCE);
+    return cache_request_conditional(r->headers, r->nheaders);
 }
 
-/* A stored response the cache may not reuse as it is (4.3.1). */
-static void validate(struct http_conn *h, struct pc_req *cr, struct cache_entry *e)
+/* A stored response the cache may not reuse as it is (4.3.1). The cache
+ * validates it with its own validators, which replace the client's
+ * If-None-Match and If-Modified-Since (message.c): the origin's 304 is
+ * then about the stored response, and the client's condition is judged
+ * on the updated one (4.3.2, cache_serve.c). A stored response without
+ * validators is fetched again, with the client's conditionals: their 304
+ * passes through, unstored. */
+static void validate(struct pc_req *cr, struct cache_entry *e)
 {
     cr->stale = e; /* kept for the 304 and for stale-if-error */
-    if (client_conditional(&h->req))
-        return;
     const struct cache_response *s = stored(e);
     cr->ncond = cache_conditional_fields(s->h, s->n, cr->cond);
     cr->validating = cr->ncond > 0;
@@ -131,7 +132,7 @@ static enum pc_start hit(struct http_conn *h, struct pc_req *cr, struct cache_en
     }
     set_status(h, PCS_MISS); /* REVALIDATED once a 304 comes */
     metrics_add(h->c->svc, MET_CACHE_MISSES, 1);
-    validate(h, cr, e);
+    validate(cr, e);
     return PC_FORWARD;
 }
 
@@ -143,8 +144,11 @@ static enum pc_start miss(struct http_conn *h, struct pc_req *cr, bool retry)
     set_status(h, PCS_MISS);
     if (!retry)
         metrics_add(h->c->svc, MET_CACHE_MISSES, 1);
-    /* Only a GET without Range fetches what the cache stores. */
-    if (retry || h->req.m != HTTP_M_GET || http_request_get(&h->req, HH_RANGE))
+    /* Only a GET without Range fetches what the cache stores; a client's
+     * conditional miss goes with its conditionals (a 304 cannot be
+     * shared), so it does not lead a collapse. */
+    if (retry || h->req.m != HTTP_M_GET || http_request_get(&h->req, HH_RANGE) ||
+        client_conditional(&h->req))
         return PC_FORWARD;
     if (proxy_cache_pass_recent(cr->keys, time(NULL)))
         return PC_FORWARD; /* its answers are not shared: no waiting */
@@ -323,10 +327,8 @@ void proxy_cache_end(struct http_conn *h, struct pc_req *cr)
         cr->ins = NULL;
     }
     if (e) {
-        size_t len = 0;
-        cache_entry_blob(e, &len);
         proxy_cache_pass_clear(cr->keys);
-        metrics_add(h->c->svc, MET_CACHE_STORED_BYTES, len);
+        metrics_add(h->c->svc, MET_CACHE_STORED_BYTES, cache_entry_size(e));
     }
     if (cr->leader) {
         cr->leader = false;

@@ -2,8 +2,11 @@
  * stored one through message.c's rewriting (Via, Date, framing), with a
  * fresh Age (RFC 9111 5.1, 4.2.3); a single Range of a stored 200 is a
  * 206, an unsatisfiable one a 416 (RFC 9110 14.2, 13.1.5 If-Range); HEAD
- * gets the GET's head (RFC 9110 9.3.2). The body goes out by reference to
- * the entry's bytes (no copy): the entry lives until the client's output
+ * gets the GET's head (RFC 9110 9.3.2); a client's conditional request
+ * that the stored response satisfies gets a 304 with the fields of RFC
+ * 9110 15.4.5 and no body (RFC 9111 4.3.2, before Range: 9110 13.2.2).
+ * A file-backed entry's body goes from its file (sendfile, entry.h). The body goes out
+ * by reference to the entry's bytes (no copy): the entry lives until the client's output
  * has sent them, whatever the store does meanwhile. */
 #include "http/proxy/cache_glue.h"
 
@@ -85,21 +88,70 @@ static void build(const struct http_conn *h, struct cache_entry *e, time_t now,
     const struct cache_response *cr = cache_entry_response(e);
     uint64_t blen = 0;
     cache_entry_body(e, &blen);
+    bool not_modified = cache_not_modified(cr, h->req.m, h->req.headers, h->req.nheaders);
     s->r.minor = 1;
-    s->r.status = cr->status;
-    for (size_t i = 0; i < cr->n && s->r.nheaders < HTTP_MAX_HEADERS - 3; i++)
-        if (!skipped(cr->h[i].name))
-            s->r.headers[s->r.nheaders++] = cr->h[i];
+    s->r.status = not_modified ? 304 : cr->status;
+    for (size_t i = 0; i < cr->n && s->r.nheaders < HTTP_MAX_HEADERS - 3; i++) {
+        if (skipped(cr->h[i].name))
+            continue;
+        if (not_modified && !cache_304_field(cr->h[i].name))
+            continue; /* RFC 9110 15.4.5 */
+        s->r.headers[s->r.nheaders++] = cr->h[i];
+    }
     snprintf(s->age, sizeof s->age, "%lld", (long long)cache_current_age(cr, now));
     add(&s->r, "Age", s->age); /* RFC 9111 5.1 */
     s->off = 0;
-    s->len = blen;
-    select_range(h, cr, blen, s);
+    s->len = not_modified ? 0 : blen;
+    if (!not_modified)
+        select_range(h, cr, blen, s);
     const char *reason = http_reason(s->r.status);
     s->r.reason = (struct http_str){reason, strlen(reason)};
     bool bodyless = s->r.status == 204 || s->r.status == 304 || s->r.status < 200;
     s->r.body = bodyless ? HTTP_BODY_NONE : HTTP_BODY_LENGTH;
     s->r.content_length = s->len;
+}
+
+static void release_seg(const struct evbuffer_file_segment *seg, int flags, void *arg)
+{
+    (void)seg;
+    (void)flags;
+    cache_entry_release(arg);
+}
+
+/* A file-backed entry's body bytes [off, off + len) from its file: one
+ * segment (sendfile on a plain connection; libevent maps or reads it for
+ * TLS), queued in pieces of CACHE_SERVE_WRITE so one sendfile call does
+ * not hold the loop. The segment holds a reference to the entry, hence
+ * its descriptor, until the last piece is sent. */
+static int add_file_body(struct evbuffer *out, struct cache_entry *e, int fd,
+                         uint64_t foff, uint64_t len)
+{
+    struct evbuffer_file_segment *seg =
+        evbuffer_file_segment_new(fd, (ev_off_t)foff, (ev_off_t)len, 0);
+    if (!seg)
+        return -1;
+    cache_entry_ref(e);
+    evbuffer_file_segment_add_cleanup_cb(seg, release_seg, e);
+    int rc = 0;
+    for (uint64_t off = 0; rc == 0 && off < len; off += CACHE_SERVE_WRITE) {
+        uint64_t n = len - off < CACHE_SERVE_WRITE ? len - off : CACHE_SERVE_WRITE;
+        rc = evbuffer_add_file_segment(out, seg, (ev_off_t)off, (ev_off_t)n);
+    }
+    evbuffer_file_segment_free(seg); /* the pieces keep it */
+    return rc;
+}
+
+static int add_memory_body(struct http_conn *h, struct evbuffer *out,
+                           struct cache_entry *e, uint64_t off, uint64_t len)
+{
+    uint64_t blen = 0;
+    const uint8_t *body = cache_entry_body(e, &blen);
+    cache_entry_ref(e);
+    if (evbuffer_add_reference(out, body + off, len, release_ref, e) < 0) {
+        cache_entry_release(e);
+        return -1;
+    }
+    return 0;
 }
 
 void proxy_cache_serve(struct http_conn *h, struct cache_entry *e, time_t now)
@@ -119,17 +171,19 @@ void proxy_cache_serve(struct http_conn *h, struct cache_entry *e, time_t now)
         h->close_after = true;
     h->status = s->r.status;
     if (!h->head_only && s->r.body == HTTP_BODY_LENGTH && s->len) {
-        uint64_t blen = 0;
-        const uint8_t *body = cache_entry_body(e, &blen);
-        if (s->len > PROXY_STREAM_LOW) /* the bytes are in memory already: */
+        int fd;
+        uint64_t foff;
+        int rc;
+        if (s->len > PROXY_STREAM_LOW) /* the bytes are at hand (memory, page cache) */
             bufferevent_set_max_single_write(h->c->bev, CACHE_SERVE_WRITE);
-        cache_entry_ref(e);
-        if (evbuffer_add_reference(out, body + s->off, s->len, release_ref, e) < 0) {
-            cache_entry_release(e);
+        if (cache_entry_file(e, &fd, &foff))
+            rc = add_file_body(out, e, fd, foff + s->off, s->len);
+        else
+            rc = add_memory_body(h, out, e, s->off, s->len);
+        if (rc < 0)
             h->close_after = true;
-        } else {
+        else
             h->sent += s->len;
-        }
     }
     free(s);
 }

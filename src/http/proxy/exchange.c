@@ -140,6 +140,16 @@ static int on_head(void *arg, const struct http_response *r)
     return UPSTREAM_OK;
 }
 
+/* Back-pressure: over the high mark the origin waits for the drain. */
+static int output_pressure(struct http_conn *h, struct evbuffer *out)
+{
+    if (evbuffer_get_length(out) <= PROXY_STREAM_HIGH)
+        return UPSTREAM_OK;
+    h->px->out_wait = true;
+    conn_notify_drained(h->c, PROXY_STREAM_LOW);
+    return UPSTREAM_PAUSE;
+}
+
 static int on_body(void *arg, const char *p, size_t n)
 {
     struct http_conn *h = arg;
@@ -154,11 +164,48 @@ static int on_body(void *arg, const char *p, size_t n)
     if (px->out == OUT_CHUNKED)
         evbuffer_add(out, "\r\n", 2);
     h->sent += n;
-    if (evbuffer_get_length(out) <= PROXY_STREAM_HIGH)
-        return UPSTREAM_OK;
-    px->out_wait = true;
-    conn_notify_drained(h->c, PROXY_STREAM_LOW);
-    return UPSTREAM_PAUSE;
+    return output_pressure(h, out);
+}
+
+/* The cache sees the first n bytes of in, where they are. */
+static void cache_peek(struct pc_req *cr, struct evbuffer *in, size_t n)
+{
+    struct evbuffer_ptr pos;
+    evbuffer_ptr_set(in, &pos, 0, EVBUFFER_PTR_SET);
+    for (int guard = 0; n > 0 && guard < 100000; guard++) {
+        struct evbuffer_iovec v[16];
+        int k = evbuffer_peek(in, (ev_ssize_t)n, &pos, v, 16);
+        if (k <= 0)
+            return;
+        size_t seen = 0;
+        for (int i = 0; i < k && i < 16 && n > 0; i++) {
+            size_t len = v[i].iov_len < n ? v[i].iov_len : n;
+            proxy_cache_body(cr, v[i].iov_base, len);
+            n -= len;
+            seen += len;
+        }
+        evbuffer_ptr_set(in, &pos, seen, EVBUFFER_PTR_ADD);
+    }
+}
+
+/* A body that is not chunked: its bytes move from the origin's input to
+ * the client's output without a copy (whole chains change hands). */
+static int on_body_buf(void *arg, struct evbuffer *in, size_t n)
+{
+    struct http_conn *h = arg;
+    struct http_proxy *px = h->px;
+    if (client_gone(h))
+        return UPSTREAM_ABORT;
+    if (px->cr && px->cr->ins)
+        cache_peek(px->cr, in, n);
+    struct evbuffer *out = conn_output(h->c);
+    if (px->out == OUT_CHUNKED)
+        evbuffer_add_printf(out, "%zx\r\n", n);
+    evbuffer_remove_buffer(in, out, n);
+    if (px->out == OUT_CHUNKED)
+        evbuffer_add(out, "\r\n", 2);
+    h->sent += n;
+    return output_pressure(h, out);
 }
 
 static void on_end(void *arg)
@@ -229,6 +276,7 @@ static void on_want_body(void *arg)
 static const struct upstream_cb exchange_cb = {
     .head = on_head,
     .body = on_body,
+    .body_buf = on_body_buf,
     .end = on_end,
     .error = on_error,
     .upgraded = on_upgraded,

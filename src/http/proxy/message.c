@@ -151,6 +151,8 @@ static void copy_request_fields(struct evbuffer *out, const struct http_request 
                                             "if-match",
                                             "if-unmodified-since",
                                             NULL};
+    static const char *const client_validators[] = {"if-none-match", "if-modified-since",
+                                                    NULL};
     for (size_t i = 0; i < r->nheaders; i++) {
         const struct http_header *f = &r->headers[i];
         if (http_field_is_hop(f->name, r->headers, r->nheaders) ||
@@ -160,6 +162,8 @@ static void copy_request_fields(struct evbuffer *out, const struct http_request 
             continue;
         if (o->get && is_name(f->name, cache_own))
             continue;
+        if (o->nextra && is_name(f->name, client_validators))
+            continue; /* the cache's own replace them (RFC 9111 4.3.2) */
         add_field(out, f);
     }
     for (size_t i = 0; i < o->nextra; i++)

@@ -21,7 +21,8 @@ struct proxy_out_req {
     bool reverse; /* add the X-Forwarded-* and Forwarded fields */
     bool upgrade; /* pass Upgrade and Connection: upgrade (WebSocket) */
     bool persist; /* the origin may keep the connection (else Connection: close) */
-    /* The cache's conditional fields (RFC 9111 4.3.1), added to the head. */
+    /* The cache's conditional fields (RFC 9111 4.3.1), added to the head in
+     * place of the client's If-None-Match and If-Modified-Since. */
     const struct http_header *extra;
     size_t nextra;
     /* The cache's own GET of the target (a background revalidation): no

@@ -154,15 +154,61 @@ static long body_span(struct upstream *u, const char *p, size_t n, bool *complet
     return (long)used;
 }
 
+/* A body that is not chunked, when the front takes evbuffers: every
+ * buffered byte up to the framed end at once, moved by body_buf. Returns
+ * the bytes given, or -1 when u is gone. */
+static long body_move(struct upstream *u, struct evbuffer *in, bool *complete)
+{
+    size_t n = evbuffer_get_length(in);
+    if (u->resp.body == HTTP_BODY_LENGTH) {
+        if (n > u->left)
+            n = (size_t)u->left;
+        u->left -= n;
+        *complete = u->left == 0;
+    }
+    if (n == 0)
+        return 0;
+    int rc = u->cb->body_buf(u->arg, in, n);
+    if (rc == UPSTREAM_ABORT) {
+        release(u);
+        return -1;
+    }
+    if (rc == UPSTREAM_PAUSE)
+        u->paused = true;
+    return (long)n;
+}
+
+/* The origin's buffered input is used up: more of the body straight from
+ * its socket (relay.c), never past a Content-Length, at most
+ * PROXY_READ_PASS per wakeup. */
+static bool read_more(struct upstream *u, struct evbuffer *in, size_t *budget)
+{
+    size_t want = *budget;
+    if (u->resp.body == HTTP_BODY_LENGTH && u->left < want)
+        want = (size_t)u->left;
+    size_t n = want ? proxy_read_bulk(u->c, in, want) : 0;
+    *budget -= n;
+    return n > 0;
+}
+
 static void read_body(struct upstream *u)
 {
     struct evbuffer *in = conn_input(u->c);
+    size_t budget = PROXY_READ_PASS;
     for (int guard = 0; guard < 100000; guard++) {
         bool complete = false;
         if (u->resp.body == HTTP_BODY_LENGTH && u->left == 0)
             complete = true;
         struct evbuffer_iovec v;
-        if (!complete) {
+        if (!complete && !u->paused && evbuffer_get_length(in) == 0 &&
+            !read_more(u, in, &budget))
+            break;
+        if (!complete && u->cb->body_buf && u->resp.body != HTTP_BODY_CHUNKED) {
+            if (u->paused || evbuffer_get_length(in) == 0)
+                break;
+            if (body_move(u, in, &complete) < 0)
+                return;
+        } else if (!complete) {
             if (u->paused || evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
                 break;
             long used = body_span(u, v.iov_base, v.iov_len, &complete);

@@ -7,6 +7,9 @@
  *                    (httpmsg/response.h); 1xx interim responses are eaten
  *     body(p, n)     decoded body bytes (chunked removed), in order; may
  *                    return UPSTREAM_PAUSE for back-pressure
+ *     body_buf(in, n) optional, for bodies that are not chunked: the next
+ *                    n body bytes are the front of evbuffer in, and the
+ *                    callee removes them (moving the chains, no copy)
  *     end()          the body is complete
  *     error(status)  502/504 before the head; after it, the body was cut
  *     upgraded(c)    101: the origin conn is handed over (a byte tunnel)
@@ -57,6 +60,7 @@ enum { UPSTREAM_OK = 0, UPSTREAM_PAUSE = 1, UPSTREAM_ABORT = -1 };
 struct upstream_cb {
     int (*head)(void *arg, const struct http_response *r);
     int (*body)(void *arg, const char *p, size_t n);
+    int (*body_buf)(void *arg, struct evbuffer *in, size_t n); /* may be NULL */
     void (*end)(void *arg);
     void (*error)(void *arg, int status, const char *why);
     void (*upgraded)(void *arg, struct conn *origin);

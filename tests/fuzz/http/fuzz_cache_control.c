@@ -1,6 +1,7 @@
 /* Fuzzes the cache's Cache-Control parser (http/cache/cache_control.c) and
  * the policy functions that run on its output: storability, freshness,
- * age, the reuse decision, stale-if-error, Vary, validation, the 304 merge,
+ * age, the reuse decision, stale-if-error, Vary, validation, a client's
+ * conditional answered by the cache (If-None-Match lists), the 304 merge,
  * invalidation and Range selection. The input is a response head, an empty
  * line, then a request head ("Name: value" lines). Invariants: values stay
  * in range, nothing points outside the input, and a request always matches
@@ -101,6 +102,12 @@ static void policy(const struct http_header *rs, size_t nrs, const struct http_h
     size_t nm = cache_merge_304(rs, nrs, rq, nrq, merged, 2 * MAXF);
     for (size_t i = 0; i < nm; i++)
         inside(merged[i].value);
+    /* RFC 9111 4.3.2: a stored response always satisfies `*`. */
+    bool unmodified = cache_not_modified(&r, HTTP_M_GET, rq, nrq);
+    static const struct http_header star = {{"If-None-Match", 13}, {"*", 1}};
+    if (!cache_not_modified(&r, HTTP_M_HEAD, &star, 1) ||
+        (unmodified && !cache_request_conditional(rq, nrq)))
+        abort();
     const struct cache_response *cand[1] = {&r};
     if (cache_select_for_304(cand, 1, rq, nrq) > 0)
         abort();

@@ -474,6 +474,72 @@ static void rfc9111_4_3_4_merge_304(void **state)
     assert_int_equal(etags, 1);
 }
 
+static bool not_modified(int status, const char *rsf, enum http_method m, const char *rqf)
+{
+    struct cache_response r = resp(status, rsf);
+    req(rqf);
+    return cache_not_modified(&r, m, rq.h, rq.n);
+}
+
+static void rfc9111_4_3_2_if_none_match(void **state)
+{
+    const char *st = "ETag: W/\"a\"\nLast-Modified: Tue, 15 Nov 1994 12:45:26 GMT\n";
+    assert_true(not_modified(200, st, HTTP_M_GET, "If-None-Match: \"a\"\n"));
+    assert_true(not_modified(200, st, HTTP_M_HEAD, "If-None-Match: \"x\", W/\"a\"\n"));
+    assert_true(not_modified(200, st, HTTP_M_GET,
+                             "If-None-Match: \"x\"\nIf-None-Match: \"a\"\n"));
+    assert_true(not_modified(200, st, HTTP_M_GET, "If-None-Match: *\n"));
+    assert_true(not_modified(200, "Content-Type: a\n", HTTP_M_GET, "If-None-Match: *\n"));
+    assert_false(not_modified(200, st, HTTP_M_GET, "If-None-Match: \"b\"\n"));
+    assert_false(not_modified(200, st, HTTP_M_GET, "If-None-Match: a\n")); /* unquoted */
+    assert_false(not_modified(200, st, HTTP_M_GET, "If-None-Match: \"a\n"));
+    assert_false(not_modified(200, st, HTTP_M_GET, "If-None-Match: *, \"a\"\n"));
+    assert_false(
+        not_modified(200, "Content-Type: a\n", HTTP_M_GET, "If-None-Match: \"a\"\n"));
+    /* Only GET and HEAD, only a 2xx stored response (RFC 9110 13.1). */
+    assert_false(not_modified(200, st, HTTP_M_POST, "If-None-Match: \"a\"\n"));
+    assert_false(not_modified(404, st, HTTP_M_GET, "If-None-Match: \"a\"\n"));
+}
+
+static void rfc9111_4_3_2_if_modified_since(void **state)
+{
+    const char *st = "Last-Modified: Tue, 15 Nov 1994 12:45:26 GMT\n"
+                     "Date: Wed, 16 Nov 1994 12:45:26 GMT\n";
+    assert_true(not_modified(200, st, HTTP_M_GET,
+                             "If-Modified-Since: Tue, 15 Nov 1994 12:45:26 GMT\n"));
+    assert_true(not_modified(200, st, HTTP_M_GET,
+                             "If-Modified-Since: Tue, 15 Nov 1994 13:00:00 GMT\n"));
+    assert_false(not_modified(200, st, HTTP_M_GET,
+                              "If-Modified-Since: Tue, 15 Nov 1994 12:45:25 GMT\n"));
+    assert_false(not_modified(200, st, HTTP_M_GET, "If-Modified-Since: yesterday\n"));
+    /* Without Last-Modified: the stored Date. */
+    assert_false(not_modified(200, "Date: Wed, 16 Nov 1994 12:45:26 GMT\n", HTTP_M_GET,
+                              "If-Modified-Since: Tue, 15 Nov 1994 13:00:00 GMT\n"));
+    assert_true(not_modified(200, "Date: Wed, 16 Nov 1994 12:45:26 GMT\n", HTTP_M_GET,
+                             "If-Modified-Since: Wed, 16 Nov 1994 12:45:26 GMT\n"));
+}
+
+static void rfc9110_13_2_2_if_none_match_first(void **state)
+{
+    const char *st = "ETag: \"a\"\nLast-Modified: Tue, 15 Nov 1994 12:45:26 GMT\n";
+    /* A failing If-None-Match: If-Modified-Since is not looked at. */
+    assert_false(not_modified(200, st, HTTP_M_GET,
+                              "If-None-Match: \"b\"\n"
+                              "If-Modified-Since: Tue, 15 Nov 1994 12:45:26 GMT\n"));
+    assert_true(not_modified(200, st, HTTP_M_GET,
+                             "If-None-Match: \"a\"\n"
+                             "If-Modified-Since: Mon, 14 Nov 1994 12:45:26 GMT\n"));
+}
+
+static void rfc9110_15_4_5_fields_of_a_304(void **state)
+{
+    assert_true(cache_304_field((struct http_str){"ETag", 4}));
+    assert_true(cache_304_field((struct http_str){"vary", 4}));
+    assert_true(cache_304_field((struct http_str){"Content-Location", 16}));
+    assert_false(cache_304_field((struct http_str){"Content-Type", 12}));
+    assert_false(cache_304_field((struct http_str){"Content-Length", 14}));
+}
+
 /* ---- 4.4: invalidation, the key ------------------------------------------------ */
 
 static void cache_key_normalised(void **state)
@@ -595,6 +661,10 @@ int main(void)
         cmocka_unit_test(rfc9111_4_3_1_conditional_request),
         cmocka_unit_test(rfc9111_4_3_4_select_stored),
         cmocka_unit_test(rfc9111_4_3_4_merge_304),
+        cmocka_unit_test(rfc9111_4_3_2_if_none_match),
+        cmocka_unit_test(rfc9111_4_3_2_if_modified_since),
+        cmocka_unit_test(rfc9110_13_2_2_if_none_match_first),
+        cmocka_unit_test(rfc9110_15_4_5_fields_of_a_304),
         cmocka_unit_test(cache_key_normalised),
         cmocka_unit_test(rfc9111_4_4_invalidation),
         cmocka_unit_test(rfc9110_14_2_range_from_cache),

@@ -242,6 +242,87 @@ static void store_disk_flipped_byte_dropped(void **state)
     cache_store_free(s);
 }
 
+/* A large body in the disk tier is file-backed: only its head stays in
+ * memory, the body is read from the file (entry.h). */
+static uint8_t large[100 * 1024 + 3];
+
+static void assert_big_body(struct cache_entry *e)
+{
+    uint64_t len, off;
+    int fd;
+    assert_null(cache_entry_body(e, &len));
+    assert_int_equal(len, sizeof large);
+    assert_true(cache_entry_file(e, &fd, &off));
+    uint8_t *got = malloc(sizeof large);
+    assert_int_equal(cache_entry_read_body(e, 0, got, sizeof large), 0);
+    assert_memory_equal(got, large, sizeof large);
+    assert_int_equal(pread(fd, got, 16, (off_t)off + 1000), 16);
+    assert_memory_equal(got, large + 1000, 16);
+    free(got);
+}
+
+static void store_disk_large_entry_file_backed(void **state)
+{
+    for (size_t i = 0; i < sizeof large; i++)
+        large[i] = (uint8_t)(i * 7 + (i >> 8));
+    struct cache_store *s = open_store(1 << 20, 1 << 22);
+    put(s, "http://a.example/big", CC, "", (const char *)large, sizeof large);
+    struct cache_entry *e = get(s, "http://a.example/big", "");
+    assert_non_null(e);
+    assert_big_body(e);
+    assert_true(cache_entry_size(e) > sizeof large);
+    struct cache_store_stats st;
+    cache_store_get_stats(s, &st);
+    assert_true(st.memory_bytes < 4096); /* the head only */
+    /* A 304 update copies the body from the file. */
+    hdrs_set(&rs, "Cache-Control: max-age=120\n");
+    struct cache_entry *u = cache_store_update(s, e, rs.h, rs.n, T0 + 5, T0 + 5);
+    assert_non_null(u);
+    assert_big_body(u);
+    cache_entry_release(u);
+    cache_entry_release(e);
+    cache_store_free(s);
+    /* After a restart: verified when opened, file-backed again. */
+    s = open_store(1 << 20, 1 << 22);
+    e = get(s, "http://a.example/big", "");
+    assert_non_null(e);
+    assert_big_body(e);
+    cache_entry_release(e);
+    cache_store_free(s);
+}
+
+/* The body of a file-backed entry is not read on a hit, but its checksum
+ * is verified when the file is opened: a flipped body byte or a
+ * truncation is a miss, and the file is removed. */
+static void store_disk_large_entry_damage_dropped(void **state)
+{
+    for (size_t i = 0; i < sizeof large; i++)
+        large[i] = (uint8_t)(i * 13);
+    for (int damage = 0; damage < 2; damage++) {
+        struct cache_store *s = open_store(1 << 20, 1 << 22);
+        put(s, "http://a.example/bd", CC, "", (const char *)large, sizeof large);
+        cache_store_free(s);
+        char path[600];
+        only_file(path, sizeof path);
+        int fd = open(path, O_RDWR);
+        struct stat st;
+        fstat(fd, &st);
+        if (damage == 0) {
+            unsigned char c;
+            assert_int_equal(pread(fd, &c, 1, st.st_size / 2), 1);
+            c ^= 0x01;
+            assert_int_equal(pwrite(fd, &c, 1, st.st_size / 2), 1);
+        } else {
+            assert_int_equal(ftruncate(fd, st.st_size - 4096), 0);
+        }
+        close(fd);
+        s = open_store(1 << 20, 1 << 22);
+        assert_false(has(s, "http://a.example/bd"));
+        assert_int_equal(count_files(), 0);
+        cache_store_free(s);
+    }
+}
+
 /* A file too large to be an entry (object_max + head room) is removed at
  * start instead of being indexed forever. */
 static void store_disk_oversized_removed(void **state)
@@ -445,11 +526,17 @@ static void *reader(void *arg)
         if (!e)
             continue;
         uint64_t len;
-        const uint8_t *b = cache_entry_body(e, &len);
-        char first = (char)b[0];
-        for (uint64_t j = 0; j < len; j += 512) /* stream it in pieces */
-            if (b[j] != first)
+        cache_entry_body(e, &len); /* file-backed (64 KiB): read from its file */
+        char piece[512], first = 0;
+        for (uint64_t j = 0; j < len; j += sizeof piece) { /* stream it in pieces */
+            size_t n = len - j < sizeof piece ? (size_t)(len - j) : sizeof piece;
+            if (cache_entry_read_body(e, j, piece, n) < 0)
                 atomic_fetch_add(&r->bad, 1);
+            if (j == 0)
+                first = piece[0];
+            if (memchr(piece, first == 'A' ? 'B' : 'A', n))
+                atomic_fetch_add(&r->bad, 1);
+        }
         if (len != RACE_BODY)
             atomic_fetch_add(&r->bad, 1);
         cache_entry_release(e);
@@ -508,6 +595,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(store_disk_reindexed_at_start, setup, teardown),
         cmocka_unit_test_setup_teardown(store_disk_truncated_dropped, setup, teardown),
         cmocka_unit_test_setup_teardown(store_disk_flipped_byte_dropped, setup, teardown),
+        cmocka_unit_test_setup_teardown(store_disk_large_entry_file_backed, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(store_disk_large_entry_damage_dropped, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(store_disk_missing_file_is_miss, setup, teardown),
         cmocka_unit_test_setup_teardown(store_vary_variants, setup, teardown),
         cmocka_unit_test_setup_teardown(store_object_max_abandoned, setup, teardown),
