@@ -101,6 +101,13 @@ int conn_printf(struct conn *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* True while the client has not read enough of our output. */
 bool conn_output_full(struct conn *c);
+
+/* conn_read.c: reads up to max bytes of c's plain socket into dst in
+ * pieces of CONN_READ_PIECE, after the caller consumed c's buffered input
+ * (dst may be that input); 0 for TLS, a paused, blocked or closing conn,
+ * or nothing to read. */
+struct evbuffer;
+size_t conn_read_bulk(struct conn *c, struct evbuffer *dst, size_t max);
 /* After writing into conn_output() directly: stop reading while the output
  * is above the high-water mark; on_drained runs when it falls below low. */
 void conn_check_backpressure(struct conn *c);

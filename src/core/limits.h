@@ -88,6 +88,7 @@
  * no more commands are read from it (a streamed reply refills at LOW). */
 #define SESSION_OUTPUT_HIGH (32 << 10) /* stop reading while this much is unsent */
 #define SESSION_OUTPUT_LOW (16 << 10)  /* resume reading below this */
+#define CONN_READ_PIECE (256 << 10)    /* one conn_read_bulk readv at most */
 /* ...and if it stays above LOW this long without draining, it is closed. */
 #define SESSION_OUTPUT_STALL_SEC 60
 #define SESSION_CLOSE_GRACE_SEC 5 /* flushing the last reply before close */

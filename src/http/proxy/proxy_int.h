@@ -2,8 +2,8 @@
  * proxy's front: access, absolute-form, CONNECT), reverse.c (the [http]
  * proxy routes), exchange.c (one request through upstream.c, back to the
  * client), tunnel.c (CONNECT and WebSocket byte tunnels), target.c (URL
- * and authority syntax), message.c (header rewriting), relay.c (bulk
- * reads of a stream), dial.c, addr.c. */
+ * and authority syntax), message.c (header rewriting), dial.c, addr.c.
+ * Bulk reads of a stream are core's conn_read_bulk. */
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
@@ -25,13 +25,8 @@ struct http_conn;
  * (libevent's default is 16 KiB per call). */
 void proxy_stream_bulk(struct conn *c);
 
-/* relay.c: reads up to max bytes of c's plain socket into dst in pieces
- * of PROXY_READ_PIECE (after the caller consumed c's buffered input);
- * 0 for TLS, a paused or closing conn, or nothing to read. */
-#define PROXY_READ_PIECE (256 << 10)
-#define PROXY_READ_PASS (1 << 20) /* bytes relayed per wakeup at most */
-struct evbuffer;
-size_t proxy_read_bulk(struct conn *c, struct evbuffer *dst, size_t max);
+/* Bytes relayed per wakeup at most (conn_read_bulk reads). */
+#define PROXY_READ_PASS (1 << 20)
 
 /* exchange.c: sends h's request to t with path as its target and streams
  * the response back. reverse: add X-Forwarded-*; upgrade: a WebSocket

@@ -47,10 +47,10 @@ static void pump(struct tunnel *t, int from)
     struct evbuffer *out = conn_output(dst);
     evbuffer_add_buffer(out, in); /* moves the chains, no copy */
     /* Then straight from src's socket into dst's output, up to the high
-     * mark (relay.c): a few large reads instead of 4 KiB ones. */
+     * mark (core conn_read_bulk): a few large reads instead of 4 KiB ones. */
     size_t have = evbuffer_get_length(out);
     if (have < PROXY_STREAM_HIGH)
-        n += proxy_read_bulk(src, out, PROXY_STREAM_HIGH - have);
+        n += conn_read_bulk(src, out, PROXY_STREAM_HIGH - have);
     t->bytes[from] += n;
     if (evbuffer_get_length(out) >= PROXY_STREAM_HIGH) {
         conn_pause(src);

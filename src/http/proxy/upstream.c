@@ -179,14 +179,14 @@ static long body_move(struct upstream *u, struct evbuffer *in, bool *complete)
 }
 
 /* The origin's buffered input is used up: more of the body straight from
- * its socket (relay.c), never past a Content-Length, at most
+ * its socket (core conn_read_bulk), never past a Content-Length, at most
  * PROXY_READ_PASS per wakeup. */
 static bool read_more(struct upstream *u, struct evbuffer *in, size_t *budget)
 {
     size_t want = *budget;
     if (u->resp.body == HTTP_BODY_LENGTH && u->left < want)
         want = (size_t)u->left;
-    size_t n = want ? proxy_read_bulk(u->c, in, want) : 0;
+    size_t n = want ? conn_read_bulk(u->c, in, want) : 0;
     *budget -= n;
     return n > 0;
 }

@@ -1,16 +1,14 @@
-/* relay: bulk reads of a proxied stream. libevent 2.1 reads a socket at
+/* conn_read: bulk reads of a plain conn. libevent 2.1 reads a socket at
  * most 4 KiB per call (EVBUFFER_MAX_READ), one wakeup each: about 256
- * reads and loop passes per MiB relayed. Once a body or tunnel is under
- * way, the proxy reads a plain socket itself in pieces of up to
- * PROXY_READ_PIECE, straight into the evbuffer the bytes go to next (the
- * origin conn's input for a response body, the other side's output for a
- * tunnel), after what the bufferevent already read, so the order holds.
+ * reads and loop passes per MiB. A protocol moving a stream (the proxy's
+ * response bodies and tunnels) reads the socket through conn_read_bulk in
+ * pieces of up to CONN_READ_PIECE, straight into the evbuffer the bytes go
+ * to next, after what the bufferevent already read, so the order holds.
  * EOF and errors are left for the bufferevent's next read, which finds
  * them (the socket stays readable). The caller bounds every read by what
- * its back-pressure allows. The same need, met the same way, is in
- * ftp/transfer.c (recv_direct): a core conn_read_bulk would serve both. */
+ * its back-pressure allows. */
 #include "core/conn.h"
-#include "http/proxy/proxy_int.h"
+#include "core/limits.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -56,7 +54,7 @@ static size_t read_once(int fd, struct evbuffer *dst, size_t want)
     return (size_t)n;
 }
 
-size_t proxy_read_bulk(struct conn *c, struct evbuffer *dst, size_t max)
+size_t conn_read_bulk(struct conn *c, struct evbuffer *dst, size_t max)
 {
     if (!c || !c->direct || c->tls || c->closing || c->paused || c->blocked)
         return 0;
@@ -71,8 +69,8 @@ size_t proxy_read_bulk(struct conn *c, struct evbuffer *dst, size_t max)
     size_t got = 0;
     while (got < max) {
         size_t want = max - got;
-        if (want > PROXY_READ_PIECE)
-            want = PROXY_READ_PIECE;
+        if (want > CONN_READ_PIECE)
+            want = CONN_READ_PIECE;
         size_t n = read_once(fd, dst, want);
         got += n;
         if (n < want)
