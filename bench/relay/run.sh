@@ -27,7 +27,11 @@
 # Environment: PORTICO_BIN (default build/portico), MESSAGES (5000),
 # SESSIONS (10), SIZE (4096), RUNS (3), WARMUP (300), PER_DEST (portico A's
 # [relay] max_per_destination; empty: its default, 10; 20 compares at
-# Postfix's default concurrency).
+# Postfix's default concurrency), BENCH_PORTS (LOW-HIGH: the ports come from
+# that range, bench/lib.sh), SYSCALLS (1: after the timed runs, one more run
+# of MESSAGES per pair under `strace -f -c` attached to every process of each
+# server, printing fsync/fdatasync/rename/unlink/openat per message for A and
+# B of each pair; a traced run is slow and its rate is not reported).
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
@@ -54,6 +58,7 @@ cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   [ "${KEEP:-0}" = 1 ] && echo "bench/relay: kept $work" >&2 || rm -rf "$work"
+  free_ports_done
 }
 trap cleanup EXIT
 users="warmup $(seq -f 'run%g' "$RUNS")"
@@ -150,6 +155,60 @@ for i in $(seq "$RUNS"); do
   fe+=("$(python3 -c "print($n/$e2e)")"); fa+=("$(python3 -c "print($n/$acc)")")
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# strace_count LABEL FILE PIDS...: per-message counts of the durable-cost
+# calls in strace -c's table (every thread and child of every PID).
+# strace_attach FILE PIDS...: traces them into FILE; its PID in $tracer.
+strace_attach() {
+  local file=$1; shift
+  local args=()
+  for p in "$@"; do args+=(-p "$p"); done
+  strace -f -c -q -o "$file" "${args[@]}" >/dev/null 2>&1 &
+  tracer=$!
+}
+# strace_stop PIDS...: ends the tracers and waits (10 s at most) for their tables.
+strace_stop() {
+  kill -INT "$@" 2>/dev/null || true
+  for p in "$@"; do wait "$p" 2>/dev/null || true; done
+}
+strace_report() { # label file messages
+  awk -v label="$1" -v n="$3" '
+    $NF ~ /^(fsync|fdatasync|rename|renameat|renameat2|unlink|unlinkat|openat|open)$/ {
+      c[$NF] += $4 }
+    END { printf "syscalls per message, %s:", label
+          split("fsync fdatasync rename renameat renameat2 unlink unlinkat openat", k, " ")
+          for (i = 1; i in k; i++) if (c[k[i]] > 0) printf " %s %.2f", k[i], c[k[i]] / n
+          printf "\n" }' "$2"
+}
+# The PIDs of a Postfix instance: its master and every process below it.
+postfix_pids() { # etc
+  local master; master=$(head -1 "$1/../spool/pid/master.pid" | tr -d ' ')
+  echo "$master" $(ps -o pid= --ppid "$master")
+}
+if [ "${SYSCALLS:-0}" = 1 ]; then
+  command -v strace >/dev/null || { echo "bench/relay: strace is missing" >&2; exit 1; }
+  users="$users syscalls"
+  for s in pb; do echo bench-pw | "$BIN" -c "$work/$s/portico.ini" user add "syscalls@b.test" --password-stdin >/dev/null; done
+  echo "syscalls@b.test syscalls/Maildir/" >> "$work/fb.vmailbox"
+  postfix -c "$work/fb/etc" reload >/dev/null 2>&1
+  sleep 1
+  strace_attach "$work/st.pa" "${pids[1]}"; sa=$tracer
+  strace_attach "$work/st.pb" "${pids[0]}"; sb=$tracer
+  sleep 1
+  measure_portico syscalls "$MESSAGES" >/dev/null
+  strace_stop "$sa" "$sb"
+  strace_report "portico A (submission + queue + relay)" "$work/st.pa" "$MESSAGES"
+  strace_report "portico B (smtp + Maildir)" "$work/st.pb" "$MESSAGES"
+  # shellcheck disable=SC2046
+  strace_attach "$work/st.fa" $(postfix_pids "$work/fa/etc"); sa=$tracer
+  # shellcheck disable=SC2046
+  strace_attach "$work/st.fb" $(postfix_pids "$work/fb/etc"); sb=$tracer
+  sleep 1
+  measure_postfix syscalls "$MESSAGES" >/dev/null
+  strace_stop "$sa" "$sb"
+  strace_report "postfix A (smtpd + cleanup + qmgr + smtp)" "$work/st.fa" "$MESSAGES"
+  strace_report "postfix B (smtpd + cleanup + qmgr + virtual)" "$work/st.fb" "$MESSAGES"
+fi
 # Every message made it, and nothing more.
 for i in $(seq "$RUNS"); do
   for d in "$(pmaildir "run$i")" "$(fmaildir "run$i")"; do
