@@ -19,12 +19,13 @@ build_pkgs=(
 # dnsmasq-base, the binary without its service, answers test_dns.py's zone;
 # haproxy sends PROXY protocol v2 in test_proxy_protocol.py; the relay
 # tests use python3-aiosmtpd as scripted peers, python3-dkim to verify
-# signatures and a private postfix as the interop peer).
+# signatures and a private postfix as the interop peer; strace checks the
+# order of the queue's fsyncs in test_relay_group_commit.py).
 test_pkgs=(
   libcmocka-dev python3 curl openssl swaks libnet-ssleay-perl lftp fetchmail isync mutt tmux
   chromium openssh-client python3-paramiko rclone systemd python3-prometheus-client
   debhelper fakeroot bash-completion dnsmasq-base haproxy
-  python3-aiosmtpd python3-dkim postfix
+  python3-aiosmtpd python3-dkim postfix strace
 )
 # `make fuzz`: clang with libFuzzer and the sanitizer runtimes.
 fuzz_pkgs=(clang libclang-rt-14-dev)

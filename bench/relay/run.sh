@@ -23,11 +23,17 @@
 #            file (virtual) before removing it from its queue.
 # Each run goes to a fresh recipient (run1@b.test ...). Prints the median
 # of RUNS runs (and each run) of the end-to-end and accept rates per pair,
-# the ratio portico/postfix, and the load average before and after.
+# the ratio portico/postfix, the CPU time per message of each pair (user +
+# system of both servers, /proc/PID/stat; Postfix's reaped children
+# included), and the load average before and after.
 # Environment: PORTICO_BIN (default build/portico), MESSAGES (5000),
 # SESSIONS (10), SIZE (4096), RUNS (3), WARMUP (300), PER_DEST (portico A's
 # [relay] max_per_destination; empty: its default, 10; 20 compares at
-# Postfix's default concurrency).
+# Postfix's default concurrency), BENCH_PORTS (LOW-HIGH: the ports come from
+# that range, bench/lib.sh), SYSCALLS (1: after the timed runs, one more run
+# of MESSAGES per pair under `strace -f -c` attached to every process of each
+# server, printing fsync/fdatasync/rename/unlink/openat per message for A and
+# B of each pair; a traced run is slow and its rate is not reported).
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
@@ -54,6 +60,7 @@ cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   [ "${KEEP:-0}" = 1 ] && echo "bench/relay: kept $work" >&2 || rm -rf "$work"
+  free_ports_done
 }
 trap cleanup EXIT
 users="warmup $(seq -f 'run%g' "$RUNS")"
@@ -137,19 +144,91 @@ measure_postfix() {
   python3 "$here/measure.py" "$fa_port" "$1@b.test" "$(fmaildir "$1")" "$2" "$SESSIONS" "$SIZE"
 }
 
+# CPU seconds used so far (user + system, every thread; with the children
+# that exited and were reaped, so Postfix's short-lived processes count).
+cpu_of() { # pids...
+  local hz; hz=$(getconf CLK_TCK)
+  for p in "$@"; do cat "/proc/$p/stat" 2>/dev/null; done |
+    awk -v hz="$hz" '{ sub(/^.*\) /, ""); t += $12 + $13 + $14 + $15 } END { printf "%.2f\n", t / hz }'
+}
+portico_cpu() { cpu_of "${pids[@]}"; }
+postfix_cpu() { # both instances: every master and what runs below it
+  local all=()
+  for etc in "${postfixes[@]}"; do all+=($(postfix_pids "$etc")); done
+  cpu_of "${all[@]}"
+}
+# The PIDs of a Postfix instance: its master and every process below it.
+postfix_pids() { # etc
+  local master; master=$(head -1 "$1/../spool/pid/master.pid" | tr -d ' ')
+  echo "$master" $(ps -o pid= --ppid "$master")
+}
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 # Warm-up, not measured: page cache, Postfix's daemons, portico's pools.
 measure_portico warmup "$WARMUP" >/dev/null
 measure_postfix warmup "$WARMUP" >/dev/null
 
 declare -a pe pa fe fa
+pcpu=0; fcpu=0
 for i in $(seq "$RUNS"); do
+  c0=$(portico_cpu)
   read -r n acc e2e < <(measure_portico "run$i" "$MESSAGES")
+  pcpu=$(python3 -c "print($pcpu + $(portico_cpu) - $c0)")
   pe+=("$(python3 -c "print($n/$e2e)")"); pa+=("$(python3 -c "print($n/$acc)")")
+  c0=$(postfix_cpu)
   read -r n acc e2e < <(measure_postfix "run$i" "$MESSAGES")
+  fcpu=$(python3 -c "print($fcpu + $(postfix_cpu) - $c0)")
   fe+=("$(python3 -c "print($n/$e2e)")"); fa+=("$(python3 -c "print($n/$acc)")")
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# strace_attach FILE PIDS...: traces them into FILE; its PID in $tracer.
+strace_attach() {
+  local file=$1; shift
+  local args=()
+  for p in "$@"; do args+=(-p "$p"); done
+  strace -f -c -q -o "$file" "${args[@]}" >/dev/null 2>&1 &
+  tracer=$!
+}
+# strace_stop PIDS...: ends the tracers and waits (10 s at most) for their tables.
+strace_stop() {
+  kill -INT "$@" 2>/dev/null || true
+  for p in "$@"; do wait "$p" 2>/dev/null || true; done
+}
+# strace_report LABEL FILE MESSAGES: per-message counts of the durable-cost
+# calls in strace -c's table (every thread and child of every PID).
+strace_report() {
+  awk -v label="$1" -v n="$3" '
+    $NF ~ /^(fsync|fdatasync|rename|renameat|renameat2|unlink|unlinkat|openat|open)$/ {
+      c[$NF] += $4 }
+    END { printf "syscalls per message, %s:", label
+          split("fsync fdatasync rename renameat renameat2 unlink unlinkat openat", k, " ")
+          for (i = 1; i in k; i++) if (c[k[i]] > 0) printf " %s %.2f", k[i], c[k[i]] / n
+          printf "\n" }' "$2"
+}
+if [ "${SYSCALLS:-0}" = 1 ]; then
+  command -v strace >/dev/null || { echo "bench/relay: strace is missing" >&2; exit 1; }
+  users="$users syscalls"
+  for s in pb; do echo bench-pw | "$BIN" -c "$work/$s/portico.ini" user add "syscalls@b.test" --password-stdin >/dev/null; done
+  echo "syscalls@b.test syscalls/Maildir/" >> "$work/fb.vmailbox"
+  postfix -c "$work/fb/etc" reload >/dev/null 2>&1
+  sleep 1
+  strace_attach "$work/st.pa" "${pids[1]}"; sa=$tracer
+  strace_attach "$work/st.pb" "${pids[0]}"; sb=$tracer
+  sleep 1
+  measure_portico syscalls "$MESSAGES" >/dev/null
+  strace_stop "$sa" "$sb"
+  strace_report "portico A (submission + queue + relay)" "$work/st.pa" "$MESSAGES"
+  strace_report "portico B (smtp + Maildir)" "$work/st.pb" "$MESSAGES"
+  # shellcheck disable=SC2046
+  strace_attach "$work/st.fa" $(postfix_pids "$work/fa/etc"); sa=$tracer
+  # shellcheck disable=SC2046
+  strace_attach "$work/st.fb" $(postfix_pids "$work/fb/etc"); sb=$tracer
+  sleep 1
+  measure_postfix syscalls "$MESSAGES" >/dev/null
+  strace_stop "$sa" "$sb"
+  strace_report "postfix A (smtpd + cleanup + qmgr + smtp)" "$work/st.fa" "$MESSAGES"
+  strace_report "postfix B (smtpd + cleanup + qmgr + virtual)" "$work/st.fb" "$MESSAGES"
+fi
 # Every message made it, and nothing more.
 for i in $(seq "$RUNS"); do
   for d in "$(pmaildir "run$i")" "$(fmaildir "run$i")"; do
@@ -167,4 +246,5 @@ printf '%s: portico A->B end-to-end %.0f msg/s (runs: %s), accept %.0f msg/s (ru
 printf '%s: postfix A->B end-to-end %.0f msg/s (runs: %s), accept %.0f msg/s (runs: %s)\n' \
   "$label" "$fem" "$(runs "${fe[@]}")" "$fam" "$(runs "${fa[@]}")"
 python3 -c "print(f'relay ratio portico/postfix end-to-end: {$pem/$fem:.2f}  accept: {$pam/$fam:.2f}')"
+python3 -c "n = $RUNS * $MESSAGES; print(f'relay CPU per message (both servers of the pair, user+system): portico {$pcpu * 1e6 / n:.0f} us, postfix {$fcpu * 1e6 / n:.0f} us')"
 echo "relay load average (1/5/15 min): before $load_before, after $load_after ($(nproc) cores)"

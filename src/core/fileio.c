@@ -1,5 +1,6 @@
 /* fileio: the write loop every writer of files needs, and the durable
- * publish of a new file under its final name. */
+ * publish of a new file under its final name (with or without the fsync of
+ * its directory, for callers that group that fsync). */
 #include "core/fileio.h"
 
 #include <errno.h>
@@ -26,8 +27,8 @@ int fd_write_all(int fd, const void *p, size_t n)
     return 0;
 }
 
-int file_publish(int dirfd, const char *tmp, const char *name,
-                 int (*fill)(int fd, void *arg), void *arg)
+int file_publish_unsynced(int dirfd, const char *tmp, const char *name,
+                          int (*fill)(int fd, void *arg), void *arg)
 {
     int fd =
         openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -43,5 +44,13 @@ int file_publish(int dirfd, const char *tmp, const char *name,
         unlinkat(dirfd, tmp, 0);
         return -1;
     }
+    return 0;
+}
+
+int file_publish(int dirfd, const char *tmp, const char *name,
+                 int (*fill)(int fd, void *arg), void *arg)
+{
+    if (file_publish_unsynced(dirfd, tmp, name, fill, arg) < 0)
+        return -1;
     return fsync(dirfd);
 }

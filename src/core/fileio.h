@@ -11,3 +11,7 @@ int fd_write_all(int fd, const void *p, size_t n);
  * dirfd; on any failure tmp is removed and name is untouched. 0, or -1. */
 int file_publish(int dirfd, const char *tmp, const char *name,
                  int (*fill)(int fd, void *arg), void *arg);
+/* The same without the last step: the rename is not yet durable until the
+ * caller fsyncs dirfd (once for several files, a group commit). 0, or -1. */
+int file_publish_unsynced(int dirfd, const char *tmp, const char *name,
+                          int (*fill)(int fd, void *arg), void *arg);

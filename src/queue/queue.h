@@ -5,11 +5,18 @@
  *   <id>.env  the envelope record (record.c): sender, DSN parameters and
  *             one block per recipient with its state (pending, deferred
  *             with the last reply and the next attempt, delivered, failed)
- * The .msg is written first and the .env last, each to a tmp name, fsynced
- * and renamed, then queue/ is fsynced: an entry exists once its .env does.
- * Every later change rewrites the .env the same way (write-new, fsync,
- * rename, fsync dir), so a kill -9 leaves the old record or the new one and
- * at most the attempts in flight are repeated (at-least-once).
+ * A new entry: the .msg is written under its final name (O_EXCL) and
+ * fsynced, then the .env to a tmp name, fsynced and renamed, then queue/ is
+ * fsynced in a group commit (sync.c: one directory fsync for every writer
+ * waiting at that moment): an entry exists once its .env does, and a .msg
+ * without one is an orphan of a write that never got its 250.
+ * A later change rewrites the .env the same way (write-new, fsync, rename,
+ * grouped fsync of queue/), so a kill -9 leaves the old record or the new
+ * one and at most the attempts in flight are repeated (at-least-once).
+ * Removing a finished entry is not fsynced (DECISIONS.md "Queue removals
+ * are not fsynced"): a removal lost in a crash brings back an entry whose
+ * recipients all had their final answer, and it is delivered again; that
+ * is the at-least-once duplicate, never a loss.
  * A record that cannot be read is moved to queue/corrupt/ and reported.
  * Requests from `portico queue` arrive as files in queue/ctl/ (ctl.c).
  * Every function here blocks: call it on the work pool or in the CLI. */
@@ -87,10 +94,16 @@ bool queue_env_done(const struct queue_env *env);
 int queue_open_dir(int datadirfd);
 /* Reads <id>.env. 0; -1 with errno (ENOENT: gone); -2 garbage (why set). */
 int queue_env_load(int qfd, const char *id, struct queue_env *env, const char **why);
-/* Rewrites <id>.env durably (tmp, fsync, rename, fsync dir). 0 or -1. */
+/* Rewrites <id>.env durably (tmp, fsync, rename, grouped fsync of queue/).
+ * 0 or -1. */
 int queue_env_store(int qfd, const struct queue_env *env);
-/* Removes the entry (.env first, so a crash leaves only an orphan .msg). */
+/* Removes the entry (.env first, so a crash leaves only an orphan .msg),
+ * without an fsync: after a crash the entry may be back (see above). */
 int queue_remove(int qfd, const char *id);
+/* Makes every rename this thread did in qfd durable: one fsync of the
+ * directory shared with every other thread waiting at the same time
+ * (sync.c). 0, or -1 with errno. */
+int queue_sync_dir(int qfd);
 /* Moves <id>.env (and its .msg) to corrupt/. 0 or -1. */
 int queue_move_aside(int qfd, const char *id);
 /* Opens <id>.msg read-only, or -1. */

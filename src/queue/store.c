@@ -1,5 +1,6 @@
 /* store: the files of the queue. Reading and rewriting envelope records
- * durably (write-new, fsync, rename, fsync dir), removing entries, moving
+ * durably (write-new, fsync, rename, grouped fsync of queue/), removing
+ * entries (not fsynced, see queue.h), moving
  * unreadable ones to queue/corrupt/, listing ids. Blocking: pool or CLI. */
 #include "queue/queue.h"
 
@@ -120,8 +121,10 @@ int queue_env_store(int qfd, const struct queue_env *env)
     snprintf(name, sizeof name, "%s.env", env->id);
     snprintf(tmp, sizeof tmp, "tmp.%s.env", env->id);
     struct text_span span = {text, len};
-    int rc = file_publish(qfd, tmp, name, write_span, &span);
+    int rc = file_publish_unsynced(qfd, tmp, name, write_span, &span);
     free(text);
+    if (rc == 0)
+        rc = queue_sync_dir(qfd);
     return rc;
 }
 
@@ -134,8 +137,6 @@ int queue_remove(int qfd, const char *id)
     int rc = unlinkat(qfd, name, 0);
     snprintf(name, sizeof name, "%s.msg", id);
     unlinkat(qfd, name, 0);
-    if (rc == 0)
-        rc = fsync(qfd);
     return rc;
 }
 

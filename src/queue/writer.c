@@ -1,8 +1,9 @@
 /* writer: a new queue entry, durably (see queue.h for the order). The
  * message copy uses the store's LF normaliser, so queued and delivered
  * bytes follow the same rules. Ids are the time in microseconds, the pid
- * and a counter; the .msg is published with RENAME_NOREPLACE, so an id is
- * never reused even if the clock goes back across a restart. */
+ * and a counter; the .msg is created with O_EXCL under its final name, so
+ * an id is never reused even if the clock goes back across a restart.
+ * The queue/ directory is opened once per data directory and kept. */
 #include "queue/queue.h"
 
 #include "core/fileio.h"
@@ -10,10 +11,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -65,24 +68,24 @@ static int fill_msg_fd(int fd, void *arg)
     return fill_msg(fd, arg);
 }
 
-/* Writes tmp.<id>.msg, fsyncs, renames to <id>.msg without replacing. */
+/* Writes <id>.msg (never an existing one) and fsyncs it. No tmp name is
+ * needed: nothing reads a .msg before its .env exists, which is written
+ * after this returns. */
 static int publish_msg(int qfd, const char *id, const struct msg_src *m)
 {
-    char tmp[QUEUE_ID_MAX + 16], name[QUEUE_ID_MAX + 8];
-    snprintf(tmp, sizeof tmp, "tmp.%s.msg", id);
+    char name[QUEUE_ID_MAX + 8];
     snprintf(name, sizeof name, "%s.msg", id);
-    int fd = openat(qfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    int fd =
+        openat(qfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return -1;
     int rc = fill_msg(fd, m);
     if (rc == 0)
         rc = fsync(fd);
     close(fd);
-    if (rc == 0)
-        rc = renameat2(qfd, tmp, qfd, name, RENAME_NOREPLACE);
     int saved = errno;
     if (rc < 0)
-        unlinkat(qfd, tmp, 0);
+        unlinkat(qfd, name, 0);
     errno = saved;
     return rc;
 }
@@ -137,35 +140,58 @@ static int write_entry(int qfd, const struct msg_src *m, const struct queue_new 
     struct queue_env env;
     rc = fill_env(&env, n, id);
     if (rc == 0)
-        rc = queue_env_store(qfd, &env); /* fsyncs queue/ after the rename */
+        rc = queue_env_store(qfd, &env); /* fsyncs queue/ (grouped) after the rename */
     queue_env_clear(&env);
     if (rc < 0)
         queue_remove(qfd, id);
     return rc;
 }
 
+/* The queue/ of the data directory datadirfd: opened (and created) once,
+ * then kept while datadirfd names the same directory; -1 on failure. The
+ * fd stays the writer's: callers never close it. */
+static pthread_mutex_t dir_mu = PTHREAD_MUTEX_INITIALIZER;
+static int dir_qfd = -1;
+static dev_t dir_dev;
+static ino_t dir_ino;
+
+static int writer_dir(int datadirfd)
+{
+    struct stat st;
+    if (fstat(datadirfd, &st) < 0)
+        return -1;
+    pthread_mutex_lock(&dir_mu);
+    if (dir_qfd >= 0 && (st.st_dev != dir_dev || st.st_ino != dir_ino)) {
+        close(dir_qfd); /* another data directory (tests, the CLI) */
+        dir_qfd = -1;
+    }
+    if (dir_qfd < 0 && (dir_qfd = queue_open_dir(datadirfd)) >= 0) {
+        dir_dev = st.st_dev;
+        dir_ino = st.st_ino;
+    }
+    int qfd = dir_qfd;
+    pthread_mutex_unlock(&dir_mu);
+    return qfd;
+}
+
 int queue_write(int datadirfd, const char *prefix, int srcfd, const struct queue_new *n,
                 char *id, size_t idlen)
 {
-    int qfd = queue_open_dir(datadirfd);
+    int qfd = writer_dir(datadirfd);
     if (qfd < 0)
         return -1;
     struct msg_src m = {prefix, srcfd, NULL, 0};
-    int rc = write_entry(qfd, &m, n, id, idlen);
-    close(qfd);
-    return rc;
+    return write_entry(qfd, &m, n, id, idlen);
 }
 
 int queue_write_buf(int datadirfd, const char *msg, size_t len, const struct queue_new *n,
                     char *id, size_t idlen)
 {
-    int qfd = queue_open_dir(datadirfd);
+    int qfd = writer_dir(datadirfd);
     if (qfd < 0)
         return -1;
     struct msg_src m = {"", -1, msg, len};
-    int rc = write_entry(qfd, &m, n, id, idlen);
-    close(qfd);
-    return rc;
+    return write_entry(qfd, &m, n, id, idlen);
 }
 
 int queue_prepend_msg(int qfd, const char *id, const char *prefix)

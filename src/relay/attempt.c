@@ -25,6 +25,8 @@
 #include "core/loop.h"
 #include "core/session_client.h"
 
+#include <event2/event.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -35,6 +37,7 @@
 #include <unistd.h>
 
 #define ATT_MAX_HOSTS 8
+#define ATT_IDLE_SEC 1 /* a connection left without a job waits this long for one */
 
 /* A finished job whose record is being saved (relay_job_done's waiter). */
 struct unsaved {
@@ -74,7 +77,10 @@ struct attempt {
     struct unsaved *unsaved; /* finished jobs whose record is not yet saved */
     bool body_waiting;       /* the 354 came; the body waits for those saves */
     bool in_next_job, next_job_again;
-    struct attempt *prev, *next; /* every live attempt, for the shutdown */
+    struct connect_req *connecting; /* the connection being made, or NULL */
+    bool parked;                    /* between transactions, waiting for a job (park) */
+    struct event *idle;             /* ends the wait: QUIT */
+    struct attempt *prev, *next;    /* every live attempt, for the shutdown */
 };
 
 static struct tls_client *tlsc;
@@ -105,6 +111,8 @@ static void attempt_free(struct attempt *a)
         a->next->prev = a->prev;
     if (a->msgfd >= 0)
         close(a->msgfd);
+    if (a->idle)
+        event_free(a->idle);
     free(a->codes);
     free(a->replies);
     free(a);
@@ -271,9 +279,50 @@ static void rset_reply(struct session *s, const struct reply *r, void *arg)
         start_txn(a);
 }
 
+static void idle_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct attempt *a = arg;
+    a->parked = false;
+    if (a->s)
+        session_command(a->s, step_timeout(), quit_reply, NULL, "QUIT");
+}
+
+/* No job waits for the destination: the connection stays open for
+ * ATT_IDLE_SEC (a connection cache, as Postfix's
+ * smtp_connection_cache_time_limit), so mail that arrives one message at a
+ * time does not pay a new connection, greeting and EHLO for each. 0 when
+ * parked, -1 when it cannot wait. */
+static int park(struct attempt *a)
+{
+    struct timeval tv = {ATT_IDLE_SEC, 0};
+    if (relay->stopping || relay->loop->stopping)
+        return -1;
+    if (!a->idle)
+        a->idle = evtimer_new(relay->loop->base, idle_cb, a);
+    if (!a->idle || evtimer_add(a->idle, &tv) < 0)
+        return -1;
+    a->parked = true;
+    return 0;
+}
+
+bool relay_attempt_wake(struct dest *d)
+{
+    for (struct attempt *a = attempts; a; a = a->next) {
+        if (!a->parked || a->d != d || !a->s)
+            continue;
+        a->parked = false;
+        evtimer_del(a->idle);
+        next_job(a);
+        return true;
+    }
+    return false;
+}
+
 static void next_job_once(struct attempt *a)
 {
     a->job = relay_dest_next_job(a->d);
+    if (!a->job && park(a) == 0)
+        return;
     if (!a->job || relay->loop->stopping) {
         session_command(a->s, step_timeout(), quit_reply, NULL, "QUIT");
         return;
@@ -718,6 +767,7 @@ static void greeting(struct session *s, const struct reply *r, void *arg)
 static void connected(struct conn *c, int err, void *arg)
 {
     struct attempt *a = arg;
+    a->connecting = NULL;
     if (!c) {
         snprintf(a->why, sizeof a->why, "451 4.4.1 cannot connect to %s: %s", a->host,
                  strerror(err));
@@ -752,7 +802,8 @@ static void connect_addrs(struct attempt *a)
     }
     struct connect_opts o = {.timeout_sec = (unsigned)relay->cfg->relay_connect_timeout,
                              .svc = SVC_SMTP};
-    if (!conn_connect(relay->loop, all, n, &o, connected, a)) {
+    a->connecting = conn_connect(relay->loop, all, n, &o, connected, a);
+    if (!a->connecting) {
         snprintf(a->why, sizeof a->why, "451 4.3.0 cannot start a connection");
         connect_host(a);
     }
@@ -945,6 +996,7 @@ void relay_attempt_cleanup(void)
     mtasts_cleanup(); /* lookups point at attempts */
     while (attempts) {
         struct attempt *a = attempts;
+        connect_cancel(a->connecting); /* its socket and timer, never called back */
         if (a->job) {
             free(a->job->idx);
             free(a->job);

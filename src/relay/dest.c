@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define JOBS_PER_CONN 4 /* another connection when more jobs wait per open one */
+#define JOBS_PER_CONN 2 /* another connection when more jobs wait per open one */
 
 static struct dest *dest_get(const char *domain)
 {
@@ -51,6 +51,10 @@ static void dest_kick(struct dest *d)
         if (d->nqueued == 0 || d->nconns >= c->relay_max_per_destination ||
             relay->nconns >= c->relay_max_connections)
             return;
+        /* Backed off: no new connection (the last one to end defers the
+         * waiting jobs, relay_dest_conn_done). */
+        if (d->backoff_until > relay_now())
+            return;
         if (d->nconns > 0 && d->nqueued <= (size_t)d->nconns * JOBS_PER_CONN)
             return;
         d->nconns++;
@@ -81,6 +85,7 @@ void relay_dest_submit(struct job *j)
         d->head = j;
     d->tail = j;
     d->nqueued++;
+    relay_attempt_wake(d);
     dest_kick(d);
 }
 

@@ -115,8 +115,12 @@ struct job *relay_dest_next_job(struct dest *d);
 void relay_dest_conn_done(struct dest *d, bool failed_whole, const char *why);
 void relay_dests_free(void);
 
-/* attempt.c: one outbound connection for d, taking jobs until none waits. */
+/* attempt.c: one outbound connection for d, taking jobs until none waits
+ * (and none came during a short wait). */
 int relay_attempt_start(struct dest *d);
+/* A connection of d waiting for work takes the next job of d; false when
+ * none waits. */
+bool relay_attempt_wake(struct dest *d);
 
 /* ctl.c: `portico queue` requests (files in queue/ctl/). */
 void relay_ctl_poll(void);

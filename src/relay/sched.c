@@ -170,13 +170,28 @@ struct announced {
     char id[QUEUE_ID_MAX];
 };
 
+/* Reads a due item now (on the pool), unless too many are in memory. */
+static bool item_try_load(struct item *it)
+{
+    if (relay->nloaded >= RELAY_MAX_LOADED || it->busy || it->held)
+        return false;
+    it->busy = true;
+    relay->nloaded++;
+    relay_load(it);
+    return true;
+}
+
+/* A new entry is read at once rather than at the next tick: a connection
+ * waiting for work gets it without the tick's delay of up to a second. */
 static void announced_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct announced *a = arg;
-    if (relay && !relay->stopping) {
+    if (relay && !relay->stopping && !relay->loop->stopping) {
         struct item *it = relay_item_add(a->id, 0);
-        if (it && !it->busy && !it->held)
+        if (it && !it->busy && !it->held) {
             it->due = 0;
+            item_try_load(it);
+        }
     }
     free(a);
 }
@@ -206,11 +221,8 @@ static void tick_cb(evutil_socket_t fd, short what, void *arg)
     for (struct item *it = relay->items; it; it = it->next) {
         if (relay->nloaded >= RELAY_MAX_LOADED)
             break;
-        if (it->busy || it->held || it->due > now)
-            continue;
-        it->busy = true;
-        relay->nloaded++;
-        relay_load(it);
+        if (it->due <= now)
+            item_try_load(it);
     }
     relay_ctl_poll();
     /* Entries whose announcement was lost (no memory) are found again. */

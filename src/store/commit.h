@@ -5,7 +5,8 @@
  * go, while the others sleep until a leader has flushed theirs. One fsync
  * of a directory then covers every rename made in it by the batch, and one
  * index transaction every row, however many sessions delivered at once.
- * Blocking: pool threads only. Internal to store/. */
+ * Blocking: pool threads only. Used by store/ (deliveries) and by
+ * queue/sync.c (the fsyncs of queue/), nothing else. */
 #pragma once
 #include <pthread.h>
 #include <stdbool.h>

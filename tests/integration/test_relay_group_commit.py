@@ -1,0 +1,192 @@
+"""The queue's group commit (queue/sync.c) keeps every 250: several
+submission sessions at once, kill -9 of the server right after their last
+250s, and every acknowledged message is on disk and delivered after the
+restart. And the order of the durable steps, from the system calls
+themselves (strace -f -y on the running server): for every acknowledged
+entry its .msg and its record were fsynced, and a fsync of queue/ that
+began after the record's rename ended before the 250 was written."""
+
+import os
+import re
+import smtplib
+import subprocess
+import threading
+import unittest
+
+from portico import Server, free_port, wait_until
+from relay_common import Peer, queue_ids
+
+PW = "pw-gc-1"
+SESSIONS = 8
+PER_SESSION = 25
+QUEUED = re.compile(r"queued as (\S+)")
+
+
+def submit_batch(server, tag, per_session=PER_SESSION, sessions=SESSIONS):
+    """SESSIONS concurrent plaintext-AUTH sessions; returns {queue id: Message-ID}
+    of every message answered 250."""
+    acked, errors, lock = {}, [], threading.Lock()
+
+    def one(s):
+        try:
+            with smtplib.SMTP("127.0.0.1", server.ports["submission"], timeout=60) as c:
+                c.login("alice@a.test", PW)
+                for i in range(per_session):
+                    mid = f"{tag}-{s}-{i}"
+                    c.mail("alice@a.test")
+                    c.rcpt("u@ok.test")
+                    body = "x" * 70 + "\r\n"
+                    code, text = c.data((f"Subject: {mid}\r\nMessage-ID: <{mid}@a.test>\r\n"
+                                         f"\r\n{body * 30}").encode())
+                    m = QUEUED.search(text.decode())
+                    if code == 250 and m:
+                        with lock:
+                            acked[m.group(1)] = mid
+        except Exception as e:  # reported below, with the thread's name
+            errors.append(f"session {s}: {e!r}")
+
+    threads = [threading.Thread(target=one, args=(s,)) for s in range(sessions)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    if errors:
+        raise AssertionError("; ".join(errors))
+    return acked
+
+
+def sender(peer_port):
+    a = Server(services=("submission",), domains="a.test", hostname="mx.a.test",
+               extra=f"[auth]\nallow_plaintext_auth = yes\n"
+                     f"[relay]\nretry_min = 1\nretry_max = 1\nconnect_timeout = 2\n"
+                     f"route = ok.test 127.0.0.1:{peer_port}\n")
+    a.start()
+    a.add_user("alice@a.test", PW)
+    return a
+
+
+class KillAfterBatch(unittest.TestCase):
+    def test_kill9_right_after_concurrent_250s(self):
+        peer_port = free_port()  # nobody listens yet: everything stays queued
+        a = sender(peer_port)
+        self.addCleanup(a.cleanup)
+        acked = submit_batch(a, "k")
+        a.kill()
+        self.assertEqual(len(acked), SESSIONS * PER_SESSION, "every message got its 250")
+        on_disk = set(queue_ids(a))
+        qdir = os.path.join(a.data_dir, "queue")
+        for qid in acked:
+            self.assertIn(qid, on_disk, f"acknowledged {qid} has no record")
+            self.assertTrue(os.path.getsize(os.path.join(qdir, qid + ".msg")) > 2000)
+        peer = Peer(port=peer_port)
+        self.addCleanup(peer.stop)
+        a.start()
+        mids = lambda: {re.search(rb"Message-ID: <([^@]+)@", m[2]).group(1).decode()
+                        for m in peer.messages}
+        want = set(acked.values())
+        wait_until(lambda: want <= mids(), timeout=120, what="every acknowledged message")
+        wait_until(lambda: not queue_ids(a), timeout=30, what="queue empty")
+        a.stop()
+
+
+def traced_threads_attached(pid):
+    """True once every thread of pid has a tracer."""
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+        for t in tasks:
+            with open(f"/proc/{pid}/task/{t}/status") as f:
+                if re.search(r"^TracerPid:\s+0$", f.read(), re.M):
+                    return False
+        return True
+    except FileNotFoundError:
+        return False
+
+
+class DurableOrder(unittest.TestCase):
+    def test_fsyncs_before_each_250(self):
+        a = sender(free_port())
+        self.addCleanup(a.cleanup)
+        log = os.path.join(a.tmp.name, "strace")
+        tracer = subprocess.Popen(
+            ["strace", "-f", "-y", "-s", "256", "-o", log, "-e",
+             "trace=openat,fsync,fdatasync,renameat,renameat2,write,writev,sendto,sendmsg",
+             "-p", str(a.proc.pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.addCleanup(lambda: tracer.poll() is None and tracer.kill())
+        wait_until(lambda: traced_threads_attached(a.proc.pid), timeout=20, what="strace")
+        acked = submit_batch(a, "o", per_session=6, sessions=5)
+        tracer.terminate()
+        tracer.wait(20)
+        self.assertEqual(len(acked), 30)
+        calls = parse_strace(log)
+        for qid in acked:
+            check_entry(self, calls, qid)
+        a.stop()
+
+
+CALL = re.compile(r"^(\d+)\s+(?:<\.\.\. (\w+) resumed>(.*)|(\w+)\((.*))$")
+
+
+def parse_strace(path):
+    """Every traced call as [start line, end line, name, text]: an
+    interrupted call (<unfinished ...> then <... resumed>) spans two lines,
+    its text both halves."""
+    calls, pending = [], {}
+    with open(path, errors="replace") as f:
+        for i, line in enumerate(f):
+            m = CALL.match(line.rstrip("\n"))
+            if not m:
+                continue
+            pid = m.group(1)
+            if m.group(2):
+                c = pending.pop((pid, m.group(2)), None)
+                if c:
+                    c[1] = i
+                    c[3] += m.group(3)
+                continue
+            c = [i, i, m.group(4), m.group(5)]
+            if c[3].endswith("<unfinished ...>"):
+                c[1] = None
+                pending[(pid, c[2])] = c
+            calls.append(c)
+    return [c for c in calls if c[1] is not None]
+
+
+def first(calls, pred, after=-1):
+    """The first call that started after line after and matches."""
+    return next((c for c in calls if c[0] > after and pred(c)), None)
+
+
+def ok(c):
+    return re.search(r"\)\s+= \d+", c[3]) is not None
+
+
+def check_entry(test, calls, qid):
+    esc = re.escape(qid)
+    # The 250 that names the entry (the reply to the end of DATA).
+    reply = first(calls, lambda c: c[2] in ("write", "writev", "sendto", "sendmsg")
+                  and re.search(r"250 [^\"]*queued as " + esc, c[3]))
+    test.assertIsNotNone(reply, f"no 250 for {qid} in the trace")
+    # The .msg: created, then fsynced on the same fd, before the record's rename.
+    opened = first(calls, lambda c: c[2] == "openat" and f'"{qid}.msg"' in c[3]
+                   and "O_CREAT" in c[3] and ok(c))
+    test.assertIsNotNone(opened, f"{qid}.msg not created")
+    fd = re.search(r"= (\d+)<", opened[3]).group(1)
+    msg_sync = first(calls, lambda c: c[2] == "fsync" and ok(c) and
+                     re.match(fd + r"<[^>]*/" + esc + r"\.msg>", c[3]), after=opened[0])
+    rename = first(calls, lambda c: c[2] == "renameat" and f'"tmp.{qid}.env"' in c[3]
+                   and ok(c))
+    test.assertIsNotNone(rename, f"{qid}.env never renamed into place")
+    test.assertIsNotNone(msg_sync, f"{qid}.msg not fsynced")
+    test.assertLess(msg_sync[1], rename[0], f"{qid}.msg fsynced after its record")
+    env_sync = first(calls, lambda c: c[2] == "fsync" and ok(c) and
+                     re.match(r"\d+<[^>]*/tmp\." + esc + r"\.env>", c[3]))
+    test.assertIsNotNone(env_sync, f"tmp.{qid}.env not fsynced")
+    test.assertLess(env_sync[1], rename[0], f"{qid}.env renamed before its fsync")
+    # A fsync of queue/ that began after the rename and ended before the 250.
+    dir_sync = first(calls, lambda c: c[2] == "fsync" and ok(c) and c[1] < reply[0] and
+                     re.match(r"\d+<[^>]*/queue>", c[3]), after=rename[1])
+    test.assertIsNotNone(dir_sync, f"no fsync of queue/ between {qid}'s rename and its 250")
+
+
+if __name__ == "__main__":
+    unittest.main()
