@@ -9,10 +9,10 @@
 #include <errno.h>
 #include <time.h>
 
+#include "core/mutf7.h"
 #include "store/flags.h"
 #include "store/folder_name.h"
 #include "store/maildir.h"
-#include "core/mutf7.h"
 
 /* The store's use of the codec: whole NUL-terminated names. */
 static int enc(const char *in, char *out, size_t outlen)
@@ -371,12 +371,28 @@ static void test_scan_sorted(void **state)
         assert_non_null(f);
         fclose(f);
     }
+    /* Names around the sort's 8- and 16-byte keys (prefixes, ties). */
+    static const char *const odd[] = {"abcdefghijklmnopq", "a",  "abcdefgh",
+                                      "abcdefghijklmnop",  "ab", "abcdefghi",
+                                      "abcdefghijklmnopa", "b"};
+    const size_t nodd = sizeof odd / sizeof odd[0];
+    for (size_t i = 0; i < nodd; i++) {
+        snprintf(rel, sizeof rel, ".Scan/new/%s", odd[i]);
+        mail_path(path, sizeof path, rel);
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fclose(f);
+    }
     int mailfd = maildir_open(datafd, &alice);
     assert_true(mailfd >= 0);
     int folderfd = maildir_folder_open(mailfd, "Scan", false);
     assert_true(folderfd >= 0);
     struct maildir_entry *e = NULL;
-    assert_int_equal(maildir_scan(folderfd, &e), SCAN_N);
+    assert_int_equal(maildir_scan(folderfd, &e), SCAN_N + (long)nodd);
+    for (size_t i = 1; i < SCAN_N + nodd; i++)
+        assert_true(strcmp(e[i - 1].base, e[i].base) < 0);
+    assert_string_equal(e[SCAN_N].base, "a");
+    assert_string_equal(e[SCAN_N + nodd - 1].base, "b");
     for (int i = 0; i < SCAN_N; i++) {
         char want[64];
         snprintf(want, sizeof want, "%05d.M1P1Q1.host,S=%d", i, i + 1);

@@ -203,7 +203,6 @@ static void test_no_index_between_calls(void **state)
     mailbox_close(mb);
 }
 
-
 /* v is, row for row, what listing the index gives now. */
 static void assert_same_as_listing(struct mailbox *mb, const struct mailbox_version *v)
 {
@@ -224,7 +223,8 @@ static void assert_same_as_listing(struct mailbox *mb, const struct mailbox_vers
         assert_int_equal(x->size, y->size);
         assert_int_equal(x->vsize, y->vsize);
         assert_string_equal(x->emailid, y->emailid);
-        assert_string_equal(x->keywords ? x->keywords : "", y->keywords ? y->keywords : "");
+        assert_string_equal(x->keywords ? x->keywords : "",
+                            y->keywords ? y->keywords : "");
     }
     mailbox_snapshot_free(&b);
 }
