@@ -1,7 +1,8 @@
 /* index: the per-account mail index, mail/index.db (SQLite, WAL): per folder
  * UIDVALIDITY, UIDNEXT, the highest modseq and the MAILBOXID; per message
  * its UID, Maildir base name, flags, keywords, modseq (RFC 7162 CONDSTORE),
- * internal date, size, vsize and the cached envelope / summary; expunged
+ * internal date, size, vsize and the envelope; the cached summary (its own
+ * table, so a flag change rewrites a small row); expunged
  * UIDs with their modseq (VANISHED). A cache of the Maildir: deleted, it is
  * rebuilt by index_sync with a new UIDVALIDITY (MAILBOXIDs come back from
  * their files). Blocking; one handle per thread at a time (handles come
