@@ -129,6 +129,24 @@ static int place(struct copy_job *j, const char *from, struct maildir_entry *e)
     return -1;
 }
 
+/* The source's cached summary, if any, for the destination's new UID. */
+static int copy_summary(struct copy_job *j, uint32_t src_uid)
+{
+    sqlite3_stmt *st =
+        idx_prep(j->mb->idx, "INSERT OR REPLACE INTO summaries(folder_id, uid, summary)"
+                             " SELECT ?1, ?2, summary FROM summaries"
+                             " WHERE folder_id = ?3 AND uid = ?4");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, j->dst->id);
+    sqlite3_bind_int64(st, 2, j->dst->uidnext);
+    sqlite3_bind_int64(st, 3, j->f.id);
+    sqlite3_bind_int64(st, 4, src_uid);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
 /* The destination row: the source's flags, keywords, date, sizes and
  * caches, under the new name, UID and modseq. */
 static int insert_row(struct copy_job *j, uint32_t src_uid, const struct maildir_entry *e)
@@ -136,9 +154,9 @@ static int insert_row(struct copy_job *j, uint32_t src_uid, const struct maildir
     sqlite3_stmt *st =
         idx_prep(j->mb->idx, "INSERT INTO messages(folder_id, uid, base, in_cur, flags,"
                              " keywords, modseq, internaldate, size, vsize, envelope,"
-                             " bodystructure, summary) SELECT ?1, ?2, ?3, in_cur, flags,"
+                             " bodystructure) SELECT ?1, ?2, ?3, in_cur, flags,"
                              " keywords, ?4, internaldate, size, vsize, envelope,"
-                             " bodystructure, summary FROM messages"
+                             " bodystructure FROM messages"
                              " WHERE folder_id = ?5 AND uid = ?6");
     if (!st)
         return -1;
@@ -151,6 +169,8 @@ static int insert_row(struct copy_job *j, uint32_t src_uid, const struct maildir
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE || sqlite3_changes(j->mb->idx->db) != 1)
+        return -1;
+    if (copy_summary(j, src_uid) < 0)
         return -1;
     j->dst->uidnext++;
     j->dst->highest_modseq++;

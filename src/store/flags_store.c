@@ -22,9 +22,9 @@ struct store_job {
     const struct mailbox_flag_change *ch;
     unsigned ch_flags;
     char ch_kw[MAIL_MAX_KEYWORDS_LEN + 1];
-    struct index_folder f;
+    struct index_folder f, before; /* now, and when the transaction began */
     sqlite3_stmt *find, *update;
-    bool left_new, renamed, changed;
+    bool left_new, renamed, changed, resynced;
     uint32_t last_changed;
     struct mailbox_snapshot *out;
     size_t cap;
@@ -145,6 +145,7 @@ static int store_one(struct store_job *j, uint32_t uid)
 static int resync(struct store_job *j)
 {
     struct mail_index *idx = j->mb->idx;
+    j->resynced = true; /* the version cannot be advanced from before */
     if (idx_folder_store(idx, &j->f) < 0)
         return -1;
     return idx_sync_locked(idx, j->mb->name, j->mb->folderfd, &j->f);
@@ -173,6 +174,7 @@ static int run(struct store_job *j, const uint32_t *uids, size_t n)
     if (!idx || idx_txn_begin(idx) < 0)
         return -1;
     int rc = idx_folder_get(idx, j->mb->name, &j->f);
+    j->before = j->f;
     if (rc == 0) {
         j->find = idx_prep(idx, IDX_ROW_COLS " WHERE folder_id = ?1 AND uid = ?2");
         j->update =
@@ -228,6 +230,9 @@ int mailbox_store_flags(struct mailbox *mb, const uint32_t *uids, size_t n,
         qsort(j.modified, j.nmodified, sizeof *j.modified, uid_cmp);
     *modified = j.modified;
     *nmodified = j.nmodified;
+    /* The next version is this one's rows over the last: no listing. */
+    if (j.changed && !j.resynced)
+        mb_version_advance(mb, &j.before, out);
     if (j.changed)
         mb_publish(mb, mb->name, BUS_FLAGS, out->n == 1 ? j.last_changed : 0);
     return 0;

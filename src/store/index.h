@@ -1,7 +1,8 @@
 /* index: the per-account mail index, mail/index.db (SQLite, WAL): per folder
  * UIDVALIDITY, UIDNEXT, the highest modseq and the MAILBOXID; per message
  * its UID, Maildir base name, flags, keywords, modseq (RFC 7162 CONDSTORE),
- * internal date, size, vsize and the cached envelope / summary; expunged
+ * internal date, size, vsize and the envelope; the cached summary (its own
+ * table, so a flag change rewrites a small row); expunged
  * UIDs with their modseq (VANISHED). A cache of the Maildir: deleted, it is
  * rebuilt by index_sync with a new UIDVALIDITY (MAILBOXIDs come back from
  * their files). Blocking; one handle per thread at a time (handles come
@@ -48,6 +49,13 @@ bool index_is_current(const struct mail_index *idx);
  * query. folder is a canonical name (store/folder_name.h). 0 or -1. */
 int index_sync(struct mail_index *idx, const char *folder, int folderfd,
                struct index_folder *f);
+/* index_sync that, when it scans, hands cb every row the folder has after
+ * the merge (in base order, keywords valid during the call only), so the
+ * caller can build its list without reading it back. 1 scanned (every
+ * row heard, the transaction committed), 0 fast path (none), -1. */
+int index_sync_rows(struct mail_index *idx, const char *folder, int folderfd,
+                    struct index_folder *f,
+                    int (*cb)(void *arg, const struct index_row *row), void *arg);
 
 /* The folder's row without creating it: 1, 0 (none yet), -1. */
 int index_folder_read(struct mail_index *idx, const char *folder, struct index_folder *f);

@@ -25,6 +25,7 @@ int index_folder_drop(struct mail_index *idx, const char *folder)
     if (r <= 0)
         return r;
     if (run_named(idx, "DELETE FROM messages WHERE folder_id = ?1", f.id) < 0 ||
+        run_named(idx, "DELETE FROM summaries WHERE folder_id = ?1", f.id) < 0 ||
         run_named(idx, "DELETE FROM expunged WHERE folder_id = ?1", f.id) < 0)
         return -1;
     return run_named(idx, "DELETE FROM folders WHERE id = ?1", f.id);

@@ -15,7 +15,7 @@ struct mail_index {
     ino_t ino;
     /* Prepared once: the per-message lookups (FETCH/SEARCH of a whole
      * mailbox run them once per message). */
-    sqlite3_stmt *find_st, *summary_st, *summary_set_st;
+    sqlite3_stmt *find_st, *summary_st, *summary_set_st, *vsize_set_st, *summary_del_st;
     /* Per row of a sync (10,000 in a cold SELECT): parsed once. */
     sqlite3_stmt *insert_st, *move_st;
 };

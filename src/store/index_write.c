@@ -214,10 +214,11 @@ char *index_summary_get(struct mail_index *idx, const char *folder, uint32_t uid
                         int *found)
 {
     *found = 0;
-    sqlite3_stmt *st =
-        idx_prep_cached(idx, &idx->summary_st,
-                        "SELECT summary FROM messages WHERE folder_id ="
-                        " (SELECT id FROM folders WHERE name = ?1) AND uid = ?2");
+    sqlite3_stmt *st = idx_prep_cached(
+        idx, &idx->summary_st,
+        "SELECT s.summary FROM messages m LEFT JOIN summaries s"
+        " ON s.folder_id = m.folder_id AND s.uid = m.uid WHERE m.folder_id ="
+        " (SELECT id FROM folders WHERE name = ?1) AND m.uid = ?2");
     if (!st)
         return NULL;
     sqlite3_bind_text(st, 1, folder, -1, SQLITE_STATIC);
@@ -237,9 +238,11 @@ int index_summary_range(struct mail_index *idx, const char *folder, uint32_t lo,
                         int (*cb)(void *arg, uint32_t uid, const char *summary),
                         void *arg)
 {
-    sqlite3_stmt *st = idx_prep(idx, "SELECT uid, summary FROM messages WHERE folder_id ="
-                                     " (SELECT id FROM folders WHERE name = ?1)"
-                                     " AND uid BETWEEN ?2 AND ?3 ORDER BY uid");
+    sqlite3_stmt *st = idx_prep(
+        idx, "SELECT m.uid, s.summary FROM messages m LEFT JOIN summaries s"
+             " ON s.folder_id = m.folder_id AND s.uid = m.uid WHERE m.folder_id ="
+             " (SELECT id FROM folders WHERE name = ?1)"
+             " AND m.uid BETWEEN ?2 AND ?3 ORDER BY m.uid");
     if (!st)
         return -1;
     sqlite3_bind_text(st, 1, folder, -1, SQLITE_STATIC);
@@ -257,23 +260,44 @@ int index_summary_range(struct mail_index *idx, const char *folder, uint32_t lo,
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* The parse counted the CRLF size too: an unmeasured row takes it. */
+static int vsize_from_parse(struct mail_index *idx, const char *folder, uint32_t uid,
+                            uint64_t vsize)
+{
+    if (vsize == 0)
+        return 0;
+    sqlite3_stmt *st = idx_prep_cached(
+        idx, &idx->vsize_set_st,
+        "UPDATE messages SET vsize = ?3 WHERE folder_id ="
+        " (SELECT id FROM folders WHERE name = ?1) AND uid = ?2 AND vsize = 0");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, folder, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, uid);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)vsize);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
 int index_summary_set(struct mail_index *idx, const char *folder, uint32_t uid,
                       const char *summary, uint64_t vsize)
 {
     /* A cache fill, not a change: no modseq, no transaction of its own.
-     * The parse counted the CRLF size too: an unmeasured row takes it. */
+     * Kept only for a message that still exists (not one expunged since). */
     sqlite3_stmt *st = idx_prep_cached(
         idx, &idx->summary_set_st,
-        "UPDATE messages SET summary = ?3,"
-        " vsize = CASE WHEN ?4 > 0 AND vsize = 0 THEN ?4 ELSE vsize END"
-        " WHERE folder_id = (SELECT id FROM folders WHERE name = ?1) AND uid = ?2");
+        "INSERT OR REPLACE INTO summaries(folder_id, uid, summary)"
+        " SELECT m.folder_id, m.uid, ?3 FROM messages m WHERE m.folder_id ="
+        " (SELECT id FROM folders WHERE name = ?1) AND m.uid = ?2");
     if (!st)
         return -1;
     sqlite3_bind_text(st, 1, folder, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, uid);
     sqlite3_bind_text(st, 3, summary, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, (sqlite3_int64)vsize);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : -1;
+    if (rc != SQLITE_DONE)
+        return -1;
+    return vsize_from_parse(idx, folder, uid, vsize);
 }

@@ -44,3 +44,11 @@ int mb_snapshot_push(struct mailbox_snapshot *s, size_t *cap, const struct index
 int mb_snapshot_push_flags(struct mailbox_snapshot *s, size_t *cap,
                            const struct index_row *r);
 void mb_snapshot_head(struct mailbox_snapshot *s, const struct index_folder *f);
+/* After a change made by this handle (STORE) in one transaction that began
+ * at folder state before: if the table's current version of the folder
+ * shows before, publishes the next one, that version with the rows of
+ * changes (uid order; flags, keywords, modseq) and changes' header, so
+ * the next SELECT or refresh lists nothing. Otherwise nothing: the next
+ * mailbox_version_get lists the folder as before. */
+void mb_version_advance(struct mailbox *mb, const struct index_folder *before,
+                        const struct mailbox_snapshot *changes);

@@ -170,36 +170,81 @@ static int push_row(void *arg, const struct index_row *r)
     return mb_snapshot_push(c->s, &c->cap, r);
 }
 
-/* Lists the folder into a new version (mb->mu held, the index synced). */
-static struct mailbox_version *build(struct mailbox *mb, struct mail_index *idx,
-                                     const char *key, uint32_t hash)
+static struct mailbox_version *version_new(const char *key, uint32_t hash)
 {
     struct mailbox_version *v = calloc(1, sizeof *v);
     if (!v)
         return NULL;
-    struct index_folder f;
-    struct push_ctx c = {&v->snap, 0};
-    if (index_list_since(idx, mb->name, 0, &f, push_row, &c) < 0) {
-        mailbox_snapshot_free(&v->snap);
-        free(v);
-        return NULL;
-    }
-    mb_snapshot_head(&v->snap, &f);
-    /* Give back what the doubling over-allocated: this copy lives long. */
-    if (c.cap > v->snap.n && v->snap.n) {
-        struct mailbox_msg *m = realloc(v->snap.msgs, v->snap.n * sizeof *m);
-        if (m)
-            v->snap.msgs = m;
-    }
     atomic_init(&v->refs, 1);
     v->hash = hash;
     snprintf(v->key, sizeof v->key, "%s", key);
     return v;
 }
 
-/* The current version, building it if the table has none that shows f. */
+/* Give back what the doubling over-allocated: a version lives long. */
+static void snap_shrink(struct mailbox_snapshot *s, size_t cap)
+{
+    if (cap > s->n && s->n) {
+        struct mailbox_msg *m = realloc(s->msgs, s->n * sizeof *m);
+        if (m)
+            s->msgs = m;
+    }
+}
+
+/* Lists the folder into a new version (mb->mu held, the index synced). */
+static struct mailbox_version *build(struct mailbox *mb, struct mail_index *idx,
+                                     const char *key, uint32_t hash)
+{
+    struct mailbox_version *v = version_new(key, hash);
+    if (!v)
+        return NULL;
+    struct index_folder f;
+    struct push_ctx c = {&v->snap, 0};
+    if (index_list_since(idx, mb->name, 0, &f, push_row, &c) < 0) {
+        version_free(v);
+        return NULL;
+    }
+    mb_snapshot_head(&v->snap, &f);
+    snap_shrink(&v->snap, c.cap);
+    return v;
+}
+
+/* The rows a sync's scan handed over (in base order), as a version. */
+static int msg_uid_cmp(const void *a, const void *b)
+{
+    uint32_t x = ((const struct mailbox_msg *)a)->uid,
+             y = ((const struct mailbox_msg *)b)->uid;
+    return (x > y) - (x < y);
+}
+
+static bool uid_sorted(const struct mailbox_snapshot *s)
+{
+    for (size_t i = 1; i < s->n; i++)
+        if (s->msgs[i - 1].uid > s->msgs[i].uid)
+            return false;
+    return true;
+}
+
+static struct mailbox_version *adopt(struct push_ctx *rows, const struct index_folder *f,
+                                     const char *key, uint32_t hash)
+{
+    struct mailbox_version *v = version_new(key, hash);
+    if (!v)
+        return NULL;
+    v->snap = *rows->s;
+    memset(rows->s, 0, sizeof *rows->s);
+    if (!uid_sorted(&v->snap))
+        qsort(v->snap.msgs, v->snap.n, sizeof *v->snap.msgs, msg_uid_cmp);
+    mb_snapshot_head(&v->snap, f);
+    snap_shrink(&v->snap, rows->cap);
+    return v;
+}
+
+/* The current version, building it if the table has none that shows f:
+ * from rows (the sync's, when it scanned) or by listing the folder. */
 static struct mailbox_version *get_locked(struct mailbox *mb, struct mail_index *idx,
-                                          const struct index_folder *f)
+                                          const struct index_folder *f,
+                                          struct push_ctx *rows)
 {
     char key[sizeof(((struct mailbox_version *)0)->key)];
     make_key(mb, key, sizeof key);
@@ -211,7 +256,7 @@ static struct mailbox_version *get_locked(struct mailbox *mb, struct mail_index 
     pthread_mutex_lock(bl);
     v = lookup(key, hash, f); /* built while we waited */
     if (!v) {
-        v = build(mb, idx, key, hash);
+        v = rows ? adopt(rows, f, key, hash) : build(mb, idx, key, hash);
         if (v)
             publish(v);
     }
@@ -219,16 +264,142 @@ static struct mailbox_version *get_locked(struct mailbox *mb, struct mail_index 
     return v;
 }
 
+/* The version the table holds for the folder row as it is now, if any. */
+static struct mailbox_version *current(struct mailbox *mb, struct mail_index *idx)
+{
+    struct index_folder f;
+    char key[sizeof(((struct mailbox_version *)0)->key)];
+    if (index_folder_read(idx, mb->name, &f) != 1)
+        return NULL;
+    make_key(mb, key, sizeof key);
+    return lookup(key, key_hash(key), &f);
+}
+
+struct collect {
+    struct push_ctx c;
+    bool failed;
+};
+
+static int collect_row(void *arg, const struct index_row *r)
+{
+    struct collect *k = arg;
+    if (!k->failed && mb_snapshot_push(k->c.s, &k->c.cap, r) < 0)
+        k->failed = true; /* the version is listed instead */
+    return 0;
+}
+
 const struct mailbox_version *mailbox_version_get(struct mailbox *mb)
 {
     struct index_folder f;
     struct mailbox_version *v = NULL;
+    struct mailbox_snapshot rows = {0};
+    struct collect k = {{&rows, 0}, false};
     mb_lock(mb);
     struct mail_index *idx = mb_index(mb);
-    if (idx && index_sync(idx, mb->name, mb->folderfd, &f) == 0)
-        v = get_locked(mb, idx, &f);
+    /* A version that shows the folder before the sync is kept if the
+     * sync changes nothing; without one, a sync that scans hands over
+     * every row, and the new version is made of them (no listing). */
+    struct mailbox_version *had = idx ? current(mb, idx) : NULL;
+    int s = idx ? index_sync_rows(idx, mb->name, mb->folderfd, &f,
+                                  had ? NULL : collect_row, &k)
+                : -1;
+    if (s >= 0 && had && version_matches(had, &f)) {
+        v = had;
+        had = NULL;
+    } else if (s >= 0) {
+        v = get_locked(mb, idx, &f, s == 1 && !had && !k.failed ? &k.c : NULL);
+    }
     mb_unlock(mb);
+    mailbox_version_put(had);
+    mailbox_snapshot_free(&rows);
     return v;
+}
+
+/* The table's version of key if it is still `from' (under table_lock). */
+static bool still_current(const struct mailbox_version *from, const char *key,
+                          uint32_t hash)
+{
+    bool same = false;
+    pthread_mutex_lock(&table_lock);
+    for (struct mailbox_version *v = table[hash % VERSION_BUCKETS]; v; v = v->next)
+        if (v->hash == hash && strcmp(v->key, key) == 0) {
+            same = v == from;
+            break;
+        }
+    pthread_mutex_unlock(&table_lock);
+    return same;
+}
+
+static struct mailbox_msg *find_uid(struct mailbox_snapshot *s, uint32_t uid)
+{
+    size_t lo = 0, hi = s->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->msgs[mid].uid < uid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < s->n && s->msgs[lo].uid == uid ? &s->msgs[lo] : NULL;
+}
+
+/* from's list with the rows of changes applied (flags, keywords, modseq). */
+static int apply_changes(struct mailbox_snapshot *to, const struct mailbox_snapshot *from,
+                         const struct mailbox_snapshot *changes)
+{
+    to->msgs = malloc((from->n ? from->n : 1) * sizeof *to->msgs);
+    if (!to->msgs)
+        return -1;
+    for (; to->n < from->n; to->n++) {
+        struct mailbox_msg *m = &to->msgs[to->n];
+        *m = from->msgs[to->n];
+        if (m->keywords && !(m->keywords = strdup(m->keywords)))
+            return -1;
+    }
+    for (size_t i = 0; i < changes->n; i++) {
+        const struct mailbox_msg *c = &changes->msgs[i];
+        struct mailbox_msg *m = find_uid(to, c->uid);
+        if (!m)
+            return -1;
+        m->flags = c->flags;
+        m->modseq = c->modseq;
+        free(m->keywords);
+        m->keywords = NULL;
+        if (c->keywords && !(m->keywords = strdup(c->keywords)))
+            return -1;
+    }
+    return 0;
+}
+
+void mb_version_advance(struct mailbox *mb, const struct index_folder *before,
+                        const struct mailbox_snapshot *changes)
+{
+    char key[sizeof(((struct mailbox_version *)0)->key)];
+    make_key(mb, key, sizeof key);
+    uint32_t hash = key_hash(key);
+    struct mailbox_version *from = lookup(key, hash, before);
+    if (!from)
+        return;
+    pthread_mutex_t *bl = &build_lock[hash % VERSION_BUILD_STRIPES];
+    pthread_mutex_lock(bl);
+    struct mailbox_version *v = NULL;
+    /* Another change published meanwhile: its builder listed it. */
+    if (still_current(from, key, hash) && (v = version_new(key, hash))) {
+        if (apply_changes(&v->snap, &from->snap, changes) == 0) {
+            v->snap.uidvalidity = changes->uidvalidity;
+            v->snap.uidnext = changes->uidnext;
+            v->snap.highest_modseq = changes->highest_modseq;
+            snprintf(v->snap.mailboxid, sizeof v->snap.mailboxid, "%s",
+                     changes->mailboxid);
+            publish(v);
+        } else {
+            version_free(v);
+            v = NULL;
+        }
+    }
+    pthread_mutex_unlock(bl);
+    mailbox_version_put(from);
+    mailbox_version_put(v); /* nobody holds it yet: listed, retained */
 }
 
 const struct mailbox_version *mailbox_version_ref(const struct mailbox_version *cv)

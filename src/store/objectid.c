@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -116,13 +117,43 @@ int objectid_mailbox(int folderfd, char out[OBJECTID_LEN])
     return maildir_fsync_dir(folderfd, ".");
 }
 
+/* One digest context per thread, kept (freed when the thread ends): a
+ * listing hashes every message, and making and freeing a context per
+ * hash was most of its cost. */
+static pthread_key_t ctx_key;
+static pthread_once_t ctx_once = PTHREAD_ONCE_INIT;
+
+static void ctx_free(void *ctx)
+{
+    EVP_MD_CTX_free(ctx);
+}
+
+static void ctx_key_make(void)
+{
+    pthread_key_create(&ctx_key, ctx_free);
+}
+
+static EVP_MD_CTX *thread_ctx(void)
+{
+    pthread_once(&ctx_once, ctx_key_make);
+    EVP_MD_CTX *ctx = pthread_getspecific(ctx_key);
+    if (!ctx && (ctx = EVP_MD_CTX_new()) && pthread_setspecific(ctx_key, ctx) != 0) {
+        EVP_MD_CTX_free(ctx);
+        ctx = NULL;
+    }
+    return ctx;
+}
+
 void objectid_email(const char *base, char *out, size_t outlen)
 {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     size_t n = strcspn(base, ",:");
     char h[17];
-    if (!EVP_Digest(base, n, md, &mdlen, digest_sha256(), NULL) || mdlen < 8) {
+    EVP_MD_CTX *ctx = thread_ctx();
+    if (!ctx || !EVP_DigestInit_ex2(ctx, digest_sha256(), NULL) ||
+        !EVP_DigestUpdate(ctx, base, n) || !EVP_DigestFinal_ex(ctx, md, &mdlen) ||
+        mdlen < 8) {
         snprintf(out, outlen, "M0");
         return;
     }

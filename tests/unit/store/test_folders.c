@@ -1,17 +1,18 @@
 /* test_folders: folder names (modified UTF-7 on disk, bad names refused),
  * flag letters and keyword lists, the folder functions (create with
  * parents, delete, rename with children and of INBOX, subscriptions,
- * status, MAILBOXID across rename), and a 10,000-message folder: warm
+ * status, MAILBOXID across rename), a directory scan in base order with
+ * each entry whole (the pointer sort), and a 10,000-message folder: warm
  * snapshot and STATUS without a scan, 10,000 flag changes in one call. */
 #include "store_fixture.h"
 
 #include <errno.h>
 #include <time.h>
 
+#include "core/mutf7.h"
 #include "store/flags.h"
 #include "store/folder_name.h"
 #include "store/maildir.h"
-#include "core/mutf7.h"
 
 /* The store's use of the codec: whole NUL-terminated names. */
 static int enc(const char *in, char *out, size_t outlen)
@@ -350,6 +351,61 @@ static void age(const char *sub)
     assert_int_equal(utimensat(AT_FDCWD, path, t, 0), 0);
 }
 
+#define SCAN_N 997
+
+static void test_scan_sorted(void **state)
+{
+    assert_int_equal(store_folder_create(datafd, &alice, "Scan"), 0);
+    char path[300], rel[120];
+    /* Created in a scrambled order, flags derived from the name, a third
+     * in new/: every entry must come back whole, in base order. */
+    for (int k = 0; k < SCAN_N; k++) {
+        int i = (int)(((long)k * 7919) % SCAN_N);
+        if (i % 3 == 0)
+            snprintf(rel, sizeof rel, ".Scan/new/%05d.M1P1Q1.host,S=%d", i, i + 1);
+        else
+            snprintf(rel, sizeof rel, ".Scan/cur/%05d.M1P1Q1.host,S=%d:2,%s", i, i + 1,
+                     i % 3 == 1 ? "S" : "FT");
+        mail_path(path, sizeof path, rel);
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fclose(f);
+    }
+    /* Names around the sort's 8- and 16-byte keys (prefixes, ties). */
+    static const char *const odd[] = {"abcdefghijklmnopq", "a",  "abcdefgh",
+                                      "abcdefghijklmnop",  "ab", "abcdefghi",
+                                      "abcdefghijklmnopa", "b"};
+    const size_t nodd = sizeof odd / sizeof odd[0];
+    for (size_t i = 0; i < nodd; i++) {
+        snprintf(rel, sizeof rel, ".Scan/new/%s", odd[i]);
+        mail_path(path, sizeof path, rel);
+        FILE *f = fopen(path, "w");
+        assert_non_null(f);
+        fclose(f);
+    }
+    int mailfd = maildir_open(datafd, &alice);
+    assert_true(mailfd >= 0);
+    int folderfd = maildir_folder_open(mailfd, "Scan", false);
+    assert_true(folderfd >= 0);
+    struct maildir_entry *e = NULL;
+    assert_int_equal(maildir_scan(folderfd, &e), SCAN_N + (long)nodd);
+    for (size_t i = 1; i < SCAN_N + nodd; i++)
+        assert_true(strcmp(e[i - 1].base, e[i].base) < 0);
+    assert_string_equal(e[SCAN_N].base, "a");
+    assert_string_equal(e[SCAN_N + nodd - 1].base, "b");
+    for (int i = 0; i < SCAN_N; i++) {
+        char want[64];
+        snprintf(want, sizeof want, "%05d.M1P1Q1.host,S=%d", i, i + 1);
+        assert_string_equal(e[i].base, want);
+        assert_int_equal(e[i].size, (uint64_t)i + 1);
+        assert_int_equal(e[i].in_cur, i % 3 != 0);
+        assert_string_equal(e[i].flags, i % 3 == 0 ? "" : (i % 3 == 1 ? "S" : "FT"));
+    }
+    free(e);
+    close(folderfd);
+    close(mailfd);
+}
+
 static void test_big_folder(void **state)
 {
     assert_int_equal(store_folder_create(datafd, &alice, "Big"), 0);
@@ -421,6 +477,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_create_delete_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rename, setup, teardown),
         cmocka_unit_test_setup_teardown(test_subscribe_status, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_scan_sorted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_big_folder, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

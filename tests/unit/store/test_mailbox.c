@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <event2/event.h>
 #include <pthread.h>
+#include <sqlite3.h>
 
 #include "store/bus.h"
 
@@ -476,6 +477,65 @@ static void test_summary(void **state)
     free(text);
     assert_null(mailbox_summary(mb, 5));
     assert_int_equal(errno, ENOENT);
+
+    /* Summaries live in their own table (schema 2): a flag change leaves
+     * them alone, a copy takes its source's, an expunge removes them. */
+    struct mailbox_flag_change ch = {MAILBOX_FLAGS_ADD, MAIL_SEEN, NULL, 0};
+    struct mailbox_snapshot out;
+    uint32_t one = 1, *mod = NULL, dst = 0, validity = 0;
+    size_t nmod = 0;
+    assert_int_equal(mailbox_store_flags(mb, &one, 1, &ch, &out, &mod, &nmod), 0);
+    mailbox_snapshot_free(&out);
+    free(mod);
+    text = mailbox_summary(mb, 1);
+    assert_string_equal(text, "(cached)");
+    free(text);
+    assert_int_equal(mailbox_copy(mb, &one, 1, "Sent", false, NULL, &dst, &validity),
+                     STORE_OK);
+    struct mailbox *sent = mailbox_open(datafd, &alice, "Sent");
+    text = mailbox_summary(sent, dst);
+    assert_string_equal(text, "(cached)");
+    free(text);
+    mailbox_close(sent);
+    uint32_t *gone = NULL;
+    size_t ngone = 0;
+    assert_int_equal(mailbox_expunge(mb, &one, 1, &gone, &ngone), 0);
+    assert_int_equal(ngone, 1);
+    free(gone);
+    mail_path(path, sizeof path, "index.db");
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(
+        sqlite3_prepare_v2(db, "SELECT count(*) FROM summaries", -1, &st, NULL),
+        SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 1); /* the copy's */
+    sqlite3_finalize(st);
+
+    /* An index of schema 1 (summaries in the message rows) is migrated
+     * when opened: the summary moves to the table. */
+    uint32_t u2 = append_msg(mb, msg1, 0, NULL, 0);
+    index_cache_flush();
+    char sql[256];
+    snprintf(sql, sizeof sql,
+             "DROP TABLE summaries; UPDATE messages SET summary = '(v1)'"
+             " WHERE uid = %u; PRAGMA user_version = 1;",
+             (unsigned)u2);
+    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+    text = mailbox_summary(mb, u2);
+    assert_non_null(text);
+    assert_string_equal(text, "(v1)");
+    free(text);
+    assert_int_equal(sqlite3_prepare_v2(db,
+                                        "SELECT count(*) FROM messages WHERE summary"
+                                        " IS NOT NULL",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
     close(mailfd);
     close(mfd);
     mailbox_close(mb);

@@ -4,10 +4,15 @@
  * forgets a version when its last reference goes; many threads asking at
  * once get one version; a few released versions stay listed for reuse
  * until a change replaces them; an index.db deleted between two calls is rebuilt
- * (new UIDVALIDITY) and gives a new version, never the old one. */
+ * (new UIDVALIDITY) and gives a new version, never the old one. A version
+ * made from a sync's own rows (no listing) and one advanced by a STORE
+ * are row for row what listing the index gives; a file another program
+ * drops or renames right after a STORE, in the same second, is seen. */
 #include "store_fixture.h"
 
+#include <dirent.h>
 #include <pthread.h>
+#include <sys/time.h>
 
 static const char msg[] = "Subject: v\r\nFrom: a@b\r\n\r\nbody\r\n";
 
@@ -198,6 +203,186 @@ static void test_no_index_between_calls(void **state)
     mailbox_close(mb);
 }
 
+/* v is, row for row, what listing the index gives now. */
+static void assert_same_as_listing(struct mailbox *mb, const struct mailbox_version *v)
+{
+    const struct mailbox_snapshot *a = mailbox_version_snap(v);
+    struct mailbox_snapshot b;
+    assert_int_equal(mailbox_snapshot(mb, &b), 0);
+    assert_int_equal(a->uidvalidity, b.uidvalidity);
+    assert_int_equal(a->uidnext, b.uidnext);
+    assert_int_equal(a->highest_modseq, b.highest_modseq);
+    assert_string_equal(a->mailboxid, b.mailboxid);
+    assert_int_equal(a->n, b.n);
+    for (size_t i = 0; i < a->n; i++) {
+        const struct mailbox_msg *x = &a->msgs[i], *y = &b.msgs[i];
+        assert_int_equal(x->uid, y->uid);
+        assert_int_equal(x->flags, y->flags);
+        assert_int_equal(x->modseq, y->modseq);
+        assert_int_equal(x->internaldate, y->internaldate);
+        assert_int_equal(x->size, y->size);
+        assert_int_equal(x->vsize, y->vsize);
+        assert_string_equal(x->emailid, y->emailid);
+        assert_string_equal(x->keywords ? x->keywords : "",
+                            y->keywords ? y->keywords : "");
+    }
+    mailbox_snapshot_free(&b);
+}
+
+/* The one file in mail/cur whose name ends in ":2," (no flags), into out. */
+static int find_unflagged(char *out, size_t len)
+{
+    char path[160];
+    mail_path(path, sizeof path, "cur");
+    DIR *d = opendir(path);
+    struct dirent *de;
+    int found = 0;
+    while (d && (de = readdir(d)) != NULL) {
+        size_t n = strlen(de->d_name);
+        if (n > 3 && strcmp(de->d_name + n - 3, ":2,") == 0) {
+            snprintf(out, len, "%s", de->d_name);
+            found++;
+        }
+    }
+    if (d)
+        closedir(d);
+    return found;
+}
+
+/* A file put into mail/<rel> by "another program", with mtime when (0: now). */
+static void drop_file(const char *rel, const char *text, time_t when)
+{
+    char path[400];
+    mail_path(path, sizeof path, rel);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    if (when) {
+        struct timeval t[2] = {{when, 0}, {when, 0}};
+        assert_int_equal(utimes(path, t), 0);
+    }
+}
+
+static void test_version_from_sync(void **state)
+{
+    /* A cold folder: files only (no S=/W=, as another program writes
+     * them), dates set before the first sync. */
+    struct mailbox *mb = mailbox_open(datafd, &alice, "INBOX");
+    drop_file("cur/1600000003.M3P1Q3.other:2,S", "Subject: c\n\nccc\n", 1600000003);
+    drop_file("cur/1600000001.M1P1Q1.other:2,", "Subject: a\n\na\n", 1600000001);
+    drop_file("new/1600000002.M2P1Q2.other", "Subject: b\n\nbb\n", 1600000002);
+    const struct mailbox_version *v1 = mailbox_version_get(mb);
+    assert_non_null(v1);
+    const struct mailbox_snapshot *s = mailbox_version_snap(v1);
+    assert_int_equal(s->n, 3);
+    assert_int_equal(s->msgs[0].internaldate, 1600000001); /* base order = UID order */
+    assert_int_equal(s->msgs[1].internaldate, 1600000002);
+    assert_int_equal(s->msgs[2].internaldate, 1600000003);
+    assert_int_equal(s->msgs[2].flags, MAIL_SEEN);
+    assert_int_equal(s->msgs[1].size, 15);
+    assert_same_as_listing(mb, v1);
+
+    /* A warm folder that changed outside: one file gone, one renamed,
+     * one new, one appended by us; the version a scan hands over. */
+    uint32_t mine = append_msg(mb, msg, MAIL_FLAGGED, "kw1", 1500000000);
+    char from[400], to[400];
+    mail_path(from, sizeof from, "cur/1600000001.M1P1Q1.other:2,");
+    mail_path(to, sizeof to, "cur/1600000001.M1P1Q1.other:2,RS");
+    assert_int_equal(rename(from, to), 0);
+    mail_path(from, sizeof from, "new/1600000002.M2P1Q2.other");
+    assert_int_equal(unlink(from), 0);
+    drop_file("cur/1500000000.M0P1Q0.other:2,T", "Subject: 0\n\n\n", 1500000000);
+    mailbox_version_flush();
+    const struct mailbox_version *v2 = mailbox_version_get(mb);
+    assert_non_null(v2);
+    assert_ptr_not_equal(v2, v1);
+    s = mailbox_version_snap(v2);
+    assert_int_equal(s->n, 4);
+    assert_int_equal(s->msgs[0].flags, MAIL_SEEN | MAIL_ANSWERED);
+    assert_string_equal(find_msg(s, mine)->keywords, "kw1");
+    assert_int_equal(s->msgs[3].uid, mine + 1); /* discovered after ours */
+    assert_int_equal(s->msgs[3].flags, MAIL_DELETED);
+    assert_same_as_listing(mb, v2);
+    mailbox_version_put(v1);
+    mailbox_version_put(v2);
+    mailbox_close(mb);
+}
+
+static void test_store_advances_version(void **state)
+{
+    struct mailbox *a = mailbox_open(datafd, &alice, "INBOX");
+    struct mailbox *b = mailbox_open(datafd, &alice, "INBOX");
+    uint32_t u[3];
+    for (int i = 0; i < 3; i++)
+        u[i] = append_msg(a, msg, i == 2 ? MAIL_SEEN : 0, i == 1 ? "old" : NULL, 0);
+    const struct mailbox_version *v1 = mailbox_version_get(a);
+    assert_non_null(v1);
+
+    /* b's STORE: a new version with b's rows over v1's, unchanged ones
+     * (u[2] had \Seen) kept, v1 itself untouched. */
+    struct mailbox_flag_change ch = {MAILBOX_FLAGS_ADD, MAIL_SEEN, "new", 0};
+    struct mailbox_snapshot out;
+    uint32_t *modified = NULL;
+    size_t nmod = 0;
+    assert_int_equal(mailbox_store_flags(b, u, 3, &ch, &out, &modified, &nmod), 0);
+    mailbox_snapshot_free(&out);
+    free(modified);
+    const struct mailbox_version *v2 = mailbox_version_get(a);
+    assert_non_null(v2);
+    assert_ptr_not_equal(v2, v1);
+    assert_int_equal(mailbox_version_snap(v1)->msgs[0].flags, 0);
+    assert_string_equal(mailbox_version_snap(v1)->msgs[1].keywords, "old");
+    const struct mailbox_snapshot *s = mailbox_version_snap(v2);
+    assert_int_equal(s->msgs[0].flags, MAIL_SEEN);
+    assert_string_equal(s->msgs[1].keywords, "old new");
+    assert_same_as_listing(a, v2);
+
+    /* Another change between the version and the STORE: the STORE's
+     * state is not v2's plus its rows, so v2 is not advanced; the next
+     * version is listed, and is right. */
+    uint32_t u4 = append_msg(a, msg, 0, NULL, 0);
+    struct mailbox_flag_change del = {MAILBOX_FLAGS_REMOVE, MAIL_SEEN, NULL, 0};
+    assert_int_equal(mailbox_store_flags(b, u, 1, &del, &out, &modified, &nmod), 0);
+    mailbox_snapshot_free(&out);
+    free(modified);
+    const struct mailbox_version *v3 = mailbox_version_get(a);
+    assert_int_equal(mailbox_version_snap(v3)->n, 4);
+    assert_int_equal(find_msg(mailbox_version_snap(v3), u4)->flags, 0);
+    assert_int_equal(mailbox_version_snap(v3)->msgs[0].flags, 0);
+    assert_same_as_listing(a, v3);
+
+    /* Right after a STORE (same second, the directory stamps too young
+     * to trust), another program renames one file and drops one in cur/:
+     * the next version has both. */
+    assert_int_equal(mailbox_store_flags(b, u, 3, &ch, &out, &modified, &nmod), 0);
+    mailbox_snapshot_free(&out);
+    free(modified);
+    char name[300], from[400], to[400], rel[330];
+    assert_int_equal(find_unflagged(name, sizeof name), 1); /* u4's file */
+    snprintf(rel, sizeof rel, "cur/%s", name);
+    mail_path(from, sizeof from, rel);
+    snprintf(to, sizeof to, "%sT", from);
+    assert_int_equal(rename(from, to), 0);
+    drop_file("cur/1999999999.M9P9Q9.other:2,F", "Subject: late\n\nx\n", 0);
+    const struct mailbox_version *v4 = mailbox_version_get(b);
+    s = mailbox_version_snap(v4);
+    assert_int_equal(s->n, 5);
+    assert_int_equal(s->msgs[4].flags, MAIL_FLAGGED);
+    size_t deleted = 0;
+    for (size_t i = 0; i < s->n; i++)
+        deleted += (s->msgs[i].flags & MAIL_DELETED) != 0;
+    assert_int_equal(deleted, 1);
+    assert_same_as_listing(b, v4);
+
+    mailbox_version_put(v1);
+    mailbox_version_put(v2);
+    mailbox_version_put(v3);
+    mailbox_version_put(v4);
+    mailbox_close(a);
+    mailbox_close(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -205,6 +390,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_many_threads_one_version, setup, teardown),
         cmocka_unit_test_setup_teardown(test_versions_under_churn, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_index_between_calls, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_version_from_sync, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_advances_version, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
