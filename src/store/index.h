@@ -115,7 +115,8 @@ int index_set_keywords(struct mail_index *idx, const char *folder, uint32_t uid,
 char *index_summary_get(struct mail_index *idx, const char *folder, uint32_t uid,
                         int *found);
 /* The cached summaries of the folder's UIDs lo..hi in UID order, one
- * query: cb(arg, uid, summary or NULL when not cached); cb < 0 stops. */
+ * query: cb(arg, uid, summary) for each UID that has one (the others are
+ * not reported); cb < 0 stops. */
 int index_summary_range(struct mail_index *idx, const char *folder, uint32_t lo,
                         uint32_t hi,
                         int (*cb)(void *arg, uint32_t uid, const char *summary),

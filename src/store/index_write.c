@@ -238,11 +238,12 @@ int index_summary_range(struct mail_index *idx, const char *folder, uint32_t lo,
                         int (*cb)(void *arg, uint32_t uid, const char *summary),
                         void *arg)
 {
-    sqlite3_stmt *st = idx_prep(
-        idx, "SELECT m.uid, s.summary FROM messages m LEFT JOIN summaries s"
-             " ON s.folder_id = m.folder_id AND s.uid = m.uid WHERE m.folder_id ="
-             " (SELECT id FROM folders WHERE name = ?1)"
-             " AND m.uid BETWEEN ?2 AND ?3 ORDER BY m.uid");
+    /* One range of the summaries' primary key, not a join with messages
+     * (a lookup per message): the caller merges by UID with its view. */
+    sqlite3_stmt *st =
+        idx_prep(idx, "SELECT uid, summary FROM summaries WHERE folder_id ="
+                      " (SELECT id FROM folders WHERE name = ?1)"
+                      " AND uid BETWEEN ?2 AND ?3 ORDER BY uid");
     if (!st)
         return -1;
     sqlite3_bind_text(st, 1, folder, -1, SQLITE_STATIC);

@@ -207,9 +207,10 @@ char *mailbox_summary(struct mailbox *mb, uint32_t uid);
  * so a batch pays one checkout. */
 #define MAILBOX_SUMMARY_PENDING 256
 /* The cached summaries of UIDs lo..hi in UID order, in one index query
- * (FETCH, SORT and THREAD over a whole mailbox): cb(arg, uid, text) with
- * text NULL when not cached yet (call mailbox_summary for those after,
- * never from cb); cb returning -1 stops. 0 or -1. */
+ * (FETCH, SORT and THREAD over a whole mailbox): cb(arg, uid, text) for
+ * each UID whose summary is cached; the others are not reported (call
+ * mailbox_summary for those after, never from cb); cb returning -1 stops.
+ * 0 or -1. */
 int mailbox_summary_range(struct mailbox *mb, uint32_t lo, uint32_t hi,
                           int (*cb)(void *arg, uint32_t uid, const char *summary),
                           void *arg);
