@@ -123,6 +123,19 @@ static void finish(struct upstream *u)
 
 /* ---- the response body ---------------------------------------------------- */
 
+/* What the front said to a piece of the body: -1 when it aborted (u is
+ * gone), else 0 (a pause holds the origin until it resumes). */
+static int body_taken(struct upstream *u, int rc)
+{
+    if (rc == UPSTREAM_ABORT) {
+        release(u);
+        return -1;
+    }
+    if (rc == UPSTREAM_PAUSE)
+        u->paused = true;
+    return 0;
+}
+
 /* Feeds one span of origin input; returns bytes used, or -1 when u is gone
  * (finished, failed or aborted) or paused with nothing used. */
 static long body_span(struct upstream *u, const char *p, size_t n, bool *complete)
@@ -142,15 +155,8 @@ static long body_span(struct upstream *u, const char *p, size_t n, bool *complet
         u->left -= used;
         *complete = u->left == 0;
     }
-    if (dlen) {
-        int rc = u->cb->body(u->arg, data, dlen);
-        if (rc == UPSTREAM_ABORT) {
-            release(u);
-            return -1;
-        }
-        if (rc == UPSTREAM_PAUSE)
-            u->paused = true;
-    }
+    if (dlen && body_taken(u, u->cb->body(u->arg, data, dlen)) < 0)
+        return -1;
     return (long)used;
 }
 
@@ -168,13 +174,8 @@ static long body_move(struct upstream *u, struct evbuffer *in, bool *complete)
     }
     if (n == 0)
         return 0;
-    int rc = u->cb->body_buf(u->arg, in, n);
-    if (rc == UPSTREAM_ABORT) {
-        release(u);
+    if (body_taken(u, u->cb->body_buf(u->arg, in, n)) < 0)
         return -1;
-    }
-    if (rc == UPSTREAM_PAUSE)
-        u->paused = true;
     return (long)n;
 }
 
