@@ -108,6 +108,7 @@ bool conn_output_full(struct conn *c);
  * or nothing to read. */
 struct evbuffer;
 size_t conn_read_bulk(struct conn *c, struct evbuffer *dst, size_t max);
+
 /* After writing into conn_output() directly: stop reading while the output
  * is above the high-water mark; on_drained runs when it falls below low. */
 void conn_check_backpressure(struct conn *c);
