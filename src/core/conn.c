@@ -42,16 +42,22 @@ int conn_count(void)
 
 /* glibc keeps freed chunks of every arena; after a burst of closes hand
  * the free pages back, so RSS follows the connections that are open.
- * Under AddressSanitizer its own allocator holds the freed memory. */
+ * Under AddressSanitizer its own allocator holds the freed memory, and
+ * glibc's is never used: malloc_trim would be its first call, and two
+ * loops making that first call at once both attach to glibc's main arena
+ * (its lazy set-up is not guarded), which aborts the second thread's exit
+ * ("a->attached_threads > 0"). */
 extern void __sanitizer_purge_allocator(void) __attribute__((weak));
 
 static void trim_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct loop *loop = arg;
     loop->trim_pending = false;
-    malloc_trim(0);
-    if (__sanitizer_purge_allocator)
+    if (__sanitizer_purge_allocator) {
         __sanitizer_purge_allocator();
+        return;
+    }
+    malloc_trim(0);
 }
 
 static void schedule_trim(struct loop *loop)
