@@ -57,3 +57,13 @@ per_unit() { # file units
       if (v >= 0.01) printf "  %-16s %8.2f\n", name, v }
     END { printf "  %-16s %8.2f\n", "total", t }' "$1"
 }
+
+# Every Maildir given holds exactly COUNT delivered messages (new/ + cur/),
+# or the bench stops with NAME's complaint.
+check_delivered() { # name count maildir...
+  local name=$1 want=$2 d got; shift 2
+  for d in "$@"; do
+    got=$(find "$d/new" "$d/cur" -type f | wc -l)
+    [ "$got" -eq "$want" ] || { echo "$name: $d holds $got messages, not $want" >&2; exit 1; }
+  done
+}

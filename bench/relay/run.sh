@@ -231,10 +231,7 @@ if [ "${SYSCALLS:-0}" = 1 ]; then
 fi
 # Every message made it, and nothing more.
 for i in $(seq "$RUNS"); do
-  for d in "$(pmaildir "run$i")" "$(fmaildir "run$i")"; do
-    got=$(find "$d/new" "$d/cur" -type f | wc -l)
-    [ "$got" -eq "$MESSAGES" ] || { echo "bench/relay: $d holds $got messages, not $MESSAGES" >&2; exit 1; }
-  done
+  check_delivered bench/relay "$MESSAGES" "$(pmaildir "run$i")" "$(fmaildir "run$i")"
 done
 
 runs() { printf '%.0f ' "$@"; }

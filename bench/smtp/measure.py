@@ -17,6 +17,9 @@ import subprocess
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from maildir_count import count  # noqa: E402
+
 PSS_EVERY = 0.25  # seconds between PSS samples during the load
 COUNT_EVERY = 0.01  # seconds between Maildir counts once smtp-source is done
 TIMEOUT = 120  # seconds for one run, end to end
@@ -57,17 +60,6 @@ def pss_kib(pid):
     except OSError:
         pass  # a Postfix daemon that exited between listing and reading
     return 0
-
-
-def count(maildir):
-    n = 0
-    for sub in ("new", "cur"):
-        try:
-            with os.scandir(os.path.join(maildir, sub)) as it:
-                n += sum(1 for _ in it)
-        except FileNotFoundError:
-            pass
-    return n
 
 
 def main(argv):

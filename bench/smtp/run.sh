@@ -134,10 +134,7 @@ for i in $(seq "$RUNS"); do
 done
 # Every message made it, and nothing more (a short count would have failed above).
 for i in $(seq "$RUNS"); do
-  for d in "$(pmaildir "run$i")" "$(fmaildir "run$i")"; do
-    got=$(find "$d/new" "$d/cur" -type f | wc -l)
-    [ "$got" -eq "$MESSAGES" ] || { echo "bench/smtp: $d holds $got messages, not $MESSAGES" >&2; exit 1; }
-  done
+  check_delivered bench/smtp "$MESSAGES" "$(pmaildir "run$i")" "$(fmaildir "run$i")"
 done
 
 runs() { printf '%.0f ' "$@"; }

@@ -50,10 +50,18 @@ class Dnsmasq:
         self.tmp.cleanup()
 
 
+def fast_relay(*lines, retry_max=1, connect_timeout=2):
+    """A [relay] section for fast tests: the first retry after 1 s, then every
+    retry_max s; each of lines (a "key = value" string) added after."""
+    head = (f"[relay]\nretry_min = 1\nretry_max = {retry_max}\n"
+            f"connect_timeout = {connect_timeout}\n")
+    return head + "".join(line + "\n" for line in lines)
+
+
 def relay_extra(resolver, port, more=""):
-    """[relay] keys for fast tests: retries after 1 s, capped at 2 s."""
-    return (f"[relay]\nresolver = {resolver}\nport = {port}\nretry_min = 1\n"
-            f"retry_max = 2\nconnect_timeout = 2\ntimeout = 5\n{more}")
+    """[relay] keys for tests through the DNS: retries after 1 s, capped at 2 s."""
+    return fast_relay(f"resolver = {resolver}", f"port = {port}", "timeout = 5",
+                      retry_max=2) + more
 
 
 def submit(server, user, password, to, body, sender=None, **kw):

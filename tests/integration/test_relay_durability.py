@@ -13,7 +13,7 @@ import unittest
 
 from maildir import delivered
 from portico import Server, free_port, wait_until
-from relay_common import Peer, queue_ids
+from relay_common import fast_relay, Peer, queue_ids
 
 PW = "pw-dur-1"
 TOTAL = 500
@@ -30,8 +30,7 @@ class KillDuringRelay(unittest.TestCase):
     def test_kill9_with_500_queued(self):
         peer_port = free_port()
         a = Server(services=("submission",), domains="a.test", hostname="mx.a.test",
-                   extra=f"[relay]\nretry_min = 1\nretry_max = 1\nconnect_timeout = 2\n"
-                         f"route = ok.test 127.0.0.1:{peer_port}\n")
+                   extra=fast_relay(f"route = ok.test 127.0.0.1:{peer_port}"))
         self.addCleanup(a.cleanup)
         a.start()
         a.add_user("alice@a.test", PW)
@@ -62,8 +61,8 @@ class ExpiryAndCorrupt(unittest.TestCase):
     def test_expiry_bounce_and_corrupt_records(self):
         down = free_port()
         a = Server(services=("submission",), domains="a.test", hostname="mx.a.test",
-                   extra=f"[relay]\nretry_min = 1\nretry_max = 1\nconnect_timeout = 1\n"
-                         f"queue_lifetime = 3\nroute = down.test 127.0.0.1:{down}\n")
+                   extra=fast_relay("queue_lifetime = 3", f"route = down.test 127.0.0.1:{down}",
+                                    connect_timeout=1))
         self.addCleanup(a.cleanup)
         qdir = os.path.join(a.data_dir, "queue")
         os.makedirs(qdir)

@@ -14,7 +14,7 @@ import unittest
 
 from maildir import delivered, split_trace
 from portico import Server, free_port, wait_until
-from relay_common import Peer, RawPeer, queue_ids, submit
+from relay_common import fast_relay, Peer, queue_ids, RawPeer, submit
 
 PW = "pw-fail-1"
 
@@ -44,8 +44,7 @@ class RelayFailures(unittest.TestCase):
             f"silent.test 127.0.0.1:{cls.silent.port}",
             f"huge.test 127.0.0.1:{cls.huge.port}",
             f"notls.test 127.0.0.1:{cls.notls.port} required"])
-        extra = ("[relay]\nretry_min = 1\nretry_max = 1\nconnect_timeout = 2\n"
-                 f"timeout = 2\n{routes}\n")
+        extra = fast_relay("timeout = 2", routes)
         cls.a = Server(services=("smtp", "submission"), domains="a.test",
                        hostname="mx.a.test", extra=extra)
         cls.addClassCleanup(cls.a.cleanup)

@@ -14,7 +14,7 @@ import threading
 import unittest
 
 from portico import Server, free_port, wait_until
-from relay_common import Peer, queue_ids
+from relay_common import fast_relay, Peer, queue_ids
 
 PW = "pw-gc-1"
 SESSIONS = 8
@@ -57,9 +57,8 @@ def submit_batch(server, tag, per_session=PER_SESSION, sessions=SESSIONS):
 
 def sender(peer_port):
     a = Server(services=("submission",), domains="a.test", hostname="mx.a.test",
-               extra=f"[auth]\nallow_plaintext_auth = yes\n"
-                     f"[relay]\nretry_min = 1\nretry_max = 1\nconnect_timeout = 2\n"
-                     f"route = ok.test 127.0.0.1:{peer_port}\n")
+               extra="[auth]\nallow_plaintext_auth = yes\n"
+                     + fast_relay(f"route = ok.test 127.0.0.1:{peer_port}"))
     a.start()
     a.add_user("alice@a.test", PW)
     return a

@@ -11,7 +11,7 @@ import unittest
 
 from maildir import delivered
 from portico import Server, wait_until
-from relay_common import Peer, submit
+from relay_common import fast_relay, Peer, submit
 
 PW = "pw-mime-1"
 
@@ -44,8 +44,7 @@ class RelayMime(unittest.TestCase):
             f"no8.test 127.0.0.1:{cls.no8.port}",
             f"yes8.test 127.0.0.1:{cls.yes8.port}",
             f"refuse.test 127.0.0.1:{cls.refuse.port}"])
-        extra = ("[relay]\nretry_min = 1\nretry_max = 1\nconnect_timeout = 2\n"
-                 f"timeout = 5\n{routes}\n")
+        extra = fast_relay("timeout = 5", routes)
         cls.a = Server(services=("smtp", "submission"), domains="a.test",
                        hostname="mx.a.test", extra=extra)
         cls.addClassCleanup(cls.a.cleanup)

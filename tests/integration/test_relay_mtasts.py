@@ -19,7 +19,7 @@ import threading
 import unittest
 
 from portico import Server, free_port, wait_until
-from relay_common import Dnsmasq, Peer, TestCA, queue_ids, submit
+from relay_common import Dnsmasq, fast_relay, Peer, queue_ids, submit, TestCA
 
 PW = "pw-sts-1"
 
@@ -106,10 +106,9 @@ class RelayMtaSts(unittest.TestCase):
         cls.addClassCleanup(cls.dns.stop)
         cls.a = Server(services=("smtp", "submission"), domains="a.test",
                        hostname="mx.a.test",
-                       extra=(f"[relay]\nresolver = {cls.dns.address}\nport = {port}\n"
-                              "retry_min = 1\nretry_max = 1\nconnect_timeout = 2\n"
-                              f"timeout = 5\nca_file = {cls.ca.ca}\n"
-                              f"mta_sts_port = {cls.policy.port}\n"))
+                       extra=fast_relay(f"resolver = {cls.dns.address}", f"port = {port}",
+                                        "timeout = 5", f"ca_file = {cls.ca.ca}",
+                                        f"mta_sts_port = {cls.policy.port}"))
         cls.addClassCleanup(cls.a.cleanup)
         cls.a.start()
         cls.a.add_user("alice@a.test", PW)

@@ -14,7 +14,7 @@ import unittest
 
 from maildir import delivered
 from portico import Server, wait_until
-from relay_common import Peer, TestCA, queue_ids, submit
+from relay_common import fast_relay, Peer, queue_ids, submit, TestCA
 
 PW = "pw-policy-1"
 
@@ -33,8 +33,7 @@ class RelayPolicy(unittest.TestCase):
             f"good.test 127.0.0.1:{cls.good.port} verified",
             f"bad.test 127.0.0.1:{cls.bad.port} verified",
             f"grey.test 127.0.0.1:{cls.grey.port}"])
-        extra = ("[relay]\nretry_min = 1\nretry_max = 1\nconnect_timeout = 2\n"
-                 f"timeout = 5\ndelay_notice = 3\nca_file = {cls.ca.ca}\n{routes}\n")
+        extra = fast_relay("timeout = 5", "delay_notice = 3", f"ca_file = {cls.ca.ca}", routes)
         cls.a = Server(services=("smtp", "submission"), domains="a.test",
                        hostname="mx.a.test", extra=extra)
         cls.addClassCleanup(cls.a.cleanup)

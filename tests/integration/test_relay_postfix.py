@@ -11,7 +11,7 @@ import unittest
 from maildir import delivered
 from portico import Server, wait_until
 from postfix_common import PrivatePostfix
-from relay_common import TestCA, submit
+from relay_common import fast_relay, submit, TestCA
 
 PW = "pw-postfix-1"
 
@@ -34,9 +34,8 @@ class RelayPostfix(unittest.TestCase):
                                 tls=cls.ca.issue("postfix", ["IP:127.0.0.1"]))
         cls.addClassCleanup(cls.pf.stop)
         with open(cls.a.config, "a") as f:
-            f.write("[relay]\nretry_min = 1\nretry_max = 1\nconnect_timeout = 2\n"
-                    f"timeout = 10\nca_file = {cls.ca.ca}\n"
-                    f"route = pf.test 127.0.0.1:{cls.pf.port} verified\n")
+            f.write(fast_relay("timeout = 10", f"ca_file = {cls.ca.ca}",
+                               f"route = pf.test 127.0.0.1:{cls.pf.port} verified"))
         cls.a.start()
         cls.a.add_user("alice@a.test", PW)
         cls.a.add_user("bob@a.test", PW)

@@ -9,7 +9,7 @@ import tempfile
 import unittest
 
 from portico import Server, free_port, wait_until
-from relay_common import queue_ids, submit
+from relay_common import fast_relay, queue_ids, submit
 
 PW = "pw-smart-1"
 SECRET = "smart-secret-9"
@@ -47,9 +47,9 @@ class Smarthost(unittest.TestCase):
         smart.start()
         self.addCleanup(smart.stop)
         a = Server(services=("submission",), domains="a.test", hostname="mx.a.test",
-                   extra=f"[relay]\nretry_min = 1\nretry_max = 1\nconnect_timeout = 2\n"
-                         f"smarthost = 127.0.0.1:{port}\nsmarthost_user = me@provider.test\n"
-                         f"smarthost_password = {SECRET}\n")
+                   extra=fast_relay(f"smarthost = 127.0.0.1:{port}",
+                                    "smarthost_user = me@provider.test",
+                                    f"smarthost_password = {SECRET}"))
         self.addCleanup(a.cleanup)
         a.start()
         a.add_user("alice@a.test", PW)
