@@ -5,9 +5,9 @@
  *   <id>.env  the envelope record (record.c): sender, DSN parameters and
  *             one block per recipient with its state (pending, deferred
  *             with the last reply and the next attempt, delivered, failed)
- * A new entry: the .msg is written under its final name (O_EXCL) and
- * fsynced, then the .env to a tmp name, fsynced and renamed, then queue/ is
- * fsynced in a group commit (sync.c: one directory fsync for every writer
+ * A new entry: the .msg is written and fsynced under another name (tmp.,
+ * or a reused free. file: pool.c) and renamed, never over an existing
+ * name; then the .env the same way; then queue/ is fsynced in a group commit (sync.c: one directory fsync for every writer
  * waiting at that moment): an entry exists once its .env does, and a .msg
  * without one is an orphan of a write that never got its 250.
  * A later change rewrites the .env the same way (write-new, fsync, rename,
@@ -16,7 +16,8 @@
  * Removing a finished entry is not fsynced (DECISIONS.md "Queue removals
  * are not fsynced"): a removal lost in a crash brings back an entry whose
  * recipients all had their final answer, and it is delivered again; that
- * is the at-least-once duplicate, never a loss.
+ * is the at-least-once duplicate, never a loss. In the running server the
+ * removed files go to the pool for reuse.
  * A record that cannot be read is moved to queue/corrupt/ and reported.
  * Requests from `portico queue` arrive as files in queue/ctl/ (ctl.c).
  * Every function here blocks: call it on the work pool or in the CLI. */
@@ -114,6 +115,29 @@ int queue_list_ids(int qfd, size_t max, void (*fn)(const char *id, void *arg), v
 /* True when id is a queue id we could have made (no '/', no dots at the
  * start, bounded): checked before any file name is built from it. */
 bool queue_id_valid(const char *id);
+
+/* ---- pool.c: spent queue files reused (DECISIONS.md) ---- */
+
+struct stat;
+/* Turns reuse on for queue/ (qfd), taking in the free, tmp. and orphan
+ * files last changed before `before` (the server's start). The running
+ * server's scheduler calls it once, on the pool. 0 or -1. */
+int queue_pool_start(int qfd, time_t before);
+void queue_pool_stop(void);
+/* Writes name in qfd durably but for the directory (the caller's
+ * queue_sync_dir): fill writes into a ready free file (or a new tmp.
+ * file), which is cut to what was written, fsynced and renamed to name;
+ * with noreplace an existing name fails with EEXIST. 0, or -1 with errno. */
+int queue_pool_publish(int qfd, const char *name, bool noreplace,
+                       int (*fill)(int fd, void *arg), void *arg);
+/* Removes name (in qfd) into the pool, or unlinks it. 0, or -1 (ENOENT). */
+int queue_pool_remove(int qfd, const char *name);
+/* How many free files may be written now (tests). */
+size_t queue_pool_ready(void);
+/* sync.c: the number a flush of queue/ must reach to have begun after this
+ * call, and the flush's report (dir: the queue/ it fsynced). */
+uint64_t queue_sync_next(void);
+void queue_pool_synced(const struct stat *dir, uint64_t seq);
 
 /* ---- writer.c: new entries ---- */
 

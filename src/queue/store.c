@@ -111,7 +111,7 @@ static int write_span(int fd, void *arg)
 
 int queue_env_store(int qfd, const struct queue_env *env)
 {
-    char name[QUEUE_ID_MAX + 8], tmp[QUEUE_ID_MAX + 16];
+    char name[QUEUE_ID_MAX + 8];
     size_t len;
     if (!queue_id_valid(env->id))
         return -1;
@@ -119,9 +119,8 @@ int queue_env_store(int qfd, const struct queue_env *env)
     if (!text)
         return -1;
     snprintf(name, sizeof name, "%s.env", env->id);
-    snprintf(tmp, sizeof tmp, "tmp.%s.env", env->id);
     struct text_span span = {text, len};
-    int rc = file_publish_unsynced(qfd, tmp, name, write_span, &span);
+    int rc = queue_pool_publish(qfd, name, false, write_span, &span);
     free(text);
     if (rc == 0)
         rc = queue_sync_dir(qfd);
@@ -134,9 +133,9 @@ int queue_remove(int qfd, const char *id)
     if (!queue_id_valid(id))
         return -1;
     snprintf(name, sizeof name, "%s.env", id);
-    int rc = unlinkat(qfd, name, 0);
+    int rc = queue_pool_remove(qfd, name);
     snprintf(name, sizeof name, "%s.msg", id);
-    unlinkat(qfd, name, 0);
+    queue_pool_remove(qfd, name);
     return rc;
 }
 
@@ -171,11 +170,12 @@ int queue_open_msg(int qfd, const char *id)
     return openat(qfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 }
 
-/* "<id>.env" (not a tmp. name): copies the id into out. */
+/* "<id>.env" (not a tmp. or free. name, pool.c): copies the id into out. */
 static bool env_name(const char *name, char *out, size_t size)
 {
     size_t n = strlen(name);
-    if (n < 5 || strcmp(name + n - 4, ".env") != 0 || strncmp(name, "tmp.", 4) == 0)
+    if (n < 5 || strcmp(name + n - 4, ".env") != 0 || strncmp(name, "tmp.", 4) == 0 ||
+        strncmp(name, "free.", 5) == 0)
         return false;
     if (n - 4 >= size)
         return false;

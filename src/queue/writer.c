@@ -1,8 +1,9 @@
 /* writer: a new queue entry, durably (see queue.h for the order). The
  * message copy uses the store's LF normaliser, so queued and delivered
  * bytes follow the same rules. Ids are the time in microseconds, the pid
- * and a counter; the .msg is created with O_EXCL under its final name, so
- * an id is never reused even if the clock goes back across a restart.
+ * and a counter; the .msg never replaces an existing name (pool.c,
+ * RENAME_NOREPLACE), so an id is never reused even if the clock goes back
+ * across a restart.
  * The queue/ directory is opened once per data directory and kept. */
 #include "queue/queue.h"
 
@@ -68,26 +69,14 @@ static int fill_msg_fd(int fd, void *arg)
     return fill_msg(fd, arg);
 }
 
-/* Writes <id>.msg (never an existing one) and fsyncs it. No tmp name is
- * needed: nothing reads a .msg before its .env exists, which is written
- * after this returns. */
+/* Writes <id>.msg (never an existing one) and fsyncs it. The rename
+ * into <id>.msg is made durable with the .env's (queue_env_store);
+ * nothing reads a .msg before its .env exists. */
 static int publish_msg(int qfd, const char *id, const struct msg_src *m)
 {
     char name[QUEUE_ID_MAX + 8];
     snprintf(name, sizeof name, "%s.msg", id);
-    int fd =
-        openat(qfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return -1;
-    int rc = fill_msg(fd, m);
-    if (rc == 0)
-        rc = fsync(fd);
-    close(fd);
-    int saved = errno;
-    if (rc < 0)
-        unlinkat(qfd, name, 0);
-    errno = saved;
-    return rc;
+    return queue_pool_publish(qfd, name, true, fill_msg_fd, (void *)m);
 }
 
 static void make_id(char *id, size_t idlen)
@@ -196,16 +185,17 @@ int queue_write_buf(int datadirfd, const char *msg, size_t len, const struct que
 
 int queue_prepend_msg(int qfd, const char *id, const char *prefix)
 {
-    char tmp[QUEUE_ID_MAX + 16], name[QUEUE_ID_MAX + 8];
+    char name[QUEUE_ID_MAX + 8];
     if (!queue_id_valid(id))
         return -1;
     int src = queue_open_msg(qfd, id);
     if (src < 0)
         return -1;
-    snprintf(tmp, sizeof tmp, "tmp.%s.msg", id);
     snprintf(name, sizeof name, "%s.msg", id);
     struct msg_src m = {prefix, src, NULL, 0};
-    int rc = file_publish(qfd, tmp, name, fill_msg_fd, &m);
+    int rc = queue_pool_publish(qfd, name, false, fill_msg_fd, &m);
     close(src);
+    if (rc == 0)
+        rc = queue_sync_dir(qfd);
     return rc;
 }

@@ -77,7 +77,7 @@ def submit(server, user, password, to, body, sender=None, **kw):
 def queue_ids(server):
     qdir = os.path.join(server.data_dir, "queue")
     return sorted(n[:-4] for n in os.listdir(qdir) if n.endswith(".env")
-                  and not n.startswith("tmp."))
+                  and not n.startswith(("tmp.", "free.")))
 
 
 # Debian's python3-aiosmtpd lives in dist-packages, which the test runner's
@@ -143,9 +143,12 @@ class Peer:
                                      decode_data=False, enable_SMTPUTF8=True,
                                      tls_context=tls_context, require_starttls=False)
         self.controller.start()
+        self.running = True
 
     def stop(self):
-        self.controller.stop()
+        if self.running:
+            self.running = False
+            self.controller.stop()
 
 
 class RawPeer:
