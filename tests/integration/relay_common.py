@@ -106,12 +106,15 @@ class Peer:
         self.data_replies = list(data_replies)
         self.messages = []
         self.mail_params = []
+        self.commands = []  # EHLO, MAIL and RSET, in the order they came
         self.lock = threading.Lock()
         peer = self
 
         class Handler:
             async def handle_EHLO(self, server, session, envelope, hostname, responses):
                 session.host_name = hostname
+                with peer.lock:
+                    peer.commands.append("EHLO")
                 if not eightbit:
                     responses = [r for r in responses if r != "250-8BITMIME"]
                 return responses
@@ -124,9 +127,15 @@ class Peer:
                 envelope.rcpt_tos.append(address)
                 return "250 2.1.5 OK"
 
+            async def handle_RSET(self, server, session, envelope):
+                with peer.lock:
+                    peer.commands.append("RSET")
+                return "250 2.0.0 OK"
+
             async def handle_MAIL(self, server, session, envelope, address, options):
                 with peer.lock:
                     peer.mail_params.append(list(options))
+                    peer.commands.append("MAIL")
                 envelope.mail_from = address
                 return "250 2.1.0 OK"
 
