@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #define POOL_MAX 4096
@@ -195,8 +196,21 @@ int queue_pool_publish(int qfd, const char *name, bool noreplace,
 
 /* ---- turning it on ---- */
 
+/* True unless name's attribute is known to hold no record. */
+static bool has_record_attr(int qfd, const char *name)
+{
+    int fd = openat(qfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return true;
+    ssize_t n = fgetxattr(fd, QUEUE_ATTR, NULL, 0);
+    bool none = n < 0 && (errno == ENODATA || errno == ENOTSUP);
+    close(fd);
+    return !none;
+}
+
 /* A file left by an earlier run that the pool may take: a free file, a
- * tmp. file, or a .msg without its .env (a write that never got its 250),
+ * tmp. file, or a .msg without a record (neither a .env nor its attribute:
+ * a write that never got its 250),
  * each last changed before the server started. */
 static bool is_leftover(int qfd, const char *name, const struct stat *st, time_t before)
 {
@@ -210,7 +224,9 @@ static bool is_leftover(int qfd, const char *name, const struct stat *st, time_t
         return false;
     memcpy(env, name, n - 4);
     memcpy(env + n - 4, ".env", 5);
-    return faccessat(qfd, env, F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT;
+    if (faccessat(qfd, env, F_OK, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+        return false;
+    return !has_record_attr(qfd, name);
 }
 
 /* The names in queue/ that may be leftovers (not entries' .env files),

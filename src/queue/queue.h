@@ -1,16 +1,24 @@
-/* queue: the outbound spool, data_dir/queue/ (DESIGN.md "Storage"). One
- * entry is two files:
- *   <id>.msg  the message with LF line ends; replaced (atomically) only once,
- *             when DKIM signatures are prepended before the first attempt
- *   <id>.env  the envelope record (record.c): sender, DSN parameters and
- *             one block per recipient with its state (pending, deferred
- *             with the last reply and the next attempt, delivered, failed)
- * A new entry: the .msg is written and fsynced under another name (tmp.,
- * or a reused free. file: pool.c) and renamed, never over an existing
- * name; then the .env the same way; then queue/ is fsynced in a group commit (sync.c: one directory fsync for every writer
- * waiting at that moment): an entry exists once its .env does, and a .msg
- * without one is an orphan of a write that never got its 250.
- * A later change rewrites the .env the same way (write-new, fsync, rename,
+/* queue: the outbound spool, data_dir/queue/ (DESIGN.md "Storage"). An
+ * entry is one file, two when its record is large or rewritten:
+ *   <id>.msg  the message with LF line ends, and in its extended
+ *             attribute user.portico.queue (QUEUE_ATTR) the envelope
+ *             record as first written (record.c: sender, DSN parameters,
+ *             one block per recipient with its state); replaced
+ *             (atomically, with the attribute) only once, when DKIM
+ *             signatures are prepended before the first attempt
+ *   <id>.env  the record as a file: every rewrite after the first write
+ *             (deferred with the last reply and the next attempt,
+ *             delivered, failed, held), and a first record too large for
+ *             the attribute or on a file system without them. When it
+ *             exists it is the record; the attribute is then stale.
+ * A new entry: the .msg is written (with its attribute) and fsynced under
+ * another name (tmp., or a reused free. file: pool.c) and renamed, never
+ * over an existing name; then queue/ is fsynced in a group commit (sync.c:
+ * one directory fsync for every writer waiting at that moment). One
+ * file and one file fsync a message (DECISIONS.md "The first record lives
+ * in the message file"). A .msg without a record (no .env, no attribute)
+ * is an orphan of a write that never got its 250.
+ * A rewrite writes the .env the same way (write-new, fsync, rename,
  * grouped fsync of queue/), so a kill -9 leaves the old record or the new
  * one and at most the attempts in flight are repeated (at-least-once).
  * Removing a finished entry is not fsynced (DECISIONS.md "Queue removals
@@ -34,6 +42,10 @@
 #define QUEUE_ORCPT_MAX 520 /* RFC 3461 4.2: "rfc822;" + xtext address */
 #define QUEUE_MAX_RCPT 10000
 #define QUEUE_RECORD_MAX (4u << 20) /* a larger .env is garbage */
+/* The extended attribute of a .msg that holds its first record, and the
+ * largest record written there (ext4 keeps one attribute block of 4 KiB). */
+#define QUEUE_ATTR "user.portico.queue"
+#define QUEUE_ATTR_MAX 3072
 
 enum queue_state { QR_PENDING, QR_DEFERRED, QR_DELIVERED, QR_FAILED };
 
@@ -93,23 +105,25 @@ bool queue_env_done(const struct queue_env *env);
 
 /* Opens data_dir/queue (creating it and its ctl/ and corrupt/ folders). */
 int queue_open_dir(int datadirfd);
-/* Reads <id>.env. 0; -1 with errno (ENOENT: gone); -2 garbage (why set). */
+/* Reads the record (<id>.env, else <id>.msg's attribute). 0; -1 with
+ * errno (ENOENT: gone); -2 garbage (why set). */
 int queue_env_load(int qfd, const char *id, struct queue_env *env, const char **why);
 /* Rewrites <id>.env durably (tmp, fsync, rename, grouped fsync of queue/).
  * 0 or -1. */
 int queue_env_store(int qfd, const struct queue_env *env);
-/* Removes the entry (.env first, so a crash leaves only an orphan .msg),
- * without an fsync: after a crash the entry may be back (see above). */
+/* Removes the entry (the .env first, then the .msg), without an fsync:
+ * after a crash the entry may be back, with its last or its first record
+ * (see above). 0, or -1 (ENOENT: no .msg). */
 int queue_remove(int qfd, const char *id);
 /* Makes every rename this thread did in qfd durable: one fsync of the
  * directory shared with every other thread waiting at the same time
  * (sync.c). 0, or -1 with errno. */
 int queue_sync_dir(int qfd);
-/* Moves <id>.env (and its .msg) to corrupt/. 0 or -1. */
+/* Moves <id>.env and <id>.msg (whichever exist) to corrupt/. 0 or -1. */
 int queue_move_aside(int qfd, const char *id);
 /* Opens <id>.msg read-only, or -1. */
 int queue_open_msg(int qfd, const char *id);
-/* Calls fn for every entry id (a name ending in .env), in no order; at
+/* Calls fn for every entry id (a name ending in .msg), in no order; at
  * most max ids. Returns the count, or -1. */
 int queue_list_ids(int qfd, size_t max, void (*fn)(const char *id, void *arg), void *arg);
 /* True when id is a queue id we could have made (no '/', no dots at the

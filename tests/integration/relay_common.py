@@ -75,9 +75,20 @@ def submit(server, user, password, to, body, sender=None, **kw):
 
 
 def queue_ids(server):
+    """The queued entries: one .msg each (queue/queue.h)."""
     qdir = os.path.join(server.data_dir, "queue")
-    return sorted(n[:-4] for n in os.listdir(qdir) if n.endswith(".env")
+    return sorted(n[:-4] for n in os.listdir(qdir) if n.endswith(".msg")
                   and not n.startswith(("tmp.", "free.")))
+
+
+def record(server, qid):
+    """An entry's envelope record: its .env once rewritten, else the
+    .msg's attribute (queue/queue.h)."""
+    base = os.path.join(server.data_dir, "queue", qid)
+    if os.path.exists(base + ".env"):
+        with open(base + ".env") as f:
+            return f.read()
+    return os.getxattr(base + ".msg", "user.portico.queue").decode()
 
 
 # Debian's python3-aiosmtpd lives in dist-packages, which the test runner's

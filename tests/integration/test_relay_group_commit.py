@@ -3,9 +3,10 @@ submission sessions at once, kill -9 of the server right after their last
 250s, and every acknowledged message is on disk and delivered after the
 restart. And the order of the durable steps, from the system calls
 themselves (strace -f -y on the running server): for every acknowledged
-entry its .msg and its record were fsynced under another name (a tmp. or
-a reused free. file) before their renames, and a fsync of queue/ that
-began after the renames ended before the 250 was written. The same with
+entry its .msg got its record (its attribute) and was fsynced under
+another name (a tmp. or a reused free. file) before its rename, and a
+fsync of queue/ that began after the rename ended before the 250 was
+written. The same with
 files reused from the pool, and a kill -9 after that."""
 
 import os
@@ -123,7 +124,7 @@ def trace(test, a):
     log = os.path.join(a.tmp.name, "strace")
     tracer = subprocess.Popen(
         ["strace", "-f", "-y", "-s", "256", "-o", log, "-e",
-         "trace=openat,fsync,fdatasync,renameat,renameat2,write,writev,sendto,sendmsg",
+         "trace=openat,fsync,fdatasync,fsetxattr,renameat,renameat2,write,writev,sendto,sendmsg",
          "-p", str(a.proc.pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     test.addCleanup(lambda: tracer.poll() is None and tracer.kill())
     wait_until(lambda: traced_threads_attached(a.proc.pid), timeout=20, what="strace")
@@ -155,7 +156,9 @@ class ReusedFiles(unittest.TestCase):
         self.addCleanup(a.cleanup)
         first_batch = submit_batch(a, "r1", per_session=10, sessions=4)
         wait_until(lambda: not queue_ids(a), timeout=60, what="first batch delivered")
-        wait_until(lambda: len(free_files(a)) >= 40, timeout=20, what="pooled files")
+        # Entries written while others were delivered reused their files
+        # already; what is left waits in the pool.
+        self.assertTrue(free_files(a), "no delivered entry's file was pooled")
         peer.stop()  # the second batch stays queued
         tracer, log = trace(self, a)
         second = submit_batch(a, "r2", per_session=6, sessions=4)
@@ -166,7 +169,7 @@ class ReusedFiles(unittest.TestCase):
         reused = 0
         for qid in second:
             check_entry(self, calls, qid)
-            msg = published(self, calls, qid + ".msg")
+            msg, _ = published(self, calls, qid + ".msg")
             reused += '"free.' in msg[3]
         self.assertGreater(reused, 0, "no new entry was written into a pooled file")
         self.assertEqual(set(queue_ids(a)), set(second), "exactly the second batch is queued")
@@ -236,7 +239,7 @@ def published(test, calls, name):
     sync = first(calls, lambda c: c[2] == "fsync" and ok(c) and c[1] < rename[0] and
                  re.match(r"\d+<[^>]*/" + re.escape(src) + ">", c[3]))
     test.assertIsNotNone(sync, f"{name} ({src}) not fsynced before its rename")
-    return rename
+    return rename, sync
 
 
 def check_entry(test, calls, qid):
@@ -244,14 +247,19 @@ def check_entry(test, calls, qid):
     reply = first(calls, lambda c: c[2] in ("write", "writev", "sendto", "sendmsg")
                   and re.search(r"250 [^\"]*queued as " + re.escape(qid), c[3]))
     test.assertIsNotNone(reply, f"no 250 for {qid} in the trace")
-    # The message, then its record, each written and fsynced under another
-    # name and renamed into place.
-    msg = published(test, calls, qid + ".msg")
-    env = published(test, calls, qid + ".env")
-    test.assertLess(msg[1], env[0], f"{qid}.env renamed before its .msg")
-    # A fsync of queue/ that began after the renames and ended before the 250.
+    # One file: the message with its record in its attribute, written and
+    # fsynced under another name and renamed into place; no .env.
+    msg, sync = published(test, calls, qid + ".msg")
+    attr = first(calls, lambda c: c[2] == "fsetxattr" and ok(c) and c[1] < sync[0]
+                 and re.match(re.escape(sync[3].split(">")[0]) + ">", c[3])
+                 and "user.portico.queue" in c[3] and "to <" in c[3])
+    test.assertIsNotNone(attr, f"{qid}'s record not set on its file before the fsync")
+    test.assertIsNone(first(calls, lambda c: c[2] in ("renameat", "renameat2") and
+                            c[0] < reply[0] and f'"{qid}.env"' in c[3]),
+                      f"{qid} had a .env before its 250")
+    # A fsync of queue/ that began after the rename and ended before the 250.
     dir_sync = first(calls, lambda c: c[2] == "fsync" and ok(c) and c[1] < reply[0] and
-                     re.match(r"\d+<[^>]*/queue>", c[3]), after=env[1])
+                     re.match(r"\d+<[^>]*/queue>", c[3]), after=msg[1])
     test.assertIsNotNone(dir_sync, f"no fsync of queue/ between {qid}'s rename and its 250")
 
 

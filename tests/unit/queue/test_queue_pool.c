@@ -1,6 +1,7 @@
 /* test_queue_pool: spent queue files are renamed into the pool, reused only
  * after an fsync of queue/ that began after their removal, cut to the new
- * content, never listed as entries; leftovers of an earlier run are taken
+ * content, their old record attribute never left behind, never listed as
+ * entries; leftovers of an earlier run are taken
  * in (a free file with a second link is dropped); without the pool files
  * are unlinked and created as before. */
 // clang-format off
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -68,16 +70,11 @@ static ino_t inode_of(int qfd, const char *name)
     return st.st_ino;
 }
 
-static ino_t entry_inode(struct fixture *f, const char *id, const char *ext)
-{
-    char name[QUEUE_ID_MAX + 8];
-    snprintf(name, sizeof name, "%s.%s", id, ext);
-    return inode_of(f->qfd, name);
-}
-
 static ino_t msg_inode(struct fixture *f, const char *id)
 {
-    return entry_inode(f, id, "msg");
+    char name[QUEUE_ID_MAX + 8];
+    snprintf(name, sizeof name, "%s.msg", id);
+    return inode_of(f->qfd, name);
 }
 
 /* How many names in queue/ start with prefix. */
@@ -126,24 +123,23 @@ static void test_reuse_after_sync(void **st)
     char a[QUEUE_ID_MAX], b[QUEUE_ID_MAX], c[QUEUE_ID_MAX], buf[256];
     assert_int_equal(queue_pool_start(f->qfd, time(NULL) - 5), 0);
     write_entry(f, "Subject: a long first message\n\nhello hello hello hello\n", a);
-    ino_t ia = msg_inode(f, a), ie = entry_inode(f, a, "env");
+    ino_t ia = msg_inode(f, a);
     assert_int_equal(queue_remove(f->qfd, a), 0);
-    assert_int_equal(count_prefix(f, "free."), 2);
+    assert_int_equal(count_prefix(f, "free."),
+                     1); /* one file: the record is its attribute */
     assert_int_equal(msg_inode(f, a), 0);
     /* No fsync of queue/ since the removal: not written yet. */
     assert_int_equal(queue_pool_ready(), 0);
     write_entry(f, "Subject: b\n\nsecond\n", b);
-    assert_true(msg_inode(f, b) != ia && msg_inode(f, b) != ie);
-    /* b's entry synced queue/ after a's removal: a's files are ready. */
-    assert_int_equal(queue_pool_ready(), 2);
+    assert_true(msg_inode(f, b) != ia);
+    /* b's entry synced queue/ after a's removal: a's file is ready. */
+    assert_int_equal(queue_pool_ready(), 1);
     int entries = 0;
     assert_int_equal(queue_list_ids(f->qfd, 100, count_id, &entries), 1);
     assert_int_equal(entries, 1);
 
     write_entry(f, "Subject: c\n\nthird\n", c);
-    /* FIFO: a's .env (removed first) became c's .msg, a's .msg c's .env. */
-    assert_int_equal(msg_inode(f, c), ie);
-    assert_int_equal(entry_inode(f, c, "env"), ia);
+    assert_int_equal(msg_inode(f, c), ia);
     assert_int_equal(queue_pool_ready(), 0);
     assert_int_equal(count_prefix(f, "free."), 0);
     read_msg(f, c, buf, sizeof buf);
@@ -152,8 +148,43 @@ static void test_reuse_after_sync(void **st)
     const char *why;
     assert_int_equal(queue_env_load(f->qfd, c, &env, &why), 0);
     assert_string_equal(env.rcpts[0].addr, "b@y.test");
+    assert_string_equal(env.from, "a@x.test");
     queue_env_clear(&env);
     assert_int_equal(count_prefix(f, "tmp."), 0);
+}
+
+/* A reused file's old record never outlives it: a new record too large
+ * for the attribute goes to a .env and the stale attribute is removed. */
+static void test_reuse_drops_stale_record(void **st)
+{
+    struct fixture *f = *st;
+    char a[QUEUE_ID_MAX], b[QUEUE_ID_MAX], c[QUEUE_ID_MAX];
+    assert_int_equal(queue_pool_start(f->qfd, time(NULL) - 5), 0);
+    write_entry(f, "Subject: a\n\nhello\n", a);
+    ino_t ia = msg_inode(f, a);
+    assert_int_equal(queue_remove(f->qfd, a), 0);
+    write_entry(f, "Subject: b\n\nhello\n", b); /* syncs queue/: a's file is ready */
+    static char addrs[100][64];
+    const char *many[100];
+    for (int i = 0; i < 100; i++) {
+        snprintf(addrs[i], sizeof addrs[i], "recipient-number-%03d@a-long-domain.example",
+                 i);
+        many[i] = addrs[i];
+    }
+    struct queue_new n = {.from = "big@x.test", .rcpts = many, .nrcpt = 100};
+    assert_int_equal(queue_write_buf(f->dfd, "x\n", 2, &n, c, sizeof c), 0);
+    assert_int_equal(msg_inode(f, c), ia);
+    char name[QUEUE_ID_MAX + 8];
+    snprintf(name, sizeof name, "%s.msg", c);
+    int fd = openat(f->qfd, name, O_RDONLY);
+    assert_true(fgetxattr(fd, QUEUE_ATTR, NULL, 0) < 0);
+    close(fd);
+    struct queue_env env;
+    const char *why;
+    assert_int_equal(queue_env_load(f->qfd, c, &env, &why), 0);
+    assert_int_equal(env.nrcpt, 100);
+    assert_string_equal(env.from, "big@x.test");
+    queue_env_clear(&env);
 }
 
 static void test_large_not_kept(void **st)
@@ -170,7 +201,7 @@ static void test_large_not_kept(void **st)
     write_entry(f, big, id);
     free(big);
     assert_int_equal(queue_remove(f->qfd, id), 0);
-    assert_int_equal(count_prefix(f, "free."), 1); /* the .env only */
+    assert_int_equal(count_prefix(f, "free."), 0); /* too large to keep */
 }
 
 static void make_old_file(struct fixture *f, const char *name)
@@ -191,6 +222,10 @@ static void test_leftovers(void **st)
     make_old_file(f, "1.2.3.2.msg"); /* an orphan: no .env */
     make_old_file(f, "1.2.3.3.msg"); /* a live entry */
     make_old_file(f, "1.2.3.3.env");
+    make_old_file(f, "1.2.3.6.msg"); /* a live entry: its record is its attribute */
+    int fd = openat(f->qfd, "1.2.3.6.msg", O_RDONLY);
+    assert_int_equal(fsetxattr(fd, QUEUE_ATTR, "from a\nto b\nend\n", 16, 0), 0);
+    close(fd);
     make_old_file(f, "free.1.2.3.4.msg");
     make_old_file(f, "1.2.3.5.env"); /* a live entry whose .msg is also a free name */
     assert_int_equal(linkat(f->qfd, "free.1.2.3.4.msg", f->qfd, "1.2.3.5.msg", 0), 0);
@@ -204,6 +239,7 @@ static void test_leftovers(void **st)
     assert_true(inode_of(f->qfd, "free.tmp.1.2.3.1.env") != 0);
     assert_true(inode_of(f->qfd, "1.2.3.3.msg") != 0);
     assert_true(inode_of(f->qfd, "1.2.3.3.env") != 0);
+    assert_true(inode_of(f->qfd, "1.2.3.6.msg") != 0);
     assert_int_equal(count_prefix(f, "free."), 3);
     /* Not written before an fsync of queue/ that began after the start. */
     assert_int_equal(queue_pool_ready(), 0);
@@ -216,6 +252,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_off_unlinks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reuse_after_sync, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reuse_drops_stale_record, setup, teardown),
         cmocka_unit_test_setup_teardown(test_large_not_kept, setup, teardown),
         cmocka_unit_test_setup_teardown(test_leftovers, setup, teardown),
     };
