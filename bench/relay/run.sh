@@ -121,6 +121,7 @@ postfix_instance() {
     "smtpd_relay_restrictions = permit_mynetworks reject_unauth_destination" "$@"
   postconf -c "$pf/etc" -MX smtp/inet
   postconf -c "$pf/etc" -M "$port/inet = $port inet n - n - - smtpd"
+  postconf -c "$pf/etc" -M "tlsproxy/unix = tlsproxy unix - - n - 0 tlsproxy"
   postconf -c "$pf/etc" -F '*/*/chroot = n'
   postfix -c "$pf/etc" start >/dev/null 2>&1 || {
     echo "bench/relay: postfix $name did not start (postfix -c $pf/etc check)" >&2; exit 1; }
@@ -132,7 +133,9 @@ mkdir -p "$work/fb/etc"
 for u in $users; do echo "$u@b.test $u/Maildir/"; done > "$work/fb.vmailbox"
 # Both pairs relay over STARTTLS, as MX hosts do: portico B offers it with
 # its generated certificate and A's routes are opportunistic; Postfix B gets
-# a self-signed certificate and A `smtp_tls_security_level = may`. The
+# a self-signed certificate and A `smtp_tls_security_level = may` with
+# `smtp_tls_connection_reuse = yes` (through tlsproxy(8); Postfix's default,
+# no, would open a new connection and handshake for every message). The
 # report prints the TLS part of one delivered message's Received: line of
 # each pair, so a pair that fell back to plaintext shows.
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=mx.fb.test \
@@ -144,7 +147,7 @@ postfix_instance fb "$fb_port" \
   "virtual_mailbox_maps = texthash:$work/fb.vmailbox" \
   "virtual_uid_maps = static:$(id -u nobody)" "virtual_gid_maps = static:$(id -g nobody)"
 postfix_instance fa "$fa_port" "relayhost = [127.0.0.1]:$fb_port" \
-  "smtp_tls_security_level = may"
+  "smtp_tls_security_level = may" "smtp_tls_connection_reuse = yes"
 fmaildir() { echo "$work/fb/mail/$1/Maildir"; }
 
 measure_portico() { # recipient messages

@@ -24,6 +24,8 @@
 
 #include "queue/queue.h"
 
+#include "big_record.h"
+
 struct fixture {
     char dir[64];
     int dfd, qfd;
@@ -164,14 +166,8 @@ static void test_reuse_drops_stale_record(void **st)
     ino_t ia = msg_inode(f, a);
     assert_int_equal(queue_remove(f->qfd, a), 0);
     write_entry(f, "Subject: b\n\nhello\n", b); /* syncs queue/: a's file is ready */
-    static char addrs[100][64];
-    const char *many[100];
-    for (int i = 0; i < 100; i++) {
-        snprintf(addrs[i], sizeof addrs[i], "recipient-number-%03d@a-long-domain.example",
-                 i);
-        many[i] = addrs[i];
-    }
-    struct queue_new n = {.from = "big@x.test", .rcpts = many, .nrcpt = 100};
+    struct queue_new n;
+    big_record(&n, "big@x.test");
     assert_int_equal(queue_write_buf(f->dfd, "x\n", 2, &n, c, sizeof c), 0);
     assert_int_equal(msg_inode(f, c), ia);
     char name[QUEUE_ID_MAX + 8];
@@ -182,7 +178,7 @@ static void test_reuse_drops_stale_record(void **st)
     struct queue_env env;
     const char *why;
     assert_int_equal(queue_env_load(f->qfd, c, &env, &why), 0);
-    assert_int_equal(env.nrcpt, 100);
+    assert_int_equal(env.nrcpt, BIG_RCPTS);
     assert_string_equal(env.from, "big@x.test");
     queue_env_clear(&env);
 }

@@ -16,6 +16,8 @@
 
 #include "queue/queue.h"
 
+#include "big_record.h"
+
 static char dir[] = "/tmp/portico-queue-XXXXXX";
 
 static void count_id(const char *id, void *arg)
@@ -143,20 +145,14 @@ static void test_record_in_attribute(void **st)
     assert_int_equal(env.rcpts[0].state, QR_DEFERRED);
     queue_env_clear(&env);
 
-    static char addrs[100][64];
-    const char *many[100];
-    for (int i = 0; i < 100; i++) {
-        snprintf(addrs[i], sizeof addrs[i], "recipient-number-%03d@a-long-domain.example",
-                 i);
-        many[i] = addrs[i];
-    }
-    struct queue_new nb = {.from = "a@x.test", .rcpts = many, .nrcpt = 100};
+    struct queue_new nb;
+    big_record(&nb, "a@x.test");
     assert_int_equal(queue_write_buf(dfd, body, sizeof body - 1, &nb, big, sizeof big),
                      0);
     assert_true(exists(qfd, big, "env"));
     assert_true(attr_of(qfd, big, attr, sizeof attr) < 0);
     assert_int_equal(queue_env_load(qfd, big, &env, &why), 0);
-    assert_int_equal(env.nrcpt, 100);
+    assert_int_equal(env.nrcpt, BIG_RCPTS);
     queue_env_clear(&env);
 
     assert_int_equal(queue_remove(qfd, small), 0);
