@@ -34,7 +34,9 @@
 # that range, bench/lib.sh), SYSCALLS (1: after the timed runs, one more run
 # of MESSAGES per pair under `strace -f -c` attached to every process of each
 # server, printing fsync/fdatasync/rename/unlink/openat per message for A and
-# B of each pair; a traced run is slow and its rate is not reported).
+# B of each pair; a traced run is slow and its rate is not reported),
+# BENCH_DIR (default /tmp: where the run's directories go; e.g. the mount
+# point of a fresh ext4 with a journal, see docs/PERFORMANCE.md).
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
