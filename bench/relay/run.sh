@@ -18,7 +18,8 @@
 #            loopback, no chroot, own queue and data directories). A has
 #            `relayhost = [127.0.0.1]:PORT` (B) and Postfix's default
 #            concurrency (20 per destination, connection caching on); B
-#            delivers b.test with virtual(8) to a Maildir. Postfix fsyncs
+#            delivers b.test with virtual(8) to a Maildir.
+#   Both A->B hops use STARTTLS (see below), as MX to MX does. Postfix fsyncs
 #            every queue file (cleanup) before its 250 and every Maildir
 #            file (virtual) before removing it from its queue.
 # Each run goes to a fresh recipient (run1@b.test ...). Prints the median
@@ -33,7 +34,9 @@
 # that range, bench/lib.sh), SYSCALLS (1: after the timed runs, one more run
 # of MESSAGES per pair under `strace -f -c` attached to every process of each
 # server, printing fsync/fdatasync/rename/unlink/openat per message for A and
-# B of each pair; a traced run is slow and its rate is not reported).
+# B of each pair; a traced run is slow and its rate is not reported),
+# BENCH_DIR (default /tmp: where the run's directories go; e.g. the mount
+# point of a fresh ext4 with a journal, see docs/PERFORMANCE.md).
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
@@ -51,7 +54,7 @@ for tool in postfix postconf; do
 done
 [ "$(id -u)" -eq 0 ] || { echo "bench/relay: the private Postfix needs root" >&2; exit 1; }
 
-work=$(mktemp -d /tmp/portico-bench-relay.XXXXXX)
+work=$(mktemp -d "${BENCH_DIR:-/tmp}/portico-bench-relay.XXXXXX")
 chmod 755 "$work"
 pids=()
 postfixes=()
@@ -120,6 +123,7 @@ postfix_instance() {
     "smtpd_relay_restrictions = permit_mynetworks reject_unauth_destination" "$@"
   postconf -c "$pf/etc" -MX smtp/inet
   postconf -c "$pf/etc" -M "$port/inet = $port inet n - n - - smtpd"
+  postconf -c "$pf/etc" -M "tlsproxy/unix = tlsproxy unix - - n - 0 tlsproxy"
   postconf -c "$pf/etc" -F '*/*/chroot = n'
   postfix -c "$pf/etc" start >/dev/null 2>&1 || {
     echo "bench/relay: postfix $name did not start (postfix -c $pf/etc check)" >&2; exit 1; }
@@ -129,11 +133,23 @@ postfix_instance() {
 fb_port=$(free_port); fa_port=$(free_port)
 mkdir -p "$work/fb/etc"
 for u in $users; do echo "$u@b.test $u/Maildir/"; done > "$work/fb.vmailbox"
+# Both pairs relay over STARTTLS, as MX hosts do: portico B offers it with
+# its generated certificate and A's routes are opportunistic; Postfix B gets
+# a self-signed certificate and A `smtp_tls_security_level = may` with
+# `smtp_tls_connection_reuse = yes` (through tlsproxy(8); Postfix's default,
+# no, would open a new connection and handshake for every message). The
+# report prints the TLS part of one delivered message's Received: line of
+# each pair, so a pair that fell back to plaintext shows.
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=mx.fb.test \
+  -keyout "$work/fb.key" -out "$work/fb.crt" >/dev/null 2>&1
 postfix_instance fb "$fb_port" \
+  "smtpd_tls_cert_file = $work/fb.crt" "smtpd_tls_key_file = $work/fb.key" \
+  "smtpd_tls_security_level = may" "smtpd_tls_received_header = yes" \
   "virtual_mailbox_domains = b.test" "virtual_mailbox_base = $work/fb/mail" \
   "virtual_mailbox_maps = texthash:$work/fb.vmailbox" \
   "virtual_uid_maps = static:$(id -u nobody)" "virtual_gid_maps = static:$(id -g nobody)"
-postfix_instance fa "$fa_port" "relayhost = [127.0.0.1]:$fb_port"
+postfix_instance fa "$fa_port" "relayhost = [127.0.0.1]:$fb_port" \
+  "smtp_tls_security_level = may" "smtp_tls_connection_reuse = yes"
 fmaildir() { echo "$work/fb/mail/$1/Maildir"; }
 
 measure_portico() { # recipient messages
@@ -245,3 +261,10 @@ printf '%s: postfix A->B end-to-end %.0f msg/s (runs: %s), accept %.0f msg/s (ru
 python3 -c "print(f'relay ratio portico/postfix end-to-end: {$pem/$fem:.2f}  accept: {$pam/$fam:.2f}')"
 python3 -c "n = $RUNS * $MESSAGES; print(f'relay CPU per message (both servers of the pair, user+system): portico {$pcpu * 1e6 / n:.0f} us, postfix {$fcpu * 1e6 / n:.0f} us')"
 echo "relay load average (1/5/15 min): before $load_before, after $load_after ($(nproc) cores)"
+# hop_protocol MAILDIR: the "with" of B's Received: line in one message
+# (ESMTPS/ESMTPSA: the A->B hop was TLS).
+hop_protocol() {
+  local f; f=$(find "$1/new" "$1/cur" -type f 2>/dev/null | head -1)
+  grep -m1 -o 'with E\?SMTP[A-Z]*' "$f" 2>/dev/null || echo "unknown"
+}
+echo "relay A->B hop: portico $(hop_protocol "$(pmaildir run1)"), postfix $(hop_protocol "$(fmaildir run1)")"

@@ -30,9 +30,20 @@
 #define POSTMASTER_PASSWORD 16 /* characters */
 #define BUSY_TIMEOUT_MS 5000
 
+/* Prepared statements kept for reuse, by their SQL text: the lookups made
+ * for every message (domains, users, aliases) are parsed once, not per
+ * call. Used under the lock; one in use is never handed out twice. */
+#define STMT_CACHE 32
+struct cached_stmt {
+    const char *sql;
+    sqlite3_stmt *st;
+    bool busy;
+};
+
 struct authdb {
     sqlite3 *db;
     pthread_mutex_t lock;
+    struct cached_stmt stmts[STMT_CACHE];
     char dummy_hash[HASH_MAX]; /* verified for unknown users (see below) */
 };
 
@@ -120,17 +131,56 @@ static char to_lower(char c)
 
 /* ---- statements ---- */
 
-static sqlite3_stmt *stmt_vnew(struct authdb *db, const char *sql, int n, va_list ap)
+/* A cached statement of sql that is free, or a new one (cached when a
+ * slot is left). */
+static sqlite3_stmt *stmt_get(struct authdb *db, const char *sql)
 {
+    struct cached_stmt *slot = NULL;
+    for (int i = 0; i < STMT_CACHE; i++) {
+        struct cached_stmt *c = &db->stmts[i];
+        if (c->st && !c->busy && strcmp(c->sql, sql) == 0) {
+            c->busy = true;
+            return c->st;
+        }
+        if (!c->st && !slot)
+            slot = c;
+    }
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db->db, sql, -1, &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v3(db->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
+        SQLITE_OK) {
         log_error(0, "authdb prepare error=\"%s\"", sqlite3_errmsg(db->db));
         return NULL;
     }
+    if (slot)
+        *slot = (struct cached_stmt){sql, st, true};
+    return st;
+}
+
+/* Gives a statement back: a cached one is reset for its next use, any
+ * other finalized. */
+static void stmt_done(struct authdb *db, sqlite3_stmt *st)
+{
+    if (st == NULL)
+        return;
+    for (int i = 0; i < STMT_CACHE; i++)
+        if (db->stmts[i].st == st) {
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            db->stmts[i].busy = false;
+            return;
+        }
+    stmt_done(db, st);
+}
+
+static sqlite3_stmt *stmt_vnew(struct authdb *db, const char *sql, int n, va_list ap)
+{
+    sqlite3_stmt *st = stmt_get(db, sql);
+    if (st == NULL)
+        return NULL;
     for (int i = 1; i <= n; i++) {
         const char *text = va_arg(ap, const char *);
         if (sqlite3_bind_text(st, i, text, -1, SQLITE_STATIC) != SQLITE_OK) {
-            sqlite3_finalize(st);
+            stmt_done(db, st);
             return NULL;
         }
     }
@@ -157,7 +207,7 @@ static int run(struct authdb *db, const char *sql, int n, ...)
     if (st == NULL)
         return SQLITE_ERROR;
     int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
+    stmt_done(db, st);
     return rc == SQLITE_ROW ? SQLITE_DONE : rc;
 }
 
@@ -172,7 +222,7 @@ static long long query_int(struct authdb *db, const char *sql, int n, ...)
         return -1;
     int rc = sqlite3_step(st);
     long long v = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-    sqlite3_finalize(st);
+    stmt_done(db, st);
     return (rc == SQLITE_ROW || rc == SQLITE_DONE) ? v : -1;
 }
 
@@ -252,7 +302,7 @@ static enum parse_result only_domain(struct authdb *db, const char *local, char 
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         if (rows++ == 0)
             snprintf(out, cap, "%s", column_str(st, 0));
-    sqlite3_finalize(st);
+    stmt_done(db, st);
     if (rc != SQLITE_DONE)
         return db_fail(db, err, errlen), PARSE_DBERR;
     if (rows == 0)
@@ -399,6 +449,8 @@ void authdb_close(struct authdb *db)
 {
     if (db == NULL)
         return;
+    for (int i = 0; i < STMT_CACHE; i++)
+        sqlite3_finalize(db->stmts[i].st);
     sqlite3_close(db->db);
     pthread_mutex_destroy(&db->lock);
     free(db);
@@ -426,7 +478,7 @@ static int list_rows(struct authdb *db, const char *sql, const struct list_cb *c
         else
             cb->two(cb->arg, column_str(st, 0), column_str(st, 1));
     }
-    sqlite3_finalize(st);
+    stmt_done(db, st);
     pthread_mutex_unlock(&db->lock);
     return rc == SQLITE_DONE ? 0 : -1;
 }
@@ -664,7 +716,7 @@ static enum auth_result find_locked(struct authdb *db, const char *address,
         if (n < 0 || n >= HASH_MAX)
             r = AUTH_FAIL; /* not a hash we could have stored */
     }
-    sqlite3_finalize(st);
+    stmt_done(db, st);
     return r;
 }
 
@@ -819,7 +871,7 @@ static int alias_target_locked(struct authdb *db, const char *address, char *out
     int rc = sqlite3_step(st), ret = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
     if (ret == 1 && (size_t)snprintf(out, outlen, "%s", column_str(st, 0)) >= outlen)
         ret = -1;
-    sqlite3_finalize(st);
+    stmt_done(db, st);
     return ret;
 }
 

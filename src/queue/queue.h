@@ -1,22 +1,31 @@
-/* queue: the outbound spool, data_dir/queue/ (DESIGN.md "Storage"). One
- * entry is two files:
- *   <id>.msg  the message with LF line ends; replaced (atomically) only once,
- *             when DKIM signatures are prepended before the first attempt
- *   <id>.env  the envelope record (record.c): sender, DSN parameters and
- *             one block per recipient with its state (pending, deferred
- *             with the last reply and the next attempt, delivered, failed)
- * A new entry: the .msg is written under its final name (O_EXCL) and
- * fsynced, then the .env to a tmp name, fsynced and renamed, then queue/ is
- * fsynced in a group commit (sync.c: one directory fsync for every writer
- * waiting at that moment): an entry exists once its .env does, and a .msg
- * without one is an orphan of a write that never got its 250.
- * A later change rewrites the .env the same way (write-new, fsync, rename,
+/* queue: the outbound spool, data_dir/queue/ (DESIGN.md "Storage"). An
+ * entry is one file, two when its record is large or rewritten:
+ *   <id>.msg  the message with LF line ends, and in its extended
+ *             attribute user.portico.queue (QUEUE_ATTR) the envelope
+ *             record as first written (record.c: sender, DSN parameters,
+ *             one block per recipient with its state); replaced
+ *             (atomically, with the attribute) only once, when DKIM
+ *             signatures are prepended before the first attempt
+ *   <id>.env  the record as a file: every rewrite after the first write
+ *             (deferred with the last reply and the next attempt,
+ *             delivered, failed, held), and a first record too large for
+ *             the attribute or on a file system without them. When it
+ *             exists it is the record; the attribute is then stale.
+ * A new entry: the .msg is written (with its attribute) and fsynced under
+ * another name (tmp., or a reused free. file: pool.c) and renamed, never
+ * over an existing name; then queue/ is fsynced in a group commit (sync.c:
+ * one directory fsync for every writer waiting at that moment). One
+ * file and one file fsync a message (DECISIONS.md "The first record lives
+ * in the message file"). A .msg without a record (no .env, no attribute)
+ * is an orphan of a write that never got its 250.
+ * A rewrite writes the .env the same way (write-new, fsync, rename,
  * grouped fsync of queue/), so a kill -9 leaves the old record or the new
  * one and at most the attempts in flight are repeated (at-least-once).
  * Removing a finished entry is not fsynced (DECISIONS.md "Queue removals
  * are not fsynced"): a removal lost in a crash brings back an entry whose
  * recipients all had their final answer, and it is delivered again; that
- * is the at-least-once duplicate, never a loss.
+ * is the at-least-once duplicate, never a loss. In the running server the
+ * removed files go to the pool for reuse.
  * A record that cannot be read is moved to queue/corrupt/ and reported.
  * Requests from `portico queue` arrive as files in queue/ctl/ (ctl.c).
  * Every function here blocks: call it on the work pool or in the CLI. */
@@ -33,6 +42,10 @@
 #define QUEUE_ORCPT_MAX 520 /* RFC 3461 4.2: "rfc822;" + xtext address */
 #define QUEUE_MAX_RCPT 10000
 #define QUEUE_RECORD_MAX (4u << 20) /* a larger .env is garbage */
+/* The extended attribute of a .msg that holds its first record, and the
+ * largest record written there (ext4 keeps one attribute block of 4 KiB). */
+#define QUEUE_ATTR "user.portico.queue"
+#define QUEUE_ATTR_MAX 3072
 
 enum queue_state { QR_PENDING, QR_DEFERRED, QR_DELIVERED, QR_FAILED };
 
@@ -92,28 +105,53 @@ bool queue_env_done(const struct queue_env *env);
 
 /* Opens data_dir/queue (creating it and its ctl/ and corrupt/ folders). */
 int queue_open_dir(int datadirfd);
-/* Reads <id>.env. 0; -1 with errno (ENOENT: gone); -2 garbage (why set). */
+/* Reads the record (<id>.env, else <id>.msg's attribute). 0; -1 with
+ * errno (ENOENT: gone); -2 garbage (why set). */
 int queue_env_load(int qfd, const char *id, struct queue_env *env, const char **why);
 /* Rewrites <id>.env durably (tmp, fsync, rename, grouped fsync of queue/).
  * 0 or -1. */
 int queue_env_store(int qfd, const struct queue_env *env);
-/* Removes the entry (.env first, so a crash leaves only an orphan .msg),
- * without an fsync: after a crash the entry may be back (see above). */
+/* Removes the entry (the .env first, then the .msg), without an fsync:
+ * after a crash the entry may be back, with its last or its first record
+ * (see above). 0, or -1 (ENOENT: no .msg). */
 int queue_remove(int qfd, const char *id);
 /* Makes every rename this thread did in qfd durable: one fsync of the
  * directory shared with every other thread waiting at the same time
  * (sync.c). 0, or -1 with errno. */
 int queue_sync_dir(int qfd);
-/* Moves <id>.env (and its .msg) to corrupt/. 0 or -1. */
+/* Moves <id>.env and <id>.msg (whichever exist) to corrupt/. 0 or -1. */
 int queue_move_aside(int qfd, const char *id);
 /* Opens <id>.msg read-only, or -1. */
 int queue_open_msg(int qfd, const char *id);
-/* Calls fn for every entry id (a name ending in .env), in no order; at
+/* Calls fn for every entry id (a name ending in .msg), in no order; at
  * most max ids. Returns the count, or -1. */
 int queue_list_ids(int qfd, size_t max, void (*fn)(const char *id, void *arg), void *arg);
 /* True when id is a queue id we could have made (no '/', no dots at the
  * start, bounded): checked before any file name is built from it. */
 bool queue_id_valid(const char *id);
+
+/* ---- pool.c: spent queue files reused (DECISIONS.md) ---- */
+
+struct stat;
+/* Turns reuse on for queue/ (qfd), taking in the free, tmp. and orphan
+ * files last changed before `before` (the server's start). The running
+ * server's scheduler calls it once, on the pool. 0 or -1. */
+int queue_pool_start(int qfd, time_t before);
+void queue_pool_stop(void);
+/* Writes name in qfd durably but for the directory (the caller's
+ * queue_sync_dir): fill writes into a ready free file (or a new tmp.
+ * file), which is cut to what was written, fsynced and renamed to name;
+ * with noreplace an existing name fails with EEXIST. 0, or -1 with errno. */
+int queue_pool_publish(int qfd, const char *name, bool noreplace,
+                       int (*fill)(int fd, void *arg), void *arg);
+/* Removes name (in qfd) into the pool, or unlinks it. 0, or -1 (ENOENT). */
+int queue_pool_remove(int qfd, const char *name);
+/* How many free files may be written now (tests). */
+size_t queue_pool_ready(void);
+/* sync.c: the number a flush of queue/ must reach to have begun after this
+ * call, and the flush's report (dir: the queue/ it fsynced). */
+uint64_t queue_sync_next(void);
+void queue_pool_synced(const struct stat *dir, uint64_t seq);
 
 /* ---- writer.c: new entries ---- */
 

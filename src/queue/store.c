@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 bool queue_id_valid(const char *id)
@@ -66,30 +67,68 @@ static char *read_all(int fd, size_t *len)
     return buf;
 }
 
-int queue_env_load(int qfd, const char *id, struct queue_env *env, const char **why)
+/* The record in the .msg's attribute: a malloc'd NUL-terminated copy, or
+ * NULL (errno ENODATA: the file has none; ENOENT: no .msg). */
+static char *read_attr_record(int qfd, const char *id, size_t *len)
 {
     char name[QUEUE_ID_MAX + 8];
+    snprintf(name, sizeof name, "%s.msg", id);
+    int fd = openat(qfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    char *buf = malloc(QUEUE_ATTR_MAX + 1);
+    ssize_t n = buf ? fgetxattr(fd, QUEUE_ATTR, buf, QUEUE_ATTR_MAX) : -1;
+    int saved = errno;
+    close(fd);
+    if (n < 0) {
+        free(buf);
+        errno = saved == ENOTSUP ? ENODATA : saved;
+        return NULL;
+    }
+    buf[n] = '\0';
+    *len = (size_t)n;
+    return buf;
+}
+
+/* The record's text: the .env file when there is one (a record rewritten
+ * after the first write, or one too large for the attribute), else the
+ * .msg's attribute. NULL with errno (ENOENT: no entry) or, for a record
+ * over QUEUE_RECORD_MAX, EFBIG. */
+static char *read_record(int qfd, const char *id, size_t *len)
+{
+    char name[QUEUE_ID_MAX + 8];
+    snprintf(name, sizeof name, "%s.env", id);
+    int fd = openat(qfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd >= 0) {
+        char *buf = read_all(fd, len);
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return buf;
+    }
+    if (errno != ENOENT)
+        return NULL;
+    char *buf = read_attr_record(qfd, id, len);
+    if (!buf && errno == ENODATA)
+        errno = ENOENT; /* a .msg without a record: a write that never finished */
+    return buf;
+}
+
+int queue_env_load(int qfd, const char *id, struct queue_env *env, const char **why)
+{
     memset(env, 0, sizeof *env);
     if (!queue_id_valid(id)) {
         errno = EINVAL;
         return -1;
     }
-    snprintf(name, sizeof name, "%s.env", id);
-    int fd = openat(qfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
     size_t len = 0;
-    char *buf = read_all(fd, &len);
-    int saved = errno;
-    close(fd);
-    if (!buf && saved == EFBIG) {
+    char *buf = read_record(qfd, id, &len);
+    if (!buf && errno == EFBIG) {
         *why = "record too large";
         return -2;
     }
-    if (!buf) {
-        errno = saved;
+    if (!buf)
         return -1;
-    }
     int rc = queue_env_parse(buf, len, env, why);
     free(buf);
     if (rc < 0)
@@ -111,7 +150,7 @@ static int write_span(int fd, void *arg)
 
 int queue_env_store(int qfd, const struct queue_env *env)
 {
-    char name[QUEUE_ID_MAX + 8], tmp[QUEUE_ID_MAX + 16];
+    char name[QUEUE_ID_MAX + 8];
     size_t len;
     if (!queue_id_valid(env->id))
         return -1;
@@ -119,9 +158,8 @@ int queue_env_store(int qfd, const struct queue_env *env)
     if (!text)
         return -1;
     snprintf(name, sizeof name, "%s.env", env->id);
-    snprintf(tmp, sizeof tmp, "tmp.%s.env", env->id);
     struct text_span span = {text, len};
-    int rc = file_publish_unsynced(qfd, tmp, name, write_span, &span);
+    int rc = queue_pool_publish(qfd, name, false, write_span, &span);
     free(text);
     if (rc == 0)
         rc = queue_sync_dir(qfd);
@@ -134,26 +172,24 @@ int queue_remove(int qfd, const char *id)
     if (!queue_id_valid(id))
         return -1;
     snprintf(name, sizeof name, "%s.env", id);
-    int rc = unlinkat(qfd, name, 0);
+    queue_pool_remove(qfd, name); /* often none: the record was in the .msg */
     snprintf(name, sizeof name, "%s.msg", id);
-    unlinkat(qfd, name, 0);
-    return rc;
+    return queue_pool_remove(qfd, name);
 }
 
 int queue_move_aside(int qfd, const char *id)
 {
-    char name[QUEUE_ID_MAX + 8], dst[QUEUE_ID_MAX + 24];
+    char name[QUEUE_ID_MAX + 8];
     if (!queue_id_valid(id))
         return -1;
     int cfd = openat(qfd, "corrupt", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (cfd < 0)
         return -1;
-    snprintf(name, sizeof name, "%s.msg", id);
-    snprintf(dst, sizeof dst, "%s.msg", id);
-    renameat(qfd, name, cfd, dst);
     snprintf(name, sizeof name, "%s.env", id);
-    snprintf(dst, sizeof dst, "%s.env", id);
-    int rc = renameat(qfd, name, cfd, dst);
+    int rc = renameat(qfd, name, cfd, name);
+    snprintf(name, sizeof name, "%s.msg", id);
+    if (renameat(qfd, name, cfd, name) == 0)
+        rc = 0; /* either file moved: the entry is out of the queue */
     if (rc == 0)
         rc = fsync(cfd);
     if (rc == 0)
@@ -171,11 +207,13 @@ int queue_open_msg(int qfd, const char *id)
     return openat(qfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 }
 
-/* "<id>.env" (not a tmp. name): copies the id into out. */
-static bool env_name(const char *name, char *out, size_t size)
+/* "<id>.msg" (not a tmp. or free. name, pool.c): copies the id into out.
+ * Every entry has its .msg; the old two-file entries too. */
+static bool entry_name(const char *name, char *out, size_t size)
 {
     size_t n = strlen(name);
-    if (n < 5 || strcmp(name + n - 4, ".env") != 0 || strncmp(name, "tmp.", 4) == 0)
+    if (n < 5 || strcmp(name + n - 4, ".msg") != 0 || strncmp(name, "tmp.", 4) == 0 ||
+        strncmp(name, "free.", 5) == 0)
         return false;
     if (n - 4 >= size)
         return false;
@@ -199,7 +237,7 @@ int queue_list_ids(int qfd, size_t max, void (*fn)(const char *id, void *arg), v
     struct dirent *e;
     char id[QUEUE_ID_MAX];
     while ((size_t)count < max && (e = readdir(d)) != NULL) {
-        if (!env_name(e->d_name, id, sizeof id))
+        if (!entry_name(e->d_name, id, sizeof id))
             continue;
         fn(id, arg);
         count++;

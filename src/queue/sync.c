@@ -10,6 +10,7 @@
 #include "store/commit.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -27,9 +28,20 @@ static bool same_dir(const struct dir_sync *a, const struct dir_sync *b)
            a->st.st_ino == b->st.st_ino;
 }
 
+/* Numbers the flushes: each takes the next number before its first fsync,
+ * so a flush numbered above what queue_sync_next() returned began after
+ * that call (pool.c waits for one before reusing a file). */
+static atomic_uint_fast64_t flush_seq;
+
+uint64_t queue_sync_next(void)
+{
+    return atomic_load(&flush_seq) + 1;
+}
+
 /* One fsync per distinct directory of the batch (in practice one queue/). */
 static void sync_flush(struct commit_unit *batch)
 {
+    uint64_t seq = atomic_fetch_add(&flush_seq, 1) + 1;
     for (struct commit_unit *u = batch; u; u = u->next) {
         struct dir_sync *s = u->item;
         struct commit_unit *o = batch;
@@ -42,6 +54,8 @@ static void sync_flush(struct commit_unit *batch)
         }
         u->rc = fsync(s->fd);
         s->err = u->rc < 0 ? errno : 0;
+        if (u->rc == 0 && s->known)
+            queue_pool_synced(&s->st, seq);
     }
 }
 

@@ -1,8 +1,9 @@
 /* writer: a new queue entry, durably (see queue.h for the order). The
  * message copy uses the store's LF normaliser, so queued and delivered
  * bytes follow the same rules. Ids are the time in microseconds, the pid
- * and a counter; the .msg is created with O_EXCL under its final name, so
- * an id is never reused even if the clock goes back across a restart.
+ * and a counter; the .msg never replaces an existing name (pool.c,
+ * RENAME_NOREPLACE), so an id is never reused even if the clock goes back
+ * across a restart.
  * The queue/ directory is opened once per data directory and kept. */
 #include "queue/queue.h"
 
@@ -18,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #define QUEUE_CHUNK 65536
@@ -52,6 +54,10 @@ struct msg_src {
     int srcfd;       /* or */
     const char *buf; /* with len */
     size_t len;
+    const char *record; /* the envelope record for the attribute, or NULL */
+    size_t record_len;
+    bool record_required; /* no .env may take it: fail when it does not fit */
+    bool record_in_attr;  /* out: the record went into the attribute */
 };
 
 static int fill_msg(int fd, const struct msg_src *m)
@@ -63,31 +69,40 @@ static int fill_msg(int fd, const struct msg_src *m)
     return fd_write_all(fd, m->buf, m->len);
 }
 
-static int fill_msg_fd(int fd, void *arg)
+/* The record into the file's attribute, where it is made durable by the
+ * file's own fsync; a reused file's old record is removed first when the
+ * new one does not fit (the .env then holds it). */
+static int set_record_attr(int fd, struct msg_src *m)
 {
-    return fill_msg(fd, arg);
+    m->record_in_attr = false;
+    if (m->record && m->record_len <= QUEUE_ATTR_MAX &&
+        fsetxattr(fd, QUEUE_ATTR, m->record, m->record_len, 0) == 0) {
+        m->record_in_attr = true;
+        return 0;
+    }
+    if (m->record_required)
+        return -1;
+    if (fremovexattr(fd, QUEUE_ATTR) < 0 && errno != ENODATA && errno != ENOTSUP)
+        return -1;
+    return 0;
 }
 
-/* Writes <id>.msg (never an existing one) and fsyncs it. No tmp name is
- * needed: nothing reads a .msg before its .env exists, which is written
- * after this returns. */
-static int publish_msg(int qfd, const char *id, const struct msg_src *m)
+static int fill_msg_fd(int fd, void *arg)
+{
+    struct msg_src *m = arg;
+    if (fill_msg(fd, m) < 0)
+        return -1;
+    return set_record_attr(fd, m);
+}
+
+/* Writes <id>.msg (never an existing one), its record in its attribute
+ * when it fits, and fsyncs it. The rename into <id>.msg is made durable
+ * by the caller's fsync of queue/. */
+static int publish_msg(int qfd, const char *id, struct msg_src *m)
 {
     char name[QUEUE_ID_MAX + 8];
     snprintf(name, sizeof name, "%s.msg", id);
-    int fd =
-        openat(qfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return -1;
-    int rc = fill_msg(fd, m);
-    if (rc == 0)
-        rc = fsync(fd);
-    close(fd);
-    int saved = errno;
-    if (rc < 0)
-        unlinkat(qfd, name, 0);
-    errno = saved;
-    return rc;
+    return queue_pool_publish(qfd, name, true, fill_msg_fd, m);
 }
 
 static void make_id(char *id, size_t idlen)
@@ -125,21 +140,34 @@ static int fill_env(struct queue_env *env, const struct queue_new *n, const char
     return 0;
 }
 
-static int write_entry(int qfd, const struct msg_src *m, const struct queue_new *n,
-                       char *id, size_t idlen)
+/* One file when the record fits the .msg's attribute (the usual case),
+ * else the .msg and then the .env; then the grouped fsync of queue/. */
+static int write_entry(int qfd, struct msg_src *m, const struct queue_new *n, char *id,
+                       size_t idlen)
 {
+    struct queue_env env;
     int rc = -1;
     for (int i = 0; i < QUEUE_ID_TRIES && rc < 0; i++) {
         make_id(id, idlen);
-        rc = publish_msg(qfd, id, m);
+        if (fill_env(&env, n, id) < 0) {
+            queue_env_clear(&env);
+            return -1;
+        }
+        char *text = queue_env_format(&env, &m->record_len);
+        m->record = text;
+        rc = text ? publish_msg(qfd, id, m) : -1;
+        free(text);
+        m->record = NULL;
+        if (rc < 0)
+            queue_env_clear(&env);
         if (rc < 0 && errno != EEXIST)
             return -1;
     }
     if (rc < 0)
         return -1;
-    struct queue_env env;
-    rc = fill_env(&env, n, id);
-    if (rc == 0)
+    if (m->record_in_attr)
+        rc = queue_sync_dir(qfd);
+    else
         rc = queue_env_store(qfd, &env); /* fsyncs queue/ (grouped) after the rename */
     queue_env_clear(&env);
     if (rc < 0)
@@ -180,7 +208,7 @@ int queue_write(int datadirfd, const char *prefix, int srcfd, const struct queue
     int qfd = writer_dir(datadirfd);
     if (qfd < 0)
         return -1;
-    struct msg_src m = {prefix, srcfd, NULL, 0};
+    struct msg_src m = {.prefix = prefix, .srcfd = srcfd};
     return write_entry(qfd, &m, n, id, idlen);
 }
 
@@ -190,22 +218,38 @@ int queue_write_buf(int datadirfd, const char *msg, size_t len, const struct que
     int qfd = writer_dir(datadirfd);
     if (qfd < 0)
         return -1;
-    struct msg_src m = {"", -1, msg, len};
+    struct msg_src m = {.prefix = "", .srcfd = -1, .buf = msg, .len = len};
     return write_entry(qfd, &m, n, id, idlen);
 }
 
+/* The record in <id>.msg's attribute, if any, goes with the new file:
+ * until the caller rewrites it as a .env it is the entry's only record. */
 int queue_prepend_msg(int qfd, const char *id, const char *prefix)
 {
-    char tmp[QUEUE_ID_MAX + 16], name[QUEUE_ID_MAX + 8];
+    char name[QUEUE_ID_MAX + 8];
     if (!queue_id_valid(id))
         return -1;
     int src = queue_open_msg(qfd, id);
     if (src < 0)
         return -1;
-    snprintf(tmp, sizeof tmp, "tmp.%s.msg", id);
+    char *record = malloc(QUEUE_ATTR_MAX);
+    ssize_t rlen = record ? fgetxattr(src, QUEUE_ATTR, record, QUEUE_ATTR_MAX) : -1;
+    if (rlen < 0 && errno != ENODATA && errno != ENOTSUP) {
+        free(record);
+        close(src);
+        return -1;
+    }
     snprintf(name, sizeof name, "%s.msg", id);
-    struct msg_src m = {prefix, src, NULL, 0};
-    int rc = file_publish(qfd, tmp, name, fill_msg_fd, &m);
+    struct msg_src m = {.prefix = prefix, .srcfd = src};
+    if (rlen >= 0) {
+        m.record = record;
+        m.record_len = (size_t)rlen;
+        m.record_required = true;
+    }
+    int rc = queue_pool_publish(qfd, name, false, fill_msg_fd, &m);
+    free(record);
     close(src);
+    if (rc == 0)
+        rc = queue_sync_dir(qfd);
     return rc;
 }

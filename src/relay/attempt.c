@@ -65,6 +65,7 @@ struct attempt {
     bool sts;               /* the domain has an MTA-STS policy (testing/enforce) */
     struct mtasts_policy sts_policy;
     bool txn_started; /* reached MAIL once: the host works */
+    bool txn_open;    /* the server may hold a sender: RSET before the next MAIL */
     /* the transaction */
     int msgfd;       /* the queued file, or its 7-bit copy */
     off_t sendsize;  /* the size of what msgfd holds (SIZE=) */
@@ -327,6 +328,10 @@ static void next_job_once(struct attempt *a)
         session_command(a->s, step_timeout(), quit_reply, NULL, "QUIT");
         return;
     }
+    if (!a->txn_open) { /* RFC 5321 4.1.1.4: the last one ended with its reply */
+        start_txn(a);
+        return;
+    }
     session_command(a->s, step_timeout(), rset_reply, NULL, "RSET");
     if (a->pipelining) /* RFC 2920 3.1: RSET may lead a pipelined group */
         start_txn(a);
@@ -352,6 +357,7 @@ static void next_job(struct attempt *a)
 static void body_reply(struct session *s, const struct reply *r, void *arg)
 {
     struct attempt *a = s->data;
+    a->txn_open = false;
     char line[QUEUE_REPLY_MAX];
     summary(r, line, sizeof line);
     for (size_t k = 0; k < a->job->n; k++)
@@ -461,6 +467,7 @@ static void mail_reply(struct session *s, const struct reply *r, void *arg)
     summary(r, line, sizeof line);
     a->mail_code = r->code;
     if (reply_class(r) != 2) {
+        a->txn_open = false;
         set_all(a, r->code, line, false);
         if (!a->pipelining) {
             job_then_next(a, line);
@@ -626,6 +633,7 @@ static void send_envelope(struct attempt *a)
     char params[QUEUE_ENVID_MAX + 128];
     const struct queue_env *env = &a->job->it->env;
     mail_params(a, env, params, sizeof params);
+    a->txn_open = true;
     session_command(a->s, step_timeout(), mail_reply, NULL, "MAIL FROM:<%s>%s", env->from,
                     params);
     if (!a->pipelining)

@@ -462,6 +462,7 @@ void relay_save(struct item *it)
 struct scan_job {
     char (*ids)[QUEUE_ID_MAX];
     size_t n, cap;
+    time_t pool_before; /* the first scan: turn queue file reuse on */
 };
 
 static void scan_one(const char *id, void *arg)
@@ -480,6 +481,9 @@ static void scan_one(const char *id, void *arg)
 
 static void scan_work(void *arg)
 {
+    struct scan_job *sj = arg;
+    if (sj->pool_before && queue_pool_start(relay->qfd, sj->pool_before) < 0)
+        log_error(0, "relay pool_failed errno=%d", errno);
     queue_list_ids(relay->qfd, 10000000, scan_one, arg);
 }
 
@@ -508,6 +512,9 @@ void relay_scan(void)
     if (!sj)
         return;
     relay->scanning = true;
+    if (!relay->pool_on)
+        sj->pool_before = time(NULL);
+    relay->pool_on = true;
     if (relay_submit(scan_work, scan_done, scan_free, sj) < 0) {
         free(sj);
         relay->scanning = false;

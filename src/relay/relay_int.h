@@ -73,6 +73,7 @@ struct relay {
     struct dest *dests;
     int nconns;
     bool scanning, ctl_running, stopping;
+    bool pool_on; /* queue_pool_start was asked for (the first scan) */
     unsigned long ticks;
 };
 

@@ -274,6 +274,7 @@ void relay_shutdown(void)
     if (!relay)
         return;
     queue_set_listener(NULL);
+    queue_pool_stop();
     tracked_free_all();
     if (relay->tick)
         event_free(relay->tick);

@@ -75,9 +75,20 @@ def submit(server, user, password, to, body, sender=None, **kw):
 
 
 def queue_ids(server):
+    """The queued entries: one .msg each (queue/queue.h)."""
     qdir = os.path.join(server.data_dir, "queue")
-    return sorted(n[:-4] for n in os.listdir(qdir) if n.endswith(".env")
-                  and not n.startswith("tmp."))
+    return sorted(n[:-4] for n in os.listdir(qdir) if n.endswith(".msg")
+                  and not n.startswith(("tmp.", "free.")))
+
+
+def record(server, qid):
+    """An entry's envelope record: its .env once rewritten, else the
+    .msg's attribute (queue/queue.h)."""
+    base = os.path.join(server.data_dir, "queue", qid)
+    if os.path.exists(base + ".env"):
+        with open(base + ".env") as f:
+            return f.read()
+    return os.getxattr(base + ".msg", "user.portico.queue").decode()
 
 
 # Debian's python3-aiosmtpd lives in dist-packages, which the test runner's
@@ -106,12 +117,15 @@ class Peer:
         self.data_replies = list(data_replies)
         self.messages = []
         self.mail_params = []
+        self.commands = []  # EHLO, MAIL and RSET, in the order they came
         self.lock = threading.Lock()
         peer = self
 
         class Handler:
             async def handle_EHLO(self, server, session, envelope, hostname, responses):
                 session.host_name = hostname
+                with peer.lock:
+                    peer.commands.append("EHLO")
                 if not eightbit:
                     responses = [r for r in responses if r != "250-8BITMIME"]
                 return responses
@@ -124,9 +138,15 @@ class Peer:
                 envelope.rcpt_tos.append(address)
                 return "250 2.1.5 OK"
 
+            async def handle_RSET(self, server, session, envelope):
+                with peer.lock:
+                    peer.commands.append("RSET")
+                return "250 2.0.0 OK"
+
             async def handle_MAIL(self, server, session, envelope, address, options):
                 with peer.lock:
                     peer.mail_params.append(list(options))
+                    peer.commands.append("MAIL")
                 envelope.mail_from = address
                 return "250 2.1.0 OK"
 
@@ -143,9 +163,12 @@ class Peer:
                                      decode_data=False, enable_SMTPUTF8=True,
                                      tls_context=tls_context, require_starttls=False)
         self.controller.start()
+        self.running = True
 
     def stop(self):
-        self.controller.stop()
+        if self.running:
+            self.running = False
+            self.controller.stop()
 
 
 class RawPeer:

@@ -3,8 +3,11 @@ submission sessions at once, kill -9 of the server right after their last
 250s, and every acknowledged message is on disk and delivered after the
 restart. And the order of the durable steps, from the system calls
 themselves (strace -f -y on the running server): for every acknowledged
-entry its .msg and its record were fsynced, and a fsync of queue/ that
-began after the record's rename ended before the 250 was written."""
+entry its .msg got its record (its attribute) and was fsynced under
+another name (a tmp. or a reused free. file) before its rename, and a
+fsync of queue/ that began after the rename ended before the 250 was
+written. The same with
+files reused from the pool, and a kill -9 after that."""
 
 import os
 import re
@@ -105,13 +108,7 @@ class DurableOrder(unittest.TestCase):
     def test_fsyncs_before_each_250(self):
         a = sender(free_port())
         self.addCleanup(a.cleanup)
-        log = os.path.join(a.tmp.name, "strace")
-        tracer = subprocess.Popen(
-            ["strace", "-f", "-y", "-s", "256", "-o", log, "-e",
-             "trace=openat,fsync,fdatasync,renameat,renameat2,write,writev,sendto,sendmsg",
-             "-p", str(a.proc.pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.addCleanup(lambda: tracer.poll() is None and tracer.kill())
-        wait_until(lambda: traced_threads_attached(a.proc.pid), timeout=20, what="strace")
+        tracer, log = trace(self, a)
         acked = submit_batch(a, "o", per_session=6, sessions=5)
         tracer.terminate()
         tracer.wait(20)
@@ -119,6 +116,78 @@ class DurableOrder(unittest.TestCase):
         calls = parse_strace(log)
         for qid in acked:
             check_entry(self, calls, qid)
+        a.stop()
+
+
+def trace(test, a):
+    """strace -f -y on the running server a; returns (tracer, log path)."""
+    log = os.path.join(a.tmp.name, "strace")
+    tracer = subprocess.Popen(
+        ["strace", "-f", "-y", "-s", "256", "-o", log, "-e",
+         "trace=openat,fsync,fdatasync,fsetxattr,renameat,renameat2,write,writev,sendto,sendmsg",
+         "-p", str(a.proc.pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    test.addCleanup(lambda: tracer.poll() is None and tracer.kill())
+    wait_until(lambda: traced_threads_attached(a.proc.pid), timeout=20, what="strace")
+    return tracer, log
+
+
+def free_files(a):
+    return [n for n in os.listdir(os.path.join(a.data_dir, "queue")) if n.startswith("free.")]
+
+
+def bodies_by_mid(peer):
+    out = {}
+    for m in peer.messages:
+        mid = re.search(rb"Message-ID: <([^@]+)@", m[2]).group(1).decode()
+        out.setdefault(mid, []).append(m[2])
+    return out
+
+
+class ReusedFiles(unittest.TestCase):
+    """Delivered entries leave their files in the pool (queue/pool.c); the
+    next entries are written into them under the same durable order, and
+    a kill -9 right after their 250s loses none, resurrects no delivered
+    entry and mixes no old bytes into a new message."""
+
+    def test_reuse_durable_and_clean(self):
+        peer = Peer()
+        self.addCleanup(peer.stop)
+        a = sender(peer.port)
+        self.addCleanup(a.cleanup)
+        first_batch = submit_batch(a, "r1", per_session=10, sessions=4)
+        wait_until(lambda: not queue_ids(a), timeout=60, what="first batch delivered")
+        # Entries written while others were delivered reused their files
+        # already; what is left waits in the pool.
+        self.assertTrue(free_files(a), "no delivered entry's file was pooled")
+        peer.stop()  # the second batch stays queued
+        tracer, log = trace(self, a)
+        second = submit_batch(a, "r2", per_session=6, sessions=4)
+        tracer.terminate()
+        tracer.wait(20)
+        a.kill()
+        calls = parse_strace(log)
+        reused = 0
+        for qid in second:
+            check_entry(self, calls, qid)
+            msg, _ = published(self, calls, qid + ".msg")
+            reused += '"free.' in msg[3]
+        self.assertGreater(reused, 0, "no new entry was written into a pooled file")
+        self.assertEqual(set(queue_ids(a)), set(second), "exactly the second batch is queued")
+
+        peer2 = Peer(port=peer.port)
+        self.addCleanup(peer2.stop)
+        a.start()
+        want = set(second.values())
+        wait_until(lambda: want <= set(bodies_by_mid(peer2)), timeout=120,
+                   what="the second batch delivered")
+        wait_until(lambda: not queue_ids(a), timeout=30, what="queue empty")
+        got = bodies_by_mid(peer2)
+        self.assertFalse(set(first_batch.values()) & set(got), "a delivered entry came back")
+        for mid, bodies in got.items():
+            for b in bodies:
+                self.assertIn(f"Subject: {mid}".encode(), b)
+                self.assertTrue(b.rstrip(b"\r\n").endswith(b"x" * 70), f"{mid} has a strange end")
+                self.assertEqual(b.count(b"x" * 70), 30, f"{mid} holds other bytes")
         a.stop()
 
 
@@ -159,31 +228,38 @@ def ok(c):
     return re.search(r"\)\s+= \d+", c[3]) is not None
 
 
+def published(test, calls, name):
+    """The rename that put name in queue/ and the fsync of the file under
+    its earlier name (a tmp. file, or a reused free. one) before it."""
+    rename = first(calls, lambda c: c[2] in ("renameat", "renameat2") and ok(c)
+                   and re.search(r', "' + re.escape(name) + r'"', c[3]))
+    test.assertIsNotNone(rename, f"{name} never renamed into place")
+    src = re.search(r'^\d+<[^>]*>, "([^"]+)"', rename[3]).group(1)
+    test.assertTrue(src.startswith(("tmp.", "free.")), f"{name} came from {src}")
+    sync = first(calls, lambda c: c[2] == "fsync" and ok(c) and c[1] < rename[0] and
+                 re.match(r"\d+<[^>]*/" + re.escape(src) + ">", c[3]))
+    test.assertIsNotNone(sync, f"{name} ({src}) not fsynced before its rename")
+    return rename, sync
+
+
 def check_entry(test, calls, qid):
-    esc = re.escape(qid)
     # The 250 that names the entry (the reply to the end of DATA).
     reply = first(calls, lambda c: c[2] in ("write", "writev", "sendto", "sendmsg")
-                  and re.search(r"250 [^\"]*queued as " + esc, c[3]))
+                  and re.search(r"250 [^\"]*queued as " + re.escape(qid), c[3]))
     test.assertIsNotNone(reply, f"no 250 for {qid} in the trace")
-    # The .msg: created, then fsynced on the same fd, before the record's rename.
-    opened = first(calls, lambda c: c[2] == "openat" and f'"{qid}.msg"' in c[3]
-                   and "O_CREAT" in c[3] and ok(c))
-    test.assertIsNotNone(opened, f"{qid}.msg not created")
-    fd = re.search(r"= (\d+)<", opened[3]).group(1)
-    msg_sync = first(calls, lambda c: c[2] == "fsync" and ok(c) and
-                     re.match(fd + r"<[^>]*/" + esc + r"\.msg>", c[3]), after=opened[0])
-    rename = first(calls, lambda c: c[2] == "renameat" and f'"tmp.{qid}.env"' in c[3]
-                   and ok(c))
-    test.assertIsNotNone(rename, f"{qid}.env never renamed into place")
-    test.assertIsNotNone(msg_sync, f"{qid}.msg not fsynced")
-    test.assertLess(msg_sync[1], rename[0], f"{qid}.msg fsynced after its record")
-    env_sync = first(calls, lambda c: c[2] == "fsync" and ok(c) and
-                     re.match(r"\d+<[^>]*/tmp\." + esc + r"\.env>", c[3]))
-    test.assertIsNotNone(env_sync, f"tmp.{qid}.env not fsynced")
-    test.assertLess(env_sync[1], rename[0], f"{qid}.env renamed before its fsync")
+    # One file: the message with its record in its attribute, written and
+    # fsynced under another name and renamed into place; no .env.
+    msg, sync = published(test, calls, qid + ".msg")
+    attr = first(calls, lambda c: c[2] == "fsetxattr" and ok(c) and c[1] < sync[0]
+                 and re.match(re.escape(sync[3].split(">")[0]) + ">", c[3])
+                 and "user.portico.queue" in c[3] and "to <" in c[3])
+    test.assertIsNotNone(attr, f"{qid}'s record not set on its file before the fsync")
+    test.assertIsNone(first(calls, lambda c: c[2] in ("renameat", "renameat2") and
+                            c[0] < reply[0] and f'"{qid}.env"' in c[3]),
+                      f"{qid} had a .env before its 250")
     # A fsync of queue/ that began after the rename and ended before the 250.
     dir_sync = first(calls, lambda c: c[2] == "fsync" and ok(c) and c[1] < reply[0] and
-                     re.match(r"\d+<[^>]*/queue>", c[3]), after=rename[1])
+                     re.match(r"\d+<[^>]*/queue>", c[3]), after=msg[1])
     test.assertIsNotNone(dir_sync, f"no fsync of queue/ between {qid}'s rename and its 250")
 
 

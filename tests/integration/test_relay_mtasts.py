@@ -19,7 +19,7 @@ import threading
 import unittest
 
 from portico import Server, free_port, wait_until
-from relay_common import Dnsmasq, fast_relay, Peer, queue_ids, submit, TestCA
+from relay_common import Dnsmasq, fast_relay, Peer, queue_ids, record, submit, TestCA
 
 PW = "pw-sts-1"
 
@@ -150,8 +150,7 @@ class RelayMtaSts(unittest.TestCase):
                    what="two deferred attempts")
         self.assertEqual(self.peers["bad.test"].messages, [])
         self.assertEqual(self.peers["bad.test"].mail_params, [])  # no MAIL at all
-        self.assertTrue(any("u@bad.test" in open(os.path.join(
-            self.a.data_dir, "queue", i + ".env")).read() for i in queue_ids(self.a)))
+        self.assertTrue(any("u@bad.test" in record(self.a, i) for i in queue_ids(self.a)))
 
     def test_testing_delivers_and_logs(self):
         self.send("testing.test", "sts-testing@a.test")

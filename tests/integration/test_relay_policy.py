@@ -8,13 +8,12 @@ while the message stays queued."""
 
 import email
 import email.policy
-import os
 import re
 import unittest
 
 from maildir import delivered
 from portico import Server, wait_until
-from relay_common import fast_relay, Peer, queue_ids, submit, TestCA
+from relay_common import fast_relay, Peer, queue_ids, record, submit, TestCA
 
 PW = "pw-policy-1"
 
@@ -61,11 +60,9 @@ class RelayPolicy(unittest.TestCase):
                    what="two deferred attempts")
         self.assertEqual(self.bad.messages, [])
         self.assertEqual(self.bad.mail_params, [])  # no MAIL, in clear or not
-        qid = [i for i in queue_ids(self.a)
-               if "u@bad.test" in open(os.path.join(self.a.data_dir, "queue", i + ".env")).read()]
+        qid = [i for i in queue_ids(self.a) if "u@bad.test" in record(self.a, i)]
         self.assertEqual(len(qid), 1)
-        with open(os.path.join(self.a.data_dir, "queue", qid[0] + ".env")) as f:
-            self.assertIn("deferred", f.read())
+        self.assertIn("deferred", record(self.a, qid[0]))
 
     def delayed_notices(self):
         out = []
@@ -93,8 +90,7 @@ class RelayPolicy(unittest.TestCase):
         wait_until(lambda: len(log()) >= seen + 2, timeout=20, what="two more attempts")
         self.assertEqual(len(self.delayed_notices()), 1)
         self.assertEqual(len(re.findall(r"relay dsn id=\S+ action=delayed", self.a.stderr())), 1)
-        self.assertTrue(any("u@grey.test" in open(os.path.join(
-            self.a.data_dir, "queue", i + ".env")).read() for i in queue_ids(self.a)))
+        self.assertTrue(any("u@grey.test" in record(self.a, i) for i in queue_ids(self.a)))
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from email.message import EmailMessage
 
 from maildir import Raw, delivered, lf, split_trace
 from portico import ServerTest, wait_until
+from relay_common import queue_ids, record
 
 PASSWORD = "correct horse battery"
 MAX_SIZE = 262144
@@ -200,19 +201,14 @@ class SmtpTest(ServerTest):
         with self.submission() as c:
             c.sendmail("alice@example.org", ["friend@remote.test"], b"Subject: q\r\n\r\nq\r\n")
         qdir = os.path.join(self.server.data_dir, "queue")
-        envs = [n for n in os.listdir(qdir) if n.endswith(".env")]
-        found = []
-        for n in envs:
-            with open(os.path.join(qdir, n)) as f:
-                if "friend@remote.test" in f.read():
-                    found.append(n)
+        found = [i for i in queue_ids(self.server)
+                 if "friend@remote.test" in record(self.server, i)]
         self.assertEqual(len(found), 1)
-        with open(os.path.join(qdir, found[0])) as f:
-            lines = f.read().split("\n")
+        lines = record(self.server, found[0]).split("\n")
         self.assertEqual(lines[0], "from <alice@example.org>")
         self.assertIn("to <friend@remote.test>", lines)
         self.assertEqual(lines[-2:], ["end", ""])
-        with open(os.path.join(qdir, found[0][:-4] + ".msg"), "rb") as f:
+        with open(os.path.join(qdir, found[0] + ".msg"), "rb") as f:
             self.assertTrue(f.read().endswith(b"Subject: q\n\nq\n"))
 
     def test_sender_not_owned(self):

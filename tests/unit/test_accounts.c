@@ -388,6 +388,39 @@ static void test_domain_del_with_accounts(void **state)
     OK(authdb_domain_del(f->db, "example.org", f->err, sizeof f->err));
 }
 
+/* The lookups' statements are prepared once and reused: the answers stay
+ * right over many calls, and what another handle (the CLI) writes in
+ * between is seen at once. */
+static void test_cached_lookups_see_changes(void **state)
+{
+    struct fixture *f = *state;
+    struct account a;
+    char target[256];
+    OK(authdb_domain_add(f->db, "example.org", f->err, sizeof f->err));
+    struct authdb *cli = authdb_open(f->dir, f->err, sizeof f->err);
+    assert_non_null(cli);
+    for (int i = 0; i < 200; i++) {
+        assert_int_equal(authdb_user_find(f->db, "bob@example.org", &a), AUTH_FAIL);
+        assert_int_equal(authdb_domain_is_local(f->db, "example.org"), 1);
+        assert_int_equal(authdb_domain_is_local(f->db, "other.test"), 0);
+        assert_int_equal(
+            authdb_alias_target(f->db, "info@example.org", target, sizeof target), 0);
+    }
+    OK(authdb_user_add(cli, "bob@example.org", "pw-bob-1", f->err, sizeof f->err));
+    OK(authdb_alias_add(cli, "info@example.org", "bob@example.org", f->err,
+                        sizeof f->err));
+    OK(authdb_domain_add(cli, "other.test", f->err, sizeof f->err));
+    assert_int_equal(authdb_user_find(f->db, "bob@example.org", &a), AUTH_OK);
+    assert_string_equal(a.address, "bob@example.org");
+    assert_int_equal(
+        authdb_alias_target(f->db, "info@example.org", target, sizeof target), 1);
+    assert_string_equal(target, "bob@example.org");
+    assert_int_equal(authdb_domain_is_local(f->db, "other.test"), 1);
+    OK(authdb_user_del(cli, "bob@example.org", f->err, sizeof f->err));
+    assert_int_equal(authdb_user_find(f->db, "bob@example.org", &a), AUTH_FAIL);
+    authdb_close(cli);
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -410,6 +443,7 @@ int main(void)
         T(test_ensure_postmaster),
         T(test_ensure_postmaster_existing_domain),
         T(test_domain_del_with_accounts),
+        T(test_cached_lookups_see_changes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
