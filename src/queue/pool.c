@@ -1,11 +1,12 @@
 /* pool: spent queue files kept for reuse (DECISIONS.md "Queue files are
  * reused"). When the pool is on (the running server's scheduler turns it
- * on), a finished entry's two files are renamed to free.<id>.env and
- * free.<id>.msg instead of being unlinked, and a new file of the queue is
- * written into a free one, fsynced and renamed to its real name, instead of
- * being created. On an ext4 without a journal every new inode scans past
- * the inodes freed in the last minute, and a mail queue frees two a
- * message: reuse takes that cost (a fifth of a relay's CPU here) away.
+ * on), a finished entry's files (its .msg, and its .env if it has one) are
+ * renamed to free.<name> instead of being unlinked, and a new file of the
+ * queue is written into a free one, fsynced and renamed to its real name,
+ * instead of being created. On an ext4 without a journal every new inode
+ * scans past the inodes freed in the last minute, and a mail queue frees
+ * one a message at least: reuse takes that cost (a fifth of a relay's CPU
+ * here) away.
  *
  * The rule that keeps this safe: a free file is written again only after
  * an fsync of queue/ that began after its rename (sync.c counts them).
@@ -14,9 +15,9 @@
  * which are never reused, so they never collide.
  *
  * Bounded: at most POOL_MAX files and POOL_BYTES bytes, none over
- * POOL_FILE_MAX (others are unlinked), so the pool's disk use stays small. Blocking: pool
- * threads only. Without the pool (the CLI, unit tests) every function here
- * falls back to plain creation and unlinking. */
+ * POOL_FILE_MAX (others are unlinked), so the pool's disk use stays small.
+ * Blocking: pool threads only. Without the pool (the CLI, unit tests)
+ * every function here falls back to plain creation and unlinking. */
 #include "queue/queue.h"
 
 #include "core/fileio.h"
