@@ -20,8 +20,6 @@
  * every function here falls back to plain creation and unlinking. */
 #include "queue/queue.h"
 
-#include "core/fileio.h"
-
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
