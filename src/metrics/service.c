@@ -10,8 +10,8 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/workpool.h"
+#include "queue/queue.h"
 
-#include <dirent.h>
 #include <event2/buffer.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -39,28 +39,22 @@ static void reply_status(struct conn *c, const char *status, const char *extra)
     conn_close(c);
 }
 
-/* Envelopes ("*.env") in data_dir/queue, bounded; -1 if unreadable. */
+static void count_one(const char *id, void *arg)
+{
+    (*(long *)arg)++;
+}
+
+/* Entries in data_dir/queue (queue/queue.h: one .msg each), bounded; -1
+ * if unreadable. */
 static long count_queue(void)
 {
     int fd = openat(runtime->datadir_fd, "queue", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    DIR *d = NULL;
-    if (fd >= 0)
-        d = fdopendir(fd);
-    if (!d) {
-        if (fd >= 0)
-            close(fd);
+    if (fd < 0)
         return -1;
-    }
     long n = 0;
-    struct dirent *e;
-    for (long seen = 0; seen < METRICS_QUEUE_SCAN_MAX && (e = readdir(d)) != NULL;
-         seen++) {
-        size_t len = strlen(e->d_name);
-        if (len > 4 && strcmp(e->d_name + len - 4, ".env") == 0)
-            n++;
-    }
-    closedir(d);
-    return n;
+    int rc = queue_list_ids(fd, METRICS_QUEUE_SCAN_MAX, count_one, &n);
+    close(fd);
+    return rc < 0 ? -1 : n;
 }
 
 static void render_work(void *arg)

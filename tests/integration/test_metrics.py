@@ -11,7 +11,8 @@ import ssl
 import sys
 import unittest
 
-from portico import ServerTest, wait_until
+from portico import Server, ServerTest, free_port, wait_until
+from relay_common import fast_relay, queue_ids, submit
 
 # python3-prometheus-client is installed for Debian's /usr/bin/python3; the
 # test runner's python3 may be another build (pyenv 3.11) without Debian's
@@ -169,6 +170,27 @@ class MetricsOffByDefault(ServerTest):
 
     def test_not_listed(self):
         self.assertNotIn("metrics", self.server.stdout())
+
+
+class QueueGauge(unittest.TestCase):
+    def test_queued_messages_counted(self):
+        s = Server(services=("submission", "metrics"), domains="a.test",
+                   extra=fast_relay(f"route = dead.test 127.0.0.1:{free_port()}"))
+        self.addCleanup(s.cleanup)
+        s.start()
+        s.add_user("alice@a.test", "pw-gauge-1")
+        for i in range(2):
+            submit(s, "alice@a.test", "pw-gauge-1", [f"u{i}@dead.test"],
+                   f"Subject: q{i}\r\n\r\nq\r\n".encode())
+        self.assertEqual(len(queue_ids(s)), 2)
+        conn = http.client.HTTPConnection("127.0.0.1", s.ports["metrics"], timeout=10)
+        conn.request("GET", "/metrics")
+        body = conn.getresponse().read().decode()
+        conn.close()
+        gauge = [x.value for f in text_string_to_metric_families(body) for x in f.samples
+                 if x.name == "portico_queue_messages"]
+        self.assertEqual(gauge, [2])
+        s.stop()
 
 
 if __name__ == "__main__":
