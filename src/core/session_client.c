@@ -43,6 +43,7 @@ struct session_client {
         unsigned end_timeout;
         session_reply_fn fn;
         void *arg;
+        session_written_fn written; /* or NULL */
     } body;
 };
 
@@ -303,11 +304,14 @@ static int produce_body(struct session *s, struct evbuffer *out, size_t room, vo
         return -1;
     if (push(s, cl->body.end_timeout, cl->body.fn, cl->body.arg, "end-of-data") < 0)
         return -1;
+    if (cl->body.written) /* RFC 2920 3.1: what follows may go right behind */
+        cl->body.written(s, cl->body.arg);
     return 1;
 }
 
 int session_send_body(struct session *s, int fd, unsigned data_timeout_sec,
-                      unsigned end_timeout_sec, session_reply_fn fn, void *arg)
+                      unsigned end_timeout_sec, session_reply_fn fn,
+                      session_written_fn written, void *arg)
 {
     struct session_client *cl = s->client;
     if (cl->ended || s->conn->closing || cl->body.fd >= 0 || s->produce)
@@ -316,6 +320,7 @@ int session_send_body(struct session *s, int fd, unsigned data_timeout_sec,
     dotstuff_init(&cl->body.ds);
     cl->body.end_timeout = end_timeout_sec;
     cl->body.fn = fn;
+    cl->body.written = written;
     cl->body.arg = arg;
     conn_set_idle_timeout(s->conn, data_timeout_sec);
     session_stream(s, produce_body, NULL);

@@ -107,16 +107,23 @@ int session_command(struct session *s, unsigned timeout_sec, session_reply_fn fn
 /* Replies still awaited. */
 size_t session_pending_replies(const struct session *s);
 
+/* Called once the whole body, ".\r\n" included, is in the output: the
+ * file is read to its end and commands sent now go out right behind it
+ * (RFC 2920 3.1: the next transaction pipelined after a body). */
+typedef void (*session_written_fn)(struct session *s, void *arg);
+
 /* Sends the message in fd (from its current offset to EOF; the fd is
- * borrowed and must stay open until done runs) as a DATA body, after the
- * 354: dot-stuffed, line endings made CRLF, ending with ".\r\n"
- * (core/dotstuff.h), streamed with bounded memory (SESSION_STREAM_CHUNK at
- * a time, as the output drains; the session's timeout while sending is
- * data_timeout_sec per block). Then it waits end_timeout_sec
- * (SMTP_TIMEOUT_DATA_END) for the final reply, given to fn. A read error
- * of fd fails the session with SCE_LOCAL. 0 or -1. */
+ * borrowed and must stay open until written, or else fn, runs) as a DATA
+ * body, after the 354: dot-stuffed, line endings made CRLF, ending with
+ * ".\r\n" (core/dotstuff.h), streamed with bounded memory
+ * (SESSION_STREAM_CHUNK at a time, as the output drains; the session's
+ * timeout while sending is data_timeout_sec per block). Then it waits
+ * end_timeout_sec (SMTP_TIMEOUT_DATA_END) for the final reply, given to
+ * fn; written (may be NULL) runs first, when the body is all queued. A
+ * read error of fd fails the session with SCE_LOCAL. 0 or -1. */
 int session_send_body(struct session *s, int fd, unsigned data_timeout_sec,
-                      unsigned end_timeout_sec, session_reply_fn fn, void *arg);
+                      unsigned end_timeout_sec, session_reply_fn fn,
+                      session_written_fn written, void *arg);
 
 /* STARTTLS (RFC 3207) after its 220 reply, or implicit TLS right after
  * start: no reply may be awaited (-1 otherwise). Anything the server sent

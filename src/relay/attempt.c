@@ -371,7 +371,7 @@ static void body_reply(struct session *s, const struct reply *r, void *arg)
 static void send_body(struct attempt *a)
 {
     unsigned t = step_timeout();
-    if (session_send_body(a->s, a->msgfd, t, t * 2, body_reply, NULL) < 0)
+    if (session_send_body(a->s, a->msgfd, t, t * 2, body_reply, NULL, NULL) < 0)
         session_close(a->s);
 }
 

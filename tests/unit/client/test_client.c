@@ -199,7 +199,29 @@ static void on_data(struct session *s, const struct reply *r, void *arg)
 {
     record(r);
     assert_int_equal(r->code, 354);
-    assert_int_equal(session_send_body(s, cl.body_fd, 5, 5, on_body, NULL), 0);
+    assert_int_equal(session_send_body(s, cl.body_fd, 5, 5, on_body, NULL, NULL), 0);
+}
+
+/* RFC 2920 3.1: QUIT pipelined right behind the body, before its reply. */
+static int codes_when_written = -1;
+
+static void on_written(struct session *s, void *arg)
+{
+    codes_when_written = cl.ncodes;
+    assert_int_equal(session_command(s, 5, on_quit, NULL, "QUIT"), 0);
+}
+
+static void on_body_only(struct session *s, const struct reply *r, void *arg)
+{
+    record(r);
+}
+
+static void on_data_then_quit(struct session *s, const struct reply *r, void *arg)
+{
+    record(r);
+    assert_int_equal(r->code, 354);
+    assert_int_equal(
+        session_send_body(s, cl.body_fd, 5, 5, on_body_only, on_written, NULL), 0);
 }
 
 static void on_ehlo(struct session *s, const struct reply *r, void *arg)
@@ -287,6 +309,54 @@ static void test_pipelined_transaction(void **state)
     for (int i = 0; i < 8; i++)
         assert_int_equal(cl.codes[i], want[i]);
     assert_string_equal(cl.texts[4], "5.1.1 no such user");
+}
+
+static void on_ehlo_behind(struct session *s, const struct reply *r, void *arg)
+{
+    record(r);
+    assert_int_equal(session_command(s, 5, on_rec, NULL, "MAIL FROM:<a@a.test>"), 0);
+    assert_int_equal(session_command(s, 5, on_rec, NULL, "RCPT TO:<b@b.test>"), 0);
+    assert_int_equal(session_command(s, 5, on_data_then_quit, NULL, "DATA"), 0);
+}
+
+static void on_greeting_behind(struct session *s, const struct reply *r, void *arg)
+{
+    record(r);
+    assert_int_equal(session_command(s, 5, on_ehlo_behind, NULL, "EHLO client.test"), 0);
+}
+
+static void test_command_behind_body(void **state)
+{
+    static const struct step script[] = {
+        {NULL, "220 mx.test ESMTP\r\n", 0},
+        {"EHLO client.test", "250-mx.test\r\n250 PIPELINING\r\n", 0},
+        {"MAIL FROM:<a@a.test>", NULL, 0},
+        {"RCPT TO:<b@b.test>", NULL, 0},
+        {"DATA", "250 2.1.0 ok\r\n250 2.1.5 ok\r\n354 go\r\n", 0},
+        {"hello", NULL, 0},
+        {".", "250 2.0.0 queued\r\n", 0},
+        {"QUIT", "221 bye\r\n", 0},
+    };
+    int fd = srv_start(script, sizeof script / sizeof *script, false);
+    char path[] = "/tmp/portico-body-XXXXXX";
+    int body = mkstemp(path);
+    unlink(path);
+    assert_int_equal(write(body, "hello\n", 6), 6);
+    lseek(body, 0, SEEK_SET);
+    struct session *s = client_on(fd);
+    cl.body_fd = body;
+    codes_when_written = -1;
+    assert_int_equal(session_expect_reply(s, 5, on_greeting_behind, NULL), 0);
+    run_until(&cl.closed);
+    close(body);
+    assert_false(srv.mismatch);
+    assert_int_equal(srv.at, srv.n);
+    assert_false(cl.failed);
+    assert_int_equal(codes_when_written, 5); /* the 354 was the last reply read */
+    int want[] = {220, 250, 250, 250, 354, 250, 221};
+    assert_int_equal(cl.ncodes, 7);
+    for (int i = 0; i < 7; i++)
+        assert_int_equal(cl.codes[i], want[i]);
 }
 
 static void expect_fail(enum session_client_error e, const char *why)
@@ -687,6 +757,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_pipelined_transaction, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_command_behind_body, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_huge_reply_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_peer_closes, setup, teardown),
