@@ -39,6 +39,14 @@
 #define ATT_MAX_HOSTS 8
 #define ATT_IDLE_SEC 1 /* a connection left without a job waits this long for one */
 
+/* A transaction whose body is all sent and whose final reply is awaited
+ * while the connection goes on with the next job (RFC 2920 3.1). */
+struct sent {
+    struct job *job; /* NULL until the body is all written */
+    int *codes;
+    char (*replies)[QUEUE_REPLY_MAX];
+};
+
 /* A finished job whose record is being saved (relay_job_done's waiter). */
 struct unsaved {
     struct attempt *a;
@@ -76,6 +84,7 @@ struct attempt {
     size_t next_rcpt, rcpts_ok;
     char why[QUEUE_REPLY_MAX];
     struct unsaved *unsaved; /* finished jobs whose record is not yet saved */
+    struct sent *sent;       /* the last body's transaction, its reply pending */
     bool body_waiting;       /* the 354 came; the body waits for those saves */
     bool in_next_job, next_job_again;
     struct connect_req *connecting; /* the connection being made, or NULL */
@@ -94,6 +103,15 @@ static void ehlo(struct attempt *a);
 static unsigned step_timeout(void)
 {
     return (unsigned)relay->cfg->relay_timeout;
+}
+
+static void sent_free(struct sent *t)
+{
+    if (!t)
+        return;
+    free(t->codes);
+    free(t->replies);
+    free(t);
 }
 
 static void attempt_free(struct attempt *a)
@@ -116,17 +134,35 @@ static void attempt_free(struct attempt *a)
         event_free(a->idle);
     free(a->codes);
     free(a->replies);
+    sent_free(a->sent);
     free(a);
 }
 
 /* ---- results ---- */
 
-static void log_rcpt(struct attempt *a, size_t k, const char *reply)
+static void log_rcpt(struct attempt *a, const struct job *j, size_t k, const char *reply)
 {
-    const struct item *it = a->job->it;
+    const struct item *it = j->it;
     log_info(0, "relay attempt id=%s rcpt=%s mx=%s tls=%s reply=\"%s\"", it->id,
-             it->env.rcpts[a->job->idx[k]].addr, a->host[0] ? a->host : "-",
+             it->env.rcpts[j->idx[k]].addr, a->host[0] ? a->host : "-",
              a->tls ? a->tlsdesc : "no", reply);
+}
+
+/* Each recipient's outcome of job j, logged and recorded: its code and
+ * reply, or (no final answer yet: 0) 451 with why. */
+static void record_outcomes(struct attempt *a, struct job *j, const int *codes,
+                            char (*replies)[QUEUE_REPLY_MAX], const char *why)
+{
+    for (size_t k = 0; k < j->n; k++) {
+        int code = codes[k];
+        const char *reply = replies[k];
+        if (code == 0) {
+            code = 451;
+            reply = why;
+        }
+        log_rcpt(a, j, k, reply);
+        relay_rcpt_result(j->it, j->idx[k], code, reply, a->host, 0);
+    }
 }
 
 static void next_job(struct attempt *a);
@@ -174,16 +210,7 @@ static void job_done_tracked(struct attempt *a, struct job *j)
 static void finish_job_then(struct attempt *a, const char *why, bool go_on)
 {
     struct job *j = a->job;
-    for (size_t k = 0; k < j->n; k++) {
-        int code = a->codes[k];
-        const char *reply = a->replies[k];
-        if (code == 0) {
-            code = 451;
-            reply = why;
-        }
-        log_rcpt(a, k, reply);
-        relay_rcpt_result(j->it, j->idx[k], code, reply, a->host, 0);
-    }
+    record_outcomes(a, j, a->codes, a->replies, why);
     if (a->msgfd >= 0)
         close(a->msgfd);
     a->msgfd = -1;
@@ -246,8 +273,22 @@ static void on_close(struct session *s)
     closed(a);
 }
 
+/* The body went out but its reply never came: no final answer (451). */
+static void finish_sent(struct attempt *a)
+{
+    struct sent *t = a->sent;
+    a->sent = NULL;
+    if (t->job) {
+        record_outcomes(a, t->job, t->codes, t->replies, a->why);
+        relay_job_done(t->job, NULL, NULL);
+    }
+    sent_free(t);
+}
+
 static void closed(struct attempt *a)
 {
+    if (a->sent)
+        finish_sent(a);
     if (!a->txn_started) {
         connect_host(a);
         return;
@@ -354,24 +395,71 @@ static void next_job(struct attempt *a)
     a->in_next_job = false;
 }
 
+/* The recipients accepted at RCPT take the outcome of the body. */
+static void body_outcome(const struct job *j, int *codes,
+                         char (*replies)[QUEUE_REPLY_MAX], const struct reply *r,
+                         const char *line)
+{
+    for (size_t k = 0; k < j->n; k++)
+        if (codes[k] == -1) {
+            codes[k] = r->code;
+            queue_line_copy(replies[k], QUEUE_REPLY_MAX, line);
+        }
+}
+
+/* The final reply to a body: of a transaction set aside when its body was
+ * written (body_written: the next one is under way), or of the current one. */
 static void body_reply(struct session *s, const struct reply *r, void *arg)
 {
     struct attempt *a = s->data;
-    a->txn_open = false;
+    struct sent *t = arg;
     char line[QUEUE_REPLY_MAX];
     summary(r, line, sizeof line);
-    for (size_t k = 0; k < a->job->n; k++)
-        if (a->codes[k] == -1) { /* accepted at RCPT: the DATA outcome is theirs */
-            a->codes[k] = r->code;
-            queue_line_copy(a->replies[k], QUEUE_REPLY_MAX, line);
-        }
+    if (t && t->job) {
+        a->sent = NULL;
+        body_outcome(t->job, t->codes, t->replies, r, line);
+        record_outcomes(a, t->job, t->codes, t->replies, line);
+        job_done_tracked(a, t->job);
+        sent_free(t);
+        return;
+    }
+    if (t) { /* set aside but never written: cannot happen, the reply follows it */
+        a->sent = NULL;
+        sent_free(t);
+    }
+    a->txn_open = false;
+    body_outcome(a->job, a->codes, a->replies, r, line);
     job_then_next(a, line);
+}
+
+/* RFC 2920 3.1: with PIPELINING the next transaction's commands follow the
+ * body at once. Its outcome waits in a->sent for the body's reply; the
+ * next body still waits for this one's record to be saved (send_body). */
+static void body_written(struct session *s, void *arg)
+{
+    struct attempt *a = s->data;
+    struct sent *t = arg;
+    t->job = a->job;
+    t->codes = a->codes;
+    t->replies = a->replies;
+    a->job = NULL;
+    a->codes = NULL;
+    a->replies = NULL;
+    if (a->msgfd >= 0)
+        close(a->msgfd);
+    a->msgfd = -1;
+    a->txn_open = false; /* the end of data ends it, whatever the reply */
+    next_job(a);
 }
 
 static void send_body(struct attempt *a)
 {
     unsigned t = step_timeout();
-    if (session_send_body(a->s, a->msgfd, t, t * 2, body_reply, NULL, NULL) < 0)
+    struct sent *st = NULL;
+    if (a->pipelining && !a->sent)
+        st = a->sent = calloc(1, sizeof *st);
+    if (session_send_body(a->s, a->msgfd, t, t * 2, body_reply, st ? body_written : NULL,
+                          st) < 0)
         session_close(a->s);
 }
 
@@ -1008,6 +1096,10 @@ void relay_attempt_cleanup(void)
         if (a->job) {
             free(a->job->idx);
             free(a->job);
+        }
+        if (a->sent && a->sent->job) {
+            free(a->sent->job->idx);
+            free(a->sent->job);
         }
         attempt_free(a);
     }
