@@ -46,6 +46,22 @@ static void fill_item(struct thread_item *it, const struct mailbox_msg *m, size_
     it->references = k->references;
 }
 
+/* The internal dates of the matches without a Date: (fill_item's
+ * fallback), learned if a sync did not. NULL when none is needed. */
+static struct mail_known *undated_known(struct thread_cmd *c, const struct msg_keys *keys,
+                                        size_t n)
+{
+    bool *undated = calloc(n + 1, sizeof *undated);
+    if (!undated)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        undated[i] = keys[i].sent_date == 0;
+    struct mail_known *k =
+        imap_view_fill(c->job.run.view, c->job.run.match, n, MAIL_NEED_DATE, undated);
+    free(undated);
+    return k;
+}
+
 static int thread_matches(struct thread_cmd *c)
 {
     size_t n = c->job.run.n;
@@ -57,9 +73,17 @@ static int thread_matches(struct thread_cmd *c)
     const struct mailbox_msg *msgs = c->job.run.view->snap->msgs;
     if (rc == 0)
         rc = msg_keys_load_all(c->job.run.view->mb, msgs, c->job.run.match, n, keys);
-    for (size_t i = 0; rc == 0 && i < n; i++)
-        fill_item(&items[i], &msgs[c->job.run.match[i]], c->job.run.match[i], &keys[i],
-                  c->job.uid);
+    struct mail_known *known = NULL;
+    if (rc == 0)
+        known = undated_known(c, keys, n);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        struct mailbox_msg tmp;
+        const struct mailbox_msg *m = &msgs[c->job.run.match[i]];
+        if (known)
+            m = imap_msg_known(m, &known[i], &tmp);
+        fill_item(&items[i], m, c->job.run.match[i], &keys[i], c->job.uid);
+    }
+    free(known);
     struct thread_tree t = {0};
     if (rc == 0 && c->alg == IMAP_THREAD_REFERENCES)
         rc = thread_references(items, n, &t);

@@ -191,6 +191,7 @@ void index_close(struct mail_index *idx)
     sqlite3_finalize(idx->summary_del_st);
     sqlite3_finalize(idx->insert_st);
     sqlite3_finalize(idx->move_st);
+    sqlite3_finalize(idx->fill_st);
     sqlite3_close(idx->db);
     if (idx->mailfd >= 0)
         close(idx->mailfd);
@@ -505,26 +506,17 @@ static int row_move(struct mail_index *idx, struct index_folder *f, uint32_t uid
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* A file another program dropped in: its date (the mtime) and, when its
- * name lacks S=, its size from one stat. No file is opened: the summary
- * is computed at the first FETCH that needs it, and a vsize the name does
- * not give is counted when a client first asks for it (index_vsize.c).
- * The row as inserted goes to the merge's collector, if any. */
+/* A file another program dropped in, recorded from its name alone: no
+ * file is stat'd or opened (a cold SELECT of 10,000 files reads two
+ * directories). Its internal date (0: not stat'd yet), the size a name
+ * without S= lacks and the CRLF size a name without W= lacks are learned
+ * by the first reader that needs them (index_fill.c); the summary at the
+ * first FETCH that needs it. The row as inserted goes to the merge's
+ * collector, if any. */
 static int row_discover(struct sync_merge *m, const struct maildir_entry *found)
 {
-    char path[MAIL_MAX_FILENAME + 8];
-    struct stat st;
     struct index_row r = {.e = *found, .keywords = ""};
-    r.internaldate = (int64_t)time(NULL);
-    if (maildir_entry_path(&r.e, path, sizeof path) == 0 &&
-        fstatat(m->folderfd, path, &st, AT_SYMLINK_NOFOLLOW) == 0) {
-        r.internaldate = (int64_t)st.st_mtime;
-        if (!r.e.size || !r.e.vsize) {
-            r.e.size = (uint64_t)st.st_size;
-            r.e.vsize = 0; /* not measured yet */
-        }
-    }
-    if (row_insert(m->idx, m->f, &r.e, r.internaldate, NULL, NULL, &r.uid) < 0)
+    if (row_insert(m->idx, m->f, &r.e, 0, NULL, NULL, &r.uid) < 0)
         return -1;
     r.modseq = m->f->highest_modseq;
     if (r.uid && m->cb) /* 0: a second file of the same base, ignored */

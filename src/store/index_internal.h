@@ -18,6 +18,8 @@ struct mail_index {
     sqlite3_stmt *find_st, *summary_st, *summary_set_st, *vsize_set_st, *summary_del_st;
     /* Per row of a sync (10,000 in a cold SELECT): parsed once. */
     sqlite3_stmt *insert_st, *move_st;
+    /* Per row a reader learns the date or size of (index_fill.c). */
+    sqlite3_stmt *fill_st;
 };
 
 int idx_exec(struct mail_index *idx, const char *sql);

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static void summary_flush_locked(struct mailbox *mb);
@@ -380,20 +381,60 @@ int mailbox_expunge(struct mailbox *mb, const uint32_t *uids, size_t n,
     return rc;
 }
 
-bool mailbox_vsize_unknown(const struct mailbox_msg *m)
+unsigned mailbox_unknown(const struct mailbox_msg *m, unsigned need)
 {
-    return index_vsize_unknown(m->size, m->vsize);
+    return need & index_unknown(m->internaldate, m->size, m->vsize);
 }
 
-int mailbox_vsizes(struct mailbox *mb, uint32_t lo, uint32_t hi,
-                   void (*cb)(void *arg, uint32_t uid, uint64_t vsize), void *arg)
+bool mailbox_vsize_unknown(const struct mailbox_msg *m)
+{
+    return mailbox_unknown(m, MAIL_NEED_VSIZE) != 0;
+}
+
+/* A file not found even after a sync: gone. Reported with now as its
+ * date (what a sync whose stat failed recorded), not kept. */
+struct fill_fallback {
+    void (*cb)(void *arg, const struct mail_known *k);
+    void *arg;
+    int64_t now;
+};
+
+static void fill_report(void *arg, const struct mail_known *k)
+{
+    struct fill_fallback *f = arg;
+    struct mail_known out = *k;
+    if (out.internaldate == 0)
+        out.internaldate = f->now;
+    f->cb(f->arg, &out);
+}
+
+static int fill_locked(struct mailbox *mb, const uint32_t *uids, size_t n, unsigned need,
+                       void (*cb)(void *arg, const struct mail_known *k), void *arg)
 {
     struct index_folder f;
-    mb_lock(mb);
     struct mail_index *idx = mb_index(mb);
-    int rc = -1;
-    if (idx && index_folder_read(idx, mb->name, &f) == 1)
-        rc = index_vsize_range(idx, f.id, mb->folderfd, lo, hi, cb, arg);
+    struct fill_fallback fb = {cb, arg, (int64_t)time(NULL)};
+    size_t missing = 0;
+    if (!idx || index_folder_read(idx, mb->name, &f) != 1)
+        return -1;
+    if (index_fill_uids(idx, f.id, mb->folderfd, uids, n, need, fill_report, &fb,
+                        &missing) < 0)
+        return -1;
+    if (missing == 0)
+        return 0;
+    /* A file another program re-flagged since the last sync is not where
+     * the row says: one sync finds it (or expunges it), then once more. */
+    if (index_sync(idx, mb->name, mb->folderfd, &f) < 0)
+        return -1;
+    return index_fill_uids(idx, f.id, mb->folderfd, uids, n, need, fill_report, &fb,
+                           &missing);
+}
+
+int mailbox_fill(struct mailbox *mb, const uint32_t *uids, size_t n, unsigned need,
+                 void (*cb)(void *arg, const struct mail_known *k), void *arg)
+{
+    mb_lock(mb);
+    int rc = fill_locked(mb, uids, n, need, cb, arg);
     mb_unlock(mb);
     return rc;
 }

@@ -359,9 +359,9 @@ static void age_dir(const char *sub, time_t when)
     assert_int_equal(utimensat(AT_FDCWD, path, t, 0), 0);
 }
 
-static void take_vsize(void *arg, uint32_t uid, uint64_t vsize)
+static void take_known(void *arg, const struct mail_known *k)
 {
-    *(uint64_t *)arg = vsize;
+    *(struct mail_known *)arg = *k;
 }
 
 static void test_external_changes(void **state)
@@ -406,17 +406,24 @@ static void test_external_changes(void **state)
     assert_int_equal(mailbox_snapshot(mb, &s), 0);
     assert_int_equal(s.n, 2);
     assert_int_equal(s.msgs[1].flags, 0);
-    /* A name without S=/W=: its size from a stat, its CRLF size counted
-     * only when asked (the sync opened no file). */
-    assert_int_equal(s.msgs[1].size, 19);
+    /* A name without S=/W=: recorded from its name alone (the sync
+     * stat'd and opened no file), its date and sizes learned when asked. */
+    assert_int_equal(s.msgs[1].size, 0);
+    assert_int_equal(s.msgs[1].internaldate, 0);
     assert_true(mailbox_vsize_unknown(&s.msgs[1]));
-    uint64_t counted = 0;
-    assert_int_equal(
-        mailbox_vsizes(mb, s.msgs[1].uid, s.msgs[1].uid, take_vsize, &counted), 0);
-    assert_int_equal(counted, 19 + 3);
+    struct mail_known counted = {0};
+    assert_int_equal(mailbox_fill(mb, &s.msgs[1].uid, 1, MAIL_NEED_VSIZE, take_known,
+                                  &counted),
+                     0);
+    assert_int_equal(counted.uid, s.msgs[1].uid);
+    assert_int_equal(counted.size, 19);
+    assert_int_equal(counted.vsize, 19 + 3);
+    assert_true(counted.internaldate > 0);
     mailbox_snapshot_free(&s);
     assert_int_equal(mailbox_snapshot(mb, &s), 0); /* kept in the index */
     assert_int_equal(s.msgs[1].vsize, 19 + 3);
+    assert_int_equal(s.msgs[1].size, 19);
+    assert_int_equal(s.msgs[1].internaldate, counted.internaldate);
     mailbox_snapshot_free(&s);
 
     /* A file removed by another program is VANISHED. */
@@ -448,8 +455,13 @@ static void test_rebuild(void **state)
     assert_int_equal(s.n, 1);
     assert_string_equal(s.msgs[0].emailid, old.msgs[0].emailid);
     assert_int_equal(s.msgs[0].flags, MAIL_SEEN | MAIL_DRAFT);
-    assert_int_equal(s.msgs[0].internaldate, 1500000000);
-    assert_int_equal(s.msgs[0].vsize, old.msgs[0].vsize);
+    assert_int_equal(s.msgs[0].vsize, old.msgs[0].vsize); /* from W= */
+    /* The date (the file's mtime, as APPEND set it) is stat'd when asked. */
+    assert_int_equal(s.msgs[0].internaldate, 0);
+    struct mail_known k = {0};
+    assert_int_equal(mailbox_fill(mb, &s.msgs[0].uid, 1, MAIL_NEED_DATE, take_known, &k),
+                     0);
+    assert_int_equal(k.internaldate, 1500000000);
     mailbox_snapshot_free(&s);
     mailbox_snapshot_free(&old);
 
