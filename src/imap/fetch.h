@@ -45,7 +45,7 @@ struct fetch_ctx {
     bool uid_cmd;     /* UID FETCH: UID in every response */
     bool want_modseq; /* MODSEQ asked, or implied by CHANGEDSINCE */
     bool need_summary, need_file;
-    bool need_vsize; /* RFC822.SIZE, a body section, BODY without a summary */
+    bool need_vsize;     /* RFC822.SIZE, a body section, BODY without a summary */
     unsigned need_known; /* MAIL_NEED_* to learn first (store/mailbox.h) */
 };
 

@@ -244,7 +244,8 @@ static int quota_ok(struct copy_job *j, const uint32_t *uids, size_t n,
             addn++;
         }
     }
-    if (index_fill_sizes_locked(j->mb->idx) < 0 || index_usage(j->mb->idx, &used, &count) < 0)
+    if (index_fill_sizes_locked(j->mb->idx) < 0 ||
+        index_usage(j->mb->idx, &used, &count) < 0)
         return -1;
     if (q->bytes && used + add > q->bytes)
         return 0;

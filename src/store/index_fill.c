@@ -74,7 +74,8 @@ int index_learn(int folderfd, const struct maildir_entry *e, unsigned need,
 }
 
 /* Keeps k in its row. A cache fill, not a change: no modseq. */
-static int store_known(struct mail_index *idx, int64_t folder_id, const struct mail_known *k)
+static int store_known(struct mail_index *idx, int64_t folder_id,
+                       const struct mail_known *k)
 {
     sqlite3_stmt *st = idx_prep_cached(idx, &idx->fill_st,
                                        "UPDATE messages SET internaldate = ?3, size = ?4,"
@@ -154,7 +155,8 @@ int index_fill_sizes_locked(struct mail_index *idx)
         int fd = name ? maildir_folder_open(idx->mailfd, name, false) : -1;
         if (fd < 0)
             continue; /* a folder gone: its rows go at its next sync */
-        rc = index_fill_folder_locked(idx, sqlite3_column_int64(st, 0), fd, MAIL_NEED_SIZE);
+        rc = index_fill_folder_locked(idx, sqlite3_column_int64(st, 0), fd,
+                                      MAIL_NEED_SIZE);
         close(fd);
     }
     sqlite3_finalize(st);
@@ -204,8 +206,9 @@ int index_fill_uids(struct mail_index *idx, int64_t folder_id, int folderfd,
      * reported, just not kept. */
     if (idx_exec(idx, "BEGIN") < 0)
         return -1;
-    sqlite3_stmt *st = idx_prep(idx, IDX_ROW_COLS " WHERE folder_id = ?1"
-                                                  " AND uid BETWEEN ?2 AND ?3 ORDER BY uid");
+    sqlite3_stmt *st =
+        idx_prep(idx, IDX_ROW_COLS " WHERE folder_id = ?1"
+                                   " AND uid BETWEEN ?2 AND ?3 ORDER BY uid");
     int rc = st ? 0 : -1, s;
     if (st) {
         sqlite3_bind_int64(st, 1, folder_id);

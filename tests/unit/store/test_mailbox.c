@@ -412,9 +412,8 @@ static void test_external_changes(void **state)
     assert_int_equal(s.msgs[1].internaldate, 0);
     assert_true(mailbox_vsize_unknown(&s.msgs[1]));
     struct mail_known counted = {0};
-    assert_int_equal(mailbox_fill(mb, &s.msgs[1].uid, 1, MAIL_NEED_VSIZE, take_known,
-                                  &counted),
-                     0);
+    assert_int_equal(
+        mailbox_fill(mb, &s.msgs[1].uid, 1, MAIL_NEED_VSIZE, take_known, &counted), 0);
     assert_int_equal(counted.uid, s.msgs[1].uid);
     assert_int_equal(counted.size, 19);
     assert_int_equal(counted.vsize, 19 + 3);
