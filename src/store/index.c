@@ -39,8 +39,9 @@ static const char schema[] =
 /* Schema version 1 (PRAGMA user_version): MAILBOXID per folder (RFC 8474),
  * the directory stamps of the last scan (index_sync's fast path), the
  * cached message summary (mime/summary.h), expunged UIDs with their modseq
- * (RFC 7162 3.2.5.2 VANISHED) and the modseq lookup CHANGEDSINCE needs. */
-#define INDEX_SCHEMA_VERSION 2
+ * (RFC 7162 3.2.5.2 VANISHED); it made the modseq index version 3 drops
+ * (an index.db of version 1 or 2 has it). */
+#define INDEX_SCHEMA_VERSION 3
 static const char migrate_v1[] =
     "ALTER TABLE folders ADD COLUMN mailboxid TEXT;"
     "ALTER TABLE folders ADD COLUMN stamp_new INTEGER NOT NULL DEFAULT 0;"
@@ -48,7 +49,6 @@ static const char migrate_v1[] =
     "ALTER TABLE messages ADD COLUMN summary TEXT;"
     "CREATE TABLE IF NOT EXISTS expunged(folder_id INTEGER NOT NULL,"
     " uid INTEGER NOT NULL, modseq INTEGER NOT NULL, PRIMARY KEY(folder_id, uid));"
-    "CREATE INDEX IF NOT EXISTS messages_modseq ON messages(folder_id, modseq);"
     "PRAGMA user_version = 1;";
 
 /* Schema version 2: the cached summaries (1-2 KiB a message) leave the
@@ -62,6 +62,15 @@ static const char migrate_v2[] =
     " SELECT folder_id, uid, summary FROM messages WHERE summary IS NOT NULL;"
     "UPDATE messages SET summary = NULL WHERE summary IS NOT NULL;"
     "PRAGMA user_version = 2;";
+
+/* Schema version 3: no index on (folder_id, modseq). It cost an index
+ * insert per message a sync records (a fifth of the instructions of a
+ * cold SELECT's 10,000 inserts) and a delete and an insert per flag
+ * change (STORE 1:*), and it served only CHANGEDSINCE and QRESYNC
+ * (RFC 7162), which now read the folder's rows in UID order (a few ms for
+ * 10,000, once per such command). */
+static const char migrate_v3[] = "DROP INDEX IF EXISTS messages_modseq;"
+                                 "PRAGMA user_version = 3;";
 
 /* A directory stamp is trusted only once it is this old: a change in the
  * same clock tick as the scan would not move it (Dovecot's rule too). */
@@ -142,6 +151,8 @@ static int migrate(struct mail_index *idx)
         rc = idx_exec(idx, migrate_v1);
     if (rc == 0 && v < 2)
         rc = idx_exec(idx, migrate_v2);
+    if (rc == 0 && v < 3)
+        rc = idx_exec(idx, migrate_v3);
     return idx_txn_end(idx, rc);
 }
 
