@@ -2,7 +2,8 @@
  * data_dir: append with flags and date, snapshots, STORE with keywords and
  * UNCHANGEDSINCE, COPY and MOVE (EMAILID kept), EXPUNGE, changes since a
  * modseq with VANISHED, files re-flagged by another program, the directory
- * stamp fast path, an index rebuild, the bus, two threads on one folder. */
+ * stamp fast path, an index rebuild, the schema 3 migration, the bus, two
+ * threads on one folder. */
 #include "store_fixture.h"
 
 #include <dirent.h>
@@ -609,6 +610,60 @@ static void *flag_many(void *arg)
     return NULL;
 }
 
+static int sql_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* Schema 3: an index.db of version 2 (with the modseq index) loses that
+ * index when opened, and keeps its rows; CHANGEDSINCE still answers. */
+static void test_schema_v3(void **state)
+{
+    struct mailbox *mb = mailbox_open(datafd, &alice, "INBOX");
+    append_msg(mb, msg1, 0, NULL, 0);
+    append_msg(mb, msg1, 0, NULL, 0);
+    mailbox_close(mb);
+    index_cache_flush();
+    char path[160];
+    sqlite3 *db;
+    mail_path(path, sizeof path, "index.db");
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "CREATE INDEX messages_modseq ON messages(folder_id, modseq);"
+                     "PRAGMA user_version = 2;",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+
+    mb = mailbox_open(datafd, &alice, "INBOX");
+    struct mailbox_snapshot s;
+    uint32_t *van;
+    size_t nvan;
+    assert_int_equal(mailbox_snapshot(mb, &s), 0);
+    uint64_t mid = s.msgs[0].modseq;
+    mailbox_snapshot_free(&s);
+    assert_int_equal(mailbox_changes_since(mb, mid, &s, &van, &nvan), 0);
+    assert_int_equal(s.n, 1); /* the second append's row only */
+    assert_int_equal(nvan, 0);
+    free(van);
+    mailbox_snapshot_free(&s);
+    mailbox_close(mb);
+    index_cache_flush();
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sql_int(db, "PRAGMA user_version"), 3);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM sqlite_master"
+                                 " WHERE name = 'messages_modseq'"),
+                     0);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM messages"), 2);
+    sqlite3_close(db);
+}
+
 static void test_two_threads(void **state)
 {
     pthread_t a, b;
@@ -641,6 +696,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_external_changes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rebuild, setup, teardown),
         cmocka_unit_test_setup_teardown(test_summary, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema_v3, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_threads, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
