@@ -40,9 +40,9 @@ int idx_sync_locked(struct mail_index *idx, const char *folder, int folderfd,
                     struct index_folder *f);
 
 /* Row columns, in the order idx_row_fill reads them. */
-#define IDX_ROW_COLS                                                                     \
-    "SELECT uid, base, in_cur, flags, modseq, internaldate, size, vsize, keywords"       \
-    " FROM messages"
+#define IDX_ROW_LIST                                                                     \
+    "uid, base, in_cur, flags, modseq, internaldate, size, vsize, keywords"
+#define IDX_ROW_COLS "SELECT " IDX_ROW_LIST " FROM messages"
 void idx_row_fill(sqlite3_stmt *st, struct index_row *r);
 int idx_row_delete(struct mail_index *idx, int64_t folder_id, uint32_t uid);
 /* RFC 7162 3.2.5.2: an expunged UID and the modseq of its expunge. */
