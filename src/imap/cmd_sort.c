@@ -60,30 +60,22 @@ static bool sorts_by_date(const struct imap_sort *crit)
     return false;
 }
 
-/* The figures the sort needs: needs_known's of every match, and for
- * DATE the internal date of the matches without a Date: (RFC 5256 2.2:
- * it stands in for the sent date). NULL when the snapshot's do. */
+/* The figures the sort needs: needs_known's of every match; for DATE,
+ * the internal dates of the matches without a Date: (RFC 5256 2.2), or
+ * of every match when the others are read anyway. NULL when the
+ * snapshot's do. */
 static struct mail_known *sort_known(struct sort_cmd *c, const struct msg_keys *keys,
                                      size_t n)
 {
+    const struct imap_view *v = c->job.run.view;
     unsigned need = needs_known(&c->crit);
-    bool date = sorts_by_date(&c->crit);
-    if (need || !date) {
-        if (date)
-            need |= MAIL_NEED_DATE;
-        if (!need)
-            return NULL;
-        return imap_view_fill(c->job.run.view, c->job.run.match, n, need, NULL);
-    }
-    bool *undated = calloc(n + 1, sizeof *undated);
-    if (!undated)
-        return NULL;
-    for (size_t i = 0; i < n; i++)
-        undated[i] = keys[i].sent_date == 0;
-    struct mail_known *k =
-        imap_view_fill(c->job.run.view, c->job.run.match, n, MAIL_NEED_DATE, undated);
-    free(undated);
-    return k;
+    if (need && sorts_by_date(&c->crit))
+        need |= MAIL_NEED_DATE;
+    if (need)
+        return imap_view_fill(v, c->job.run.match, n, need, NULL);
+    if (sorts_by_date(&c->crit))
+        return imap_view_fill_undated(v, c->job.run.match, n, keys);
+    return NULL;
 }
 
 static void fill_item(struct sort_item *it, const struct mailbox_msg *m, size_t idx,

@@ -46,22 +46,6 @@ static void fill_item(struct thread_item *it, const struct mailbox_msg *m, size_
     it->references = k->references;
 }
 
-/* The internal dates of the matches without a Date: (fill_item's
- * fallback), learned if a sync did not. NULL when none is needed. */
-static struct mail_known *undated_known(struct thread_cmd *c, const struct msg_keys *keys,
-                                        size_t n)
-{
-    bool *undated = calloc(n + 1, sizeof *undated);
-    if (!undated)
-        return NULL;
-    for (size_t i = 0; i < n; i++)
-        undated[i] = keys[i].sent_date == 0;
-    struct mail_known *k =
-        imap_view_fill(c->job.run.view, c->job.run.match, n, MAIL_NEED_DATE, undated);
-    free(undated);
-    return k;
-}
-
 static int thread_matches(struct thread_cmd *c)
 {
     size_t n = c->job.run.n;
@@ -75,7 +59,7 @@ static int thread_matches(struct thread_cmd *c)
         rc = msg_keys_load_all(c->job.run.view->mb, msgs, c->job.run.match, n, keys);
     struct mail_known *known = NULL;
     if (rc == 0)
-        known = undated_known(c, keys, n);
+        known = imap_view_fill_undated(c->job.run.view, c->job.run.match, n, keys);
     for (size_t i = 0; rc == 0 && i < n; i++) {
         struct mailbox_msg tmp;
         const struct mailbox_msg *m = &msgs[c->job.run.match[i]];

@@ -188,6 +188,12 @@ void imap_view_clear(struct imap_view *v);
  * error: the snapshot's figures stand). */
 struct mail_known *imap_view_fill(const struct imap_view *v, const size_t *idx, size_t n,
                                   unsigned need, const bool *want);
+/* imap_view_fill of the internal dates of the entries whose keys[k] has
+ * no sent date (RFC 5256 2.2: SORT DATE and THREAD use INTERNALDATE
+ * then; imap/keys.h). */
+struct msg_keys;
+struct mail_known *imap_view_fill_undated(const struct imap_view *v, const size_t *idx,
+                                          size_t n, const struct msg_keys *keys);
 /* m, or m copied into tmp with k's figures (k may be NULL: m). */
 const struct mailbox_msg *imap_msg_known(const struct mailbox_msg *m,
                                          const struct mail_known *k,

@@ -9,6 +9,8 @@
 
 #include <stdlib.h>
 
+#include "imap/keys.h"
+
 struct view_fill {
     size_t n;
     struct mail_known *out; /* in UID order */
@@ -91,4 +93,17 @@ const struct mailbox_msg *imap_msg_known(const struct mailbox_msg *m,
     tmp->size = k->size;
     tmp->vsize = k->vsize;
     return tmp;
+}
+
+struct mail_known *imap_view_fill_undated(const struct imap_view *v, const size_t *idx,
+                                          size_t n, const struct msg_keys *keys)
+{
+    bool *undated = calloc(n + 1, sizeof *undated);
+    if (!undated)
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        undated[i] = keys[i].sent_date == 0;
+    struct mail_known *k = imap_view_fill(v, idx, n, MAIL_NEED_DATE, undated);
+    free(undated);
+    return k;
 }

@@ -113,13 +113,28 @@ int index_fill_row_locked(struct mail_index *idx, int64_t folder_id, int folderf
     return 1;
 }
 
-/* Rows that may lack something: not stat'd, or not counted. */
-#define FILL_WHERE " AND (internaldate = 0 OR (vsize = 0 AND size > 0))"
+/* The rows that lack something need asks, as index_unknown says: a folder
+ * whose rows are all recorded from portico's own names (S=, W=) lacks
+ * only dates, and POP3 or STATUS SIZE must not walk it for them. */
+static void fill_where(unsigned need, char *out, size_t outlen)
+{
+    const char *date = "", *size = "", *vsize = "";
+    if (need & MAIL_NEED_DATE)
+        date = " OR internaldate = 0";
+    if (need & MAIL_NEED_SIZE)
+        size = " OR (internaldate = 0 AND size = 0)";
+    if (need & MAIL_NEED_VSIZE)
+        vsize = " OR (vsize = 0 AND (size > 0 OR internaldate = 0))";
+    snprintf(out, outlen, " AND (0%s%s%s)", date, size, vsize);
+}
 
 int index_fill_folder_locked(struct mail_index *idx, int64_t folder_id, int folderfd,
                              unsigned need)
 {
-    sqlite3_stmt *st = idx_prep(idx, IDX_ROW_COLS " WHERE folder_id = ?1" FILL_WHERE);
+    char sql[512], where[160];
+    fill_where(need, where, sizeof where);
+    snprintf(sql, sizeof sql, "%s WHERE folder_id = ?1%s", IDX_ROW_COLS, where);
+    sqlite3_stmt *st = idx_prep(idx, sql);
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, folder_id);
