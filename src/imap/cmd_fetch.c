@@ -131,8 +131,12 @@ static void render_work(void *arg)
     if (end > fc->n)
         end = fc->n;
     prefetch(fc, end, texts);
-    /* Dates and sizes a sync did not learn: one pass for the batch. */
+    /* Dates and sizes a sync did not learn: one pass for the batch, after
+     * the summaries just computed are written (their parse read the
+     * files and learned these too: nothing is stat'd again). */
     struct mail_known *known = NULL;
+    if (fc->ctx.need_known && fc->ctx.need_summary)
+        mailbox_summary_flush(fc->ctx.mb);
     if (fc->ctx.need_known)
         known = imap_view_fill(fc->view, fc->idx + fc->first, end - fc->first,
                                fc->ctx.need_known, NULL);

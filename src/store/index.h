@@ -123,10 +123,11 @@ int index_summary_range(struct mail_index *idx, const char *folder, uint32_t lo,
                         uint32_t hi,
                         int (*cb)(void *arg, uint32_t uid, const char *summary),
                         void *arg);
-/* vsize > 0: the message's CRLF size as the parse counted it, stored if
- * the row's was unmeasured (index_fill.c). */
+/* k (may be NULL): what the parse learned of the message (0 where
+ * nothing: k->vsize its CRLF size, k->internaldate and k->size from the
+ * file it read), kept where the row lacks it (index_fill.c). */
 int index_summary_set(struct mail_index *idx, const char *folder, uint32_t uid,
-                      const char *summary, uint64_t vsize);
+                      const char *summary, const struct mail_known *k);
 
 /* Folder operations' index side, inside the caller's write transaction
  * (idx_txn_begin in index_internal.h). Drop: the folder's row, messages

@@ -219,10 +219,13 @@ void mailbox_summary_flush(struct mailbox *mb);
  * on several threads at once, outside the handle's lock) to cache like
  * mailbox_summary's own. 0 or -1. */
 int mailbox_summary_put(struct mailbox *mb, uint32_t uid, const char *text);
-/* The same with the message's CRLF size as the parse counted it
- * (mime_summary_vsize), kept for a message whose size was unmeasured. */
-int mailbox_summary_put_sized(struct mailbox *mb, uint32_t uid, const char *text,
-                              uint64_t vsize);
+/* The same with what the parse learned besides, kept where the index
+ * lacks it (mailbox_unknown): the CRLF size it counted
+ * (mime_summary_vsize, 0: none) and, from fd (the message file it read,
+ * or -1), the internal date and size, so the commands that asked for
+ * the summary stat nothing more. */
+int mailbox_summary_put_file(struct mailbox *mb, uint32_t uid, const char *text,
+                             uint64_t vsize, int fd);
 
 /* What a sync may leave unknown (store/index_fill.c): a file another
  * program put in the Maildir is recorded from its name alone, so its

@@ -5,7 +5,7 @@
  * index: mailbox_fill (IMAP FETCH/SEARCH/SORT/THREAD), the POP3
  * snapshot, STATUS SIZE, the quota's usage, COPY; a second read takes
  * the kept figures (a file whose mtime changed meanwhile is not stat'd
- * again); a file re-flagged by another program is found after a sync,
+ * again); a summary's parse learns them too; a file re-flagged by another program is found after a sync,
  * one that is gone gets the date a failed stat gave. */
 // clang-format off
 #include "store_fixture.h"
@@ -237,6 +237,23 @@ static void test_fill_moved_and_gone(void **state)
     mailbox_close(mb);
 }
 
+/* A summary's parse reads the file: the date and sizes come with it, and
+ * are kept with the summary (the FETCH that asked stats nothing more). */
+static void test_fill_by_summary(void **state)
+{
+    drop_files();
+    struct mailbox *mb = mailbox_open(datafd, &alice, "INBOX");
+    check_all_unknown(mb);
+    for (uint32_t uid = 1; uid <= NFILES; uid++) {
+        char *text = mailbox_summary(mb, uid);
+        assert_non_null(text);
+        free(text);
+    }
+    mailbox_summary_flush(mb);
+    check_kept(mb, MAIL_NEED_ALL);
+    mailbox_close(mb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -244,6 +261,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_fill_pop3_status_quota, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fill_copy, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fill_moved_and_gone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fill_by_summary, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

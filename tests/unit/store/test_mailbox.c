@@ -481,7 +481,7 @@ static void test_summary(void **state)
     mail_path(path, sizeof path, "");
     int mailfd = open(path, O_RDONLY | O_DIRECTORY);
     struct mail_index *idx = index_cache_get(mailfd);
-    assert_int_equal(index_summary_set(idx, "INBOX", 1, "(cached)", 0), 0);
+    assert_int_equal(index_summary_set(idx, "INBOX", 1, "(cached)", NULL), 0);
     index_cache_put(idx);
     char *text = mailbox_summary(mb, 1);
     assert_non_null(text);
