@@ -131,18 +131,24 @@ static void render_work(void *arg)
     if (end > fc->n)
         end = fc->n;
     prefetch(fc, end, texts);
-    /* Unmeasured sizes without a summary to take them from: one count. */
-    uint64_t *vs = NULL;
-    if (fc->ctx.need_vsize && !fc->ctx.need_summary)
-        vs = imap_view_vsizes(fc->view, fc->idx + fc->first, end - fc->first);
+    /* Dates and sizes a sync did not learn: one pass for the batch, after
+     * the summaries just computed are written (their parse read the
+     * files and learned these too: nothing is stat'd again). */
+    struct mail_known *known = NULL;
+    if (fc->ctx.need_known && fc->ctx.need_summary)
+        mailbox_summary_flush(fc->ctx.mb);
+    if (fc->ctx.need_known)
+        known = imap_view_fill(fc->view, fc->idx + fc->first, end - fc->first,
+                               fc->ctx.need_known, NULL);
     fc->ahead_rc = 0;
     size_t i = fc->first;
     for (; i < end && b->bytes < FETCH_BATCH_BYTES; i++) {
         size_t k = fc->idx[i];
-        struct fetch_msg fm = {(uint32_t)k + 1, &snap->msgs[k], fc->flagged[k],
-                               texts[i - fc->first], 0};
-        if (vs)
-            fm.vsize = vs[i - fc->first];
+        struct mailbox_msg tmp;
+        const struct mailbox_msg *m = &snap->msgs[k];
+        if (known)
+            m = imap_msg_known(m, &known[i - fc->first], &tmp);
+        struct fetch_msg fm = {(uint32_t)k + 1, m, fc->flagged[k], texts[i - fc->first]};
         if (fetch_render_msg(&fc->ctx, &fm, b) < 0) {
             fc->ahead_rc = -1;
             break;
@@ -150,7 +156,7 @@ static void render_work(void *arg)
     }
     for (size_t j = 0; j < end - fc->first; j++)
         free(texts[j]);
-    free(vs);
+    free(known);
     fc->last = i;
     mailbox_summary_flush(fc->ctx.mb); /* one commit for the batch's new summaries */
 }

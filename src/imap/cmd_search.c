@@ -275,8 +275,8 @@ static int eval_msg(struct search_run *r, size_t i, struct msg_src *ms)
 {
     struct mailbox_msg sized;
     const struct mailbox_msg *m = &r->view->snap->msgs[i];
-    if (r->vsizes)
-        m = imap_msg_with_vsize(m, r->vsizes[i], &sized);
+    if (r->known)
+        m = imap_msg_known(m, &r->known[i], &sized);
     struct search_msg msg = {m, (uint32_t)i + 1};
     int v = search_eval(r->prog->root, &msg, SEARCH_SNAPSHOT, NULL);
     if (v >= 0)
@@ -309,13 +309,32 @@ static int ahead_row(void *arg, uint32_t uid, const char *text)
     return 0;
 }
 
-/* Whether a key compares sizes: LARGER, SMALLER. */
-static bool wants_size(const struct imap_search *prog)
+/* What the keys need that a sync may not have learned: the internal
+ * date (BEFORE, ON, SINCE; the SENT keys fall back to it without a Date:),
+ * the
+ * RFC822.SIZE (LARGER, SMALLER). */
+static unsigned wants_known(const struct imap_search *prog)
 {
-    for (const struct imap_search_node *n = prog->all; n; n = n->alloc_next)
-        if (n->key == IMAP_SK_LARGER || n->key == IMAP_SK_SMALLER)
-            return true;
-    return false;
+    unsigned need = 0;
+    for (const struct imap_search_node *n = prog->all; n; n = n->alloc_next) {
+        switch (n->key) {
+        case IMAP_SK_BEFORE:
+        case IMAP_SK_ON:
+        case IMAP_SK_SINCE:
+        case IMAP_SK_SENTBEFORE:
+        case IMAP_SK_SENTON:
+        case IMAP_SK_SENTSINCE:
+            need |= MAIL_NEED_DATE;
+            break;
+        case IMAP_SK_LARGER:
+        case IMAP_SK_SMALLER:
+            need |= MAIL_NEED_VSIZE;
+            break;
+        default:
+            break;
+        }
+    }
+    return need;
 }
 
 /* Whether a key reads the summary: SENT*, SUBJECT, HEADER Subject. */
@@ -371,17 +390,18 @@ void search_run(struct search_run *r)
         return;
     }
     bool pre = r->need > SEARCH_SNAPSHOT && wants_summary(r->prog);
-    r->vsizes = NULL;
-    if (wants_size(r->prog))
-        r->vsizes = imap_view_vsizes(r->view, NULL, n);
+    r->known = NULL;
+    unsigned need = wants_known(r->prog);
+    if (need)
+        r->known = imap_view_fill(r->view, NULL, n, need, NULL);
     for (size_t i = 0; i < n; i += SEARCH_CHUNK_MSGS) {
         size_t end = i + SEARCH_CHUNK_MSGS;
         if (end > n)
             end = n;
         run_chunk(r, i, end, pre);
     }
-    free(r->vsizes);
-    r->vsizes = NULL;
+    free(r->known);
+    r->known = NULL;
     mailbox_summary_flush(r->view->mb);
 }
 

@@ -38,13 +38,44 @@ static bool needs_keys(const struct imap_sort *crit)
     return false;
 }
 
-/* SORT SIZE: RFC822.SIZE of every match (some may be unmeasured). */
-static bool needs_size(const struct imap_sort *crit)
+/* What the criteria need of every match that a sync may not have
+ * learned: ARRIVAL the internal date, SIZE the RFC822.SIZE. */
+static unsigned needs_known(const struct imap_sort *crit)
+{
+    unsigned need = 0;
+    for (size_t i = 0; i < crit->n; i++) {
+        if (crit->keys[i].key == IMAP_SORT_ARRIVAL)
+            need |= MAIL_NEED_DATE;
+        if (crit->keys[i].key == IMAP_SORT_SIZE)
+            need |= MAIL_NEED_VSIZE;
+    }
+    return need;
+}
+
+static bool sorts_by_date(const struct imap_sort *crit)
 {
     for (size_t i = 0; i < crit->n; i++)
-        if (crit->keys[i].key == IMAP_SORT_SIZE)
+        if (crit->keys[i].key == IMAP_SORT_DATE)
             return true;
     return false;
+}
+
+/* The figures the sort needs: needs_known's of every match; for DATE,
+ * the internal dates of the matches without a Date: (RFC 5256 2.2), or
+ * of every match when the others are read anyway. NULL when the
+ * snapshot's do. */
+static struct mail_known *sort_known(struct sort_cmd *c, const struct msg_keys *keys,
+                                     size_t n)
+{
+    const struct imap_view *v = c->job.run.view;
+    unsigned need = needs_known(&c->crit);
+    if (need && sorts_by_date(&c->crit))
+        need |= MAIL_NEED_DATE;
+    if (need)
+        return imap_view_fill(v, c->job.run.match, n, need, NULL);
+    if (sorts_by_date(&c->crit))
+        return imap_view_fill_undated(v, c->job.run.match, n, keys);
+    return NULL;
 }
 
 static void fill_item(struct sort_item *it, const struct mailbox_msg *m, size_t idx,
@@ -78,17 +109,17 @@ static int sort_matches(struct sort_cmd *c)
         keys[i] = empty;
     if (rc == 0 && needs_keys(&c->crit))
         rc = msg_keys_load_all(c->job.run.view->mb, msgs, c->job.run.match, n, keys);
-    uint64_t *vs = NULL;
-    if (rc == 0 && needs_size(&c->crit))
-        vs = imap_view_vsizes(c->job.run.view, c->job.run.match, n);
+    struct mail_known *known = NULL;
+    if (rc == 0)
+        known = sort_known(c, keys, n);
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        struct mailbox_msg sized;
+        struct mailbox_msg tmp;
         const struct mailbox_msg *m = &msgs[c->job.run.match[i]];
-        if (vs)
-            m = imap_msg_with_vsize(m, vs[i], &sized);
+        if (known)
+            m = imap_msg_known(m, &known[i], &tmp);
         fill_item(&items[i], m, c->job.run.match[i], &keys[i]);
     }
-    free(vs);
+    free(known);
     if (rc == 0) {
         struct sort_criterion crit[SORT_MAX_CRITERIA];
         size_t nc = c->crit.n < SORT_MAX_CRITERIA ? c->crit.n : SORT_MAX_CRITERIA;

@@ -57,9 +57,17 @@ static int thread_matches(struct thread_cmd *c)
     const struct mailbox_msg *msgs = c->job.run.view->snap->msgs;
     if (rc == 0)
         rc = msg_keys_load_all(c->job.run.view->mb, msgs, c->job.run.match, n, keys);
-    for (size_t i = 0; rc == 0 && i < n; i++)
-        fill_item(&items[i], &msgs[c->job.run.match[i]], c->job.run.match[i], &keys[i],
-                  c->job.uid);
+    struct mail_known *known = NULL;
+    if (rc == 0)
+        known = imap_view_fill_undated(c->job.run.view, c->job.run.match, n, keys);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        struct mailbox_msg tmp;
+        const struct mailbox_msg *m = &msgs[c->job.run.match[i]];
+        if (known)
+            m = imap_msg_known(m, &known[i], &tmp);
+        fill_item(&items[i], m, c->job.run.match[i], &keys[i], c->job.uid);
+    }
+    free(known);
     struct thread_tree t = {0};
     if (rc == 0 && c->alg == IMAP_THREAD_REFERENCES)
         rc = thread_references(items, n, &t);

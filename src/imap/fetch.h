@@ -45,7 +45,8 @@ struct fetch_ctx {
     bool uid_cmd;     /* UID FETCH: UID in every response */
     bool want_modseq; /* MODSEQ asked, or implied by CHANGEDSINCE */
     bool need_summary, need_file;
-    bool need_vsize; /* RFC822.SIZE, a body section, BODY without a summary */
+    bool need_vsize;     /* RFC822.SIZE, a body section, BODY without a summary */
+    unsigned need_known; /* MAIL_NEED_* to learn first (store/mailbox.h) */
 };
 
 struct fetch_msg {
@@ -53,7 +54,6 @@ struct fetch_msg {
     const struct mailbox_msg *m;
     bool flags;          /* FLAGS changed by this FETCH (\Seen): include them */
     const char *summary; /* its cached summary text if prefetched, or NULL */
-    uint64_t vsize;      /* counted RFC822.SIZE when m's is unmeasured, or 0 */
 };
 
 /* Appends the "* n FETCH (...)" response of one message to b. 0 or -1
@@ -65,5 +65,6 @@ void fetch_batch_clear(struct fetch_batch *b);
 /* Writes about room bytes of b's segments to out; 1 when b is sent, 0 for
  * more, -1 on a read error. Loop thread. */
 int fetch_batch_send(struct fetch_batch *b, struct evbuffer *out, size_t room);
-/* Which items need the summary / the file (fills c->need_*). */
+/* Which items need the summary / the file / figures a sync may not have
+ * learned (fills c->need_*). */
 void fetch_ctx_needs(struct fetch_ctx *c);

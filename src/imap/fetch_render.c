@@ -52,6 +52,21 @@ static struct imap_fetch_item section_of(const struct imap_fetch_item *it)
     return s;
 }
 
+/* What the store may have to learn first (store/index_fill.c): the date
+ * for INTERNALDATE, the size on disk for a body (its range), the CRLF
+ * size unless the summary's parse gives it. */
+static void fetch_ctx_known(struct fetch_ctx *c)
+{
+    c->need_known = 0;
+    for (size_t i = 0; i < c->f->n; i++)
+        if (c->f->items[i].att == IMAP_FA_INTERNALDATE)
+            c->need_known |= MAIL_NEED_DATE;
+    if (c->need_file)
+        c->need_known |= MAIL_NEED_SIZE;
+    if (c->need_vsize && !c->need_summary)
+        c->need_known |= MAIL_NEED_VSIZE;
+}
+
 void fetch_ctx_needs(struct fetch_ctx *c)
 {
     c->need_summary = c->need_file = c->need_vsize = false;
@@ -70,6 +85,7 @@ void fetch_ctx_needs(struct fetch_ctx *c)
         if (s.part[0] || s.text != IMAP_SECT_ALL)
             c->need_summary = true;
     }
+    fetch_ctx_known(c);
 }
 
 /* ---- segments ---- */
@@ -383,14 +399,12 @@ static int render_items(const struct fetch_ctx *c, const struct fetch_msg *fm,
 }
 
 /* RFC822.SIZE of a message whose size the store has not counted: the
- * caller's count, else the summary's whole-message ranges, else the file
- * (the one open for the body, or opened for this). */
+ * summary's whole-message ranges, else the file (the one open for the
+ * body, or opened for this). */
 static uint64_t unmeasured_vsize(const struct fetch_ctx *c, const struct fetch_msg *fm,
                                  const struct mime_summary *sum, int fd)
 {
-    uint64_t size = 0, vsize = fm->vsize;
-    if (vsize == 0)
-        vsize = mime_summary_vsize(sum);
+    uint64_t size = 0, vsize = mime_summary_vsize(sum);
     if (vsize != 0)
         return vsize;
     int own = -1;
@@ -420,8 +434,12 @@ int fetch_render_msg(const struct fetch_ctx *c, const struct fetch_msg *fm,
         fd = mailbox_message_open(c->mb, fm->m->uid);
     struct mailbox_msg sized;
     struct fetch_msg one = *fm;
-    if (c->need_vsize && mailbox_vsize_unknown(fm->m))
-        one.m = imap_msg_with_vsize(fm->m, unmeasured_vsize(c, fm, sum, fd), &sized);
+    if (c->need_vsize && mailbox_vsize_unknown(fm->m)) {
+        struct mail_known k = {fm->m->uid, fm->m->internaldate, fm->m->size,
+                               unmeasured_vsize(c, fm, sum, fd)};
+        if (k.vsize != 0)
+            one.m = imap_msg_known(fm->m, &k, &sized);
+    }
     size_t before = 0;
     if (b->n && b->segs[b->n - 1].buf)
         before = evbuffer_get_length(b->segs[b->n - 1].buf);

@@ -180,13 +180,24 @@ int imap_view_own(struct imap_view *v);
 /* Drops the view's snapshot (shared or own) and its gone marks. */
 void imap_view_clear(struct imap_view *v);
 
-/* view_vsize.c (pool): the RFC822.SIZE of the view messages at idx
- * (ascending; NULL: all of 0..n-1), unmeasured ones counted by the store:
- * malloc'd n values, or NULL when none is unmeasured (or on error). */
-uint64_t *imap_view_vsizes(const struct imap_view *v, const size_t *idx, size_t n);
-/* m, or m copied into tmp with vsize when m's is unmeasured. */
-const struct mailbox_msg *imap_msg_with_vsize(const struct mailbox_msg *m, uint64_t vsize,
-                                              struct mailbox_msg *tmp);
+/* view_fill.c (pool): the internal dates and sizes (store/mailbox.h
+ * mail_need) of the view messages at idx (ascending; NULL: all of
+ * 0..n-1) with the ones the store had not learned yet learned (and kept
+ * by the store), only for entries k with want[k] (want NULL: all):
+ * malloc'd n values, or NULL when none lacks what need asks (or on
+ * error: the snapshot's figures stand). */
+struct mail_known *imap_view_fill(const struct imap_view *v, const size_t *idx, size_t n,
+                                  unsigned need, const bool *want);
+/* imap_view_fill of the internal dates of the entries whose keys[k] has
+ * no sent date (RFC 5256 2.2: SORT DATE and THREAD use INTERNALDATE
+ * then; imap/keys.h). */
+struct msg_keys;
+struct mail_known *imap_view_fill_undated(const struct imap_view *v, const size_t *idx,
+                                          size_t n, const struct msg_keys *keys);
+/* m, or m copied into tmp with k's figures (k may be NULL: m). */
+const struct mailbox_msg *imap_msg_known(const struct mailbox_msg *m,
+                                         const struct mail_known *k,
+                                         struct mailbox_msg *tmp);
 
 /* Flags for imap_view_refresh / imap_done. */
 enum {

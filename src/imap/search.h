@@ -61,7 +61,7 @@ struct search_run {
     size_t n;
     uint64_t modseq; /* the highest modseq of the matches (RFC 7162 3.1.5) */
     int rc;
-    uint64_t *vsizes; /* LARGER/SMALLER over unmeasured messages (view_vsize.c) */
+    struct mail_known *known; /* dates, sizes a sync did not learn (view_fill.c) */
 };
 /* Evaluates r->prog over every message of r->view. */
 void search_run(struct search_run *r);

@@ -40,14 +40,13 @@ static char *compute(struct mailbox *mb, uint32_t uid)
     if (fd < 0)
         return NULL;
     struct mime_summary *s = mime_summary_fd(fd);
-    close(fd);
     char *text = NULL;
     if (s)
         text = mime_summary_serialise(s);
-    uint64_t vsize = mime_summary_vsize(s);
+    if (text) /* with the date and sizes the store may lack: fd tells */
+        mailbox_summary_put_file(mb, uid, text, mime_summary_vsize(s), fd);
+    close(fd);
     mime_summary_free(s);
-    if (text)
-        mailbox_summary_put_sized(mb, uid, text, vsize);
     return text;
 }
 

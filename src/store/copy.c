@@ -186,13 +186,16 @@ static int copy_one(struct copy_job *j, uint32_t uid, uint32_t *dst_uid)
     int found = index_find(j->mb->idx, j->mb->name, uid, &r);
     if (found <= 0)
         return found;
-    struct maildir_entry e = r.e;
     if (maildir_entry_path(&r.e, from, sizeof from) < 0)
         return -1;
-    /* The new name carries W=: count it now if nobody has. */
-    if (index_vsize_unknown(e.size, e.vsize) &&
-        index_measure_entry(j->mb->folderfd, &r.e, &e.size, &e.vsize) < 0)
+    /* The new name carries S= and W=, the new row the source's date
+     * (COPY keeps INTERNALDATE, RFC 9051 6.4.7): learn what a sync left
+     * unknown now, into the source row the copy's is made from. A file
+     * not found is left to place() (gone meanwhile: skipped). */
+    if (index_fill_row_locked(j->mb->idx, j->f.id, j->mb->folderfd, &r, MAIL_NEED_ALL) ==
+        -2)
         return -1;
+    struct maildir_entry e = r.e;
     if (place(j, from, &e) < 0) {
         if (errno == ENOENT) /* gone meanwhile: the next sync expunges it */
             return 0;
@@ -234,11 +237,15 @@ static int quota_ok(struct copy_job *j, const uint32_t *uids, size_t n,
     for (size_t i = 0; i < n; i++) {
         struct index_row r;
         if (index_find(j->mb->idx, j->mb->name, uids[i], &r) == 1) {
+            if (index_fill_row_locked(j->mb->idx, j->f.id, j->mb->folderfd, &r,
+                                      MAIL_NEED_SIZE) == -2)
+                return -1;
             add += r.e.size;
             addn++;
         }
     }
-    if (index_usage(j->mb->idx, &used, &count) < 0)
+    if (index_fill_sizes_locked(j->mb->idx) < 0 ||
+        index_usage(j->mb->idx, &used, &count) < 0)
         return -1;
     if (q->bytes && used + add > q->bytes)
         return 0;

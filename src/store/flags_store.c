@@ -32,8 +32,10 @@ struct store_job {
     size_t nmodified, modcap;
 };
 
+/* The row of uid and its rowid (the update goes straight to it, without
+ * a second primary-key lookup: a tenth of STORE 1:*). */
 static int find_row(struct store_job *j, uint32_t uid, struct index_row *r, char *kw,
-                    size_t kwlen)
+                    size_t kwlen, sqlite3_int64 *rowid)
 {
     sqlite3_reset(j->find);
     sqlite3_bind_int64(j->find, 1, j->f.id);
@@ -42,6 +44,7 @@ static int find_row(struct store_job *j, uint32_t uid, struct index_row *r, char
     if (rc != SQLITE_ROW)
         return rc == SQLITE_DONE ? 0 : -1;
     idx_row_fill(j->find, r);
+    *rowid = sqlite3_column_int64(j->find, 9);
     snprintf(kw, kwlen, "%s", r->keywords);
     r->keywords = kw;
     return 1;
@@ -81,15 +84,17 @@ static int rename_file(struct store_job *j, const struct index_row *r, const cha
     return 1;
 }
 
-static int update_row(struct store_job *j, uint32_t uid, const char *info, const char *kw)
+static int update_row(struct store_job *j, sqlite3_int64 rowid, const char *info,
+                      const char *kw)
 {
     sqlite3_reset(j->update);
-    sqlite3_bind_int64(j->update, 1, j->f.id);
-    sqlite3_bind_int64(j->update, 2, uid);
-    sqlite3_bind_text(j->update, 3, info, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(j->update, 4, kw, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(j->update, 5, (sqlite3_int64)++j->f.highest_modseq);
-    return sqlite3_step(j->update) == SQLITE_DONE ? 0 : -1;
+    sqlite3_bind_int64(j->update, 1, rowid);
+    sqlite3_bind_text(j->update, 2, info, -1, SQLITE_STATIC);
+    sqlite3_bind_text(j->update, 3, kw, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(j->update, 4, (sqlite3_int64)++j->f.highest_modseq);
+    int rc = sqlite3_step(j->update);
+    sqlite3_reset(j->update); /* info and kw are the caller's */
+    return rc == SQLITE_DONE ? 0 : -1;
 }
 
 /* New flags, keywords and info part of r; whether anything changes. */
@@ -113,7 +118,8 @@ static int store_one(struct store_job *j, uint32_t uid)
     char oldkw[MAIL_MAX_KEYWORDS_LEN + 1], kw[MAIL_MAX_KEYWORDS_LEN + 1];
     char info[MAIL_MAX_INFO];
     bool same;
-    int found = find_row(j, uid, &r, oldkw, sizeof oldkw);
+    sqlite3_int64 rowid = 0;
+    int found = find_row(j, uid, &r, oldkw, sizeof oldkw, &rowid);
     if (found <= 0)
         return found;
     /* RFC 7162 3.1.3: changed since the client's modseq: not stored. */
@@ -128,7 +134,7 @@ static int store_one(struct store_job *j, uint32_t uid)
         int rc = rename_file(j, &r, info);
         if (rc <= 0)
             return rc < 0 ? -1 : 1;
-        if (update_row(j, uid, info, kw) < 0)
+        if (update_row(j, rowid, info, kw) < 0)
             return -1;
         j->changed = true;
         j->last_changed = uid;
@@ -176,10 +182,11 @@ static int run(struct store_job *j, const uint32_t *uids, size_t n)
     int rc = idx_folder_get(idx, j->mb->name, &j->f);
     j->before = j->f;
     if (rc == 0) {
-        j->find = idx_prep(idx, IDX_ROW_COLS " WHERE folder_id = ?1 AND uid = ?2");
+        j->find = idx_prep(idx, "SELECT " IDX_ROW_LIST ", rowid FROM messages"
+                                " WHERE folder_id = ?1 AND uid = ?2");
         j->update =
-            idx_prep(idx, "UPDATE messages SET in_cur = 1, flags = ?3, keywords = ?4,"
-                          " modseq = ?5 WHERE folder_id = ?1 AND uid = ?2");
+            idx_prep(idx, "UPDATE messages SET in_cur = 1, flags = ?2, keywords = ?3,"
+                          " modseq = ?4 WHERE rowid = ?1");
         rc = j->find && j->update ? store_all(j, uids, n) : -1;
     }
     sqlite3_finalize(j->find);

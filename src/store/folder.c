@@ -336,7 +336,7 @@ static int status_of(int mailfd, const char *name, struct mail_status *out)
     struct mail_index *idx = index_cache_get(mailfd);
     int rc = idx ? index_sync(idx, name, folderfd, &f) : -1;
     if (rc == 0) /* RFC 8438 SIZE: unmeasured files counted first, once */
-        rc = index_vsize_fill(idx, f.id, folderfd);
+        rc = index_fill_folder(idx, f.id, folderfd, MAIL_NEED_VSIZE);
     if (rc == 0)
         rc = index_folder_status(idx, f.id, &s);
     index_cache_put(idx);

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "store/mailbox.h"
 #include "store/maildir.h"
 
 struct mail_index;
@@ -90,7 +91,8 @@ int index_list_since(struct mail_index *idx, const char *folder, uint64_t since,
 int index_find(struct mail_index *idx, const char *folder, uint32_t uid,
                struct index_row *out); /* 1 found, 0 not, -1 error */
 
-/* Bytes and messages of every folder (for quotas). */
+/* Bytes and messages of every folder (for quotas): a row whose size is
+ * unknown counts 0, so index_fill_sizes first. */
 int index_usage(struct mail_index *idx, uint64_t *bytes, uint64_t *messages);
 
 /* Unlinks the files of uids (NULL: every row flagged T, \Deleted), fsyncs
@@ -121,10 +123,11 @@ int index_summary_range(struct mail_index *idx, const char *folder, uint32_t lo,
                         uint32_t hi,
                         int (*cb)(void *arg, uint32_t uid, const char *summary),
                         void *arg);
-/* vsize > 0: the message's CRLF size as the parse counted it, stored if
- * the row's was unmeasured (index_vsize.c). */
+/* k (may be NULL): what the parse learned of the message (0 where
+ * nothing: k->vsize its CRLF size, k->internaldate and k->size from the
+ * file it read), kept where the row lacks it (index_fill.c). */
 int index_summary_set(struct mail_index *idx, const char *folder, uint32_t uid,
-                      const char *summary, uint64_t vsize);
+                      const char *summary, const struct mail_known *k);
 
 /* Folder operations' index side, inside the caller's write transaction
  * (idx_txn_begin in index_internal.h). Drop: the folder's row, messages
@@ -142,18 +145,36 @@ struct index_status {
 int index_folder_status(struct mail_index *idx, int64_t folder_id,
                         struct index_status *out);
 
-/* index_vsize.c: messages recorded without a measured vsize (a name
- * without W=): vsize 0 with size > 0. */
-bool index_vsize_unknown(uint64_t size, uint64_t vsize);
-/* Counts size and vsize of the file of e. 0 or -1. */
-int index_measure_entry(int folderfd, const struct maildir_entry *e, uint64_t *size,
-                        uint64_t *vsize);
-/* Measures every unmeasured row of the folder and stores the sizes (the
- * _locked form inside the caller's write transaction). 0 or -1. */
-int index_vsize_fill_locked(struct mail_index *idx, int64_t folder_id, int folderfd);
-int index_vsize_fill(struct mail_index *idx, int64_t folder_id, int folderfd);
-/* The vsize of every row with uid in lo..hi, in UID order, to cb;
- * unmeasured ones are measured and stored first, in one transaction. */
-int index_vsize_range(struct mail_index *idx, int64_t folder_id, int folderfd,
-                      uint32_t lo, uint32_t hi, void (*cb)(void *, uint32_t, uint64_t),
-                      void *arg);
+/* index_fill.c: what a sync leaves unknown (mailbox.h "mail_need"),
+ * learned from the files when a reader needs it and kept in the rows.
+ * Which of MAIL_NEED_* a row's figures lack. */
+unsigned index_unknown(int64_t internaldate, uint64_t size, uint64_t vsize);
+/* Learns what need asks and k lacks from the file of e (one fstatat, or a
+ * read for the CRLF size) into k. 1 learned, 0 nothing to learn, -1 the
+ * file is not there (k unchanged). */
+int index_learn(int folderfd, const struct maildir_entry *e, unsigned need,
+                struct mail_known *k);
+/* index_learn for one row r (its figures updated) and kept in the index,
+ * inside the caller's write transaction. 1, 0, -1 as index_learn; -2 on
+ * an index error. */
+int index_fill_row_locked(struct mail_index *idx, int64_t folder_id, int folderfd,
+                          struct index_row *r, unsigned need);
+/* Every row of the folder that lacks something need asks, learned and
+ * kept (the _locked form inside the caller's write transaction). Files
+ * not found are skipped. 0 or -1. */
+int index_fill_folder_locked(struct mail_index *idx, int64_t folder_id, int folderfd,
+                             unsigned need);
+int index_fill_folder(struct mail_index *idx, int64_t folder_id, int folderfd,
+                      unsigned need);
+/* The sizes on disk of every folder's rows (the quota's sum), learned
+ * and kept, inside the caller's write transaction; and in one of its own. */
+int index_fill_sizes_locked(struct mail_index *idx);
+int index_fill_sizes(struct mail_index *idx);
+/* The rows of uids (n, ascending), in UID order, to cb, each with what
+ * need asks learned first and kept, in one transaction. *missing counts
+ * the files that were not where the rows say (reported with their
+ * figures as they are). 0 or -1. */
+int index_fill_uids(struct mail_index *idx, int64_t folder_id, int folderfd,
+                    const uint32_t *uids, size_t n, unsigned need,
+                    void (*cb)(void *arg, const struct mail_known *k), void *arg,
+                    size_t *missing);

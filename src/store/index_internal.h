@@ -18,6 +18,8 @@ struct mail_index {
     sqlite3_stmt *find_st, *summary_st, *summary_set_st, *vsize_set_st, *summary_del_st;
     /* Per row of a sync (10,000 in a cold SELECT): parsed once. */
     sqlite3_stmt *insert_st, *move_st;
+    /* Per row a reader learns the date or size of (index_fill.c). */
+    sqlite3_stmt *fill_st;
 };
 
 int idx_exec(struct mail_index *idx, const char *sql);
@@ -38,9 +40,9 @@ int idx_sync_locked(struct mail_index *idx, const char *folder, int folderfd,
                     struct index_folder *f);
 
 /* Row columns, in the order idx_row_fill reads them. */
-#define IDX_ROW_COLS                                                                     \
-    "SELECT uid, base, in_cur, flags, modseq, internaldate, size, vsize, keywords"       \
-    " FROM messages"
+#define IDX_ROW_LIST                                                                     \
+    "uid, base, in_cur, flags, modseq, internaldate, size, vsize, keywords"
+#define IDX_ROW_COLS "SELECT " IDX_ROW_LIST " FROM messages"
 void idx_row_fill(sqlite3_stmt *st, struct index_row *r);
 int idx_row_delete(struct mail_index *idx, int64_t folder_id, uint32_t uid);
 /* RFC 7162 3.2.5.2: an expunged UID and the modseq of its expunge. */

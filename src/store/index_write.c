@@ -261,28 +261,37 @@ int index_summary_range(struct mail_index *idx, const char *folder, uint32_t lo,
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* The parse counted the CRLF size too: an unmeasured row takes it. */
-static int vsize_from_parse(struct mail_index *idx, const char *folder, uint32_t uid,
-                            uint64_t vsize)
+/* The parse counted the CRLF size and read the file: a row a sync left
+ * without them (index_unknown) takes them. SET reads the old row's
+ * values, so each test sees the figures as they were. */
+static int known_from_parse(struct mail_index *idx, const char *folder, uint32_t uid,
+                            const struct mail_known *k)
 {
-    if (vsize == 0)
+    if (!k || (k->vsize == 0 && k->internaldate == 0))
         return 0;
     sqlite3_stmt *st = idx_prep_cached(
         idx, &idx->vsize_set_st,
-        "UPDATE messages SET vsize = ?3 WHERE folder_id ="
-        " (SELECT id FROM folders WHERE name = ?1) AND uid = ?2 AND vsize = 0");
+        "UPDATE messages SET"
+        " vsize = CASE WHEN vsize = 0 AND ?3 > 0 THEN ?3 ELSE vsize END,"
+        " size = CASE WHEN internaldate = 0 AND size = 0 AND ?4 != 0 THEN ?5"
+        " ELSE size END,"
+        " internaldate = CASE WHEN internaldate = 0 THEN ?4 ELSE internaldate END"
+        " WHERE folder_id = (SELECT id FROM folders WHERE name = ?1) AND uid = ?2"
+        " AND ((vsize = 0 AND ?3 > 0) OR (internaldate = 0 AND ?4 != 0))");
     if (!st)
         return -1;
     sqlite3_bind_text(st, 1, folder, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, uid);
-    sqlite3_bind_int64(st, 3, (sqlite3_int64)vsize);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)k->vsize);
+    sqlite3_bind_int64(st, 4, k->internaldate);
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)k->size);
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
 int index_summary_set(struct mail_index *idx, const char *folder, uint32_t uid,
-                      const char *summary, uint64_t vsize)
+                      const char *summary, const struct mail_known *k)
 {
     /* A cache fill, not a change: no modseq, no transaction of its own.
      * Kept only for a message that still exists (not one expunged since). */
@@ -300,5 +309,5 @@ int index_summary_set(struct mail_index *idx, const char *folder, uint32_t uid,
     sqlite3_reset(st);
     if (rc != SQLITE_DONE)
         return -1;
-    return vsize_from_parse(idx, folder, uid, vsize);
+    return known_from_parse(idx, folder, uid, k);
 }

@@ -97,7 +97,7 @@ int store_snapshot(int datadirfd, const struct account *a, const char *folder,
     struct list_ctx c = {.snap = out};
     int rc = index_sync(h.idx, h.folder, h.folderfd, &f);
     if (rc == 0) /* POP3 announces every size (RFC 1939 LIST) */
-        rc = index_vsize_fill(h.idx, f.id, h.folderfd);
+        rc = index_fill_folder(h.idx, f.id, h.folderfd, MAIL_NEED_SIZE | MAIL_NEED_VSIZE);
     if (rc == 0)
         rc = index_list(h.idx, h.folder, snapshot_push, &c);
     handle_close(&h);
@@ -174,7 +174,9 @@ int store_usage(int datadirfd, const struct account *a, uint64_t *bytes,
     struct handle h;
     if (handle_open(&h, datadirfd, a, NULL) < 0)
         return -1;
-    int rc = index_usage(h.idx, bytes, messages);
+    int rc = index_fill_sizes(h.idx); /* sizes a sync did not stat */
+    if (rc == 0)
+        rc = index_usage(h.idx, bytes, messages);
     handle_close(&h);
     return rc;
 }

@@ -219,19 +219,43 @@ void mailbox_summary_flush(struct mailbox *mb);
  * on several threads at once, outside the handle's lock) to cache like
  * mailbox_summary's own. 0 or -1. */
 int mailbox_summary_put(struct mailbox *mb, uint32_t uid, const char *text);
-/* The same with the message's CRLF size as the parse counted it
- * (mime_summary_vsize), kept for a message whose size was unmeasured. */
-int mailbox_summary_put_sized(struct mailbox *mb, uint32_t uid, const char *text,
-                              uint64_t vsize);
+/* The same with what the parse learned besides, kept where the index
+ * lacks it (mailbox_unknown): the CRLF size it counted
+ * (mime_summary_vsize, 0: none) and, from fd (the message file it read,
+ * or -1), the internal date and size, so the commands that asked for
+ * the summary stat nothing more. */
+int mailbox_summary_put_file(struct mailbox *mb, uint32_t uid, const char *text,
+                             uint64_t vsize, int fd);
 
-/* RFC822.SIZE of messages a sync found without W= in their names: their
- * snapshot rows say vsize 0 with size > 0 (mailbox_vsize_unknown) until
- * a client asks. cb(arg, uid, vsize) for every message with uid in
- * lo..hi, in UID order, the unmeasured ones counted (and kept in the
- * index) first, in one transaction. 0 or -1. */
-bool mailbox_vsize_unknown(const struct mailbox_msg *m);
-int mailbox_vsizes(struct mailbox *mb, uint32_t lo, uint32_t hi,
-                   void (*cb)(void *arg, uint32_t uid, uint64_t vsize), void *arg);
+/* What a sync may leave unknown (store/index_fill.c): a file another
+ * program put in the Maildir is recorded from its name alone, so its
+ * snapshot row says internaldate 0 (not stat'd yet), size 0 (unless the
+ * name has S=) and vsize 0 (unless it has W=) until a reader needs them.
+ * mailbox_unknown says which of need are unknown for m. */
+enum mail_need {
+    MAIL_NEED_DATE = 1 << 0,  /* INTERNALDATE (the file's mtime) */
+    MAIL_NEED_SIZE = 1 << 1,  /* bytes on disk (quota, body ranges) */
+    MAIL_NEED_VSIZE = 1 << 2, /* RFC822.SIZE: the file is read (its LFs) */
+    MAIL_NEED_ALL = MAIL_NEED_DATE | MAIL_NEED_SIZE | MAIL_NEED_VSIZE,
+};
+struct mail_known {
+    uint32_t uid;
+    int64_t internaldate;
+    uint64_t size, vsize;
+};
+unsigned mailbox_unknown(const struct mailbox_msg *m, unsigned need);
+bool mailbox_vsize_unknown(const struct mailbox_msg *m); /* its RFC822.SIZE */
+/* Learns what need asks of the messages uids (n, ascending) that the
+ * index does not know yet, from their files (a stat, or a read for the
+ * CRLF size), keeps it in the index (one transaction) and hands
+ * cb(arg, known) every one of uids that still exists, in UID order. A
+ * file that is not where the index says is looked for again after one
+ * sync (then cb hears every UID a second time, in order: the later call
+ * is the one to keep); one that is gone gets now as its date, as a
+ * sync's failed stat did, and is not stored (the next sync expunges
+ * it). 0 or -1. */
+int mailbox_fill(struct mailbox *mb, const uint32_t *uids, size_t n, unsigned need,
+                 void (*cb)(void *arg, const struct mail_known *k), void *arg);
 
 /* ---- Folders of an account ---- */
 

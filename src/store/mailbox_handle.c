@@ -20,6 +20,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static void summary_flush_locked(struct mailbox *mb);
@@ -255,13 +257,37 @@ static void summary_flush_locked(struct mailbox *mb)
     struct mail_index *idx = mb_index(mb);
     if (idx && idx_txn_begin(idx) == 0) {
         for (size_t i = 0; i < mb->npending; i++)
-            index_summary_set(idx, mb->name, mb->pending[i].uid, mb->pending[i].text,
-                              mb->pending[i].vsize);
+            index_summary_set(idx, mb->name, mb->pending[i].k.uid, mb->pending[i].text,
+                              &mb->pending[i].k);
         idx_txn_end(idx, 0);
     }
     for (size_t i = 0; i < mb->npending; i++)
         free(mb->pending[i].text);
     mb->npending = 0;
+}
+
+/* What a parse of the file fd learned besides the summary: its CRLF size
+ * and, from fd, the internal date and size (0 where nothing). */
+static struct mail_known parse_known(uint32_t uid, uint64_t vsize, int fd)
+{
+    struct mail_known k = {uid, 0, 0, vsize};
+    struct stat st;
+    if (fd >= 0 && fstat(fd, &st) == 0) {
+        k.internaldate = (int64_t)st.st_mtime;
+        k.size = (uint64_t)st.st_size;
+    }
+    return k;
+}
+
+/* Queues text (owned) for the next flush (mb->mu held). A cache: written
+ * in batches (summary_flush_locked), failure is fine. */
+static void summary_queue(struct mailbox *mb, char *text, const struct mail_known *k)
+{
+    if (mb->npending == MAILBOX_SUMMARY_PENDING)
+        summary_flush_locked(mb);
+    mb->pending[mb->npending].k = *k;
+    mb->pending[mb->npending].text = text;
+    mb->npending++;
 }
 
 /* Parses the message with the mime module and caches the result (NULL
@@ -272,24 +298,17 @@ static char *summary_compute(struct mailbox *mb, uint32_t uid)
     if (fd < 0)
         return NULL;
     struct mime_summary *s = mime_summary_fd(fd);
-    close(fd);
     char *text = s ? mime_summary_serialise(s) : NULL;
-    uint64_t vsize = mime_summary_vsize(s);
+    struct mail_known k = parse_known(uid, mime_summary_vsize(s), fd);
+    close(fd);
     mime_summary_free(s);
     if (!text) {
         errno = EIO;
         return NULL;
     }
-    /* A cache: written in batches (summary_flush_locked), failure is fine. */
-    if (mb->npending == MAILBOX_SUMMARY_PENDING)
-        summary_flush_locked(mb);
     char *copy = strdup(text);
-    if (copy) {
-        mb->pending[mb->npending].uid = uid;
-        mb->pending[mb->npending].vsize = vsize;
-        mb->pending[mb->npending].text = copy;
-        mb->npending++;
-    }
+    if (copy)
+        summary_queue(mb, copy, &k);
     return text;
 }
 
@@ -297,7 +316,7 @@ static char *summary_compute(struct mailbox *mb, uint32_t uid)
 static char *summary_pending(const struct mailbox *mb, uint32_t uid)
 {
     for (size_t i = 0; i < mb->npending; i++)
-        if (mb->pending[i].uid == uid)
+        if (mb->pending[i].k.uid == uid)
             return strdup(mb->pending[i].text);
     return NULL;
 }
@@ -317,22 +336,18 @@ int mailbox_summary_range(struct mailbox *mb, uint32_t lo, uint32_t hi,
 
 int mailbox_summary_put(struct mailbox *mb, uint32_t uid, const char *text)
 {
-    return mailbox_summary_put_sized(mb, uid, text, 0);
+    return mailbox_summary_put_file(mb, uid, text, 0, -1);
 }
 
-int mailbox_summary_put_sized(struct mailbox *mb, uint32_t uid, const char *text,
-                              uint64_t vsize)
+int mailbox_summary_put_file(struct mailbox *mb, uint32_t uid, const char *text,
+                             uint64_t vsize, int fd)
 {
+    struct mail_known k = parse_known(uid, vsize, fd);
     char *copy = strdup(text);
     if (!copy)
         return -1;
     pthread_mutex_lock(&mb->mu);
-    if (mb->npending == MAILBOX_SUMMARY_PENDING)
-        summary_flush_locked(mb);
-    mb->pending[mb->npending].uid = uid;
-    mb->pending[mb->npending].vsize = vsize;
-    mb->pending[mb->npending].text = copy;
-    mb->npending++;
+    summary_queue(mb, copy, &k);
     pthread_mutex_unlock(&mb->mu);
     return 0;
 }
@@ -380,20 +395,60 @@ int mailbox_expunge(struct mailbox *mb, const uint32_t *uids, size_t n,
     return rc;
 }
 
-bool mailbox_vsize_unknown(const struct mailbox_msg *m)
+unsigned mailbox_unknown(const struct mailbox_msg *m, unsigned need)
 {
-    return index_vsize_unknown(m->size, m->vsize);
+    return need & index_unknown(m->internaldate, m->size, m->vsize);
 }
 
-int mailbox_vsizes(struct mailbox *mb, uint32_t lo, uint32_t hi,
-                   void (*cb)(void *arg, uint32_t uid, uint64_t vsize), void *arg)
+bool mailbox_vsize_unknown(const struct mailbox_msg *m)
+{
+    return mailbox_unknown(m, MAIL_NEED_VSIZE) != 0;
+}
+
+/* A file not found even after a sync: gone. Reported with now as its
+ * date (what a sync whose stat failed recorded), not kept. */
+struct fill_fallback {
+    void (*cb)(void *arg, const struct mail_known *k);
+    void *arg;
+    int64_t now;
+};
+
+static void fill_report(void *arg, const struct mail_known *k)
+{
+    struct fill_fallback *f = arg;
+    struct mail_known out = *k;
+    if (out.internaldate == 0)
+        out.internaldate = f->now;
+    f->cb(f->arg, &out);
+}
+
+static int fill_locked(struct mailbox *mb, const uint32_t *uids, size_t n, unsigned need,
+                       void (*cb)(void *arg, const struct mail_known *k), void *arg)
 {
     struct index_folder f;
-    mb_lock(mb);
     struct mail_index *idx = mb_index(mb);
-    int rc = -1;
-    if (idx && index_folder_read(idx, mb->name, &f) == 1)
-        rc = index_vsize_range(idx, f.id, mb->folderfd, lo, hi, cb, arg);
+    struct fill_fallback fb = {cb, arg, (int64_t)time(NULL)};
+    size_t missing = 0;
+    if (!idx || index_folder_read(idx, mb->name, &f) != 1)
+        return -1;
+    if (index_fill_uids(idx, f.id, mb->folderfd, uids, n, need, fill_report, &fb,
+                        &missing) < 0)
+        return -1;
+    if (missing == 0)
+        return 0;
+    /* A file another program re-flagged since the last sync is not where
+     * the row says: one sync finds it (or expunges it), then once more. */
+    if (index_sync(idx, mb->name, mb->folderfd, &f) < 0)
+        return -1;
+    return index_fill_uids(idx, f.id, mb->folderfd, uids, n, need, fill_report, &fb,
+                           &missing);
+}
+
+int mailbox_fill(struct mailbox *mb, const uint32_t *uids, size_t n, unsigned need,
+                 void (*cb)(void *arg, const struct mail_known *k), void *arg)
+{
+    mb_lock(mb);
+    int rc = fill_locked(mb, uids, n, need, cb, arg);
     mb_unlock(mb);
     return rc;
 }

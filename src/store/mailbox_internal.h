@@ -21,8 +21,7 @@ struct mailbox {
     struct mail_index *idx;
     /* Summaries computed but not yet written (mailbox_summary_flush). */
     struct {
-        uint32_t uid;
-        uint64_t vsize; /* counted by the parse, or 0 */
+        struct mail_known k; /* what the parse learned: 0 where nothing */
         char *text;
     } pending[MAILBOX_SUMMARY_PENDING];
     size_t npending;

@@ -40,8 +40,9 @@ int maildir_parse_name(const char *name, bool in_cur, struct maildir_entry *out)
 int maildir_entry_path(const struct maildir_entry *e, char *out, size_t outlen);
 
 /* Lists new/ and cur/ of a folder fd into a malloc'd array sorted by base.
- * Sizes come from the names only (0 without S=/W=: the index measures a
- * file once, when it first sees it). Returns the count or -1. */
+ * Sizes come from the names only (0 without S=/W=: the index learns them
+ * from the file when a reader first needs them, store/index_fill.c).
+ * Returns the count or -1. */
 long maildir_scan(int folderfd, struct maildir_entry **out);
 
 /* A fresh unique base name "<sec>.M<usec>P<pid>Q<n>.<host>,S=<size>,W=<vsize>". */

@@ -157,6 +157,13 @@ void objectid_email(const char *base, char *out, size_t outlen)
         snprintf(out, outlen, "M0");
         return;
     }
-    hex(md, 8, h);
-    snprintf(out, outlen, "M%s", h);
+    /* "M" and 16 hex digits, written directly: a listing makes one per
+     * message, and snprintf was a fifth of the cost. */
+    if (outlen < sizeof h + 1) {
+        hex(md, 8, h);
+        snprintf(out, outlen, "M%s", h);
+        return;
+    }
+    out[0] = 'M';
+    hex(md, 8, out + 1);
 }

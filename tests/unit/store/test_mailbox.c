@@ -2,7 +2,8 @@
  * data_dir: append with flags and date, snapshots, STORE with keywords and
  * UNCHANGEDSINCE, COPY and MOVE (EMAILID kept), EXPUNGE, changes since a
  * modseq with VANISHED, files re-flagged by another program, the directory
- * stamp fast path, an index rebuild, the bus, two threads on one folder. */
+ * stamp fast path, an index rebuild, the schema 3 migration, the bus, two
+ * threads on one folder. */
 #include "store_fixture.h"
 
 #include <dirent.h>
@@ -359,9 +360,9 @@ static void age_dir(const char *sub, time_t when)
     assert_int_equal(utimensat(AT_FDCWD, path, t, 0), 0);
 }
 
-static void take_vsize(void *arg, uint32_t uid, uint64_t vsize)
+static void take_known(void *arg, const struct mail_known *k)
 {
-    *(uint64_t *)arg = vsize;
+    *(struct mail_known *)arg = *k;
 }
 
 static void test_external_changes(void **state)
@@ -406,17 +407,23 @@ static void test_external_changes(void **state)
     assert_int_equal(mailbox_snapshot(mb, &s), 0);
     assert_int_equal(s.n, 2);
     assert_int_equal(s.msgs[1].flags, 0);
-    /* A name without S=/W=: its size from a stat, its CRLF size counted
-     * only when asked (the sync opened no file). */
-    assert_int_equal(s.msgs[1].size, 19);
+    /* A name without S=/W=: recorded from its name alone (the sync
+     * stat'd and opened no file), its date and sizes learned when asked. */
+    assert_int_equal(s.msgs[1].size, 0);
+    assert_int_equal(s.msgs[1].internaldate, 0);
     assert_true(mailbox_vsize_unknown(&s.msgs[1]));
-    uint64_t counted = 0;
+    struct mail_known counted = {0};
     assert_int_equal(
-        mailbox_vsizes(mb, s.msgs[1].uid, s.msgs[1].uid, take_vsize, &counted), 0);
-    assert_int_equal(counted, 19 + 3);
+        mailbox_fill(mb, &s.msgs[1].uid, 1, MAIL_NEED_VSIZE, take_known, &counted), 0);
+    assert_int_equal(counted.uid, s.msgs[1].uid);
+    assert_int_equal(counted.size, 19);
+    assert_int_equal(counted.vsize, 19 + 3);
+    assert_true(counted.internaldate > 0);
     mailbox_snapshot_free(&s);
     assert_int_equal(mailbox_snapshot(mb, &s), 0); /* kept in the index */
     assert_int_equal(s.msgs[1].vsize, 19 + 3);
+    assert_int_equal(s.msgs[1].size, 19);
+    assert_int_equal(s.msgs[1].internaldate, counted.internaldate);
     mailbox_snapshot_free(&s);
 
     /* A file removed by another program is VANISHED. */
@@ -448,8 +455,13 @@ static void test_rebuild(void **state)
     assert_int_equal(s.n, 1);
     assert_string_equal(s.msgs[0].emailid, old.msgs[0].emailid);
     assert_int_equal(s.msgs[0].flags, MAIL_SEEN | MAIL_DRAFT);
-    assert_int_equal(s.msgs[0].internaldate, 1500000000);
-    assert_int_equal(s.msgs[0].vsize, old.msgs[0].vsize);
+    assert_int_equal(s.msgs[0].vsize, old.msgs[0].vsize); /* from W= */
+    /* The date (the file's mtime, as APPEND set it) is stat'd when asked. */
+    assert_int_equal(s.msgs[0].internaldate, 0);
+    struct mail_known k = {0};
+    assert_int_equal(mailbox_fill(mb, &s.msgs[0].uid, 1, MAIL_NEED_DATE, take_known, &k),
+                     0);
+    assert_int_equal(k.internaldate, 1500000000);
     mailbox_snapshot_free(&s);
     mailbox_snapshot_free(&old);
 
@@ -469,7 +481,7 @@ static void test_summary(void **state)
     mail_path(path, sizeof path, "");
     int mailfd = open(path, O_RDONLY | O_DIRECTORY);
     struct mail_index *idx = index_cache_get(mailfd);
-    assert_int_equal(index_summary_set(idx, "INBOX", 1, "(cached)", 0), 0);
+    assert_int_equal(index_summary_set(idx, "INBOX", 1, "(cached)", NULL), 0);
     index_cache_put(idx);
     char *text = mailbox_summary(mb, 1);
     assert_non_null(text);
@@ -598,6 +610,60 @@ static void *flag_many(void *arg)
     return NULL;
 }
 
+static int sql_int(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st;
+    assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    int v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+/* Schema 3: an index.db of version 2 (with the modseq index) loses that
+ * index when opened, and keeps its rows; CHANGEDSINCE still answers. */
+static void test_schema_v3(void **state)
+{
+    struct mailbox *mb = mailbox_open(datafd, &alice, "INBOX");
+    append_msg(mb, msg1, 0, NULL, 0);
+    append_msg(mb, msg1, 0, NULL, 0);
+    mailbox_close(mb);
+    index_cache_flush();
+    char path[160];
+    sqlite3 *db;
+    mail_path(path, sizeof path, "index.db");
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(db,
+                     "CREATE INDEX messages_modseq ON messages(folder_id, modseq);"
+                     "PRAGMA user_version = 2;",
+                     NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+
+    mb = mailbox_open(datafd, &alice, "INBOX");
+    struct mailbox_snapshot s;
+    uint32_t *van;
+    size_t nvan;
+    assert_int_equal(mailbox_snapshot(mb, &s), 0);
+    uint64_t mid = s.msgs[0].modseq;
+    mailbox_snapshot_free(&s);
+    assert_int_equal(mailbox_changes_since(mb, mid, &s, &van, &nvan), 0);
+    assert_int_equal(s.n, 1); /* the second append's row only */
+    assert_int_equal(nvan, 0);
+    free(van);
+    mailbox_snapshot_free(&s);
+    mailbox_close(mb);
+    index_cache_flush();
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sql_int(db, "PRAGMA user_version"), 3);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM sqlite_master"
+                                 " WHERE name = 'messages_modseq'"),
+                     0);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM messages"), 2);
+    sqlite3_close(db);
+}
+
 static void test_two_threads(void **state)
 {
     pthread_t a, b;
@@ -630,6 +696,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_external_changes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rebuild, setup, teardown),
         cmocka_unit_test_setup_teardown(test_summary, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema_v3, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_threads, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
