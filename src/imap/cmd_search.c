@@ -149,39 +149,41 @@ static char *plain_header(int fd, const char *name)
 
 /* RFC 9051 7.5.2: the envelope's subject is the Subject field as it is
  * (unfolded). When that is a quoted string of ASCII without encoded words
- * (RFC 2047), decoding leaves it as it is: its lowered copy; else NULL. */
-static char *envelope_subject(const char *env)
+ * (RFC 2047), decoding leaves it as it is: its lowered copy; else NULL.
+ * env[0..n) is the envelope, as the summary text holds it. */
+static char *envelope_subject(const char *env, size_t n)
 {
-    const char *p = env;
-    if (*p++ != '(')
+    const char *p = env, *end = env + n;
+    if (p == end || *p++ != '(')
         return NULL;
-    if (strncmp(p, "NIL ", 4) == 0) {
+    if (end - p >= 4 && strncmp(p, "NIL ", 4) == 0) {
         p += 4;
-    } else if (*p == '"') {
-        for (p++; *p && *p != '"'; p++)
-            if (*p == '\\' && p[1])
+    } else if (p < end && *p == '"') {
+        for (p++; p < end && *p != '"'; p++)
+            if (*p == '\\' && p + 1 < end)
                 p++;
-        if (*p++ != '"' || *p++ != ' ')
+        if (end - p < 2 || *p++ != '"' || *p++ != ' ')
             return NULL;
     } else {
         return NULL; /* a literal date: leave it to the header */
     }
-    if (strncmp(p, "NIL ", 4) == 0)
+    if (end - p >= 4 && strncmp(p, "NIL ", 4) == 0)
         return strdup(""); /* no Subject field */
-    if (*p++ != '"')
+    if (p == end || *p++ != '"')
         return NULL;
-    size_t len = strcspn(p, "\"");
-    char *out = malloc(len + 1);
+    const char *q = memchr(p, '"', (size_t)(end - p));
+    if (!q)
+        return NULL;
+    char *out = malloc((size_t)(q - p) + 1);
     size_t o = 0;
-    for (; out && *p && *p != '"'; p++) {
-        if (*p == '\\' && p[1])
+    for (; out && p < end && *p != '"'; p++) {
+        if (*p == '\\' && p + 1 < end)
             p++;
-        if ((unsigned char)*p >= 0x80 || (p[0] == '=' && p[1] == '?')) {
+        if ((unsigned char)*p >= 0x80 || (*p == '=' && p + 1 < end && p[1] == '?')) {
             free(out);
             return NULL;
         }
-        if (o < len)
-            out[o++] = (char)tolower((unsigned char)*p);
+        out[o++] = (char)tolower((unsigned char)*p);
     }
     if (out)
         out[o] = '\0';
@@ -197,12 +199,14 @@ static const char *src_header(void *arg, const char *name)
     free(m->hval);
     m->hname = strdup(name);
     m->hval = NULL;
-    /* Subject: from the cached envelope when it needs no decoding. */
-    const struct mime_summary *sum = NULL;
+    /* Subject: from the cached envelope when it needs no decoding, read
+     * from the summary text without parsing the rest of it. */
+    size_t elen;
+    const char *env = NULL;
     if (m->hname && m->pre && strcasecmp(name, "subject") == 0)
-        sum = src_summary(m);
-    if (sum && sum->envelope)
-        m->hval = envelope_subject(sum->envelope);
+        env = mime_summary_envelope(m->pre, &elen);
+    if (env)
+        m->hval = envelope_subject(env, elen);
     if (m->hname && !m->hval && src_fd(m) >= 0)
         m->hval = plain_header(m->fd, name);
     if (m->hname && m->fd >= 0 && !m->hval)

@@ -55,6 +55,9 @@ uint64_t mime_summary_vsize(const struct mime_summary *s);
  * corrupt cache entry is recomputed by the caller). */
 char *mime_summary_serialise(const struct mime_summary *s);
 struct mime_summary *mime_summary_parse(const char *text);
+/* The ENVELOPE in a cache text, without parsing the rest: a pointer into
+ * text and its length in *len, or NULL when text is not a summary. */
+const char *mime_summary_envelope(const char *text, size_t *len);
 
 /* The part for an IMAP section number ("" or "1.2"), or NULL. */
 const struct mime_part *mime_summary_part(const struct mime_summary *s,

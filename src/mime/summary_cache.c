@@ -290,3 +290,15 @@ struct mime_summary *mime_summary_parse(const char *text)
     }
     return s;
 }
+
+const char *mime_summary_envelope(const char *text, size_t *len)
+{
+    if (!text || strncmp(text, CACHE_MAGIC, strlen(CACHE_MAGIC)) != 0)
+        return NULL;
+    struct in in = {text + strlen(CACHE_MAGIC), false};
+    const char *env = get_lstring(&in, len); /* the first string (summary_cache.h) */
+    expect(&in, '\n');
+    if (in.bad)
+        return NULL;
+    return env;
+}

@@ -50,10 +50,11 @@ class Dnsmasq:
         self.tmp.cleanup()
 
 
-def fast_relay(*lines, retry_max=1, connect_timeout=2):
-    """A [relay] section for fast tests: the first retry after 1 s, then every
-    retry_max s; each of lines (a "key = value" string) added after."""
-    head = (f"[relay]\nretry_min = 1\nretry_max = {retry_max}\n"
+def fast_relay(*lines, retry_min=1, retry_max=1, connect_timeout=2):
+    """A [relay] section for fast tests: the first retry after retry_min s
+    (1), then every retry_max s; each of lines (a "key = value" string)
+    added after."""
+    head = (f"[relay]\nretry_min = {retry_min}\nretry_max = {retry_max}\n"
             f"connect_timeout = {connect_timeout}\n")
     return head + "".join(line + "\n" for line in lines)
 

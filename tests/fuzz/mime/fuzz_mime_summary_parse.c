@@ -1,5 +1,6 @@
 /* Fuzzes the summary cache reader (mime/summary_cache.c): whatever it
- * accepts must be self-consistent and serialise back to the same text. */
+ * accepts must be self-consistent and serialise back to the same text,
+ * and the envelope read without the parse must be the parsed one. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(text, data, size);
     text[size] = '\0';
+    size_t elen = 0;
+    const char *env = mime_summary_envelope(text, &elen);
+    if (env && (env < text || env + elen > text + size))
+        abort();
     struct mime_summary *s = mime_summary_parse(text);
+    if (s && (!env || strlen(s->envelope) != elen || memcmp(env, s->envelope, elen) != 0))
+        abort();
     if (s) {
         if (s->nparts == 0 || s->parts[0].section[0] || !mime_summary_part(s, ""))
             abort();

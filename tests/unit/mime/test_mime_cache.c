@@ -58,6 +58,12 @@ static void round_trip(void **state)
         char *again = mime_summary_serialise(back);
         assert_string_equal(text, again);
         assert_non_null(mime_summary_part(back, ""));
+        /* The envelope read without the parse is the parsed one. */
+        size_t elen = 0;
+        const char *env = mime_summary_envelope(text, &elen);
+        assert_non_null(env);
+        assert_int_equal(elen, strlen(back->envelope));
+        assert_memory_equal(env, back->envelope, elen);
         free(again);
         free(text);
         mime_summary_free(back);
@@ -161,12 +167,30 @@ static void truncated_and_corrupt(void **state)
     mime_summary_free(s);
 }
 
+/* Not a summary, a cut length or a missing newline: NULL, never a read
+ * past the text. */
+static void envelope_of_bad_texts(void **state)
+{
+    size_t n;
+    assert_null(mime_summary_envelope(NULL, &n));
+    assert_null(mime_summary_envelope("", &n));
+    assert_null(mime_summary_envelope("portico-summary 2\n3:(a)\n", &n));
+    assert_null(mime_summary_envelope("portico-summary 1\n30:(NIL)\n", &n));
+    assert_null(mime_summary_envelope("portico-summary 1\n5:(NIL)", &n));
+    assert_null(mime_summary_envelope("portico-summary 1\nx:(NIL)\n", &n));
+    const char *env = mime_summary_envelope("portico-summary 1\n5:(NIL)\n", &n);
+    assert_non_null(env);
+    assert_int_equal(n, 5);
+    assert_memory_equal(env, "(NIL)", 5);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(round_trip),
         cmocka_unit_test(round_trip_by_hand),
         cmocka_unit_test(truncated_and_corrupt),
+        cmocka_unit_test(envelope_of_bad_texts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
