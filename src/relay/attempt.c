@@ -8,7 +8,9 @@
  * smarthost, per route), AUTH PLAIN at a smarthost (RFC 4954), and one
  * transaction per job: MAIL with SIZE (RFC 1870), BODY=8BITMIME (RFC 6152),
  * SMTPUTF8 (RFC 6531), RET/ENVID (RFC 3461) as offered, the RCPTs (with
- * NOTIFY/ORCPT), DATA, pipelined when offered (RFC 2920). An 8-bit
+ * NOTIFY/ORCPT), DATA, pipelined when offered (RFC 2920), the next
+ * transaction's right behind the previous body, with no RSET after a
+ * transaction that ended with its reply. An 8-bit
  * message to a host without 8BITMIME goes as its 7-bit copy (downgrade.h,
  * RFC 6152 3). A domain's MTA-STS policy (mtasts.h, RFC 8461) comes
  * before its MX lookup: enforce keeps the listed MX hosts and demands
