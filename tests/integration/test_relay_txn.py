@@ -18,21 +18,30 @@ from relay_common import fast_relay, Peer, queue_ids, submit
 PW = "pw-txn-1"
 
 
+def sender(test, port):
+    """alice@a.test's server, relaying ok.test to port over one connection."""
+    a = Server(services=("submission",), domains="a.test", hostname="mx.a.test",
+               extra=fast_relay(f"route = ok.test 127.0.0.1:{port}", "max_per_destination = 1"))
+    test.addCleanup(a.cleanup)
+    a.start()
+    a.add_user("alice@a.test", PW)
+    return a
+
+
+def submit_some(a, numbers):
+    for i in numbers:
+        submit(a, "alice@a.test", PW, [f"u{i}@ok.test"],
+               f"Subject: txn {i}\r\n\r\nbody {i}\r\n".encode())
+
+
 class RelayTransactions(unittest.TestCase):
     def test_rset_only_after_an_open_transaction(self):
         peer = Peer(rcpt_replies=["550 5.1.1 no such user here"])
         self.addCleanup(peer.stop)
         port = peer.port
         peer.stop()  # both messages queue before the first attempt
-        a = Server(services=("submission",), domains="a.test", hostname="mx.a.test",
-                   extra=fast_relay(f"route = ok.test 127.0.0.1:{port}",
-                                    "max_per_destination = 1"))
-        self.addCleanup(a.cleanup)
-        a.start()
-        a.add_user("alice@a.test", PW)
-        for i in range(2):
-            submit(a, "alice@a.test", PW, [f"u{i}@ok.test"],
-                   f"Subject: txn {i}\r\n\r\nbody {i}\r\n".encode())
+        a = sender(self, port)
+        submit_some(a, range(2))
         self.assertEqual(len(queue_ids(a)), 2)
         peer2 = Peer(port=port, rcpt_replies=["550 5.1.1 no such user here"])
         self.addCleanup(peer2.stop)
@@ -41,9 +50,7 @@ class RelayTransactions(unittest.TestCase):
         self.assertEqual(peer2.commands[:4], ["EHLO", "MAIL", "RSET", "MAIL"])
 
         # Then two accepted in a row: no RSET between them.
-        for i in range(2, 4):
-            submit(a, "alice@a.test", PW, [f"u{i}@ok.test"],
-                   f"Subject: txn {i}\r\n\r\nbody {i}\r\n".encode())
+        submit_some(a, range(2, 4))
         wait_until(lambda: len(peer2.messages) == 3, timeout=30, what="two more delivered")
         self.assertEqual(peer2.commands.count("RSET"), 1, peer2.commands)
         self.assertEqual(peer2.commands.count("MAIL"), 4, peer2.commands)
@@ -125,16 +132,8 @@ class BehindTheBody(unittest.TestCase):
     def test_next_transaction_right_behind_the_body(self):
         peer = BehindPeer()
         self.addCleanup(peer.stop)
-        a = Server(services=("submission",), domains="a.test", hostname="mx.a.test",
-                   extra=fast_relay(f"route = ok.test 127.0.0.1:{peer.port}",
-                                    "max_per_destination = 1"))
-        self.addCleanup(a.cleanup)
-        a.start()
-        a.add_user("alice@a.test", PW)
-        # The first message's connection waits for the greeting meanwhile.
-        for i in range(3):
-            submit(a, "alice@a.test", PW, [f"u{i}@ok.test"],
-                   f"Subject: behind {i}\r\n\r\nbody {i}\r\n".encode())
+        a = sender(self, peer.port)
+        submit_some(a, range(3))  # the first one's connection waits for the greeting
         peer.go.set()
         wait_until(lambda: not queue_ids(a), timeout=30, what="all three delivered")
         self.assertEqual(len(peer.bodies), 3)
