@@ -5,8 +5,8 @@
  * index: mailbox_fill (IMAP FETCH/SEARCH/SORT/THREAD), the POP3
  * snapshot, STATUS SIZE, the quota's usage, COPY; a second read takes
  * the kept figures (a file whose mtime changed meanwhile is not stat'd
- * again); a summary's parse learns them too; a file re-flagged by another program is found after a sync,
- * one that is gone gets the date a failed stat gave. */
+ * again); a summary's parse learns them too; a file re-flagged by another program is
+ * found after a sync, one that is gone gets the date a failed stat gave. */
 // clang-format off
 #include "store_fixture.h"
 
