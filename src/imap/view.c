@@ -109,18 +109,7 @@ int imap_view_own(struct imap_view *v)
 
 long imap_view_find(const struct imap_view *v, uint32_t uid)
 {
-    size_t lo = 0, hi = v->snap->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        uint32_t u = v->snap->msgs[mid].uid;
-        if (u == uid)
-            return (long)mid;
-        if (u < uid)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return -1;
+    return mailbox_snapshot_find(v->snap, uid);
 }
 
 static int resolve_msn(const struct imap_view *v, struct imap_seqset *set, size_t *idx,

@@ -102,6 +102,8 @@ struct mailbox_snapshot {
     struct mailbox_msg *msgs; /* in UID order */
 };
 void mailbox_snapshot_free(struct mailbox_snapshot *snap); /* NULL: no-op */
+/* The index of uid in s->msgs (binary search), or -1. */
+long mailbox_snapshot_find(const struct mailbox_snapshot *s, uint32_t uid);
 
 struct mailbox;
 

@@ -118,6 +118,21 @@ void mailbox_snapshot_free(struct mailbox_snapshot *snap)
     snap->n = 0;
 }
 
+long mailbox_snapshot_find(const struct mailbox_snapshot *s, uint32_t uid)
+{
+    size_t lo = 0, hi = s->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (s->msgs[mid].uid < uid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < s->n && s->msgs[lo].uid == uid)
+        return (long)lo;
+    return -1;
+}
+
 int mb_snapshot_push(struct mailbox_snapshot *s, size_t *cap, const struct index_row *r)
 {
     if (mb_snapshot_push_flags(s, cap, r) < 0)

@@ -332,15 +332,10 @@ static bool still_current(const struct mailbox_version *from, const char *key,
 
 static struct mailbox_msg *find_uid(struct mailbox_snapshot *s, uint32_t uid)
 {
-    size_t lo = 0, hi = s->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (s->msgs[mid].uid < uid)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < s->n && s->msgs[lo].uid == uid ? &s->msgs[lo] : NULL;
+    long i = mailbox_snapshot_find(s, uid);
+    if (i < 0)
+        return NULL;
+    return &s->msgs[i];
 }
 
 /* from's list with the rows of changes applied (flags, keywords, modseq). */
