@@ -202,6 +202,8 @@ void index_close(struct mail_index *idx)
     sqlite3_finalize(idx->summary_del_st);
     sqlite3_finalize(idx->insert_st);
     sqlite3_finalize(idx->move_st);
+    sqlite3_finalize(idx->batch_st);
+    sqlite3_finalize(idx->batch_one_st);
     sqlite3_finalize(idx->fill_st);
     sqlite3_close(idx->db);
     if (idx->mailfd >= 0)
@@ -489,6 +491,7 @@ struct sync_merge {
     int (*cb)(void *arg, const struct index_row *row);
     void *arg;
     bool scanned;
+    struct idx_batch batch; /* discovered rows not yet inserted */
 };
 
 /* A file another program removed: the row goes, its UID is VANISHED. */
@@ -522,23 +525,30 @@ static int row_move(struct mail_index *idx, struct index_folder *f, uint32_t uid
  * directories). Its internal date (0: not stat'd yet), the size a name
  * without S= lacks and the CRLF size a name without W= lacks are learned
  * by the first reader that needs them (index_fill.c); the summary at the
- * first FETCH that needs it. The row as inserted goes to the merge's
- * collector, if any. */
+ * first FETCH that needs it. The row takes the next UID and modseq now
+ * and goes in with its batch; the merge's collector, if any, hears it at
+ * once, in the merge's order. */
 static int row_discover(struct sync_merge *m, const struct maildir_entry *found)
 {
     struct index_row r = {.e = *found, .keywords = ""};
-    if (row_insert(m->idx, m->f, &r.e, 0, NULL, NULL, &r.uid) < 0)
+    r.uid = m->f->uidnext++;
+    r.modseq = ++m->f->highest_modseq;
+    if (idx_batch_add(&m->batch, found, r.uid, r.modseq) < 0)
         return -1;
-    r.modseq = m->f->highest_modseq;
-    if (r.uid && m->cb) /* 0: a second file of the same base, ignored */
-        return m->cb(m->arg, &r);
-    return 0;
+    return m->cb ? m->cb(m->arg, &r) : 0;
 }
 
 /* One row the merge keeps (unchanged or updated) goes to its collector. */
 static int row_keep(struct sync_merge *m, const struct index_row *r)
 {
     return m->cb ? m->cb(m->arg, r) : 0;
+}
+
+/* A second file of the same base as the one before it in the sorted
+ * scan (the same message in new/ and cur/): the first one is the row. */
+static bool same_base_as_previous(const struct maildir_entry *disk, size_t i)
+{
+    return i > 0 && strcmp(disk[i].base, disk[i - 1].base) == 0;
 }
 
 /* Merges the sorted scan (disk) with the rows sorted by base (st). */
@@ -548,6 +558,10 @@ static int sync_merge(struct sync_merge *m, sqlite3_stmt *st,
     size_t i = 0;
     int rc = sqlite3_step(st), ret = 0;
     while (ret == 0 && (rc == SQLITE_ROW || i < n)) {
+        if (i < n && same_base_as_previous(disk, i)) {
+            i++;
+            continue;
+        }
         struct index_row r;
         int cmp = 1;
         if (rc == SQLITE_ROW) {
@@ -572,6 +586,8 @@ static int sync_merge(struct sync_merge *m, sqlite3_stmt *st,
         }
         rc = sqlite3_step(st);
     }
+    if (ret == 0)
+        ret = idx_batch_flush(&m->batch);
     return ret == 0 && (rc == SQLITE_DONE || rc == SQLITE_ROW) ? 0 : -1;
 }
 
@@ -614,6 +630,9 @@ static int sync_scan(struct sync_merge *m)
     int rc = -1;
     if (st) {
         sqlite3_bind_int64(st, 1, m->f->id);
+        m->batch.idx = m->idx;
+        m->batch.folder_id = m->f->id;
+        m->batch.n = 0;
         rc = sync_merge(m, st, disk, (size_t)n);
         sqlite3_finalize(st);
     }
@@ -627,7 +646,7 @@ static int sync_scan(struct sync_merge *m)
 int idx_sync_locked(struct mail_index *idx, const char *folder, int folderfd,
                     struct index_folder *f)
 {
-    struct sync_merge m = {idx, folderfd, f, NULL, NULL, false};
+    struct sync_merge m = {.idx = idx, .folderfd = folderfd, .f = f};
     if (idx_folder_get(idx, folder, f) < 0)
         return -1;
     return sync_scan(&m);
@@ -641,7 +660,8 @@ int index_sync_rows(struct mail_index *idx, const char *folder, int folderfd,
     if (index_folder_read(idx, folder, f) == 1 &&
         stamps_match(f, stamp_of(folderfd, "new"), stamp_of(folderfd, "cur")))
         return 0;
-    struct sync_merge m = {idx, folderfd, f, cb, arg, false};
+    struct sync_merge m = {
+        .idx = idx, .folderfd = folderfd, .f = f, .cb = cb, .arg = arg};
     if (idx_txn_begin(idx) < 0)
         return -1;
     int rc = idx_folder_get(idx, folder, f);

@@ -17,7 +17,7 @@ struct mail_index {
      * mailbox run them once per message). */
     sqlite3_stmt *find_st, *summary_st, *summary_set_st, *vsize_set_st, *summary_del_st;
     /* Per row of a sync (10,000 in a cold SELECT): parsed once. */
-    sqlite3_stmt *insert_st, *move_st;
+    sqlite3_stmt *insert_st, *move_st, *batch_st, *batch_one_st;
     /* Per row a reader learns the date or size of (index_fill.c). */
     sqlite3_stmt *fill_st;
 };
@@ -48,3 +48,21 @@ int idx_row_delete(struct mail_index *idx, int64_t folder_id, uint32_t uid);
 /* RFC 7162 3.2.5.2: an expunged UID and the modseq of its expunge. */
 int idx_record_expunged(struct mail_index *idx, int64_t folder_id, uint32_t uid,
                         uint64_t modseq);
+
+/* The rows a sync discovers, IDX_BATCH_ROWS per INSERT (index_batch.c);
+ * inside the sync's transaction, each base new to the folder. */
+#define IDX_BATCH_ROWS 32
+struct idx_batch_row {
+    const struct maildir_entry *e; /* the scan's entry, alive until the flush */
+    uint32_t uid;
+    uint64_t modseq;
+};
+struct idx_batch {
+    struct mail_index *idx;
+    int64_t folder_id;
+    size_t n;
+    struct idx_batch_row rows[IDX_BATCH_ROWS];
+};
+int idx_batch_add(struct idx_batch *b, const struct maildir_entry *e, uint32_t uid,
+                  uint64_t modseq);
+int idx_batch_flush(struct idx_batch *b); /* the rows not yet inserted */

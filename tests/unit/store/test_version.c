@@ -6,13 +6,16 @@
  * until a change replaces them; an index.db deleted between two calls is rebuilt
  * (new UIDVALIDITY) and gives a new version, never the old one. A version
  * made from a sync's own rows (no listing) and one advanced by a STORE
- * are row for row what listing the index gives; a file another program
+ * are row for row what listing the index gives, also when the sync inserts
+ * its rows in batches (store/index_batch.c); a file another program
  * drops or renames right after a STORE, in the same second, is seen. */
 #include "store_fixture.h"
 
 #include <dirent.h>
 #include <pthread.h>
 #include <sys/time.h>
+
+#include "store/objectid.h"
 
 static const char msg[] = "Subject: v\r\nFrom: a@b\r\n\r\nbody\r\n";
 
@@ -403,6 +406,75 @@ static void test_store_advances_version(void **state)
     mailbox_close(b);
 }
 
+/* The names of the batch test: message i of round r (r = 1 sorts right
+ * after the round 0 name with the same i). */
+static void batch_base(char *out, size_t len, int round, int i)
+{
+    snprintf(out, len, "17000%05d.M%dP1Q%d.other", i, i, round + 1);
+}
+
+static void assert_row(const struct mailbox_msg *m, uint32_t uid, int round, int i)
+{
+    char base[64], id[24];
+    batch_base(base, sizeof base, round, i);
+    objectid_email(base, id, sizeof id);
+    assert_int_equal(m->uid, uid);
+    assert_string_equal(m->emailid, id); /* the UID belongs to that file */
+}
+
+static void test_version_in_batches(void **state)
+{
+    /* 70 files: two full batches of 32 and a tail; three of them also in
+     * new/ under the same base (at the first batch's end, the second's
+     * start, the last): one row each. */
+    struct mailbox *mb = mailbox_open(datafd, &alice, "INBOX");
+    char rel[128], base[64];
+    for (int i = 0; i < 70; i++) {
+        batch_base(base, sizeof base, 0, i);
+        snprintf(rel, sizeof rel, "cur/%s:2,%s", base, i % 2 ? "S" : "");
+        drop_file(rel, "Subject: b\n\nb\n", 0);
+        if (i == 31 || i == 32 || i == 69) {
+            snprintf(rel, sizeof rel, "new/%s", base);
+            drop_file(rel, "Subject: b\n\nb\n", 0);
+        }
+    }
+    const struct mailbox_version *v1 = mailbox_version_get(mb);
+    assert_non_null(v1);
+    const struct mailbox_snapshot *s = mailbox_version_snap(v1);
+    assert_int_equal(s->n, 70);
+    assert_int_equal(s->uidnext, 71);
+    for (int i = 0; i < 70; i++) {
+        assert_row(&s->msgs[i], (uint32_t)i + 1, 0, i);
+        if (i > 0)
+            assert_true(s->msgs[i].modseq > s->msgs[i - 1].modseq);
+    }
+    assert_int_equal(s->msgs[10].flags, 0);
+    assert_int_equal(s->msgs[11].flags, MAIL_SEEN);
+    assert_true(s->highest_modseq >= s->msgs[69].modseq);
+    assert_same_as_listing(mb, v1);
+
+    /* 40 more, each sorting right after an indexed one: the merge keeps a
+     * row and discovers one in turn; the new UIDs follow in base order. */
+    for (int i = 0; i < 40; i++) {
+        batch_base(base, sizeof base, 1, i);
+        snprintf(rel, sizeof rel, "cur/%s:2,", base);
+        drop_file(rel, "Subject: c\n\nc\n", 0);
+    }
+    mailbox_version_flush();
+    const struct mailbox_version *v2 = mailbox_version_get(mb);
+    assert_non_null(v2);
+    s = mailbox_version_snap(v2);
+    assert_int_equal(s->n, 110);
+    for (int i = 0; i < 70; i++)
+        assert_row(find_msg(s, (uint32_t)i + 1), (uint32_t)i + 1, 0, i);
+    for (int i = 0; i < 40; i++)
+        assert_row(find_msg(s, 71 + (uint32_t)i), 71 + (uint32_t)i, 1, i);
+    assert_same_as_listing(mb, v2);
+    mailbox_version_put(v1);
+    mailbox_version_put(v2);
+    mailbox_close(mb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -411,6 +483,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_versions_under_churn, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_index_between_calls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_version_from_sync, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_version_in_batches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_advances_version, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
