@@ -3,18 +3,30 @@
  * index transaction: every file is renamed to its new info part (new/ ->
  * cur/ too), then cur/ (and new/, if a file left it) is fsynced once, then
  * the rows and modseqs are committed. A crash before the commit leaves
- * renamed files whose rows the next sync updates: files are the truth. */
+ * renamed files whose rows the next sync updates: files are the truth.
+ *
+ * A STORE of STORE_PIPE_MIN messages or more renames on a helper thread
+ * (rename_pipe.c) while this one updates the rows: for STORE 1:* of
+ * 10,000 the kernel's renames are three quarters of the time, the index
+ * the rest. If a rename fails there (a file renamed or removed by another
+ * program meanwhile), the whole transaction is rolled back and the STORE
+ * runs again without the helper, which resyncs and retries at the file
+ * that was gone. */
 #include "store/mailbox_internal.h"
 
 #include "store/flags.h"
 #include "store/index_internal.h"
 #include "store/maildir.h"
+#include "store/rename_pipe.h"
 
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#define STORE_PIPE_MIN 128
+#define STORE_RETRY 1 /* run's result: a piped rename failed, run it again */
 
 /* One call's state. */
 struct store_job {
@@ -24,6 +36,8 @@ struct store_job {
     char ch_kw[MAIL_MAX_KEYWORDS_LEN + 1];
     struct index_folder f, before; /* now, and when the transaction began */
     sqlite3_stmt *find, *update;
+    struct rename_pipe *pipe; /* NULL: rename here, one by one */
+    bool pipe_failed;
     bool left_new, renamed, changed, resynced;
     uint32_t last_changed;
     struct mailbox_snapshot *out;
@@ -64,7 +78,8 @@ static int push_modified(struct store_job *j, uint32_t uid)
     return 0;
 }
 
-/* Renames r's file to cur/<base>:2,<info>. 1 done, 0 file gone, -1 error. */
+/* Renames r's file to cur/<base>:2,<info>, or queues the rename on the
+ * pipe. 1 done (or queued), 0 file gone, -1 error. */
 static int rename_file(struct store_job *j, const struct index_row *r, const char *info)
 {
     char from[MAIL_MAX_FILENAME + 8], to[MAIL_MAX_FILENAME + 8];
@@ -77,8 +92,12 @@ static int rename_file(struct store_job *j, const struct index_row *r, const cha
         return -1;
     if (strcmp(from, to) == 0)
         return 1;
-    if (renameat(j->mb->folderfd, from, j->mb->folderfd, to) < 0)
+    if (j->pipe) {
+        if (rename_pipe_add(j->pipe, from, to) < 0)
+            j->pipe_failed = true; /* rename_pipe_finish says so too */
+    } else if (renameat(j->mb->folderfd, from, j->mb->folderfd, to) < 0) {
         return errno == ENOENT ? 0 : -1;
+    }
     j->left_new |= !r->e.in_cur;
     j->renamed = true;
     return 1;
@@ -157,15 +176,28 @@ static int resync(struct store_job *j)
     return idx_sync_locked(idx, j->mb->name, j->mb->folderfd, &j->f);
 }
 
+/* The renames still on the pipe are done: 0, or STORE_RETRY if one failed. */
+static int pipe_drain(struct store_job *j)
+{
+    if (!j->pipe)
+        return 0;
+    int rc = rename_pipe_finish(j->pipe);
+    j->pipe = NULL;
+    return rc < 0 ? STORE_RETRY : 0;
+}
+
 static int store_all(struct store_job *j, const uint32_t *uids, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && !j->pipe_failed; i++) {
         int rc = store_one(j, uids[i]);
         if (rc == 1 && resync(j) == 0)
             rc = store_one(j, uids[i]) < 0 ? -1 : 0; /* still gone: expunged */
         if (rc < 0)
             return -1;
     }
+    int rc = pipe_drain(j);
+    if (rc != 0)
+        return rc;
     /* One fsync per directory makes every rename above durable. */
     if (j->renamed && maildir_fsync_dir(j->mb->folderfd, "cur") < 0)
         return -1;
@@ -174,7 +206,9 @@ static int store_all(struct store_job *j, const uint32_t *uids, size_t n)
     return idx_folder_store(j->mb->idx, &j->f);
 }
 
-static int run(struct store_job *j, const uint32_t *uids, size_t n)
+/* One transaction over every UID; with_pipe: the renames on a helper
+ * thread. 0, -1, or STORE_RETRY (rolled back). */
+static int run_once(struct store_job *j, const uint32_t *uids, size_t n, bool with_pipe)
 {
     struct mail_index *idx = mb_index(j->mb);
     if (!idx || idx_txn_begin(idx) < 0)
@@ -187,14 +221,41 @@ static int run(struct store_job *j, const uint32_t *uids, size_t n)
         j->update =
             idx_prep(idx, "UPDATE messages SET in_cur = 1, flags = ?2, keywords = ?3,"
                           " modseq = ?4 WHERE rowid = ?1");
+        if (with_pipe)
+            j->pipe = rename_pipe_start(j->mb->folderfd);
         rc = j->find && j->update ? store_all(j, uids, n) : -1;
+        if (pipe_drain(j) != 0 && rc == 0)
+            rc = -1; /* store_all failed before it drained */
     }
     sqlite3_finalize(j->find);
     sqlite3_finalize(j->update);
-    rc = idx_txn_end(idx, rc);
-    if (rc == 0)
-        mb_snapshot_head(j->out, &j->f);
-    return rc;
+    if (idx_txn_end(idx, rc) < 0)
+        return rc == STORE_RETRY ? STORE_RETRY : -1;
+    mb_snapshot_head(j->out, &j->f);
+    return 0;
+}
+
+/* Forgets what a rolled-back run collected. */
+static void job_reset(struct store_job *j)
+{
+    mailbox_snapshot_free(j->out);
+    memset(j->out, 0, sizeof *j->out);
+    free(j->modified);
+    j->modified = NULL;
+    j->cap = j->nmodified = j->modcap = 0;
+    j->pipe_failed = j->left_new = j->renamed = j->changed = j->resynced = false;
+    j->last_changed = 0;
+}
+
+static int run(struct store_job *j, const uint32_t *uids, size_t n)
+{
+    if (n >= STORE_PIPE_MIN) {
+        int rc = run_once(j, uids, n, true);
+        if (rc != STORE_RETRY)
+            return rc;
+        job_reset(j);
+    }
+    return run_once(j, uids, n, false);
 }
 
 static int msg_cmp(const void *a, const void *b)

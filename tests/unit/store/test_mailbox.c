@@ -3,7 +3,8 @@
  * UNCHANGEDSINCE, COPY and MOVE (EMAILID kept), EXPUNGE, changes since a
  * modseq with VANISHED, files re-flagged by another program, the directory
  * stamp fast path, an index rebuild, the schema 3 migration, the bus, two
- * threads on one folder. */
+ * threads on one folder; a STORE of hundreds of messages (renames on a
+ * helper thread), also when files changed under it. */
 #include "store_fixture.h"
 
 #include <dirent.h>
@@ -208,6 +209,81 @@ static void test_store_flags(void **state)
     assert_true(bus_kinds[BUS_FLAGS] >= 5);
     bus_unsubscribe(sub);
     event_base_free(base);
+    mailbox_close(mb);
+}
+
+#define MANY 300 /* over flags_store.c's STORE_PIPE_MIN */
+
+/* The name of one file in cur/ that is not skip (first in readdir order). */
+static void some_file(const char *skip, char *out, size_t len)
+{
+    char path[160];
+    mail_path(path, sizeof path, "cur");
+    DIR *d = opendir(path);
+    assert_non_null(d);
+    struct dirent *de;
+    out[0] = '\0';
+    while ((de = readdir(d)) != NULL && !out[0])
+        if (de->d_name[0] != '.' && (!skip || strcmp(de->d_name, skip) != 0))
+            snprintf(out, len, "%s", de->d_name);
+    closedir(d);
+    assert_true(out[0] != '\0');
+}
+
+static void test_store_many(void **state)
+{
+    struct mailbox *mb = mailbox_open(datafd, &alice, "INBOX");
+    uint32_t uids[MANY];
+    for (int i = 0; i < MANY; i++)
+        uids[i] = append_msg(mb, msg1, 0, NULL, 0);
+    struct mailbox_snapshot s;
+    uint32_t *mod;
+    size_t nmod;
+    char name[300];
+
+    /* Renamed on the helper thread: every file and row has the flag. */
+    store(mb, uids, MANY, MAILBOX_FLAGS_ADD, MAIL_SEEN, NULL, 0, &s, &mod, &nmod);
+    assert_int_equal(s.n, MANY);
+    for (int i = 0; i < MANY; i++)
+        assert_int_equal(s.msgs[i].flags, MAIL_SEEN);
+    mailbox_snapshot_free(&s);
+    free(mod);
+    assert_int_equal(find_file("cur", ":2,S", name, sizeof name), MANY);
+
+    /* Under it, another program flags one file and removes another: the
+     * piped rename of one of them fails, the STORE runs again one by one,
+     * resyncs, and stores the rest. */
+    char a[300], b[300], from[700], to[700];
+    some_file(NULL, a, sizeof a);
+    some_file(a, b, sizeof b);
+    snprintf(name, sizeof name, "cur/%s", a);
+    mail_path(from, sizeof from, name);
+    assert_true(strlen(from) > 1 && from[strlen(from) - 1] == 'S');
+    snprintf(to, sizeof to, "%.*sFS", (int)strlen(from) - 1, from);
+    assert_int_equal(rename(from, to), 0);
+    snprintf(name, sizeof name, "cur/%s", b);
+    mail_path(from, sizeof from, name);
+    assert_int_equal(unlink(from), 0);
+    store(mb, uids, MANY, MAILBOX_FLAGS_REMOVE, MAIL_SEEN, NULL, 0, &s, &mod, &nmod);
+    assert_int_equal(s.n, MANY - 1);
+    int flagged = 0;
+    for (size_t i = 0; i < s.n; i++) {
+        assert_int_equal(s.msgs[i].flags & MAIL_SEEN, 0);
+        flagged += s.msgs[i].flags == MAIL_FLAGGED;
+    }
+    assert_int_equal(flagged, 1);
+    mailbox_snapshot_free(&s);
+    free(mod);
+    assert_int_equal(find_file("cur", ":2,S", name, sizeof name), 0);
+    assert_int_equal(find_file("cur", ":2,F", name, sizeof name), 1);
+    assert_int_equal(find_file("cur", ":2,", name, sizeof name), MANY - 1);
+    assert_int_equal(mailbox_snapshot(mb, &s), 0); /* the index agrees */
+    assert_int_equal(s.n, MANY - 1);
+    flagged = 0;
+    for (size_t i = 0; i < s.n; i++)
+        flagged += s.msgs[i].flags == MAIL_FLAGGED;
+    assert_int_equal(flagged, 1);
+    mailbox_snapshot_free(&s);
     mailbox_close(mb);
 }
 
@@ -691,6 +767,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_append_snapshot, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_flags, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_store_many, setup, teardown),
         cmocka_unit_test_setup_teardown(test_copy_move, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expunge_and_changes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_external_changes, setup, teardown),
