@@ -56,6 +56,69 @@ def wait_until(predicate, timeout=10.0, what="condition"):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def traced_threads_attached(pid):
+    """True once every thread of pid has a tracer."""
+    try:
+        for t in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{t}/status") as f:
+                if re.search(r"^TracerPid:\s+0$", f.read(), re.M):
+                    return False
+        return True
+    except FileNotFoundError:
+        return False
+
+
+def strace_server(test, server, calls, size=256):
+    """strace -f -y of the running server, the system calls named in calls
+    (a comma list); returns (tracer, log path). Stop the tracer
+    (terminate, wait) before reading the log. size: the bytes of each
+    buffer shown."""
+    log = os.path.join(server.tmp.name, "strace")
+    tracer = subprocess.Popen(
+        ["strace", "-f", "-y", "-s", str(size), "-o", log, "-e", "trace=" + calls,
+         "-p", str(server.proc.pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    test.addCleanup(lambda: tracer.poll() is None and tracer.kill())
+    wait_until(lambda: traced_threads_attached(server.proc.pid), timeout=20, what="strace")
+    return tracer, log
+
+
+STRACE_CALL = re.compile(r"^(\d+)\s+(?:<\.\.\. (\w+) resumed>(.*)|(\w+)\((.*))$")
+
+
+def parse_strace(path):
+    """Every traced call as [start line, end line, name, text]: an
+    interrupted call (<unfinished ...> then <... resumed>) spans two lines,
+    its text both halves."""
+    calls, pending = [], {}
+    with open(path, errors="replace") as f:
+        for i, line in enumerate(f):
+            m = STRACE_CALL.match(line.rstrip("\n"))
+            if not m:
+                continue
+            pid = m.group(1)
+            if m.group(2):
+                c = pending.pop((pid, m.group(2)), None)
+                if c:
+                    c[1] = i
+                    c[3] += m.group(3)
+                continue
+            c = [i, i, m.group(4), m.group(5)]
+            if c[3].endswith("<unfinished ...>"):
+                c[1] = None
+                pending[(pid, c[2])] = c
+            calls.append(c)
+    return [c for c in calls if c[1] is not None]
+
+
+def first_call(calls, pred, after=-1):
+    """The first call that started after line after and matches."""
+    return next((c for c in calls if c[0] > after and pred(c)), None)
+
+
+def call_ok(c):
+    """The call returned a count (no error)."""
+    return re.search(r"\)\s+= \d+", c[3]) is not None
+
 def run_cli(*args, config=None, input=None, check=True):
     """Runs `portico [-c config] args...`; returns CompletedProcess."""
     cmd = [BIN] + (["-c", config] if config else []) + list(args)

@@ -6,17 +6,19 @@ file's mtime as INTERNALDATE and its real sizes: imaplib FETCH
 INTERNALDATE / RFC822.SIZE / BODY.PEEK[] (with and without ENVELOPE),
 SEARCH LARGER/SMALLER/SINCE/BEFORE/ON, SORT SIZE/ARRIVAL/DATE, THREAD,
 STATUS SIZE, COPY; poplib STAT/LIST/RETR; the quota over APPEND. The
-figures learned are kept in index.db (read with sqlite3 after)."""
+figures learned are kept in index.db (read with sqlite3 after). The
+first sync's commit is not fsynced, an APPEND's after it is (strace)."""
 
 import imaplib
 import os
 import poplib
+import re
 import sqlite3
 import time
 import unittest
 
 from imap_common import DOMAIN, login
-from portico import ServerTest
+from portico import ServerTest, call_ok, first_call, parse_strace, strace_server
 
 PW = "cold-pass-3"
 
@@ -234,6 +236,46 @@ class ColdQuota(ColdBase):
         typ, _ = m.append("INBOX", None, None, b"Subject: small\r\n\r\nok\r\n")
         self.assertEqual(typ, "OK")
         self.assertEqual([r[1] for r in self.rows(user)][:3], [len(x[2]) for x in MSGS])
+
+
+class FirstSyncCommit(ColdBase):
+    """store/index.c sync_txn: the commit of a folder's first sync is not
+    fsynced (its UIDs are under a UIDVALIDITY the uidvalidity file made
+    durable); the index's next commits are, an APPEND's before its OK."""
+
+    def test_first_sync_not_fsynced_append_is(self):
+        user = self.cold_account()
+        tracer, log = strace_server(self, self.server,
+                                    "fsync,fdatasync,pwrite64,write,writev,sendmsg",
+                                    size=4096)
+        m = login(self.server, user, PW)
+        self.assertEqual(m.select("INBOX")[1], [b"3"])
+        typ, _ = m.append("INBOX", None, None, b"Subject: after\r\n\r\nbody\r\n")
+        self.assertEqual(typ, "OK")
+        m.logout()
+        tracer.terminate()
+        tracer.wait(20)
+        calls = parse_strace(log)
+        wal = lambda c: re.match(r"\d+<[^>]*/index\.db-wal>", c[3]) is not None
+        written = lambda c: c[2] == "pwrite64" and wal(c) and call_ok(c)
+        synced = lambda c: c[2] in ("fsync", "fdatasync") and wal(c) and call_ok(c)
+        replied = lambda text: lambda c: c[2] in ("write", "writev", "sendmsg") and text in c[3]
+        select_ok = first_call(calls, replied("OK [READ-WRITE]"))
+        append_ok = first_call(calls, replied("[APPENDUID "))
+        self.assertIsNotNone(select_ok, "no SELECT reply in the trace")
+        self.assertIsNotNone(append_ok, "no APPEND reply in the trace")
+        # The sync's rows went to the WAL before the SELECT's OK, and no
+        # fsync of the WAL came after them.
+        rows = [c for c in calls if written(c) and c[1] < select_ok[0]]
+        self.assertTrue(rows, "the first sync wrote nothing to the WAL")
+        self.assertIsNone(first_call(calls, lambda c: synced(c) and c[1] < select_ok[0],
+                                     after=rows[-1][1]))
+        # The APPEND's last WAL write is fsynced before its OK.
+        last = [c for c in calls if written(c) and c[1] < append_ok[0]][-1]
+        self.assertGreater(last[0], select_ok[0], "the APPEND wrote nothing to the WAL")
+        self.assertIsNotNone(first_call(calls, lambda c: synced(c) and c[1] < append_ok[0],
+                                        after=last[1]),
+                             "the APPEND's commit was not fsynced before its OK")
 
 
 if __name__ == "__main__":

@@ -12,11 +12,11 @@ files reused from the pool, and a kill -9 after that."""
 import os
 import re
 import smtplib
-import subprocess
 import threading
 import unittest
 
-from portico import Server, free_port, wait_until
+from portico import (Server, call_ok, first_call, free_port, parse_strace, strace_server,
+                     wait_until)
 from relay_common import fast_relay, Peer, queue_ids
 
 PW = "pw-gc-1"
@@ -91,24 +91,14 @@ class KillAfterBatch(unittest.TestCase):
         a.stop()
 
 
-def traced_threads_attached(pid):
-    """True once every thread of pid has a tracer."""
-    try:
-        tasks = os.listdir(f"/proc/{pid}/task")
-        for t in tasks:
-            with open(f"/proc/{pid}/task/{t}/status") as f:
-                if re.search(r"^TracerPid:\s+0$", f.read(), re.M):
-                    return False
-        return True
-    except FileNotFoundError:
-        return False
+RELAY_CALLS = "openat,fsync,fdatasync,fsetxattr,renameat,renameat2,write,writev,sendto,sendmsg"
 
 
 class DurableOrder(unittest.TestCase):
     def test_fsyncs_before_each_250(self):
         a = sender(free_port())
         self.addCleanup(a.cleanup)
-        tracer, log = trace(self, a)
+        tracer, log = strace_server(self, a, RELAY_CALLS)
         acked = submit_batch(a, "o", per_session=6, sessions=5)
         tracer.terminate()
         tracer.wait(20)
@@ -117,18 +107,6 @@ class DurableOrder(unittest.TestCase):
         for qid in acked:
             check_entry(self, calls, qid)
         a.stop()
-
-
-def trace(test, a):
-    """strace -f -y on the running server a; returns (tracer, log path)."""
-    log = os.path.join(a.tmp.name, "strace")
-    tracer = subprocess.Popen(
-        ["strace", "-f", "-y", "-s", "256", "-o", log, "-e",
-         "trace=openat,fsync,fdatasync,fsetxattr,renameat,renameat2,write,writev,sendto,sendmsg",
-         "-p", str(a.proc.pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    test.addCleanup(lambda: tracer.poll() is None and tracer.kill())
-    wait_until(lambda: traced_threads_attached(a.proc.pid), timeout=20, what="strace")
-    return tracer, log
 
 
 def free_files(a):
@@ -160,7 +138,7 @@ class ReusedFiles(unittest.TestCase):
         # already; what is left waits in the pool.
         self.assertTrue(free_files(a), "no delivered entry's file was pooled")
         peer.stop()  # the second batch stays queued
-        tracer, log = trace(self, a)
+        tracer, log = strace_server(self, a, RELAY_CALLS)
         second = submit_batch(a, "r2", per_session=6, sessions=4)
         tracer.terminate()
         tracer.wait(20)
@@ -191,52 +169,15 @@ class ReusedFiles(unittest.TestCase):
         a.stop()
 
 
-CALL = re.compile(r"^(\d+)\s+(?:<\.\.\. (\w+) resumed>(.*)|(\w+)\((.*))$")
-
-
-def parse_strace(path):
-    """Every traced call as [start line, end line, name, text]: an
-    interrupted call (<unfinished ...> then <... resumed>) spans two lines,
-    its text both halves."""
-    calls, pending = [], {}
-    with open(path, errors="replace") as f:
-        for i, line in enumerate(f):
-            m = CALL.match(line.rstrip("\n"))
-            if not m:
-                continue
-            pid = m.group(1)
-            if m.group(2):
-                c = pending.pop((pid, m.group(2)), None)
-                if c:
-                    c[1] = i
-                    c[3] += m.group(3)
-                continue
-            c = [i, i, m.group(4), m.group(5)]
-            if c[3].endswith("<unfinished ...>"):
-                c[1] = None
-                pending[(pid, c[2])] = c
-            calls.append(c)
-    return [c for c in calls if c[1] is not None]
-
-
-def first(calls, pred, after=-1):
-    """The first call that started after line after and matches."""
-    return next((c for c in calls if c[0] > after and pred(c)), None)
-
-
-def ok(c):
-    return re.search(r"\)\s+= \d+", c[3]) is not None
-
-
 def published(test, calls, name):
     """The rename that put name in queue/ and the fsync of the file under
     its earlier name (a tmp. file, or a reused free. one) before it."""
-    rename = first(calls, lambda c: c[2] in ("renameat", "renameat2") and ok(c)
+    rename = first_call(calls, lambda c: c[2] in ("renameat", "renameat2") and call_ok(c)
                    and re.search(r', "' + re.escape(name) + r'"', c[3]))
     test.assertIsNotNone(rename, f"{name} never renamed into place")
     src = re.search(r'^\d+<[^>]*>, "([^"]+)"', rename[3]).group(1)
     test.assertTrue(src.startswith(("tmp.", "free.")), f"{name} came from {src}")
-    sync = first(calls, lambda c: c[2] == "fsync" and ok(c) and c[1] < rename[0] and
+    sync = first_call(calls, lambda c: c[2] == "fsync" and call_ok(c) and c[1] < rename[0] and
                  re.match(r"\d+<[^>]*/" + re.escape(src) + ">", c[3]))
     test.assertIsNotNone(sync, f"{name} ({src}) not fsynced before its rename")
     return rename, sync
@@ -244,19 +185,19 @@ def published(test, calls, name):
 
 def check_entry(test, calls, qid):
     # The 250 that names the entry (the reply to the end of DATA).
-    reply = first(calls, lambda c: c[2] in ("write", "writev", "sendto", "sendmsg")
+    reply = first_call(calls, lambda c: c[2] in ("write", "writev", "sendto", "sendmsg")
                   and re.search(r"250 [^\"]*queued as " + re.escape(qid), c[3]))
     test.assertIsNotNone(reply, f"no 250 for {qid} in the trace")
     # One file: the message with its record in its attribute, written and
     # fsynced under another name and renamed into place. (A .env may come
     # before the 250 is written: the relay's first attempt can be quicker.)
     msg, sync = published(test, calls, qid + ".msg")
-    attr = first(calls, lambda c: c[2] == "fsetxattr" and ok(c) and c[1] < sync[0]
+    attr = first_call(calls, lambda c: c[2] == "fsetxattr" and call_ok(c) and c[1] < sync[0]
                  and re.match(re.escape(sync[3].split(">")[0]) + ">", c[3])
                  and "user.portico.queue" in c[3] and "to <" in c[3])
     test.assertIsNotNone(attr, f"{qid}'s record not set on its file before the fsync")
     # A fsync of queue/ that began after the rename and ended before the 250.
-    dir_sync = first(calls, lambda c: c[2] == "fsync" and ok(c) and c[1] < reply[0] and
+    dir_sync = first_call(calls, lambda c: c[2] == "fsync" and call_ok(c) and c[1] < reply[0] and
                      re.match(r"\d+<[^>]*/queue>", c[3]), after=msg[1])
     test.assertIsNotNone(dir_sync, f"no fsync of queue/ between {qid}'s rename and its 250")
 
