@@ -229,14 +229,39 @@ static void key_make(struct sort_key *k, struct maildir_entry *e)
 }
 
 /* The order of strcmp on the bases (unsigned bytes, as SQLite's BINARY). */
-static int key_cmp(const void *a, const void *b)
+static bool key_less(const struct sort_key *x, const struct sort_key *y)
 {
-    const struct sort_key *x = a, *y = b;
     if (x->hi != y->hi)
-        return x->hi < y->hi ? -1 : 1;
+        return x->hi < y->hi;
     if (x->lo != y->lo)
-        return x->lo < y->lo ? -1 : 1;
-    return strcmp(x->e->base, y->e->base);
+        return x->lo < y->lo;
+    return strcmp(x->e->base, y->e->base) < 0;
+}
+
+/* Sorts k[0..n) with tmp (room for n) by merging runs that double in
+ * length: qsort's calls through a function pointer and its copies of the
+ * 24-byte keys were half of a 10,000-file scan's sort. */
+static void keys_sort(struct sort_key *k, struct sort_key *tmp, size_t n)
+{
+    struct sort_key *from = k, *to = tmp;
+    for (size_t width = 1; width < n; width *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * width) {
+            size_t mid = lo + width < n ? lo + width : n;
+            size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
+            size_t a = lo, b = mid, out = lo;
+            while (a < mid && b < hi)
+                to[out++] = key_less(&from[b], &from[a]) ? from[b++] : from[a++];
+            while (a < mid)
+                to[out++] = from[a++];
+            while (b < hi)
+                to[out++] = from[b++];
+        }
+        struct sort_key *t = from;
+        from = to;
+        to = t;
+    }
+    if (from != k)
+        memcpy(k, from, n * sizeof *k);
 }
 
 /* Sorts l by base: keys are sorted, then each entry is moved once into
@@ -244,12 +269,12 @@ static int key_cmp(const void *a, const void *b)
  * each) inside the sort was most of its cost. */
 static int sort_entries(struct entry_list *l)
 {
-    struct sort_key *p = malloc(l->n * sizeof *p);
+    struct sort_key *p = malloc(2 * l->n * sizeof *p);
     if (!p)
         return -1;
     for (size_t i = 0; i < l->n; i++)
         key_make(&p[i], &l->v[i]);
-    qsort(p, l->n, sizeof *p, key_cmp);
+    keys_sort(p, p + l->n, l->n);
     /* p[i].e is the entry that belongs at i. */
     for (size_t i = 0; i < l->n; i++) {
         if (p[i].e == &l->v[i])
