@@ -530,12 +530,14 @@ static int row_move(struct mail_index *idx, struct index_folder *f, uint32_t uid
  * once, in the merge's order. */
 static int row_discover(struct sync_merge *m, const struct maildir_entry *found)
 {
-    struct index_row r = {.e = *found, .keywords = ""};
-    r.uid = m->f->uidnext++;
-    r.modseq = ++m->f->highest_modseq;
-    if (idx_batch_add(&m->batch, found, r.uid, r.modseq) < 0)
+    uint32_t uid = m->f->uidnext++;
+    uint64_t modseq = ++m->f->highest_modseq;
+    if (idx_batch_add(&m->batch, found, uid, modseq) < 0)
         return -1;
-    return m->cb ? m->cb(m->arg, &r) : 0;
+    if (!m->cb)
+        return 0;
+    struct index_row r = {.uid = uid, .e = *found, .modseq = modseq, .keywords = ""};
+    return m->cb(m->arg, &r);
 }
 
 /* One row the merge keeps (unchanged or updated) goes to its collector. */
@@ -546,14 +548,14 @@ static int row_keep(struct sync_merge *m, const struct index_row *r)
 
 /* A second file of the same base as the one before it in the sorted
  * scan (the same message in new/ and cur/): the first one is the row. */
-static bool same_base_as_previous(const struct maildir_entry *disk, size_t i)
+static bool same_base_as_previous(const struct maildir_entry *const *disk, size_t i)
 {
-    return i > 0 && strcmp(disk[i].base, disk[i - 1].base) == 0;
+    return i > 0 && strcmp(disk[i]->base, disk[i - 1]->base) == 0;
 }
 
 /* Merges the sorted scan (disk) with the rows sorted by base (st). */
 static int sync_merge(struct sync_merge *m, sqlite3_stmt *st,
-                      const struct maildir_entry *disk, size_t n)
+                      const struct maildir_entry *const *disk, size_t n)
 {
     size_t i = 0;
     int rc = sqlite3_step(st), ret = 0;
@@ -566,18 +568,19 @@ static int sync_merge(struct sync_merge *m, sqlite3_stmt *st,
         int cmp = 1;
         if (rc == SQLITE_ROW) {
             idx_row_fill(st, &r);
-            cmp = i >= n ? -1 : strcmp(r.e.base, disk[i].base);
+            cmp = i >= n ? -1 : strcmp(r.e.base, disk[i]->base);
         }
         if (cmp < 0) {
             ret = row_gone(m->idx, m->f, r.uid);
         } else if (cmp > 0) {
-            ret = row_discover(m, &disk[i++]);
+            ret = row_discover(m, disk[i++]);
             continue;
         } else {
-            if (r.e.in_cur != disk[i].in_cur || strcmp(r.e.flags, disk[i].flags) != 0) {
-                ret = row_move(m->idx, m->f, r.uid, &disk[i]);
-                r.e.in_cur = disk[i].in_cur;
-                snprintf(r.e.flags, sizeof r.e.flags, "%s", disk[i].flags);
+            const struct maildir_entry *d = disk[i];
+            if (r.e.in_cur != d->in_cur || strcmp(r.e.flags, d->flags) != 0) {
+                ret = row_move(m->idx, m->f, r.uid, d);
+                r.e.in_cur = d->in_cur;
+                snprintf(r.e.flags, sizeof r.e.flags, "%s", d->flags);
                 r.modseq = m->f->highest_modseq;
             }
             if (ret == 0)
@@ -617,14 +620,16 @@ static bool stamps_match(const struct index_folder *f, int64_t sn, int64_t sc)
 /* The scan and merge; m->cb (may be NULL) hears every row kept. */
 static int sync_scan(struct sync_merge *m)
 {
-    struct maildir_entry *disk = NULL;
+    struct maildir_list disk;
     /* Taken before the scan: a change during it moves them again. */
     int64_t sn = stamp_of(m->folderfd, "new"), sc = stamp_of(m->folderfd, "cur");
     if (stamps_match(m->f, sn, sc))
         return 0;
     long n = maildir_scan(m->folderfd, &disk);
-    if (n < 0)
+    if (n < 0) {
+        maildir_list_free(&disk);
         return -1;
+    }
     sqlite3_stmt *st =
         idx_prep(m->idx, IDX_ROW_COLS " WHERE folder_id = ?1 ORDER BY base");
     int rc = -1;
@@ -633,10 +638,10 @@ static int sync_scan(struct sync_merge *m)
         m->batch.idx = m->idx;
         m->batch.folder_id = m->f->id;
         m->batch.n = 0;
-        rc = sync_merge(m, st, disk, (size_t)n);
+        rc = sync_merge(m, st, disk.sorted, (size_t)n);
         sqlite3_finalize(st);
     }
-    free(disk);
+    maildir_list_free(&disk);
     m->f->stamp_new = trusted(sn);
     m->f->stamp_cur = trusted(sc);
     m->scanned = true;

@@ -387,21 +387,22 @@ static void test_scan_sorted(void **state)
     assert_true(mailfd >= 0);
     int folderfd = maildir_folder_open(mailfd, "Scan", false);
     assert_true(folderfd >= 0);
-    struct maildir_entry *e = NULL;
-    assert_int_equal(maildir_scan(folderfd, &e), SCAN_N + (long)nodd);
+    struct maildir_list l;
+    assert_int_equal(maildir_scan(folderfd, &l), SCAN_N + (long)nodd);
+    const struct maildir_entry **e = l.sorted;
     for (size_t i = 1; i < SCAN_N + nodd; i++)
-        assert_true(strcmp(e[i - 1].base, e[i].base) < 0);
-    assert_string_equal(e[SCAN_N].base, "a");
-    assert_string_equal(e[SCAN_N + nodd - 1].base, "b");
+        assert_true(strcmp(e[i - 1]->base, e[i]->base) < 0);
+    assert_string_equal(e[SCAN_N]->base, "a");
+    assert_string_equal(e[SCAN_N + nodd - 1]->base, "b");
     for (int i = 0; i < SCAN_N; i++) {
         char want[64];
         snprintf(want, sizeof want, "%05d.M1P1Q1.host,S=%d", i, i + 1);
-        assert_string_equal(e[i].base, want);
-        assert_int_equal(e[i].size, (uint64_t)i + 1);
-        assert_int_equal(e[i].in_cur, i % 3 != 0);
-        assert_string_equal(e[i].flags, i % 3 == 0 ? "" : (i % 3 == 1 ? "S" : "FT"));
+        assert_string_equal(e[i]->base, want);
+        assert_int_equal(e[i]->size, (uint64_t)i + 1);
+        assert_int_equal(e[i]->in_cur, i % 3 != 0);
+        assert_string_equal(e[i]->flags, i % 3 == 0 ? "" : (i % 3 == 1 ? "S" : "FT"));
     }
-    free(e);
+    maildir_list_free(&l);
     close(folderfd);
     close(mailfd);
 }
