@@ -130,6 +130,9 @@ static void render_work(void *arg)
     size_t end = fc->first + FETCH_BATCH_MSGS;
     if (end > fc->n)
         end = fc->n;
+    if (end > fc->first) /* the batch's file names in one query, if it opens files */
+        mailbox_expect_opens(fc->ctx.mb, snap->msgs[fc->idx[fc->first]].uid,
+                             snap->msgs[fc->idx[end - 1]].uid);
     prefetch(fc, end, texts);
     /* Dates and sizes a sync did not learn: one pass for the batch, after
      * the summaries just computed are written (their parse read the

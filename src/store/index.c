@@ -121,6 +121,26 @@ int idx_txn_end(struct mail_index *idx, int rc)
     return -1;
 }
 
+/* SQLite changes `synchronous' only outside a transaction. */
+int idx_txn_begin_unsynced(struct mail_index *idx, bool unsynced)
+{
+    if (unsynced && idx_exec(idx, "PRAGMA synchronous=NORMAL") < 0)
+        return -1;
+    if (idx_txn_begin(idx) == 0)
+        return 0;
+    if (unsynced)
+        idx_exec(idx, "PRAGMA synchronous=FULL");
+    return -1;
+}
+
+int idx_txn_end_unsynced(struct mail_index *idx, bool unsynced, int rc)
+{
+    rc = idx_txn_end(idx, rc);
+    if (unsynced && idx_exec(idx, "PRAGMA synchronous=FULL") < 0)
+        return -1;
+    return rc;
+}
+
 static int user_version(struct mail_index *idx)
 {
     sqlite3_stmt *st = idx_prep(idx, "PRAGMA user_version");
@@ -666,24 +686,22 @@ int idx_sync_locked(struct mail_index *idx, const char *folder, int folderfd,
  * again under a higher UIDVALIDITY, and a client that saw these UIDs drops
  * them (RFC 9051 2.3.1.1). A process crash loses nothing (WAL), and the
  * next fsynced commit makes these rows durable too. The fsync of 10,000
- * rows was a sixth of a cold SELECT. SQLite changes the setting only
- * outside a transaction: if the folder got its row in between, this one
- * is rolled back and the caller syncs again, fsynced. */
+ * rows was a sixth of a cold SELECT. The setting is chosen before BEGIN:
+ * if the folder got its row in between, this one is rolled back and the
+ * caller syncs again, fsynced. */
 static int sync_txn(struct sync_merge *m, const char *folder, bool first)
 {
-    if (first && idx_exec(m->idx, "PRAGMA synchronous=NORMAL") < 0)
+    if (idx_txn_begin_unsynced(m->idx, first) < 0)
         return -1;
-    int rc = idx_txn_begin(m->idx);
-    if (rc == 0 && first && index_folder_read(m->idx, folder, m->f) != 0)
+    int rc = 0;
+    if (first && index_folder_read(m->idx, folder, m->f) != 0)
         rc = SYNC_AGAIN;
     if (rc == 0)
         rc = idx_folder_get(m->idx, folder, m->f);
     if (rc == 0)
         rc = sync_scan(m);
     int again = rc == SYNC_AGAIN;
-    rc = idx_txn_end(m->idx, rc);
-    if (first && idx_exec(m->idx, "PRAGMA synchronous=FULL") < 0)
-        return -1;
+    rc = idx_txn_end_unsynced(m->idx, first, rc);
     return again ? SYNC_AGAIN : rc;
 }
 
@@ -736,6 +754,20 @@ int index_list(struct mail_index *idx, const char *folder,
     if (!st)
         return -1;
     sqlite3_bind_text(st, 1, folder, -1, SQLITE_STATIC);
+    return list_rows(st, cb, arg);
+}
+
+int index_list_range(struct mail_index *idx, const char *folder, uint32_t lo, uint32_t hi,
+                     int (*cb)(void *arg, const struct index_row *row), void *arg)
+{
+    sqlite3_stmt *st = idx_prep(
+        idx, IDX_ROW_COLS " WHERE folder_id = (SELECT id FROM folders"
+                          " WHERE name = ?1) AND uid BETWEEN ?2 AND ?3 ORDER BY uid");
+    if (!st)
+        return -1;
+    sqlite3_bind_text(st, 1, folder, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, lo);
+    sqlite3_bind_int64(st, 3, hi);
     return list_rows(st, cb, arg);
 }
 

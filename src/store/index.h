@@ -83,6 +83,9 @@ int index_add_many(struct mail_index *idx, struct index_new *rows, size_t n);
 /* Every row of a folder in UID order, to cb; stops if cb returns -1. */
 int index_list(struct mail_index *idx, const char *folder,
                int (*cb)(void *arg, const struct index_row *row), void *arg);
+/* The rows of a folder with UIDs lo..hi in UID order, to cb (as index_list). */
+int index_list_range(struct mail_index *idx, const char *folder, uint32_t lo, uint32_t hi,
+                     int (*cb)(void *arg, const struct index_row *row), void *arg);
 /* The rows of folder f whose modseq is > since, in UID order, with f
  * re-read in the same read transaction (a consistent picture). */
 int index_list_since(struct mail_index *idx, const char *folder, uint64_t since,

@@ -4,6 +4,7 @@
  * for use outside those files. */
 #pragma once
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <sys/types.h>
 
 #include "store/index.h"
@@ -30,6 +31,11 @@ sqlite3_stmt *idx_prep_cached(struct mail_index *idx, sqlite3_stmt **slot,
                               const char *sql);
 int idx_txn_begin(struct mail_index *idx);       /* BEGIN IMMEDIATE */
 int idx_txn_end(struct mail_index *idx, int rc); /* COMMIT if rc == 0, else ROLLBACK */
+/* The same whose commit is not fsynced when unsynced: for writes a lost
+ * commit cannot make wrong (a cache fill, a folder's first sync). The
+ * connection's commits are fsynced again after the end. */
+int idx_txn_begin_unsynced(struct mail_index *idx, bool unsynced);
+int idx_txn_end_unsynced(struct mail_index *idx, bool unsynced, int rc);
 
 /* The folder's row, created (fresh UIDVALIDITY, its MAILBOXID file read or
  * made) if missing. Inside a write transaction. */

@@ -192,6 +192,12 @@ int mailbox_expunge(struct mailbox *mb, const uint32_t *uids, size_t n,
 
 /* Message bytes (LF line ends, as store_message_open). */
 int mailbox_message_open(struct mailbox *mb, uint32_t uid);
+/* The next opens (mailbox_message_open, mailbox_summary) are of UIDs in
+ * lo..hi, until mailbox_summary_flush: the first one reads every file name
+ * of the range in one query. At most MAILBOX_NAMES_MAX UIDs; a wider range
+ * is ignored (each open looks its name up). */
+#define MAILBOX_NAMES_MAX 2048
+void mailbox_expect_opens(struct mailbox *mb, uint32_t lo, uint32_t hi);
 
 /* The cached parse of a message (mime/summary.h, serialised): computed on
  * first use with the mime module and kept in the index. malloc'd string or

@@ -25,7 +25,16 @@ struct mailbox {
         char *text;
     } pending[MAILBOX_SUMMARY_PENDING];
     size_t npending;
+    /* The file names of the batch being opened (mailbox_names.c), NULL
+     * outside one; dropped with the batch's flush. */
+    struct mb_names *names;
 };
+
+/* mailbox_names.c (mb->mu held): the open of uid by the batch's names, or
+ * MB_NAMES_UNKNOWN when they do not know it (the caller looks it up). */
+#define MB_NAMES_UNKNOWN (-2)
+int mb_names_open(struct mailbox *mb, struct mail_index *idx, uint32_t uid);
+void mb_names_drop(struct mailbox *mb);
 
 /* One call at a time: mb_lock takes mb->mu; mb_unlock gives the index
  * connection back to the cache and releases mb->mu. */

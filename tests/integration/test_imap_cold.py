@@ -241,15 +241,19 @@ class ColdQuota(ColdBase):
 class FirstSyncCommit(ColdBase):
     """store/index.c sync_txn: the commit of a folder's first sync is not
     fsynced (its UIDs are under a UIDVALIDITY the uidvalidity file made
-    durable); the index's next commits are, an APPEND's before its OK."""
+    durable), nor a FETCH's cache fill (summaries: work done again if
+    lost); the index's next commits are, an APPEND's before its OK."""
 
-    def test_first_sync_not_fsynced_append_is(self):
+    def test_first_sync_and_cache_fill_not_fsynced_append_is(self):
         user = self.cold_account()
         tracer, log = strace_server(self, self.server,
                                     "fsync,fdatasync,pwrite64,write,writev,sendmsg",
                                     size=4096)
         m = login(self.server, user, PW)
         self.assertEqual(m.select("INBOX")[1], [b"3"])
+        typ, data = m.fetch("1:*", "(ENVELOPE)")
+        self.assertEqual(typ, "OK")
+        self.assertIn(b"alpha", data[0])
         typ, _ = m.append("INBOX", None, None, b"Subject: after\r\n\r\nbody\r\n")
         self.assertEqual(typ, "OK")
         m.logout()
@@ -261,8 +265,10 @@ class FirstSyncCommit(ColdBase):
         synced = lambda c: c[2] in ("fsync", "fdatasync") and wal(c) and call_ok(c)
         replied = lambda text: lambda c: c[2] in ("write", "writev", "sendmsg") and text in c[3]
         select_ok = first_call(calls, replied("OK [READ-WRITE]"))
+        fetch_ok = first_call(calls, replied("OK FETCH completed"))
         append_ok = first_call(calls, replied("[APPENDUID "))
         self.assertIsNotNone(select_ok, "no SELECT reply in the trace")
+        self.assertIsNotNone(fetch_ok, "no FETCH reply in the trace")
         self.assertIsNotNone(append_ok, "no APPEND reply in the trace")
         # The sync's rows went to the WAL before the SELECT's OK, and no
         # fsync of the WAL came after them.
@@ -270,6 +276,11 @@ class FirstSyncCommit(ColdBase):
         self.assertTrue(rows, "the first sync wrote nothing to the WAL")
         self.assertIsNone(first_call(calls, lambda c: synced(c) and c[1] < select_ok[0],
                                      after=rows[-1][1]))
+        # The summaries went to the WAL before the FETCH's OK, unsynced.
+        fills = [c for c in calls if written(c) and select_ok[0] < c[0] < fetch_ok[0]]
+        self.assertTrue(fills, "the FETCH kept no summary")
+        self.assertIsNone(first_call(calls, lambda c: synced(c) and c[1] < fetch_ok[0],
+                                     after=fills[-1][1]))
         # The APPEND's last WAL write is fsynced before its OK.
         last = [c for c in calls if written(c) and c[1] < append_ok[0]][-1]
         self.assertGreater(last[0], select_ok[0], "the APPEND wrote nothing to the WAL")

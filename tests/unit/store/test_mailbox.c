@@ -4,7 +4,8 @@
  * modseq with VANISHED, files re-flagged by another program, the directory
  * stamp fast path, an index rebuild, the schema 3 migration, the bus, two
  * threads on one folder; a STORE of hundreds of messages (renames on a
- * helper thread), also when files changed under it. */
+ * helper thread), also when files changed under it; opens by a batch's
+ * file names read at once, also when one of them went stale. */
 #include "store_fixture.h"
 
 #include <dirent.h>
@@ -284,6 +285,58 @@ static void test_store_many(void **state)
         flagged += s.msgs[i].flags == MAIL_FLAGGED;
     assert_int_equal(flagged, 1);
     mailbox_snapshot_free(&s);
+    mailbox_close(mb);
+}
+
+/* The first bytes of uid's message through mailbox_message_open. */
+static void assert_opens(struct mailbox *mb, uint32_t uid, const char *start)
+{
+    char buf[64] = {0};
+    int fd = mailbox_message_open(mb, uid);
+    assert_true(fd >= 0);
+    assert_true(read(fd, buf, sizeof buf - 1) > 0);
+    close(fd);
+    assert_true(strncmp(buf, start, strlen(start)) == 0);
+}
+
+static void test_expect_opens(void **state)
+{
+    struct mailbox *mb = mailbox_open(datafd, &alice, "INBOX");
+    static const char *const texts[] = {
+        "Subject: a\r\n\r\n1\r\n", "Subject: b\r\n\r\n2\r\n", "Subject: c\r\n\r\n3\r\n",
+        "Subject: d\r\n\r\n4\r\n"};
+    for (int i = 0; i < 4; i++)
+        append_msg(mb, texts[i], 0, NULL, 0);
+    uint32_t three = 3;
+    struct mailbox_snapshot s;
+    uint32_t *mod;
+    size_t nmod;
+    store(mb, &three, 1, MAILBOX_FLAGS_ADD, MAIL_FLAGGED, NULL, 0, &s, &mod, &nmod);
+    mailbox_snapshot_free(&s);
+    free(mod);
+
+    /* The names of 1..4 read at the first open. */
+    mailbox_expect_opens(mb, 1, 4);
+    assert_opens(mb, 2, "Subject: b");
+    /* Another program re-flags message 3: its name in the batch is stale,
+     * the open finds the file again. */
+    char name[300], from[700], to[700], rel[320];
+    assert_int_equal(find_file("cur", ":2,F", name, sizeof name), 1);
+    snprintf(rel, sizeof rel, "cur/%s", name);
+    mail_path(from, sizeof from, rel);
+    snprintf(to, sizeof to, "%sS", from);
+    assert_int_equal(rename(from, to), 0);
+    assert_opens(mb, 3, "Subject: c");
+    assert_opens(mb, 4, "Subject: d");
+    assert_opens(mb, 1, "Subject: a");
+    /* A UID the batch does not know, a range too wide: opened as before. */
+    mailbox_expect_opens(mb, 1, 2);
+    assert_opens(mb, 4, "Subject: d");
+    assert_true(mailbox_message_open(mb, 9) < 0);
+    mailbox_expect_opens(mb, 1, 1 + MAILBOX_NAMES_MAX);
+    assert_opens(mb, 3, "Subject: c");
+    mailbox_summary_flush(mb); /* the batch ends */
+    assert_opens(mb, 2, "Subject: b");
     mailbox_close(mb);
 }
 
@@ -768,6 +821,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_append_snapshot, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_flags, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_many, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_expect_opens, setup, teardown),
         cmocka_unit_test_setup_teardown(test_copy_move, setup, teardown),
         cmocka_unit_test_setup_teardown(test_expunge_and_changes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_external_changes, setup, teardown),
