@@ -523,7 +523,7 @@ static int row_gone(struct mail_index *idx, struct index_folder *f, uint32_t uid
 }
 
 static int row_move(struct mail_index *idx, struct index_folder *f, uint32_t uid,
-                    const struct maildir_entry *e)
+                    const struct maildir_file *e)
 {
     sqlite3_stmt *st = idx_prep_cached(idx, &idx->move_st,
                                        "UPDATE messages SET in_cur = ?3, flags = ?4,"
@@ -548,7 +548,7 @@ static int row_move(struct mail_index *idx, struct index_folder *f, uint32_t uid
  * first FETCH that needs it. The row takes the next UID and modseq now
  * and goes in with its batch; the merge's collector, if any, hears it at
  * once, in the merge's order. */
-static int row_discover(struct sync_merge *m, const struct maildir_entry *found)
+static int row_discover(struct sync_merge *m, const struct maildir_file *found)
 {
     uint32_t uid = m->f->uidnext++;
     uint64_t modseq = ++m->f->highest_modseq;
@@ -556,7 +556,14 @@ static int row_discover(struct sync_merge *m, const struct maildir_entry *found)
         return -1;
     if (!m->cb)
         return 0;
-    struct index_row r = {.uid = uid, .e = *found, .modseq = modseq, .keywords = ""};
+    struct index_row r = {.uid = uid, .modseq = modseq, .keywords = ""};
+    copy_text(r.e.base, sizeof r.e.base, (const unsigned char *)found->base,
+              (int)strlen(found->base));
+    copy_text(r.e.flags, sizeof r.e.flags, (const unsigned char *)found->flags,
+              (int)strlen(found->flags));
+    r.e.in_cur = found->in_cur;
+    r.e.size = found->size;
+    r.e.vsize = found->vsize;
     return m->cb(m->arg, &r);
 }
 
@@ -568,18 +575,24 @@ static int row_keep(struct sync_merge *m, const struct index_row *r)
 
 /* A second file of the same base as the one before it in the sorted
  * scan (the same message in new/ and cur/): the first one is the row. */
-static bool same_base_as_previous(const struct maildir_entry *const *disk, size_t i)
+static bool same_base_as_previous(const struct maildir_file *const *disk, size_t i)
 {
     return i > 0 && strcmp(disk[i]->base, disk[i - 1]->base) == 0;
 }
 
+#define MERGE_PREFETCH 8
+
 /* Merges the sorted scan (disk) with the rows sorted by base (st). */
 static int sync_merge(struct sync_merge *m, sqlite3_stmt *st,
-                      const struct maildir_entry *const *disk, size_t n)
+                      const struct maildir_file *const *disk, size_t n)
 {
     size_t i = 0;
     int rc = sqlite3_step(st), ret = 0;
     while (ret == 0 && (rc == SQLITE_ROW || i < n)) {
+        /* The names are read in sorted order, not memory order: asking
+         * ahead hides the cache misses (a tenth of a cold sync's merge). */
+        if (i + MERGE_PREFETCH < n)
+            __builtin_prefetch(disk[i + MERGE_PREFETCH]->base);
         if (i < n && same_base_as_previous(disk, i)) {
             i++;
             continue;
@@ -596,7 +609,7 @@ static int sync_merge(struct sync_merge *m, sqlite3_stmt *st,
             ret = row_discover(m, disk[i++]);
             continue;
         } else {
-            const struct maildir_entry *d = disk[i];
+            const struct maildir_file *d = disk[i];
             if (r.e.in_cur != d->in_cur || strcmp(r.e.flags, d->flags) != 0) {
                 ret = row_move(m->idx, m->f, r.uid, d);
                 r.e.in_cur = d->in_cur;

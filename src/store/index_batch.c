@@ -60,7 +60,7 @@ static int insert_rows(struct idx_batch *b, sqlite3_stmt **slot,
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-int idx_batch_add(struct idx_batch *b, const struct maildir_entry *e, uint32_t uid,
+int idx_batch_add(struct idx_batch *b, const struct maildir_file *e, uint32_t uid,
                   uint64_t modseq)
 {
     b->rows[b->n++] = (struct idx_batch_row){e, uid, modseq};

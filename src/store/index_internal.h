@@ -59,7 +59,7 @@ int idx_record_expunged(struct mail_index *idx, int64_t folder_id, uint32_t uid,
  * inside the sync's transaction, each base new to the folder. */
 #define IDX_BATCH_ROWS 32
 struct idx_batch_row {
-    const struct maildir_entry *e; /* the scan's entry, alive until the flush */
+    const struct maildir_file *e; /* the scan's, alive until the flush */
     uint32_t uid;
     uint64_t modseq;
 };
@@ -69,6 +69,6 @@ struct idx_batch {
     size_t n;
     struct idx_batch_row rows[IDX_BATCH_ROWS];
 };
-int idx_batch_add(struct idx_batch *b, const struct maildir_entry *e, uint32_t uid,
+int idx_batch_add(struct idx_batch *b, const struct maildir_file *e, uint32_t uid,
                   uint64_t modseq);
 int idx_batch_flush(struct idx_batch *b); /* the rows not yet inserted */

@@ -161,28 +161,58 @@ int maildir_measure(int fd, uint64_t *size, uint64_t *vsize)
     return 0;
 }
 
-#define MAILDIR_RESERVE_MAX (1u << 18) /* entries reserved up front at most */
+#define MAILDIR_RESERVE_MAX (1u << 18) /* files reserved up front at most */
+#define TEXT_BLOCK 65536               /* names are kept in blocks this big */
 
-struct entry_list {
-    struct maildir_entry *v;
-    size_t n, cap;
+/* The names of a scan, in blocks that never move. */
+struct maildir_text {
+    struct maildir_text *next;
+    size_t used;
+    char data[TEXT_BLOCK];
 };
 
-/* The next free entry, the list grown if needed; NULL without memory. */
-static struct maildir_entry *list_slot(struct entry_list *l)
+/* A copy of s in the list's text; NULL without memory. */
+static const char *text_add(struct maildir_list *l, const char *s)
 {
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 64;
-        struct maildir_entry *v = realloc(l->v, cap * sizeof *v);
-        if (!v)
+    size_t len = strlen(s) + 1; /* at most NAME_MAX + 1 */
+    if (!l->text || l->text->used + len > TEXT_BLOCK) {
+        struct maildir_text *t = malloc(sizeof *t);
+        if (!t)
             return NULL;
-        l->v = v;
-        l->cap = cap;
+        t->next = l->text;
+        t->used = 0;
+        l->text = t;
     }
-    return &l->v[l->n];
+    char *p = l->text->data + l->text->used;
+    memcpy(p, s, len);
+    l->text->used += len;
+    return p;
 }
 
-static int scan_sub(int folderfd, const char *sub, struct entry_list *l)
+/* One more file at the end of l (cap: the files' room). */
+static int list_push(struct maildir_list *l, size_t *cap, const struct maildir_entry *e)
+{
+    if (l->n == *cap) {
+        size_t c = *cap ? *cap * 2 : 64;
+        struct maildir_file *v = realloc(l->files, c * sizeof *v);
+        if (!v)
+            return -1;
+        l->files = v;
+        *cap = c;
+    }
+    struct maildir_file *f = &l->files[l->n];
+    f->base = text_add(l, e->base);
+    f->flags = e->flags[0] ? text_add(l, e->flags) : "";
+    if (!f->base || !f->flags)
+        return -1;
+    f->in_cur = e->in_cur;
+    f->size = e->size;
+    f->vsize = e->vsize;
+    l->n++;
+    return 0;
+}
+
+static int scan_sub(int folderfd, const char *sub, struct maildir_list *l, size_t *cap)
 {
     int fd = openat(folderfd, sub, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
@@ -193,25 +223,23 @@ static int scan_sub(int folderfd, const char *sub, struct entry_list *l)
     }
     struct dirent *de;
     int rc = 0;
+    struct maildir_entry e;
     while (rc == 0 && (de = readdir(d)) != NULL) {
         if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
             continue;
-        struct maildir_entry *e = list_slot(l);
-        if (!e)
-            rc = -1;
-        else if (maildir_parse_name(de->d_name, sub[0] == 'c', e) == 0)
-            l->n++; /* parsed in place: an entry is about 300 bytes */
+        if (maildir_parse_name(de->d_name, sub[0] == 'c', &e) == 0)
+            rc = list_push(l, cap, &e);
     }
     closedir(d);
     return rc;
 }
 
-/* An entry's place in the sort: the first 16 bytes of its base as two
+/* A file's place in the sort: the first 16 bytes of its base as two
  * big-endian numbers (zero padded), so most comparisons are two integer
  * compares and not a strcmp (names share their first digits). */
 struct sort_key {
     uint64_t hi, lo;
-    struct maildir_entry *e;
+    const struct maildir_file *f;
 };
 
 static uint64_t be64(const char *s, size_t len)
@@ -222,12 +250,12 @@ static uint64_t be64(const char *s, size_t len)
     return v;
 }
 
-static void key_make(struct sort_key *k, struct maildir_entry *e)
+static void key_make(struct sort_key *k, const struct maildir_file *f)
 {
-    size_t len = strlen(e->base);
-    k->hi = be64(e->base, len);
-    k->lo = len > 8 ? be64(e->base + 8, len - 8) : 0;
-    k->e = e;
+    size_t len = strlen(f->base);
+    k->hi = be64(f->base, len);
+    k->lo = len > 8 ? be64(f->base + 8, len - 8) : 0;
+    k->f = f;
 }
 
 /* The order of strcmp on the bases (unsigned bytes, as SQLite's BINARY). */
@@ -237,7 +265,7 @@ static bool key_less(const struct sort_key *x, const struct sort_key *y)
         return x->hi < y->hi;
     if (x->lo != y->lo)
         return x->lo < y->lo;
-    return strcmp(x->e->base, y->e->base) < 0;
+    return strcmp(x->f->base, y->f->base) < 0;
 }
 
 /* Sorts k[0..n) with tmp (room for n) by merging runs that double in
@@ -265,25 +293,28 @@ static void keys_sort(struct sort_key *k, struct sort_key *tmp, size_t n)
         memcpy(k, from, n * sizeof *k);
 }
 
-/* The entries of l by base, into out (room for l->n pointers). */
-static int sort_entries(const struct entry_list *l, const struct maildir_entry **out)
+/* l's files by base, into l->sorted. */
+static int sort_files(struct maildir_list *l)
 {
-    struct sort_key *k = malloc(2 * l->n * sizeof *k);
-    if (!k)
+    l->sorted = malloc((l->n ? l->n : 1) * sizeof *l->sorted);
+    struct sort_key *k = malloc((2 * l->n + 1) * sizeof *k);
+    if (!l->sorted || !k) {
+        free(k);
         return -1;
+    }
     for (size_t i = 0; i < l->n; i++)
-        key_make(&k[i], &l->v[i]);
+        key_make(&k[i], &l->files[i]);
     keys_sort(k, k + l->n, l->n);
     for (size_t i = 0; i < l->n; i++)
-        out[i] = k[i].e;
+        l->sorted[i] = k[i].f;
     free(k);
     return 0;
 }
 
-/* Room for about as many entries as new/ and cur/ hold (a directory's
+/* Room for about as many files as new/ and cur/ hold (a directory's
  * size is at least 32 bytes per entry on ext4 and XFS; a guess elsewhere),
  * so a big folder's list is not copied at every doubling. */
-static void list_reserve(int folderfd, struct entry_list *l)
+static size_t list_reserve(int folderfd, struct maildir_list *l)
 {
     struct stat st;
     size_t n = 0;
@@ -292,35 +323,33 @@ static void list_reserve(int folderfd, struct entry_list *l)
     if (fstatat(folderfd, "cur", &st, AT_SYMLINK_NOFOLLOW) == 0 && st.st_size > 0)
         n += (size_t)st.st_size / 32;
     if (n < 64)
-        return;
+        return 0;
     if (n > MAILDIR_RESERVE_MAX)
         n = MAILDIR_RESERVE_MAX;
-    l->v = malloc(n * sizeof *l->v);
-    if (l->v)
-        l->cap = n;
+    l->files = malloc(n * sizeof *l->files);
+    return l->files ? n : 0;
 }
 
 long maildir_scan(int folderfd, struct maildir_list *out)
 {
-    struct entry_list l = {0};
-    list_reserve(folderfd, &l);
-    int rc = scan_sub(folderfd, "new", &l);
+    memset(out, 0, sizeof *out);
+    size_t cap = list_reserve(folderfd, out);
+    int rc = scan_sub(folderfd, "new", out, &cap);
     if (rc == 0)
-        rc = scan_sub(folderfd, "cur", &l);
-    out->entries = l.v;
-    out->n = l.n;
-    out->sorted = NULL;
-    if (rc == 0) {
-        out->sorted = malloc((l.n ? l.n : 1) * sizeof *out->sorted);
-        if (!out->sorted || sort_entries(&l, out->sorted) < 0)
-            rc = -1;
-    }
-    return rc == 0 ? (long)l.n : -1;
+        rc = scan_sub(folderfd, "cur", out, &cap);
+    if (rc == 0)
+        rc = sort_files(out);
+    return rc == 0 ? (long)out->n : -1;
 }
 
 void maildir_list_free(struct maildir_list *l)
 {
-    free(l->entries);
+    while (l->text) {
+        struct maildir_text *t = l->text;
+        l->text = t->next;
+        free(t);
+    }
+    free(l->files);
     free(l->sorted);
     memset(l, 0, sizeof *l);
 }

@@ -389,7 +389,7 @@ static void test_scan_sorted(void **state)
     assert_true(folderfd >= 0);
     struct maildir_list l;
     assert_int_equal(maildir_scan(folderfd, &l), SCAN_N + (long)nodd);
-    const struct maildir_entry **e = l.sorted;
+    const struct maildir_file **e = l.sorted;
     for (size_t i = 1; i < SCAN_N + nodd; i++)
         assert_true(strcmp(e[i - 1]->base, e[i]->base) < 0);
     assert_string_equal(e[SCAN_N]->base, "a");
