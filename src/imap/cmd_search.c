@@ -37,6 +37,7 @@ struct msg_src {
     char *body, *text;
     bool body_tried, text_tried;
     const char *pre; /* the summary text read ahead (search_run), or NULL */
+    char emailid[MAILBOX_EMAILID_LEN]; /* "" until asked */
 };
 
 static int src_fd(struct msg_src *m)
@@ -61,6 +62,15 @@ static const struct mime_summary *src_summary(void *arg)
         free(text);
     }
     return m->sum;
+}
+
+static const char *src_emailid(void *arg)
+{
+    struct msg_src *m = arg;
+    if (!m->emailid[0] &&
+        mailbox_emailid(m->mb, m->uid, m->emailid, sizeof m->emailid) < 0)
+        return NULL;
+    return m->emailid;
 }
 
 /* The header's first bytes, for the plain-header fast path. */
@@ -285,7 +295,8 @@ static int eval_msg(struct search_run *r, size_t i, struct msg_src *ms)
     int v = search_eval(r->prog->root, &msg, SEARCH_SNAPSHOT, NULL);
     if (v >= 0)
         return v;
-    struct search_src src = {ms, src_summary, src_header, src_body, src_text};
+    struct search_src src = {ms,       src_summary, src_header,
+                             src_body, src_text,    src_emailid};
     ms->uid = m->uid;
     for (int level = SEARCH_SUMMARY; level <= (int)r->need && v < 0; level++)
         v = search_eval(r->prog->root, &msg, (enum search_level)level, &src);
@@ -367,6 +378,9 @@ static void run_chunk(struct search_run *r, size_t first, size_t end, bool pre)
     const struct mailbox_msg *msgs = r->view->snap->msgs;
     char *texts[SEARCH_CHUNK_MSGS] = {0};
     struct ahead a = {msgs, first, end, first, texts};
+    /* The chunk's file names in one query, if a key opens the files or
+     * asks for EMAILIDs (dropped by the search's flush). */
+    mailbox_expect_opens(r->view->mb, msgs[first].uid, msgs[end - 1].uid);
     if (pre)
         mailbox_summary_range(r->view->mb, msgs[first].uid, msgs[end - 1].uid, ahead_row,
                               &a);

@@ -191,9 +191,6 @@ static void add_simple(struct evbuffer *o, const struct imap_fetch_item *it,
     case IMAP_FA_MODSEQ:
         evbuffer_add_printf(o, "MODSEQ (%llu)", (unsigned long long)m->modseq);
         break;
-    case IMAP_FA_EMAILID:
-        evbuffer_add_printf(o, "EMAILID (%s)", m->emailid);
-        break;
     case IMAP_FA_THREADID:
         evbuffer_add(o, "THREADID NIL", 12); /* RFC 8474 5.2: NIL allowed */
         break;
@@ -226,6 +223,16 @@ static void add_simple(struct evbuffer *o, const struct imap_fetch_item *it,
     default:
         break;
     }
+}
+
+/* RFC 8474 5.1: asked of the store (a batch's names make it no query). */
+static int add_emailid(const struct fetch_ctx *c, struct evbuffer *o,
+                       const struct mailbox_msg *m)
+{
+    char id[MAILBOX_EMAILID_LEN];
+    if (mailbox_emailid(c->mb, m->uid, id, sizeof id) < 0)
+        return -1;
+    return evbuffer_add_printf(o, "EMAILID (%s)", id) < 0 ? -1 : 0;
 }
 
 /* ---- body sections ---- */
@@ -388,6 +395,9 @@ static int render_items(const struct fetch_ctx *c, const struct fetch_msg *fm,
         first = false;
         if (item_body(it)) {
             if (add_section(b, fd, it, fm->m, sum) < 0)
+                return -1;
+        } else if (it->att == IMAP_FA_EMAILID) {
+            if (add_emailid(c, o, fm->m) < 0)
                 return -1;
         } else {
             add_simple(o, it, fm->m, sum);

@@ -28,7 +28,8 @@ struct search_src {
     const struct mime_summary *(*summary)(void *arg);
     const char *(*header)(void *arg, const char *name); /* decoded values */
     const char *(*body)(void *arg);                     /* decoded text parts */
-    const char *(*text)(void *arg); /* the whole header, then the body */
+    const char *(*text)(void *arg);    /* the whole header, then the body */
+    const char *(*emailid)(void *arg); /* RFC 8474 EMAILID, NULL if unknown */
 };
 
 struct search_msg {

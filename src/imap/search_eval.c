@@ -113,8 +113,6 @@ static int snapshot_key(const struct imap_search_node *n, const struct search_ms
         return has_keyword(m, n->str);
     case IMAP_SK_UNKEYWORD:
         return !has_keyword(m, n->str);
-    case IMAP_SK_EMAILID:
-        return strcmp(m->emailid, n->str) == 0;
     case IMAP_SK_BEFORE:
     case IMAP_SK_ON:
     case IMAP_SK_SINCE:
@@ -144,6 +142,13 @@ static int sent_key(const struct imap_search_node *n, const struct search_msg *m
     if (sum && sum->sent_date)
         t = sum->sent_date;
     return date_key(n->key, t, n->date);
+}
+
+/* RFC 8474 6: exact. */
+static int emailid_key(const struct imap_search_node *n, const struct search_src *src)
+{
+    const char *id = src->emailid(src->arg);
+    return id && strcmp(id, n->str) == 0;
 }
 
 static int contains(const char *hay, const char *needle)
@@ -192,6 +197,7 @@ static enum search_level level_of(enum imap_search_key k)
     case IMAP_SK_SENTBEFORE:
     case IMAP_SK_SENTON:
     case IMAP_SK_SENTSINCE:
+    case IMAP_SK_EMAILID: /* asked of the store, not in the snapshot */
         return SEARCH_SUMMARY;
     case IMAP_SK_BCC:
     case IMAP_SK_BODY:
@@ -259,6 +265,8 @@ int search_eval(const struct imap_search_node *n, const struct search_msg *msg,
     enum search_level need = level_of(n->key);
     if (need > level || (need > SEARCH_SNAPSHOT && !src))
         return UNKNOWN;
+    if (need == SEARCH_SUMMARY && n->key == IMAP_SK_EMAILID)
+        return emailid_key(n, src);
     if (need == SEARCH_SUMMARY)
         return sent_key(n, msg, src);
     if (need == SEARCH_TEXT)

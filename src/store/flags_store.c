@@ -145,7 +145,7 @@ static int store_one(struct store_job *j, uint32_t uid)
     if (j->ch->unchangedsince && r.modseq > j->ch->unchangedsince) {
         if (push_modified(j, uid) < 0)
             return -1;
-        return mb_snapshot_push_flags(j->out, &j->cap, &r);
+        return mb_snapshot_push(j->out, &j->cap, &r);
     }
     if (compute(j, &r, info, kw, &same) < 0)
         return -1;
@@ -162,7 +162,7 @@ static int store_one(struct store_job *j, uint32_t uid)
         r.keywords = kw;
         r.modseq = j->f.highest_modseq;
     }
-    return mb_snapshot_push_flags(j->out, &j->cap, &r);
+    return mb_snapshot_push(j->out, &j->cap, &r);
 }
 
 /* A file was renamed by someone else meanwhile: rescan inside this

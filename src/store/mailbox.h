@@ -82,8 +82,7 @@ enum {
 #define MAIL_MAX_KEYWORDS_LEN 2048 /* their text, space-separated */
 
 /* One message of a mailbox snapshot. keywords is NULL when there are none
- * (owned by the snapshot). emailid: RFC 8474 EMAILID, stable across MOVE
- * and index rebuilds (derived from the Maildir base name). */
+ * (owned by the snapshot). Its EMAILID is asked for (mailbox_emailid). */
 struct mailbox_msg {
     uint32_t uid;
     unsigned flags; /* MAIL_* */
@@ -91,7 +90,6 @@ struct mailbox_msg {
     uint64_t modseq;
     int64_t internaldate;
     uint64_t size, vsize;
-    char emailid[24];
 };
 
 struct mailbox_snapshot {
@@ -165,8 +163,7 @@ struct mailbox_flag_change {
  * (new/ -> cur/ with the new info part), fsyncs its directory, bumps the
  * message's modseq. UIDs that failed UNCHANGEDSINCE go to *modified
  * (malloc'd, may be NULL when none). The result (every UID that still
- * exists, changed or not, with its flags and modseq; emailid left empty)
- * goes to out. */
+ * exists, changed or not, with its flags and modseq) goes to out. */
 int mailbox_store_flags(struct mailbox *mb, const uint32_t *uids, size_t n,
                         const struct mailbox_flag_change *ch,
                         struct mailbox_snapshot *out, uint32_t **modified,
@@ -192,6 +189,13 @@ int mailbox_expunge(struct mailbox *mb, const uint32_t *uids, size_t n,
 
 /* Message bytes (LF line ends, as store_message_open). */
 int mailbox_message_open(struct mailbox *mb, uint32_t uid);
+/* The RFC 8474 EMAILID of uid into out (MAILBOX_EMAILID_LEN): stable
+ * across MOVE and index rebuilds, derived from the file's base name; asked
+ * for, not kept in snapshots (a hash per message was a fourteenth of a
+ * cold SELECT). Uses a batch's names (mailbox_expect_opens). 0, or -1
+ * (ENOENT: no such UID). */
+#define MAILBOX_EMAILID_LEN 24
+int mailbox_emailid(struct mailbox *mb, uint32_t uid, char *out, size_t outlen);
 /* The next opens (mailbox_message_open, mailbox_summary) are of UIDs in
  * lo..hi, until mailbox_summary_flush: the first one reads every file name
  * of the range in one query. At most MAILBOX_NAMES_MAX UIDs; a wider range

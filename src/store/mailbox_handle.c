@@ -136,15 +136,6 @@ long mailbox_snapshot_find(const struct mailbox_snapshot *s, uint32_t uid)
 
 int mb_snapshot_push(struct mailbox_snapshot *s, size_t *cap, const struct index_row *r)
 {
-    if (mb_snapshot_push_flags(s, cap, r) < 0)
-        return -1;
-    objectid_email(r->e.base, s->msgs[s->n - 1].emailid, sizeof s->msgs[0].emailid);
-    return 0;
-}
-
-int mb_snapshot_push_flags(struct mailbox_snapshot *s, size_t *cap,
-                           const struct index_row *r)
-{
     if (s->n == *cap) {
         size_t c = *cap ? *cap * 2 : 64;
         struct mailbox_msg *v = realloc(s->msgs, c * sizeof *v);
@@ -256,6 +247,25 @@ static int message_open_locked(struct mailbox *mb, uint32_t uid)
     if (fd < 0 && errno == ENOENT && index_sync(idx, mb->name, mb->folderfd, &f) == 0)
         fd = open_uid(mb, idx, uid);
     return fd;
+}
+
+int mailbox_emailid(struct mailbox *mb, uint32_t uid, char *out, size_t outlen)
+{
+    struct index_row r;
+    pthread_mutex_lock(&mb->mu);
+    struct mail_index *idx = mb_index(mb);
+    const char *path = idx ? mb_names_path(mb, idx, uid) : NULL;
+    int found = 1;
+    if (path)
+        objectid_email(path + 4, out, outlen); /* after "cur/" or "new/" */
+    else if (idx && (found = index_find(idx, mb->name, uid, &r)) == 1)
+        objectid_email(r.e.base, out, outlen);
+    pthread_mutex_unlock(&mb->mu);
+    if (!idx || found != 1) {
+        errno = found < 0 || !idx ? EIO : ENOENT;
+        return -1;
+    }
+    return 0;
 }
 
 int mailbox_message_open(struct mailbox *mb, uint32_t uid)

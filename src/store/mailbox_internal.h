@@ -48,9 +48,9 @@ void mb_publish(const struct mailbox *mb, const char *folder, enum bus_kind kind
                 uint32_t uid);
 /* Appends one row to a snapshot being built (cap: its allocated length). */
 int mb_snapshot_push(struct mailbox_snapshot *s, size_t *cap, const struct index_row *r);
-/* The same without the EMAILID (a hash per row): STORE's results. */
-int mb_snapshot_push_flags(struct mailbox_snapshot *s, size_t *cap,
-                           const struct index_row *r);
+/* The path of uid in the batch's names ("cur/<base>:2,..."), NULL when
+ * they do not know it (mailbox_names.c, mb->mu held). */
+const char *mb_names_path(struct mailbox *mb, struct mail_index *idx, uint32_t uid);
 void mb_snapshot_head(struct mailbox_snapshot *s, const struct index_folder *f);
 /* After a change made by this handle (STORE) in one transaction that began
  * at folder state before: if the table's current version of the folder

@@ -80,20 +80,26 @@ static const struct name *find(const struct mb_names *w, uint32_t uid)
     return lo < w->n && w->v[lo].uid == uid ? &w->v[lo] : NULL;
 }
 
-int mb_names_open(struct mailbox *mb, struct mail_index *idx, uint32_t uid)
+const char *mb_names_path(struct mailbox *mb, struct mail_index *idx, uint32_t uid)
 {
     struct mb_names *w = mb->names;
     if (!w || uid < w->lo || uid > w->hi)
-        return MB_NAMES_UNKNOWN;
+        return NULL;
     if (!w->read) {
         w->read = true;
         if (index_list_range(idx, mb->name, w->lo, w->hi, add_name, w) < 0)
             w->n = 0; /* every open looks its name up, as without a run */
     }
     const struct name *nm = find(w, uid);
-    if (!nm)
+    return nm ? nm->path : NULL;
+}
+
+int mb_names_open(struct mailbox *mb, struct mail_index *idx, uint32_t uid)
+{
+    const char *path = mb_names_path(mb, idx, uid);
+    if (!path)
         return MB_NAMES_UNKNOWN;
-    int fd = openat(mb->folderfd, nm->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    int fd = openat(mb->folderfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT) {
         mb_names_drop(mb); /* stale: the run was read before a rename */
         return MB_NAMES_UNKNOWN;

@@ -126,6 +126,34 @@ class FetchTest(ServerTest):
         return data
 
     # ---- simple items ----
+    def test_emailid_search_and_move(self):
+        """RFC 8474: EMAILIDs differ per message, SEARCH EMAILID finds the
+        one, and a MOVE keeps it (the store derives it from the file)."""
+        m = login(self.server, USER, PW)
+        self.addCleanup(self._logout, m)
+        m.create("ObjIds")
+        m.select("ObjIds")
+        for n in range(3):
+            m.append("ObjIds", None, None, b"Subject: obj %d\r\n\r\nbody\r\n" % n)
+        typ, data = m.uid("FETCH", "1:*", "(EMAILID)")
+        self.assertEqual(typ, "OK")
+        ids = {int(re.search(rb"UID (\d+)", d).group(1)):
+               re.search(rb"EMAILID \(([A-Za-z0-9_-]+)\)", d).group(1) for d in data}
+        self.assertEqual(len(set(ids.values())), 3, ids)
+        typ, found = m.uid("SEARCH", "EMAILID", ids[2].decode())
+        self.assertEqual((typ, found), ("OK", [b"2"]))
+        typ, found = m.uid("SEARCH", "EMAILID", "Mnosuchid")
+        self.assertEqual((typ, found), ("OK", [b""]))
+        self.assertEqual(m.uid("MOVE", "2", "INBOX")[0], "OK")
+        m.select("INBOX")
+        typ, found = m.uid("SEARCH", "EMAILID", ids[2].decode())
+        self.assertEqual(typ, "OK")
+        self.assertEqual(len(found[0].split()), 1, found)
+        moved = found[0].decode()
+        self.assertIn(b"EMAILID (" + ids[2] + b")", self.fetch(m, moved, "(EMAILID)")[0])
+        m.uid("STORE", moved, "+FLAGS.SILENT", "(\\Deleted)")
+        m.expunge()
+
     def test_flags_date_size_uid_modseq_ids(self):
         m = self.client()
         data = self.fetch(m, 1, "(FLAGS INTERNALDATE RFC822.SIZE UID MODSEQ EMAILID THREADID)")

@@ -25,6 +25,7 @@ struct fake {
     int64_t sent;
     struct mime_summary sum;
     int text_calls;
+    const char *emailid;
 };
 
 static const struct mime_summary *f_summary(void *arg)
@@ -59,6 +60,11 @@ static const char *f_text(void *arg)
     return f->text;
 }
 
+static const char *f_emailid(void *arg)
+{
+    return ((struct fake *)arg)->emailid;
+}
+
 static char *lower(const char *s)
 {
     char *d = strdup(s);
@@ -73,9 +79,9 @@ static char *lower(const char *s)
 #define DEC1 1796083200
 
 static struct mailbox_msg msgs[] = {
-    {1, MAIL_SEEN, NULL, 5, DEC1 + 100, 100, 102, "E1"},
-    {4, MAIL_FLAGGED | MAIL_ANSWERED, "work $Label1", 9, DEC1 + DAY, 5000, 5100, "E4"},
-    {7, MAIL_DELETED | MAIL_DRAFT | MAIL_FORWARDED, NULL, 12, DEC1 - DAY, 50, 51, "E7"},
+    {1, MAIL_SEEN, NULL, 5, DEC1 + 100, 100, 102},
+    {4, MAIL_FLAGGED | MAIL_ANSWERED, "work $Label1", 9, DEC1 + DAY, 5000, 5100},
+    {7, MAIL_DELETED | MAIL_DRAFT | MAIL_FORWARDED, NULL, 12, DEC1 - DAY, 50, 51},
 };
 static struct fake fakes[] = {
     {"hello world",
@@ -84,15 +90,17 @@ static struct fake fakes[] = {
      "subject: hello\nthe body text",
      DEC1 - 3 * DAY,
      {0},
-     0},
+     0,
+     "E1"},
     {"re: lunch",
      "alice@example.org",
      "nothing here",
      "subject: re: lunch\nnothing",
      DEC1,
      {0},
-     0},
-    {"draft", "carol@x", "lunch menu", "subject: draft\nlunch menu", 0, {0}, 0},
+     0,
+     "E4"},
+    {"draft", "carol@x", "lunch menu", "subject: draft\nlunch menu", 0, {0}, 0, "E7"},
 };
 
 /* Which of the three messages the program matches: "101". */
@@ -111,7 +119,8 @@ static void run(const char *program, const struct imap_seqset *saved, const char
     char got[4] = "";
     for (int i = 0; i < 3; i++) {
         struct search_msg m = {&msgs[i], (uint32_t)i + 1};
-        struct search_src src = {&fakes[i], f_summary, f_header, f_body, f_text};
+        struct search_src src = {&fakes[i], f_summary, f_header,
+                                 f_body,    f_text,    f_emailid};
         int v = search_eval(prog->root, &m, SEARCH_SNAPSHOT, NULL);
         for (int l = SEARCH_SUMMARY; v < 0 && l <= (int)need; l++)
             v = search_eval(prog->root, &m, (enum search_level)l, &src);

@@ -69,6 +69,13 @@ static inline uint32_t append_msg(struct mailbox *mb, const char *text, unsigned
     return uid;
 }
 
+/* The EMAILID of uid (store/mailbox.h mailbox_emailid) into out. */
+static inline const char *emailid_of(struct mailbox *mb, uint32_t uid, char *out)
+{
+    assert_int_equal(mailbox_emailid(mb, uid, out, MAILBOX_EMAILID_LEN), 0);
+    return out;
+}
+
 static inline const struct mailbox_msg *find_msg(const struct mailbox_snapshot *s,
                                                  uint32_t uid)
 {
