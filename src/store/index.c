@@ -72,6 +72,27 @@ static const char migrate_v2[] =
 static const char migrate_v3[] = "DROP INDEX IF EXISTS messages_modseq;"
                                  "PRAGMA user_version = 3;";
 
+/* A new index.db: the tables as the migrations above leave them (the
+ * same columns in the same order, test_fresh_schema), made in one go.
+ * Running the migrations on an empty file parsed the schema again after
+ * each ALTER TABLE, a tenth of a cold SELECT's index creation. */
+static const char schema_fresh[] =
+    "CREATE TABLE folders(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+    " uidvalidity INTEGER NOT NULL, uidnext INTEGER NOT NULL, modseq INTEGER NOT NULL,"
+    " mailboxid TEXT, stamp_new INTEGER NOT NULL DEFAULT 0,"
+    " stamp_cur INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE messages(folder_id INTEGER NOT NULL, uid INTEGER NOT NULL,"
+    " base TEXT NOT NULL, in_cur INTEGER NOT NULL, flags TEXT NOT NULL,"
+    " keywords TEXT NOT NULL DEFAULT '', modseq INTEGER NOT NULL,"
+    " internaldate INTEGER NOT NULL, size INTEGER NOT NULL, vsize INTEGER NOT NULL,"
+    " envelope TEXT, bodystructure TEXT, summary TEXT,"
+    " PRIMARY KEY(folder_id, uid), UNIQUE(folder_id, base));"
+    "CREATE TABLE expunged(folder_id INTEGER NOT NULL,"
+    " uid INTEGER NOT NULL, modseq INTEGER NOT NULL, PRIMARY KEY(folder_id, uid));"
+    "CREATE TABLE summaries(folder_id INTEGER NOT NULL,"
+    " uid INTEGER NOT NULL, summary TEXT NOT NULL, PRIMARY KEY(folder_id, uid));"
+    "PRAGMA user_version = 3;";
+
 /* A directory stamp is trusted only once it is this old: a change in the
  * same clock tick as the scan would not move it (Dovecot's rule too). */
 #define INDEX_STAMP_TRUST_NS 2000000000LL
@@ -151,6 +172,17 @@ static int user_version(struct mail_index *idx)
     return v;
 }
 
+/* The tables index.db has; -1 on error. */
+static int count_tables(struct mail_index *idx)
+{
+    sqlite3_stmt *st = idx_prep(idx, "SELECT count(*) FROM sqlite_master");
+    int n = -1;
+    if (st && sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
 /* Creates the tables and brings an older index.db up to
  * INDEX_SCHEMA_VERSION, in one write transaction (another thread may be
  * doing the same): a new index costs one commit, not one per statement. */
@@ -163,7 +195,10 @@ static int migrate(struct mail_index *idx)
         return 0;
     if (idx_txn_begin(idx) < 0)
         return -1;
-    int rc = idx_exec(idx, schema);
+    int tables = count_tables(idx);
+    if (tables == 0)
+        return idx_txn_end(idx, idx_exec(idx, schema_fresh));
+    int rc = tables < 0 ? -1 : idx_exec(idx, schema);
     v = rc == 0 ? user_version(idx) : -1;
     if (v < 0)
         rc = -1;

@@ -754,6 +754,79 @@ static int sql_int(sqlite3 *db, const char *sql)
     return v;
 }
 
+/* The shape of index.db: every table's and index's columns, in order. */
+static void shape(char *out, size_t len)
+{
+    char path[160];
+    sqlite3 *db;
+    mail_path(path, sizeof path, "index.db");
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *st;
+    assert_int_equal(
+        sqlite3_prepare_v2(db,
+                           "SELECT m.name, p.cid, p.name, p.type, p.\"notnull\","
+                           " coalesce(p.dflt_value, ''), p.pk FROM sqlite_master m,"
+                           " pragma_table_info(m.name) p WHERE m.type = 'table'"
+                           " UNION ALL SELECT m.name, i.seqno, i.name, '', 0, '', 0"
+                           " FROM sqlite_master m, pragma_index_info(m.name) i"
+                           " WHERE m.type = 'index' ORDER BY 1, 2",
+                           -1, &st, NULL),
+        SQLITE_OK);
+    size_t o = 0;
+    while (sqlite3_step(st) == SQLITE_ROW && o < len)
+        o += (size_t)snprintf(out + o, len - o, "%s %d %s %s %d %s %d\n",
+                              sqlite3_column_text(st, 0), sqlite3_column_int(st, 1),
+                              sqlite3_column_text(st, 2), sqlite3_column_text(st, 3),
+                              sqlite3_column_int(st, 4), sqlite3_column_text(st, 5),
+                              sqlite3_column_int(st, 6));
+    sqlite3_finalize(st);
+    assert_int_equal(sql_int(db, "PRAGMA user_version"), 3);
+    sqlite3_close(db);
+}
+
+/* A new index.db is made with the tables in one go (store/index.c
+ * schema_fresh): the same shape as one migrated from version 0. */
+static void test_fresh_schema(void **state)
+{
+    struct mailbox *mb = mailbox_open(datafd, &alice, "INBOX");
+    append_msg(mb, msg1, 0, NULL, 0);
+    mailbox_close(mb);
+    index_cache_flush();
+    static char fresh[8192], migrated[8192];
+    shape(fresh, sizeof fresh);
+    assert_non_null(strstr(fresh, "messages 12 summary TEXT"));
+
+    char path[160];
+    sqlite3 *db;
+    mail_path(path, sizeof path, "index.db");
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(
+        sqlite3_exec(
+            db,
+            "CREATE TABLE folders(id INTEGER PRIMARY KEY,"
+            " name TEXT NOT NULL UNIQUE, uidvalidity INTEGER NOT NULL,"
+            " uidnext INTEGER NOT NULL, modseq INTEGER NOT NULL);"
+            "CREATE TABLE messages(folder_id INTEGER NOT NULL, uid INTEGER NOT NULL,"
+            " base TEXT NOT NULL, in_cur INTEGER NOT NULL, flags TEXT NOT NULL,"
+            " keywords TEXT NOT NULL DEFAULT '', modseq INTEGER NOT NULL,"
+            " internaldate INTEGER NOT NULL, size INTEGER NOT NULL,"
+            " vsize INTEGER NOT NULL, envelope TEXT, bodystructure TEXT,"
+            " PRIMARY KEY(folder_id, uid), UNIQUE(folder_id, base));",
+            NULL, NULL, NULL),
+        SQLITE_OK);
+    sqlite3_close(db);
+    mb = mailbox_open(datafd, &alice, "INBOX");
+    struct mailbox_snapshot s;
+    assert_int_equal(mailbox_snapshot(mb, &s), 0); /* migrated, then synced */
+    assert_int_equal(s.n, 1);
+    mailbox_snapshot_free(&s);
+    mailbox_close(mb);
+    index_cache_flush();
+    shape(migrated, sizeof migrated);
+    assert_string_equal(fresh, migrated);
+}
+
 /* Schema 3: an index.db of version 2 (with the modseq index) loses that
  * index when opened, and keeps its rows; CHANGEDSINCE still answers. */
 static void test_schema_v3(void **state)
@@ -833,6 +906,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rebuild, setup, teardown),
         cmocka_unit_test_setup_teardown(test_summary, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_v3, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fresh_schema, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_threads, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
