@@ -224,8 +224,7 @@ static int run_once(struct store_job *j, const uint32_t *uids, size_t n, bool wi
         if (with_pipe)
             j->pipe = rename_pipe_start(j->mb->folderfd);
         rc = j->find && j->update ? store_all(j, uids, n) : -1;
-        if (pipe_drain(j) != 0 && rc == 0)
-            rc = -1; /* store_all failed before it drained */
+        pipe_drain(j); /* store_all failed before it drained: wait for the helper */
     }
     sqlite3_finalize(j->find);
     sqlite3_finalize(j->update);

@@ -43,6 +43,21 @@ static int find_file(const char *sub, const char *needle, char *out, size_t len)
     return found;
 }
 
+/* Another program re-flags the one file of cur/ whose name has `has`:
+ * `letter` appended to its info part (mutt marking it read). Its new path
+ * goes to to, if given. */
+static void reflag_outside(const char *has, const char *letter, char *to, size_t tolen)
+{
+    char name[300], from[700], rel[320], dest[700];
+    assert_int_equal(find_file("cur", has, name, sizeof name), 1);
+    snprintf(rel, sizeof rel, "cur/%s", name);
+    mail_path(from, sizeof from, rel);
+    snprintf(dest, sizeof dest, "%s%s", from, letter);
+    assert_int_equal(rename(from, dest), 0);
+    if (to)
+        snprintf(to, tolen, "%s", dest);
+}
+
 static void test_append_snapshot(void **state)
 {
     struct event_base *base = event_base_new();
@@ -322,12 +337,7 @@ static void test_expect_opens(void **state)
     assert_opens(mb, 2, "Subject: b");
     /* Another program re-flags message 3: its name in the batch is stale,
      * the open finds the file again. */
-    char name[300], from[700], to[700], rel[320];
-    assert_int_equal(find_file("cur", ":2,F", name, sizeof name), 1);
-    snprintf(rel, sizeof rel, "cur/%s", name);
-    mail_path(from, sizeof from, rel);
-    snprintf(to, sizeof to, "%sS", from);
-    assert_int_equal(rename(from, to), 0);
+    reflag_outside(":2,F", "S", NULL, 0);
     assert_opens(mb, 3, "Subject: c");
     assert_opens(mb, 4, "Subject: d");
     assert_opens(mb, 1, "Subject: a");
@@ -507,12 +517,8 @@ static void test_external_changes(void **state)
     mailbox_snapshot_free(&s);
 
     /* mutt marks it read: the file is renamed; the next snapshot sees it. */
-    char name[300], from[700], to[700], rel[320];
-    assert_int_equal(find_file("cur", ":2,F", name, sizeof name), 1);
-    snprintf(rel, sizeof rel, "cur/%s", name);
-    mail_path(from, sizeof from, rel);
-    snprintf(to, sizeof to, "%sS", from);
-    assert_int_equal(rename(from, to), 0);
+    char to[700];
+    reflag_outside(":2,F", "S", to, sizeof to);
     assert_int_equal(mailbox_snapshot(mb, &s), 0);
     assert_int_equal(s.msgs[0].flags, MAIL_FLAGGED | MAIL_SEEN);
     assert_true(s.msgs[0].modseq > hm);
