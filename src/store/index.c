@@ -9,6 +9,7 @@
 #include "core/log.h"
 #include "store/index_internal.h"
 #include "store/objectid.h"
+#include "store/scan_ahead.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -546,7 +547,8 @@ struct sync_merge {
     int (*cb)(void *arg, const struct index_row *row);
     void *arg;
     bool scanned;
-    struct idx_batch batch; /* discovered rows not yet inserted */
+    struct idx_batch batch;   /* discovered rows not yet inserted */
+    struct scan_ahead *ahead; /* a first sync's scan, started before it */
 };
 
 /* A file another program removed: the row goes, its UID is VANISHED. */
@@ -685,18 +687,51 @@ static bool stamps_match(const struct index_folder *f, int64_t sn, int64_t sc)
            f->stamp_cur == sc && f->mailboxid[0];
 }
 
+void index_stamps_take(int folderfd, struct index_stamps *st)
+{
+    st->new_dir = stamp_of(folderfd, "new");
+    st->cur_dir = stamp_of(folderfd, "cur");
+}
+
+/* The folder's files and the stamps taken before they were read: from
+ * the scan started ahead (m->ahead, a first sync's), or read now. 1 read,
+ * 0 unchanged since the last scan (the stamps match), -1. */
+static int scan_files(struct sync_merge *m, struct maildir_list *disk,
+                      struct index_stamps *st, size_t *n)
+{
+    long got = -1;
+    memset(disk, 0, sizeof *disk);
+    index_stamps_take(m->folderfd, st);
+    if (m->ahead) {
+        /* Used only if the directories did not change since it began. */
+        struct index_stamps before;
+        got = scan_ahead_take(m->ahead, disk, &before);
+        m->ahead = NULL;
+        if (got < 0 || before.new_dir != st->new_dir || before.cur_dir != st->cur_dir) {
+            maildir_list_free(disk);
+            got = -1;
+        }
+    } else if (stamps_match(m->f, st->new_dir, st->cur_dir)) {
+        return 0;
+    }
+    if (got < 0)
+        got = maildir_scan(m->folderfd, disk);
+    if (got < 0)
+        return -1;
+    *n = (size_t)got;
+    return 1;
+}
+
 /* The scan and merge; m->cb (may be NULL) hears every row kept. */
 static int sync_scan(struct sync_merge *m)
 {
     struct maildir_list disk;
-    /* Taken before the scan: a change during it moves them again. */
-    int64_t sn = stamp_of(m->folderfd, "new"), sc = stamp_of(m->folderfd, "cur");
-    if (stamps_match(m->f, sn, sc))
-        return 0;
-    long n = maildir_scan(m->folderfd, &disk);
-    if (n < 0) {
+    struct index_stamps stamps; /* a change during the scan moves them again */
+    size_t n = 0;
+    int r = scan_files(m, &disk, &stamps, &n);
+    if (r <= 0) {
         maildir_list_free(&disk);
-        return -1;
+        return r;
     }
     sqlite3_stmt *st =
         idx_prep(m->idx, IDX_ROW_COLS " WHERE folder_id = ?1 ORDER BY base");
@@ -706,12 +741,12 @@ static int sync_scan(struct sync_merge *m)
         m->batch.idx = m->idx;
         m->batch.folder_id = m->f->id;
         m->batch.n = 0;
-        rc = sync_merge(m, st, disk.sorted, (size_t)n);
+        rc = sync_merge(m, st, disk.sorted, n);
         sqlite3_finalize(st);
     }
     maildir_list_free(&disk);
-    m->f->stamp_new = trusted(sn);
-    m->f->stamp_cur = trusted(sc);
+    m->f->stamp_new = trusted(stamps.new_dir);
+    m->f->stamp_cur = trusted(stamps.cur_dir);
     m->scanned = true;
     return rc == 0 ? idx_folder_store(m->idx, m->f) : -1;
 }
@@ -755,15 +790,26 @@ static int sync_txn(struct sync_merge *m, const char *folder, bool first)
 
 int index_sync_rows(struct mail_index *idx, const char *folder, int folderfd,
                     struct index_folder *f,
-                    int (*cb)(void *arg, const struct index_row *row), void *arg)
+                    int (*cb)(void *arg, const struct index_row *row), void *arg,
+                    struct scan_ahead *ahead)
 {
     /* The warm path: a read, no write transaction, no scan. */
     int had = index_folder_read(idx, folder, f);
-    if (had == 1 && stamps_match(f, stamp_of(folderfd, "new"), stamp_of(folderfd, "cur")))
+    if (had == 1 &&
+        stamps_match(f, stamp_of(folderfd, "new"), stamp_of(folderfd, "cur"))) {
+        scan_ahead_free(ahead);
         return 0;
+    }
     struct sync_merge m = {
         .idx = idx, .folderfd = folderfd, .f = f, .cb = cb, .arg = arg};
+    if (had == 0)
+        m.ahead = ahead;
+    else
+        scan_ahead_free(ahead);
     int rc = sync_txn(&m, folder, had == 0);
+    /* The folder got its row meanwhile: a scan inside the transaction. */
+    scan_ahead_free(m.ahead);
+    m.ahead = NULL;
     if (rc == SYNC_AGAIN)
         rc = sync_txn(&m, folder, false);
     if (rc < 0)
@@ -774,7 +820,7 @@ int index_sync_rows(struct mail_index *idx, const char *folder, int folderfd,
 int index_sync(struct mail_index *idx, const char *folder, int folderfd,
                struct index_folder *f)
 {
-    return index_sync_rows(idx, folder, folderfd, f, NULL, NULL) < 0 ? -1 : 0;
+    return index_sync_rows(idx, folder, folderfd, f, NULL, NULL, NULL) < 0 ? -1 : 0;
 }
 
 /* ---- reads ---- */

@@ -54,9 +54,18 @@ int index_sync(struct mail_index *idx, const char *folder, int folderfd,
  * the merge (in base order, keywords valid during the call only), so the
  * caller can build its list without reading it back. 1 scanned (every
  * row heard, the transaction committed), 0 fast path (none), -1. */
+struct scan_ahead;
+/* ahead (NULL: none): a scan started before (store/scan_ahead.h), used if
+ * this is the folder's first sync, and freed either way. */
 int index_sync_rows(struct mail_index *idx, const char *folder, int folderfd,
                     struct index_folder *f,
-                    int (*cb)(void *arg, const struct index_row *row), void *arg);
+                    int (*cb)(void *arg, const struct index_row *row), void *arg,
+                    struct scan_ahead *ahead);
+/* The mtimes (ns) of a folder's new/ and cur/, taken before a scan. */
+struct index_stamps {
+    int64_t new_dir, cur_dir;
+};
+void index_stamps_take(int folderfd, struct index_stamps *st);
 
 /* The folder's row without creating it: 1, 0 (none yet), -1. */
 int index_folder_read(struct mail_index *idx, const char *folder, struct index_folder *f);

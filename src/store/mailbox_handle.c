@@ -14,6 +14,7 @@
 #include "store/index_internal.h"
 #include "store/maildir.h"
 #include "store/objectid.h"
+#include "store/scan_ahead.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -75,6 +76,10 @@ struct mailbox *mailbox_open(int datadirfd, const struct account *a, const char 
         mb->mailfd = maildir_open(datadirfd, a);
     if (ok && mb->mailfd >= 0)
         mb->folderfd = maildir_folder_open(mb->mailfd, mb->name, false);
+    /* No index yet: the folder's scan runs while the index is made. */
+    if (ok && mb->folderfd >= 0 && faccessat(mb->mailfd, "index.db", F_OK, 0) < 0 &&
+        errno == ENOENT)
+        mb->ahead = scan_ahead_start(mb->folderfd);
     /* The index must open now (a bad one is an error here, not later). */
     if (ok && mb->folderfd >= 0)
         mb->idx = index_cache_get(mb->mailfd);
@@ -94,6 +99,7 @@ void mailbox_close(struct mailbox *mb)
         return;
     summary_flush_locked(mb);
     mb_names_drop(mb);
+    scan_ahead_free(mb->ahead); /* before the folder's fd closes */
     index_release(mb);
     if (mb->folderfd >= 0)
         close(mb->folderfd);

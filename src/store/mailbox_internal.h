@@ -28,6 +28,9 @@ struct mailbox {
     /* The file names of the batch being opened (mailbox_names.c), NULL
      * outside one; dropped with the batch's flush. */
     struct mb_names *names;
+    /* The folder's scan, started by mailbox_open when the account had no
+     * index.db (store/scan_ahead.c); the first sync takes it. */
+    struct scan_ahead *ahead;
 };
 
 /* mailbox_names.c (mb->mu held): the open of uid by the batch's names, or

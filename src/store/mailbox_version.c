@@ -21,6 +21,8 @@
  * one listing, not one per session. */
 #include "store/mailbox_internal.h"
 
+#include "store/scan_ahead.h"
+
 #include "store/index_internal.h"
 
 #include <stdatomic.h>
@@ -300,9 +302,14 @@ const struct mailbox_version *mailbox_version_get(struct mailbox *mb)
      * sync changes nothing; without one, a sync that scans hands over
      * every row, and the new version is made of them (no listing). */
     struct mailbox_version *had = idx ? current(mb, idx) : NULL;
-    int s = idx ? index_sync_rows(idx, mb->name, mb->folderfd, &f,
-                                  had ? NULL : collect_row, &k)
-                : -1;
+    struct scan_ahead *ahead = mb->ahead;
+    mb->ahead = NULL; /* the sync takes it */
+    int s = -1;
+    if (idx)
+        s = index_sync_rows(idx, mb->name, mb->folderfd, &f, had ? NULL : collect_row, &k,
+                            ahead);
+    else
+        scan_ahead_free(ahead);
     if (s >= 0 && had && version_matches(had, &f)) {
         v = had;
         had = NULL;

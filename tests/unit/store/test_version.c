@@ -7,7 +7,8 @@
  * (new UIDVALIDITY) and gives a new version, never the old one. A version
  * made from a sync's own rows (no listing) and one advanced by a STORE
  * are row for row what listing the index gives, also when the sync inserts
- * its rows in batches (store/index_batch.c); a file another program
+ * its rows in batches (store/index_batch.c) or from a scan started ahead
+ * (store/scan_ahead.c); a file another program
  * drops or renames right after a STORE, in the same second, is seen. */
 #include "store_fixture.h"
 
@@ -475,6 +476,59 @@ static void test_version_in_batches(void **state)
     mailbox_close(mb);
 }
 
+/* An account without index.db: mailbox_open starts the folder's scan
+ * (store/scan_ahead.c) and the first sync uses it; a folder changed after
+ * it began is scanned again. */
+static void test_scan_ahead(void **state)
+{
+    struct mailbox *mb = mailbox_open(datafd, &alice, "INBOX"); /* makes the Maildir */
+    mailbox_close(mb);
+    index_cache_flush();
+    char path[400], rel[128], base[64];
+    for (const char *suffix = ""; suffix; suffix = suffix[0] ? NULL : "-wal") {
+        snprintf(rel, sizeof rel, "index.db%s", suffix);
+        mail_path(path, sizeof path, rel);
+        unlink(path);
+    }
+    for (int i = 0; i < 40; i++) {
+        batch_base(base, sizeof base, 0, i);
+        snprintf(rel, sizeof rel, "cur/%s:2,%s", base, i % 2 ? "S" : "");
+        drop_file(rel, "Subject: a\n\na\n", 0);
+    }
+    mb = mailbox_open(datafd, &alice, "INBOX");
+    const struct mailbox_version *v = mailbox_version_get(mb);
+    assert_non_null(v);
+    const struct mailbox_snapshot *s = mailbox_version_snap(v);
+    assert_int_equal(s->n, 40);
+    for (int i = 0; i < 40; i++)
+        assert_row(mb, &s->msgs[i], (uint32_t)i + 1, 0, i);
+    assert_int_equal(s->msgs[1].flags, MAIL_SEEN);
+    assert_same_as_listing(mb, v);
+    mailbox_version_put(v);
+    mailbox_close(mb);
+    index_cache_flush();
+
+    /* Again, with a file dropped after the open: the first sync sees it. */
+    mail_path(path, sizeof path, "index.db");
+    assert_int_equal(unlink(path), 0);
+    mb = mailbox_open(datafd, &alice, "INBOX");
+    batch_base(base, sizeof base, 1, 39);
+    snprintf(rel, sizeof rel, "cur/%s:2,", base);
+    drop_file(rel, "Subject: b\n\nb\n", 0);
+    mailbox_version_flush();
+    v = mailbox_version_get(mb);
+    assert_non_null(v);
+    assert_int_equal(mailbox_version_snap(v)->n, 41);
+    assert_same_as_listing(mb, v);
+    mailbox_version_put(v);
+    mailbox_close(mb);
+
+    /* A handle closed before its first sync leaves nothing behind. */
+    index_cache_flush();
+    assert_int_equal(unlink(path), 0);
+    mailbox_close(mailbox_open(datafd, &alice, "INBOX"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -484,6 +538,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_no_index_between_calls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_version_from_sync, setup, teardown),
         cmocka_unit_test_setup_teardown(test_version_in_batches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_scan_ahead, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_advances_version, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
