@@ -169,3 +169,55 @@ class ImapKill(ServerTest):
         self.assertGreaterEqual(int(re.search(rb"MESSAGES (\d+)", data[0]).group(1)),
                                 len(acked[users[0]]))
         m.logout()
+
+    def test_sigkill_during_big_stores(self):
+        """STOREs of 300 messages rename on a helper thread
+        (store/rename_pipe.c): killed in the middle of them, the server
+        comes back with every message, and the flags it reports are the
+        ones in the file names (files are the truth)."""
+        srv = self.server
+        user = f"big@{DOMAIN}"
+        srv.add_user(user, "kill-pw-2")
+        m = login(srv, user, "kill-pw-2")
+        for i in range(300):
+            self.assertEqual(m.append("INBOX", None, None, MSG % b"big-%d" % i)[0], "OK")
+        m.select("INBOX")
+        acked = []
+        stop = threading.Event()
+
+        def flip():
+            try:
+                for i in range(1000):
+                    op = "+FLAGS.SILENT" if i % 2 == 0 else "-FLAGS.SILENT"
+                    if stop.is_set() or m.uid("STORE", "1:*", op, r"(\Seen)")[0] != "OK":
+                        return
+                    acked.append(op)
+            except (OSError, imaplib.IMAP4.error, imaplib.IMAP4.abort):
+                pass
+
+        t = threading.Thread(target=flip)
+        t.start()
+        wait_until(lambda: len(acked) >= 3, timeout=60, what="three big STOREs")
+        srv.kill()
+        stop.set()
+        t.join(10)
+        srv.start()
+        m = login(srv, user, "kill-pw-2")
+        m.select("INBOX")
+        typ, data = m.fetch("1:*", "(FLAGS BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
+        self.assertEqual(typ, "OK")
+        seen = {}
+        for item in data:
+            if isinstance(item, tuple):
+                subj = re.search(rb"Subject: (\S+)", item[1]).group(1).decode()
+                seen[subj] = rb"\Seen" in item[0]
+        self.assertEqual(len(seen), 300)
+        root = os.path.join(srv.data_dir, "users", DOMAIN, "big", "mail")
+        on_disk = {}
+        for path in glob.glob(os.path.join(root, "cur", "*")) + glob.glob(
+                os.path.join(root, "new", "*")):
+            with open(path, "rb") as f:
+                subj = re.search(rb"Subject: (\S+)", f.read()).group(1).decode()
+            on_disk[subj] = re.search(r":2,[A-Z]*S", os.path.basename(path)) is not None
+        self.assertEqual(on_disk, seen)
+        m.logout()
