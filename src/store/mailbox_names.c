@@ -2,7 +2,7 @@
  * for a batch that opens its messages one by one (a FETCH of bodies or of
  * summaries not cached yet). Looking each name up by its UID was a sixth
  * of the first ENVELOPE fetch of 10,000 messages (docs/PERFORMANCE.md
- * "imapnames"). The names are a hint, never the truth: a name that is
+ * "imapbatch"). The names are a hint, never the truth: a name that is
  * gone (the file re-flagged since) sends the open back to the lookup by
  * UID, and a UID the run lacks is looked up as before. */
 #include "store/mailbox_internal.h"
@@ -31,8 +31,9 @@ void mailbox_expect_opens(struct mailbox *mb, uint32_t lo, uint32_t hi)
 {
     pthread_mutex_lock(&mb->mu);
     mb_names_drop(mb);
-    if (lo <= hi && hi - lo < MAILBOX_NAMES_MAX &&
-        (mb->names = calloc(1, sizeof *mb->names))) {
+    if (lo <= hi && hi - lo < MAILBOX_NAMES_MAX)
+        mb->names = calloc(1, sizeof *mb->names);
+    if (mb->names) {
         mb->names->lo = lo;
         mb->names->hi = hi;
     }

@@ -1,7 +1,7 @@
 /* rename_pipe: renames inside one directory done by a helper thread while
  * the caller goes on (a STORE of many messages updates the index rows
  * while their files are renamed: the two take about the same time on one
- * core each, docs/PERFORMANCE.md "imapstore"). The caller adds renames in
+ * core each, docs/PERFORMANCE.md "imapbatch"). The caller adds renames in
  * the order they must happen; the helper does them in that order and stops
  * at the first failure. Nothing is durable until the caller fsyncs the
  * directories after rename_pipe_finish. */
