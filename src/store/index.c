@@ -163,9 +163,10 @@ int idx_txn_end_unsynced(struct mail_index *idx, bool unsynced, int rc)
     return rc;
 }
 
-static int user_version(struct mail_index *idx)
+/* The first column of the first row of sql (a count, a pragma); -1. */
+static int query_int(struct mail_index *idx, const char *sql)
 {
-    sqlite3_stmt *st = idx_prep(idx, "PRAGMA user_version");
+    sqlite3_stmt *st = idx_prep(idx, sql);
     int v = -1;
     if (st && sqlite3_step(st) == SQLITE_ROW)
         v = sqlite3_column_int(st, 0);
@@ -173,15 +174,9 @@ static int user_version(struct mail_index *idx)
     return v;
 }
 
-/* The tables index.db has; -1 on error. */
-static int count_tables(struct mail_index *idx)
+static int user_version(struct mail_index *idx)
 {
-    sqlite3_stmt *st = idx_prep(idx, "SELECT count(*) FROM sqlite_master");
-    int n = -1;
-    if (st && sqlite3_step(st) == SQLITE_ROW)
-        n = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    return n;
+    return query_int(idx, "PRAGMA user_version");
 }
 
 /* Creates the tables and brings an older index.db up to
@@ -196,7 +191,7 @@ static int migrate(struct mail_index *idx)
         return 0;
     if (idx_txn_begin(idx) < 0)
         return -1;
-    int tables = count_tables(idx);
+    int tables = query_int(idx, "SELECT count(*) FROM sqlite_master");
     if (tables == 0)
         return idx_txn_end(idx, idx_exec(idx, schema_fresh));
     int rc = tables < 0 ? -1 : idx_exec(idx, schema);
