@@ -267,11 +267,12 @@ int mailbox_emailid(struct mailbox *mb, uint32_t uid, char *out, size_t outlen)
     else if (idx && (found = index_find(idx, mb->name, uid, &r)) == 1)
         objectid_email(r.e.base, out, outlen);
     pthread_mutex_unlock(&mb->mu);
-    if (!idx || found != 1) {
-        errno = found < 0 || !idx ? EIO : ENOENT;
-        return -1;
-    }
-    return 0;
+    if (found == 1 && idx)
+        return 0;
+    errno = ENOENT;
+    if (found < 0 || !idx)
+        errno = EIO;
+    return -1;
 }
 
 int mailbox_message_open(struct mailbox *mb, uint32_t uid)
