@@ -588,11 +588,17 @@ static int row_discover(struct sync_merge *m, const struct maildir_file *found)
         return -1;
     if (!m->cb)
         return 0;
-    struct index_row r = {.uid = uid, .modseq = modseq, .keywords = ""};
+    /* Field by field: zeroing the whole row (its name arrays) first was
+     * a tenth of the merge. */
+    struct index_row r;
+    r.uid = uid;
+    r.modseq = modseq;
+    r.internaldate = 0;
+    r.keywords = "";
     copy_text(r.e.base, sizeof r.e.base, (const unsigned char *)found->base,
-              (int)strlen(found->base));
+              found->base_len);
     copy_text(r.e.flags, sizeof r.e.flags, (const unsigned char *)found->flags,
-              (int)strlen(found->flags));
+              found->flags_len);
     r.e.in_cur = found->in_cur;
     r.e.size = found->size;
     r.e.vsize = found->vsize;
@@ -609,7 +615,8 @@ static int row_keep(struct sync_merge *m, const struct index_row *r)
  * scan (the same message in new/ and cur/): the first one is the row. */
 static bool same_base_as_previous(const struct maildir_file *const *disk, size_t i)
 {
-    return i > 0 && strcmp(disk[i]->base, disk[i - 1]->base) == 0;
+    return i > 0 && disk[i]->base_len == disk[i - 1]->base_len &&
+           memcmp(disk[i]->base, disk[i - 1]->base, disk[i]->base_len) == 0;
 }
 
 #define MERGE_PREFETCH 8
@@ -621,8 +628,12 @@ static int sync_merge(struct sync_merge *m, sqlite3_stmt *st,
     size_t i = 0;
     int rc = sqlite3_step(st), ret = 0;
     while (ret == 0 && (rc == SQLITE_ROW || i < n)) {
-        /* The names are read in sorted order, not memory order: asking
-         * ahead hides the cache misses (a tenth of a cold sync's merge). */
+        /* The files are read in sorted order, not memory order: asking
+         * ahead for a file, then for the name of one asked for before,
+         * hides the cache misses. Asking for the name alone waited on
+         * the file (most of the merge's own time). */
+        if (i + 2 * MERGE_PREFETCH < n)
+            __builtin_prefetch(disk[i + 2 * MERGE_PREFETCH]);
         if (i + MERGE_PREFETCH < n)
             __builtin_prefetch(disk[i + MERGE_PREFETCH]->base);
         if (i < n && same_base_as_previous(disk, i)) {

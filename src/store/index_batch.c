@@ -37,9 +37,9 @@ static sqlite3_stmt *batch_prepare(struct mail_index *idx, size_t n)
 static void bind_row(sqlite3_stmt *st, int p, const struct idx_batch_row *r)
 {
     sqlite3_bind_int64(st, p, r->uid);
-    sqlite3_bind_text(st, p + 1, r->e->base, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, p + 1, r->e->base, r->e->base_len, SQLITE_STATIC);
     sqlite3_bind_int(st, p + 2, r->e->in_cur);
-    sqlite3_bind_text(st, p + 3, r->e->flags, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, p + 3, r->e->flags, r->e->flags_len, SQLITE_STATIC);
     sqlite3_bind_int64(st, p + 4, (sqlite3_int64)r->modseq);
     sqlite3_bind_int64(st, p + 5, (sqlite3_int64)r->e->size);
     sqlite3_bind_int64(st, p + 6, (sqlite3_int64)r->e->vsize);

@@ -171,10 +171,12 @@ struct maildir_text {
     char data[TEXT_BLOCK];
 };
 
-/* A copy of s in the list's text; NULL without memory. */
-static const char *text_add(struct maildir_list *l, const char *s)
+/* A copy of s in the list's text, its strlen in *slen; NULL without
+ * memory. */
+static const char *text_add(struct maildir_list *l, const char *s, uint16_t *slen)
 {
     size_t len = strlen(s) + 1; /* at most NAME_MAX + 1 */
+    *slen = (uint16_t)(len - 1);
     if (!l->text || l->text->used + len > TEXT_BLOCK) {
         struct maildir_text *t = malloc(sizeof *t);
         if (!t)
@@ -201,8 +203,9 @@ static int list_push(struct maildir_list *l, size_t *cap, const struct maildir_e
         *cap = c;
     }
     struct maildir_file *f = &l->files[l->n];
-    f->base = text_add(l, e->base);
-    f->flags = e->flags[0] ? text_add(l, e->flags) : "";
+    f->base = text_add(l, e->base, &f->base_len);
+    f->flags_len = 0;
+    f->flags = e->flags[0] ? text_add(l, e->flags, &f->flags_len) : "";
     if (!f->base || !f->flags)
         return -1;
     f->in_cur = e->in_cur;
@@ -252,7 +255,7 @@ static uint64_t be64(const char *s, size_t len)
 
 static void key_make(struct sort_key *k, const struct maildir_file *f)
 {
-    size_t len = strlen(f->base);
+    size_t len = f->base_len;
     k->hi = be64(f->base, len);
     k->lo = len > 8 ? be64(f->base + 8, len - 8) : 0;
     k->f = f;

@@ -44,6 +44,7 @@ int maildir_entry_path(const struct maildir_entry *e, char *out, size_t outlen);
  * entries that the merge then reads in sorted, not memory, order). */
 struct maildir_file {
     const char *base, *flags;
+    uint16_t base_len, flags_len; /* their strlen (a name is at most NAME_MAX) */
     bool in_cur;
     uint64_t size, vsize;
 };
