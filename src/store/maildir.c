@@ -7,6 +7,7 @@
 #include "store/sandbox.h"
 
 #include <dirent.h>
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -91,15 +92,18 @@ int maildir_open(int datadirfd, const struct account *a)
     return fd;
 }
 
-/* ",S=123" or ",W=456" inside base; 0 if absent. */
-static uint64_t name_field(const char *base, const char *key)
+/* The number after ",S=" or ",W=" (key 'S' or 'W') in base[0..n), at its
+ * first such comma; 0 if absent or too big. */
+static uint64_t name_field(const char *base, size_t n, char key)
 {
-    const char *p = strstr(base, key);
+    const char *end = base + n;
+    const char *p = memchr(base, ',', n);
+    while (p && !(end - p > 2 && p[1] == key && p[2] == '='))
+        p = memchr(p + 1, ',', (size_t)(end - p - 1));
     if (!p)
         return 0;
-    p += strlen(key);
     uint64_t v = 0;
-    for (; *p >= '0' && *p <= '9'; p++) {
+    for (p += 3; p < end && *p >= '0' && *p <= '9'; p++) {
         if (v > (UINT64_MAX - 9) / 10)
             return 0;
         v = v * 10 + (uint64_t)(*p - '0');
@@ -109,24 +113,29 @@ static uint64_t name_field(const char *base, const char *key)
 
 int maildir_parse_name(const char *name, bool in_cur, struct maildir_entry *out)
 {
-    if (name[0] == '.' || strchr(name, '/') || strlen(name) > MAIL_MAX_FILENAME)
+    if (name[0] == '.')
         return -1;
-    memset(out, 0, sizeof *out);
+    size_t len = strlen(name);
+    if (len > MAIL_MAX_FILENAME || memchr(name, '/', len))
+        return -1;
     const char *info = strstr(name, ":2,");
-    size_t n = info ? (size_t)(info - name) : strlen(name);
-    if (n == 0)
+    size_t n = len, flen = 0;
+    if (info) {
+        n = (size_t)(info - name);
+        flen = len - n - 3;
+    }
+    /* The info part is kept as written (not re-sorted): the path rebuilt
+     * from it must be the file's real name. One too long is refused. */
+    if (n == 0 || flen >= sizeof out->flags)
         return -1;
     memcpy(out->base, name, n);
     out->base[n] = '\0';
-    /* The info part is kept as written (not re-sorted): the path rebuilt
-     * from it must be the file's real name. One too long is refused. */
-    if (info && strlen(info + 3) >= sizeof out->flags)
-        return -1;
-    if (info)
-        memcpy(out->flags, info + 3, strlen(info + 3) + 1);
+    if (flen)
+        memcpy(out->flags, info + 3, flen);
+    out->flags[flen] = '\0';
     out->in_cur = in_cur;
-    out->size = name_field(out->base, ",S=");
-    out->vsize = name_field(out->base, ",W=");
+    out->size = name_field(out->base, n, 'S');
+    out->vsize = name_field(out->base, n, 'W');
     return 0;
 }
 
@@ -247,10 +256,11 @@ struct sort_key {
 
 static uint64_t be64(const char *s, size_t len)
 {
-    uint64_t v = 0;
-    for (size_t i = 0; i < 8; i++)
-        v = (v << 8) | (i < len ? (unsigned char)s[i] : 0);
-    return v;
+    unsigned char b[8] = {0};
+    memcpy(b, s, len < 8 ? len : 8);
+    uint64_t v;
+    memcpy(&v, b, sizeof v);
+    return be64toh(v);
 }
 
 static void key_make(struct sort_key *k, const struct maildir_file *f)
@@ -271,12 +281,29 @@ static bool key_less(const struct sort_key *x, const struct sort_key *y)
     return strcmp(x->f->base, y->f->base) < 0;
 }
 
-/* Sorts k[0..n) with tmp (room for n) by merging runs that double in
- * length (no call through a function pointer per comparison, as qsort). */
+#define SORT_RUN 8 /* runs this long are sorted by insertion first */
+
+/* Sorts k[lo..hi) by insertion (a short run). */
+static void keys_insertion_sort(struct sort_key *k, size_t lo, size_t hi)
+{
+    for (size_t i = lo + 1; i < hi; i++) {
+        struct sort_key x = k[i];
+        size_t j = i;
+        for (; j > lo && key_less(&x, &k[j - 1]); j--)
+            k[j] = k[j - 1];
+        k[j] = x;
+    }
+}
+
+/* Sorts k[0..n) with tmp (room for n): runs of SORT_RUN by insertion,
+ * then merged into runs that double in length (no call through a
+ * function pointer per comparison, as qsort). */
 static void keys_sort(struct sort_key *k, struct sort_key *tmp, size_t n)
 {
+    for (size_t lo = 0; lo < n; lo += SORT_RUN)
+        keys_insertion_sort(k, lo, lo + SORT_RUN < n ? lo + SORT_RUN : n);
     struct sort_key *from = k, *to = tmp;
-    for (size_t width = 1; width < n; width *= 2) {
+    for (size_t width = SORT_RUN; width < n; width *= 2) {
         for (size_t lo = 0; lo < n; lo += 2 * width) {
             size_t mid = lo + width < n ? lo + width : n;
             size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
