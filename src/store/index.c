@@ -43,6 +43,8 @@ static const char schema[] =
  * (RFC 7162 3.2.5.2 VANISHED); it made the modseq index version 3 drops
  * (an index.db of version 1 or 2 has it). */
 #define INDEX_SCHEMA_VERSION 3
+#define TEXT_OF(n) #n
+#define TEXT_OF_VALUE(n) TEXT_OF(n) /* "3" for 3 */
 static const char migrate_v1[] =
     "ALTER TABLE folders ADD COLUMN mailboxid TEXT;"
     "ALTER TABLE folders ADD COLUMN stamp_new INTEGER NOT NULL DEFAULT 0;"
@@ -74,10 +76,11 @@ static const char migrate_v3[] = "DROP INDEX IF EXISTS messages_modseq;"
                                  "PRAGMA user_version = 3;";
 
 /* A new index.db: the tables as the migrations above leave them (the
- * same columns in the same order, test_fresh_schema), made in one go.
- * Running the migrations on an empty file parsed the schema again after
- * each ALTER TABLE, a tenth of a cold SELECT's index creation. */
-static const char schema_fresh[] =
+ * same columns in the same order, test_fresh_schema), made in one go:
+ * the image index_create.c writes, or run here on an empty file SQLite
+ * made. Running the migrations on an empty file parsed the schema again
+ * after each ALTER TABLE, a tenth of a cold SELECT's index creation. */
+const char idx_schema_fresh[] =
     "CREATE TABLE folders(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
     " uidvalidity INTEGER NOT NULL, uidnext INTEGER NOT NULL, modseq INTEGER NOT NULL,"
     " mailboxid TEXT, stamp_new INTEGER NOT NULL DEFAULT 0,"
@@ -193,7 +196,7 @@ static int migrate(struct mail_index *idx)
         return -1;
     int tables = query_int(idx, "SELECT count(*) FROM sqlite_master");
     if (tables == 0)
-        return idx_txn_end(idx, idx_exec(idx, schema_fresh));
+        return idx_txn_end(idx, idx_exec(idx, idx_schema_fresh));
     int rc = tables < 0 ? -1 : idx_exec(idx, schema);
     v = rc == 0 ? user_version(idx) : -1;
     if (v < 0)
@@ -207,6 +210,18 @@ static int migrate(struct mail_index *idx)
     return idx_txn_end(idx, rc);
 }
 
+/* A new index.db's WAL is made at once, by a write of nothing new: its
+ * header's fsync and the directory's come now, while the scan ahead
+ * runs, and not in the first sync's commit. Unsynced: a WAL lost with
+ * this write in it loses nothing. */
+static int make_wal(struct mail_index *idx)
+{
+    if (idx_txn_begin_unsynced(idx, true) < 0)
+        return -1;
+    int rc = idx_exec(idx, "PRAGMA user_version = " TEXT_OF_VALUE(INDEX_SCHEMA_VERSION));
+    return idx_txn_end_unsynced(idx, true, rc);
+}
+
 struct mail_index *index_open(int mailfd)
 {
     struct mail_index *idx = calloc(1, sizeof *idx);
@@ -218,9 +233,11 @@ struct mail_index *index_open(int mailfd)
      * NOMUTEX: a handle is used by one thread at a time (index_cache.h), so
      * SQLite's own per-call locking is pure cost. */
     snprintf(path, sizeof path, "/proc/self/fd/%d/index.db", idx->mailfd);
-    int fd = idx->mailfd >= 0 ? openat(idx->mailfd, "index.db",
-                                       O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600)
-                              : -1;
+    int made = idx->mailfd >= 0 ? idx_create(idx->mailfd) : -1;
+    int fd = -1;
+    if (made >= 0)
+        fd = openat(idx->mailfd, "index.db", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+                    0600);
     struct stat st;
     if (fd >= 0 && fstat(fd, &st) == 0) {
         idx->dev = st.st_dev;
@@ -235,7 +252,8 @@ struct mail_index *index_open(int mailfd)
         return NULL;
     }
     sqlite3_busy_timeout(idx->db, INDEX_BUSY_MS);
-    if (idx_exec(idx, pragmas) < 0 || migrate(idx) < 0) {
+    if (idx_exec(idx, pragmas) < 0 || migrate(idx) < 0 ||
+        (made == 1 && make_wal(idx) < 0)) {
         index_close(idx);
         return NULL;
     }

@@ -1,6 +1,6 @@
 /* index_internal: the parts of the mail index shared by its files
- * (index.c: schema, folders, sync; index_write.c: flag changes, expunge,
- * copies, changes since a modseq; index_cache.c: the handle cache). Not
+ * (index.c: schema, folders, sync; index_create.c: a new index.db; index_write.c: flag
+ * changes, expunge, copies, changes since a modseq; index_cache.c: the handle cache). Not
  * for use outside those files. */
 #pragma once
 #include <sqlite3.h>
@@ -22,6 +22,13 @@ struct mail_index {
     /* Per row a reader learns the date or size of (index_fill.c). */
     sqlite3_stmt *fill_st;
 };
+
+/* The tables of a new index.db at the current version (index.c). */
+extern const char idx_schema_fresh[];
+/* Makes mailfd's index.db from the image of an empty index if there is
+ * none (index_create.c): 1 made, 0 not (there already, or left to SQLite
+ * where that cannot be done), -1 error. */
+int idx_create(int mailfd);
 
 int idx_exec(struct mail_index *idx, const char *sql);
 sqlite3_stmt *idx_prep(struct mail_index *idx, const char *sql);

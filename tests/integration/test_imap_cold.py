@@ -7,9 +7,9 @@ INTERNALDATE / RFC822.SIZE / BODY.PEEK[] (with and without ENVELOPE),
 SEARCH LARGER/SMALLER/SINCE/BEFORE/ON, SORT SIZE/ARRIVAL/DATE, THREAD,
 STATUS SIZE, COPY; poplib STAT/LIST/RETR; the quota over APPEND. The
 figures learned are kept in index.db (read with sqlite3 after). The
-first sync's commit is not fsynced, an APPEND's after it is (strace)."""
+first sync's commit is not fsynced, an APPEND's after it is (strace).
+A new index.db is linked whole, in WAL mode from the start (strace)."""
 
-import imaplib
 import os
 import poplib
 import re
@@ -287,6 +287,39 @@ class FirstSyncCommit(ColdBase):
         self.assertIsNotNone(first_call(calls, lambda c: synced(c) and c[1] < append_ok[0],
                                         after=last[1]),
                              "the APPEND's commit was not fsynced before its OK")
+
+
+
+class NewIndexFromImage(ColdBase):
+    """store/index_create.c: a cold SELECT of an account with no index.db
+    links one written whole (an O_TMPFILE, fsynced, then linkat), in WAL
+    mode from the start: no rollback journal is ever opened, and the WAL
+    exists before the SELECT's OK. sqlite3 then reads it whole."""
+
+    def test_cold_select_links_a_whole_index(self):
+        user = self.cold_account()
+        tracer, log = strace_server(self, self.server, "openat,linkat,fdatasync,fsync")
+        m = login(self.server, user, PW)
+        self.assertEqual(m.select("INBOX")[1], [b"3"])
+        m.logout()
+        tracer.terminate()
+        tracer.wait(20)
+        calls = parse_strace(log)
+        tmpfile = [c for c in calls if c[2] == "openat" and "O_TMPFILE" in c[3]]
+        linked = [c for c in calls if c[2] == "linkat" and '"index.db"' in c[3]]
+        self.assertEqual(len(tmpfile), 1, "the image was not written to a tmpfile")
+        self.assertEqual(len(linked), 1)
+        self.assertTrue(call_ok(linked[0]), linked[0][3])
+        synced = first_call(calls, lambda c: c[2] in ("fsync", "fdatasync"), after=tmpfile[0][1])
+        self.assertIsNotNone(synced)
+        self.assertLess(synced[0], linked[0][0], "linked before its data was on disk")
+        self.assertFalse([c for c in calls if "index.db-journal" in c[3]],
+                         "a rollback journal was used")
+        db = sqlite3.connect(os.path.join(self.mail(user), "index.db"))
+        self.assertEqual(db.execute("PRAGMA journal_mode").fetchone()[0], "wal")
+        self.assertEqual(db.execute("PRAGMA integrity_check").fetchone()[0], "ok")
+        self.assertEqual(db.execute("SELECT count(*) FROM messages").fetchone()[0], 3)
+        db.close()
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@
 #include <sqlite3.h>
 
 #include "store/bus.h"
+#include "store/index.h"
 
 static const char msg1[] = "Subject: one\r\nFrom: a@b\r\n\r\nbody one\r\n";
 
@@ -833,6 +834,166 @@ static void test_fresh_schema(void **state)
     assert_string_equal(fresh, migrated);
 }
 
+/* A new index.db is written from the image of an empty index
+ * (store/index_create.c): a database in WAL mode (header bytes 18 and 19
+ * are 2), whole, at the current version, its WAL made at once. */
+static void test_index_from_image(void **state)
+{
+    struct mailbox *mb = mailbox_open(datafd, &alice, "INBOX");
+    assert_non_null(mb);
+    char path[160];
+    mail_path(path, sizeof path, "index.db-wal");
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0); /* made with the file */
+    append_msg(mb, msg1, 0, NULL, 0);
+    mailbox_close(mb);
+    index_cache_flush();
+
+    mail_path(path, sizeof path, "index.db");
+    unsigned char head[100];
+    int fd = open(path, O_RDONLY);
+    assert_int_equal(read(fd, head, sizeof head), sizeof head);
+    close(fd);
+    assert_memory_equal(head, "SQLite format 3", 16);
+    assert_int_equal(head[18], 2);
+    assert_int_equal(head[19], 2);
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    sqlite3_stmt *q;
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(q, 0), "wal");
+    sqlite3_finalize(q);
+    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &q, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+    assert_string_equal((const char *)sqlite3_column_text(q, 0), "ok");
+    sqlite3_finalize(q);
+    assert_int_equal(sql_int(db, "PRAGMA user_version"), 3);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM messages"), 1);
+    sqlite3_close(db);
+}
+
+/* An empty index.db (another program made it, or a crash right after
+ * SQLite did) is not replaced: SQLite makes the tables in it, the same
+ * shape as an index made from the image. */
+static void test_index_empty_file(void **state)
+{
+    struct mailbox *mb = mailbox_open(datafd, &alice, "INBOX");
+    mailbox_close(mb);
+    index_cache_flush();
+    static char image[8192], empty[8192];
+    shape(image, sizeof image);
+    const char *gone[] = {"index.db", "index.db-wal", "index.db-shm"};
+    char path[160];
+    for (size_t i = 0; i < 3; i++) {
+        mail_path(path, sizeof path, gone[i]);
+        unlink(path);
+    }
+    mail_path(path, sizeof path, "index.db");
+    close(open(path, O_WRONLY | O_CREAT | O_EXCL, 0600));
+    struct stat before, after;
+    assert_int_equal(stat(path, &before), 0);
+    mb = mailbox_open(datafd, &alice, "INBOX");
+    append_msg(mb, msg1, 0, NULL, 0);
+    mailbox_close(mb);
+    index_cache_flush();
+    assert_int_equal(stat(path, &after), 0);
+    assert_int_equal(before.st_ino, after.st_ino);
+    shape(empty, sizeof empty);
+    assert_string_equal(image, empty);
+}
+
+/* An index.db removed with its WAL and -shm left behind: the new one does
+ * not take the old WAL's frames (SQLite would replay them into any file
+ * that is not empty). Its UIDVALIDITY is new and its rows are the files. */
+static void test_index_stale_wal(void **state)
+{
+    struct mailbox *mb = mailbox_open(datafd, &alice, "INBOX");
+    append_msg(mb, msg1, 0, NULL, 0);
+    append_msg(mb, msg1, 0, NULL, 0);
+    struct mailbox_snapshot s;
+    assert_int_equal(mailbox_snapshot(mb, &s), 0);
+    uint32_t validity = s.uidvalidity;
+    mailbox_snapshot_free(&s);
+    char path[160], wal[160];
+    mail_path(path, sizeof path, "index.db");
+    mail_path(wal, sizeof wal, "index.db-wal");
+    struct stat st;
+    assert_int_equal(stat(wal, &st), 0);
+    assert_true(st.st_size > 0); /* the rows are in the WAL, not checkpointed */
+    assert_int_equal(unlink(path), 0);
+    mailbox_close(mb);
+    index_cache_flush();
+
+    mb = mailbox_open(datafd, &alice, "INBOX");
+    assert_int_equal(mailbox_snapshot(mb, &s), 0);
+    assert_int_equal(s.n, 2);
+    assert_true(s.uidvalidity > validity);
+    mailbox_snapshot_free(&s);
+    mailbox_close(mb);
+    index_cache_flush();
+    sqlite3 *db;
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM folders"), 1);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM messages"), 2);
+    sqlite3_close(db);
+}
+
+#define RACERS 6
+static int race_mailfd;
+static pthread_barrier_t race_start;
+
+/* One of RACERS threads making the same new index.db at once. */
+static void *race_open(void *arg)
+{
+    int *ok = arg;
+    pthread_barrier_wait(&race_start);
+    struct mail_index *idx = index_open(race_mailfd);
+    struct index_folder f;
+    *ok = idx && index_sync(idx, "INBOX", race_mailfd, &f) == 0 && f.uidvalidity > 0;
+    index_close(idx);
+    return NULL;
+}
+
+/* Threads that all find no index.db make one between them (the link is
+ * made once, under the directory's lock), and every one of them opens it
+ * and syncs the folder; the folder has one row. */
+static void test_index_create_race(void **state)
+{
+    struct mailbox *mb = mailbox_open(datafd, &alice, "INBOX"); /* the Maildir */
+    append_msg(mb, msg1, 0, NULL, 0);
+    mailbox_close(mb);
+    index_cache_flush();
+    const char *gone[] = {"index.db", "index.db-wal", "index.db-shm"};
+    char path[160];
+    for (size_t i = 0; i < 3; i++) {
+        mail_path(path, sizeof path, gone[i]);
+        unlink(path);
+    }
+    mail_path(path, sizeof path, "");
+    race_mailfd = open(path, O_RDONLY | O_DIRECTORY);
+    assert_true(race_mailfd >= 0);
+    pthread_t t[RACERS];
+    int ok[RACERS] = {0};
+    assert_int_equal(pthread_barrier_init(&race_start, NULL, RACERS), 0);
+    for (int i = 0; i < RACERS; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, race_open, &ok[i]), 0);
+    for (int i = 0; i < RACERS; i++) {
+        pthread_join(t[i], NULL);
+        assert_true(ok[i]);
+    }
+    pthread_barrier_destroy(&race_start);
+    close(race_mailfd);
+    sqlite3 *db;
+    mail_path(path, sizeof path, "index.db");
+    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM folders WHERE name = 'INBOX'"), 1);
+    assert_int_equal(sql_int(db, "SELECT count(*) FROM messages"), 1);
+    sqlite3_close(db);
+}
+
 /* Schema 3: an index.db of version 2 (with the modseq index) loses that
  * index when opened, and keeps its rows; CHANGEDSINCE still answers. */
 static void test_schema_v3(void **state)
@@ -913,6 +1074,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_summary, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_v3, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fresh_schema, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_index_from_image, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_index_empty_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_index_stale_wal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_index_create_race, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_threads, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
