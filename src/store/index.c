@@ -746,28 +746,32 @@ static int scan_files(struct sync_merge *m, struct maildir_list *disk,
     return 1;
 }
 
-/* The scan and merge; m->cb (may be NULL) hears every row kept. */
+/* The scan and merge; m->cb (may be NULL) hears every row kept. The
+ * statements are prepared first: a first sync's scan ahead may still be
+ * running, and its batch statement takes about a millisecond. */
 static int sync_scan(struct sync_merge *m)
 {
+    sqlite3_stmt *st =
+        idx_prep(m->idx, IDX_ROW_COLS " WHERE folder_id = ?1 ORDER BY base");
+    if (!st || (m->ahead && idx_batch_prepare(m->idx) < 0)) {
+        sqlite3_finalize(st);
+        return -1;
+    }
     struct maildir_list disk;
     struct index_stamps stamps; /* a change during the scan moves them again */
     size_t n = 0;
     int r = scan_files(m, &disk, &stamps, &n);
     if (r <= 0) {
+        sqlite3_finalize(st);
         maildir_list_free(&disk);
         return r;
     }
-    sqlite3_stmt *st =
-        idx_prep(m->idx, IDX_ROW_COLS " WHERE folder_id = ?1 ORDER BY base");
-    int rc = -1;
-    if (st) {
-        sqlite3_bind_int64(st, 1, m->f->id);
-        m->batch.idx = m->idx;
-        m->batch.folder_id = m->f->id;
-        m->batch.n = 0;
-        rc = sync_merge(m, st, disk.sorted, n);
-        sqlite3_finalize(st);
-    }
+    sqlite3_bind_int64(st, 1, m->f->id);
+    m->batch.idx = m->idx;
+    m->batch.folder_id = m->f->id;
+    m->batch.n = 0;
+    int rc = sync_merge(m, st, disk.sorted, n);
+    sqlite3_finalize(st);
     maildir_list_free(&disk);
     m->f->stamp_new = trusted(stamps.new_dir);
     m->f->stamp_cur = trusted(stamps.cur_dir);

@@ -60,6 +60,13 @@ static int insert_rows(struct idx_batch *b, sqlite3_stmt **slot,
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
+int idx_batch_prepare(struct mail_index *idx)
+{
+    if (!idx->batch_st)
+        idx->batch_st = batch_prepare(idx, IDX_BATCH_ROWS);
+    return idx->batch_st ? 0 : -1;
+}
+
 int idx_batch_add(struct idx_batch *b, const struct maildir_file *e, uint32_t uid,
                   uint64_t modseq)
 {
