@@ -44,6 +44,7 @@ cleanup() {
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   for g in "${cgroups[@]}"; do rmdir "$g" 2>/dev/null || true; done
   rm -rf "$work"
+  free_ports_done
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM

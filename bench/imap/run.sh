@@ -19,7 +19,7 @@ RUNS=${RUNS:-5}
 IDLE_SESSIONS=${IDLE_SESSIONS:-1000}
 work=$(mktemp -d /tmp/portico-bench-imap.XXXXXX)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; free_ports_done; }
 trap cleanup EXIT
 [ -n "${BENCH_KEEP:-}" ] && trap - EXIT
 

@@ -45,6 +45,7 @@ cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   [ -n "${KEEP:-}" ] || rm -rf "$tmp"
+  free_ports_done
 }
 trap cleanup EXIT
 

@@ -45,6 +45,7 @@ cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
   rm -rf "$work"
+  free_ports_done
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
