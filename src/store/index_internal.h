@@ -1,7 +1,7 @@
 /* index_internal: the parts of the mail index shared by its files
- * (index.c: schema, folders, sync; index_create.c: a new index.db; index_write.c: flag
- * changes, expunge, copies, changes since a modseq; index_cache.c: the handle cache). Not
- * for use outside those files. */
+ * (index.c: schema, folders, sync; index_create.c: a new index.db;
+ * index_write.c: flag changes, expunge, copies, changes since a modseq;
+ * index_cache.c: the handle cache). Not for use outside those files. */
 #pragma once
 #include <sqlite3.h>
 #include <stdbool.h>

@@ -875,6 +875,17 @@ static void test_index_from_image(void **state)
     sqlite3_close(db);
 }
 
+/* Removes index.db with its WAL and -shm (the cache flushed first). */
+static void remove_index(void)
+{
+    const char *gone[] = {"index.db", "index.db-wal", "index.db-shm"};
+    char path[160];
+    for (size_t i = 0; i < 3; i++) {
+        mail_path(path, sizeof path, gone[i]);
+        unlink(path);
+    }
+}
+
 /* An empty index.db (another program made it, or a crash right after
  * SQLite did) is not replaced: SQLite makes the tables in it, the same
  * shape as an index made from the image. */
@@ -885,12 +896,8 @@ static void test_index_empty_file(void **state)
     index_cache_flush();
     static char image[8192], empty[8192];
     shape(image, sizeof image);
-    const char *gone[] = {"index.db", "index.db-wal", "index.db-shm"};
+    remove_index();
     char path[160];
-    for (size_t i = 0; i < 3; i++) {
-        mail_path(path, sizeof path, gone[i]);
-        unlink(path);
-    }
     mail_path(path, sizeof path, "index.db");
     close(open(path, O_WRONLY | O_CREAT | O_EXCL, 0600));
     struct stat before, after;
@@ -966,12 +973,8 @@ static void test_index_create_race(void **state)
     append_msg(mb, msg1, 0, NULL, 0);
     mailbox_close(mb);
     index_cache_flush();
-    const char *gone[] = {"index.db", "index.db-wal", "index.db-shm"};
+    remove_index();
     char path[160];
-    for (size_t i = 0; i < 3; i++) {
-        mail_path(path, sizeof path, gone[i]);
-        unlink(path);
-    }
     mail_path(path, sizeof path, "");
     race_mailfd = open(path, O_RDONLY | O_DIRECTORY);
     assert_true(race_mailfd >= 0);
