@@ -306,12 +306,26 @@ static void load_done(void *arg)
     free(lj);
 }
 
+/* A load whose completion never ran (the server stopped after its work):
+ * the jobs it grouped were never handed to a destination. */
+static void load_job_free(void *arg)
+{
+    struct load_job *lj = arg;
+    struct job *next;
+    for (struct job *j = lj->jobs; j; j = next) {
+        next = j->next;
+        free(j->idx);
+        free(j);
+    }
+    free(lj);
+}
+
 void relay_load(struct item *it)
 {
     struct load_job *lj = calloc(1, sizeof *lj);
     if (lj)
         lj->it = it;
-    if (!lj || relay_submit(load_work, load_done, free, lj) < 0) {
+    if (!lj || relay_submit(load_work, load_done, load_job_free, lj) < 0) {
         free(lj);
         it->busy = false;
         relay->nloaded--;
