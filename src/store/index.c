@@ -289,26 +289,33 @@ bool index_is_current(const struct mail_index *idx)
 
 /* RFC 9051 2.3.1.1: a rebuilt index must not reuse an old UIDVALIDITY. The
  * last one issued is kept in a file beside the index; the next is the
- * larger of now and last + 1. */
+ * larger of now and last + 1. 0 when it could not be recorded durably:
+ * the folder is not indexed rather than given a value a rebuild might
+ * issue again. */
 static uint32_t next_uidvalidity(int mailfd)
 {
     char buf[32] = "";
-    uint64_t last = 0, now = (uint64_t)time(NULL);
+    uint64_t now = (uint64_t)time(NULL);
     int fd =
         openat(mailfd, UIDVALIDITY_FILE, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd >= 0) {
-        ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
-        buf[n > 0 ? n : 0] = '\0';
-        last = strtoull(buf, NULL, 10);
+    if (fd < 0) {
+        log_error(0, "store uidvalidity_open_failed errno=%d", errno);
+        return 0;
     }
+    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    buf[n > 0 ? n : 0] = '\0';
+    uint64_t last = strtoull(buf, NULL, 10);
     uint64_t v = now > last ? now : last + 1;
     if (v == 0 || v > UINT32_MAX)
         v = 1;
-    if (fd >= 0) {
-        int n = snprintf(buf, sizeof buf, "%" PRIu64 "\n", v);
-        if (ftruncate(fd, 0) == 0 && pwrite(fd, buf, (size_t)n, 0) == n)
-            fsync(fd);
-        close(fd);
+    int len = snprintf(buf, sizeof buf, "%" PRIu64 "\n", v);
+    bool saved =
+        ftruncate(fd, 0) == 0 && pwrite(fd, buf, (size_t)len, 0) == len && fsync(fd) == 0;
+    int err = errno;
+    close(fd);
+    if (!saved) {
+        log_error(0, "store uidvalidity_save_failed errno=%d", err);
+        return 0;
     }
     return (uint32_t)v;
 }
@@ -380,8 +387,13 @@ int idx_folder_get(struct mail_index *idx, const char *name, struct index_folder
                                          " modseq) VALUES(?1, ?2, 1, 1)");
         if (!st)
             return -1;
+        uint32_t uidvalidity = next_uidvalidity(idx->mailfd);
+        if (uidvalidity == 0) {
+            sqlite3_finalize(st);
+            return -1;
+        }
         sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, next_uidvalidity(idx->mailfd));
+        sqlite3_bind_int64(st, 2, uidvalidity);
         int rc = sqlite3_step(st);
         sqlite3_finalize(st);
         if (rc != SQLITE_DONE || index_folder_read(idx, name, f) != 1)

@@ -997,6 +997,45 @@ static void test_index_create_race(void **state)
     sqlite3_close(db);
 }
 
+/* A handle still open on a removed index.db, closed after a new index.db
+ * was made and written, leaves the new index's WAL and -shm alone: SQLite
+ * deletes them by name on close, but not for a database file that has
+ * moved (SQLITE_FCNTL_HAS_MOVED), and the handle's path resolves through
+ * its own fd of the mail directory until it is closed. A later handle
+ * sees what the new index committed. */
+static void test_stale_handle_keeps_new_wal(void **state)
+{
+    struct mailbox *mb = mailbox_open(datafd, &alice, "INBOX"); /* the Maildir */
+    append_msg(mb, msg1, 0, NULL, 0);
+    mailbox_close(mb);
+    index_cache_flush();
+    char path[160];
+    mail_path(path, sizeof path, "");
+    int mailfd = open(path, O_RDONLY | O_DIRECTORY);
+    assert_true(mailfd >= 0);
+    struct mail_index *stale = index_open(mailfd);
+    struct index_folder f, g;
+    assert_int_equal(index_sync(stale, "INBOX", mailfd, &f), 0);
+    remove_index();
+
+    struct mail_index *fresh = index_open(mailfd);
+    assert_int_equal(index_sync(fresh, "INBOX", mailfd, &f), 0);
+    assert_true(f.uidvalidity > 0);
+    index_close(stale);
+    char wal[160];
+    struct stat st;
+    mail_path(wal, sizeof wal, "index.db-wal");
+    assert_int_equal(stat(wal, &st), 0);
+    struct mail_index *later = index_open(mailfd);
+    assert_non_null(later);
+    assert_int_equal(index_folder_read(later, "INBOX", &g), 1);
+    assert_int_equal(g.uidvalidity, f.uidvalidity);
+    assert_int_equal(g.uidnext, f.uidnext);
+    index_close(later);
+    index_close(fresh);
+    close(mailfd);
+}
+
 /* Schema 3: an index.db of version 2 (with the modseq index) loses that
  * index when opened, and keeps its rows; CHANGEDSINCE still answers. */
 static void test_schema_v3(void **state)
@@ -1081,6 +1120,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_index_empty_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_index_stale_wal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_index_create_race, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stale_handle_keeps_new_wal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_threads, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,8 +1,8 @@
 /* test_store: the mail store end to end in a temporary data_dir: staged
  * delivery (LF normalisation, S=/W= names), snapshots and UIDs, opening by
- * UID, durable expunge, index rebuild with a new UIDVALIDITY, files dropped
- * into new/ by others, concurrent deliveries (group commit), the bus and
- * the maildrop lock. */
+ * UID, durable expunge, index rebuild with a new UIDVALIDITY (refused while
+ * the last one cannot be recorded), files dropped into new/ by others,
+ * concurrent deliveries (group commit), the bus and the maildrop lock. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -140,6 +140,32 @@ static void test_deliver_snapshot_expunge(void **state)
     assert_int_equal(store_quota_check(datafd, &alice, 1, 0, 3), 0);
 }
 
+/* RFC 9051 2.3.1.1: an index rebuilt when the last UIDVALIDITY cannot be
+ * recorded is refused, not given a value a later rebuild could issue
+ * again; once the file can be written the rebuild goes ahead. */
+static void test_uidvalidity_unrecorded(void **state)
+{
+    deliver("Subject: one\r\n\r\nbody\r\n");
+    struct mail_snapshot snap;
+    assert_int_equal(store_snapshot(datafd, &alice, "INBOX", &snap), 0);
+    uint32_t validity = snap.uidvalidity;
+    store_snapshot_free(&snap);
+    char path[160], record[160], aside[168];
+    snprintf(path, sizeof path, "%s/users/example.org/alice/mail/index.db", dir);
+    snprintf(record, sizeof record, "%s/users/example.org/alice/mail/uidvalidity", dir);
+    snprintf(aside, sizeof aside, "%s.aside", record);
+    assert_int_equal(unlink(path), 0);
+    assert_int_equal(rename(record, aside), 0);
+    assert_int_equal(mkdir(record, 0700), 0); /* cannot be opened for writing */
+    assert_true(store_snapshot(datafd, &alice, "INBOX", &snap) < 0);
+    assert_int_equal(rmdir(record), 0);
+    assert_int_equal(rename(aside, record), 0);
+    assert_int_equal(store_snapshot(datafd, &alice, "INBOX", &snap), 0);
+    assert_int_equal(snap.n, 1);
+    assert_true(snap.uidvalidity > validity);
+    store_snapshot_free(&snap);
+}
+
 /* Deliveries from many threads at once share commits (store/commit.h):
  * every message lands once, with its own UID, and the index the committer
  * keeps open is replaced when index.db is deleted. */
@@ -227,6 +253,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lf_normalise),
         cmocka_unit_test_setup_teardown(test_deliver_snapshot_expunge, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_uidvalidity_unrecorded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_group_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_default_folders, setup, teardown),
         cmocka_unit_test(test_maildrop_lock),
