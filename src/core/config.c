@@ -205,10 +205,11 @@ static const struct config_key keys[] = {
         "have."),
     SIZE("mail", "quota", mail_quota_bytes, 0, (long long)1 << 50, "0",
          "Bytes of mail per account; `0` is unlimited. Over quota, delivery is a "
-         "temporary "
-         "failure (SMTP `452 4.2.2`), never a silent drop."),
+         "temporary failure (SMTP `452 4.2.2`), never a silent drop. IMAP reports it "
+         "as the STORAGE quota (RFC 9208 GETQUOTAROOT)."),
     INT("mail", "quota_messages", mail_quota_messages, 0, 1000000000, "0",
-        "Messages per account; `0` is unlimited."),
+        "Messages per account; `0` is unlimited. IMAP reports it as the MESSAGE "
+        "quota."),
     LISTEN("smtp", "listen", svc[SVC_SMTP].listen,
            "MX: accepts mail for local domains from anyone, no authentication."),
     LISTEN("smtp", "listen_tls", svc[SVC_SMTP].listen_tls,

@@ -55,6 +55,7 @@ enum {
     IMAP_STATUS_RECENT = 1 << 7, /* rev1 (RFC 3501 6.3.10) */
     IMAP_STATUS_APPENDLIMIT = 1 << 8,
     IMAP_STATUS_MAILBOXID = 1 << 9,
+    IMAP_STATUS_DELETED_STORAGE = 1 << 10, /* RFC 9208 */
 };
 /* "(" status-att *(SP status-att) ")" as IMAP_STATUS_* bits. */
 int imap_status_items(struct imap_parser *p, unsigned *items);

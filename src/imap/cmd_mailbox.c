@@ -1,7 +1,8 @@
 /* imap mailbox: CREATE, DELETE, RENAME, SUBSCRIBE, UNSUBSCRIBE (RFC 9051
  * 6.3.4-6.3.8) and STATUS (6.3.11, RFC 8438 SIZE, RFC 7162 HIGHESTMODSEQ,
- * RFC 7889 APPENDLIMIT, RFC 8474 MAILBOXID), each on the work pool through
- * the store's folder calls. Also imap_status_line for LIST-STATUS. */
+ * RFC 7889 APPENDLIMIT, RFC 8474 MAILBOXID, RFC 9208 DELETED-STORAGE), each
+ * on the work pool through the store's folder calls. Also imap_status_line
+ * for LIST-STATUS. */
 #include "imap/imap.h"
 
 #include "core/log.h"
@@ -184,6 +185,8 @@ void imap_status_line(struct session *s, struct evbuffer *out, const char *name,
     ITEM(IMAP_STATUS_UNSEEN, "UNSEEN %u", st->unseen);
     ITEM(IMAP_STATUS_DELETED, "DELETED %u", st->deleted);
     ITEM(IMAP_STATUS_SIZE, "SIZE %llu", (unsigned long long)st->size);
+    ITEM(IMAP_STATUS_DELETED_STORAGE, "DELETED-STORAGE %llu",
+         (unsigned long long)imap_quota_kib(st->deleted_size));
     ITEM(IMAP_STATUS_HIGHESTMODSEQ, "HIGHESTMODSEQ %llu",
          (unsigned long long)st->highest_modseq);
     ITEM(IMAP_STATUS_RECENT, "RECENT %u", 0u);

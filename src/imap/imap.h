@@ -233,6 +233,14 @@ void imap_bus_stop(struct session *s);
  * command, RFC 7162 3.1): MODSEQ goes into FETCH responses. */
 bool imap_condstore(struct session *s);
 
+/* cmd_quota.c: true when [mail] quota or quota_messages sets a limit;
+ * the capabilities that say which (" QUOTA QUOTA=RES-..." or ""); bytes
+ * as the STORAGE resource's units of 1024 octets, a started one counted
+ * (RFC 9208 5.1, STATUS DELETED-STORAGE too). */
+bool imap_quota_on(void);
+const char *imap_quota_caps(void);
+uint64_t imap_quota_kib(uint64_t bytes);
+
 /* cmd_mailbox.c: "* STATUS name (...)" (RFC 9051 7.3.4) for STATUS and
  * LIST RETURN (STATUS) (RFC 5819); items are IMAP_STATUS_* bits. */
 void imap_status_line(struct session *s, struct evbuffer *out, const char *name,
@@ -268,6 +276,10 @@ void imap_cmd_rename(struct session *s, char *args);
 void imap_cmd_subscribe(struct session *s, char *args);
 void imap_cmd_unsubscribe(struct session *s, char *args);
 void imap_cmd_status(struct session *s, char *args);
+/* cmd_quota.c (RFC 9208) */
+void imap_cmd_getquota(struct session *s, char *args);
+void imap_cmd_getquotaroot(struct session *s, char *args);
+void imap_cmd_setquota(struct session *s, char *args);
 /* cmd_list.c: LIST (RFC 9051 6.3.9, RFC 5258, RFC 5819, RFC 6154), LSUB */
 void imap_cmd_list(struct session *s, char *args);
 void imap_cmd_lsub(struct session *s, char *args);

@@ -51,6 +51,9 @@ static const struct command commands[] = {
     {"LIST", AUTH, 0, imap_cmd_list},
     {"LSUB", AUTH, 0, imap_cmd_lsub},
     {"STATUS", AUTH, 0, imap_cmd_status},
+    {"GETQUOTAROOT", AUTH, 0, imap_cmd_getquotaroot},
+    {"GETQUOTA", AUTH, 0, imap_cmd_getquota},
+    {"SETQUOTA", AUTH, 0, imap_cmd_setquota},
     {"APPEND", AUTH, 0, imap_cmd_append},
     {"IDLE", AUTH, 0, imap_cmd_idle},
     {"UNSELECT", SEL, 0, imap_cmd_unselect},
@@ -96,8 +99,8 @@ void imap_capabilities(struct session *s, char *buf, size_t len)
     snprintf(buf, len,
              "IMAP4rev1 IMAP4rev2%s%s LITERAL+ ENABLE IDLE NAMESPACE ID UIDPLUS MOVE "
              "UNSELECT CHILDREN LIST-EXTENDED LIST-STATUS SPECIAL-USE STATUS=SIZE "
-             "CONDSTORE QRESYNC %s OBJECTID UTF8=ACCEPT " IMAP_CAPS_SEARCH,
-             starttls, login, limit);
+             "CONDSTORE QRESYNC %s OBJECTID UTF8=ACCEPT " IMAP_CAPS_SEARCH "%s",
+             starttls, login, limit, imap_quota_caps());
 }
 
 struct imap_parser *imap_parser_for(struct session *s, char *args, char *err,

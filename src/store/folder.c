@@ -326,6 +326,21 @@ int store_folder_subscribe(int datadirfd, const struct account *a, const char *n
     return close_keep(mailfd, subs_set(mailfd, canon, on));
 }
 
+int store_folder_exists(int datadirfd, const struct account *a, const char *name)
+{
+    char canon[MAIL_MAX_FOLDER + 1];
+    if (folder_name_canon(name, canon, sizeof canon) < 0)
+        return 0;
+    int mailfd = maildir_open(datadirfd, a);
+    if (mailfd < 0)
+        return -1;
+    bool exists = folder_exists(mailfd, canon);
+    close(mailfd);
+    if (exists)
+        return 1;
+    return 0;
+}
+
 static int status_of(int mailfd, const char *name, struct mail_status *out)
 {
     struct index_folder f;
@@ -336,7 +351,7 @@ static int status_of(int mailfd, const char *name, struct mail_status *out)
     struct mail_index *idx = index_cache_get(mailfd);
     int rc = idx ? index_sync(idx, name, folderfd, &f) : -1;
     if (rc == 0) /* RFC 8438 SIZE: unmeasured files counted first, once */
-        rc = index_fill_folder(idx, f.id, folderfd, MAIL_NEED_VSIZE);
+        rc = index_fill_folder(idx, f.id, folderfd, MAIL_NEED_SIZE | MAIL_NEED_VSIZE);
     if (rc == 0)
         rc = index_folder_status(idx, f.id, &s);
     index_cache_put(idx);
@@ -347,6 +362,7 @@ static int status_of(int mailfd, const char *name, struct mail_status *out)
     out->unseen = s.unseen;
     out->deleted = s.deleted;
     out->size = s.size;
+    out->deleted_size = s.deleted_size;
     out->uidnext = f.uidnext;
     out->uidvalidity = f.uidvalidity;
     out->highest_modseq = f.highest_modseq;

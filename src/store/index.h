@@ -152,7 +152,8 @@ int index_folder_rename(struct mail_index *idx, const char *from, const char *to
  * the sum of RFC822.SIZE): one aggregate query. */
 struct index_status {
     uint32_t messages, unseen, deleted;
-    uint64_t size;
+    uint64_t size;         /* RFC822.SIZE of all */
+    uint64_t deleted_size; /* bytes on disk of those marked \Deleted */
 };
 int index_folder_status(struct mail_index *idx, int64_t folder_id,
                         struct index_status *out);

@@ -57,7 +57,9 @@ int index_folder_status(struct mail_index *idx, int64_t folder_id,
         idx_prep(idx, "SELECT count(*),"
                       " coalesce(sum(in_cur = 0 OR instr(flags, 'S') = 0), 0),"
                       " coalesce(sum(in_cur = 1 AND instr(flags, 'T') > 0), 0),"
-                      " coalesce(sum(vsize), 0)"
+                      " coalesce(sum(vsize), 0),"
+                      " coalesce(sum(CASE WHEN in_cur = 1 AND instr(flags, 'T') > 0"
+                      " THEN size ELSE 0 END), 0)"
                       " FROM messages WHERE folder_id = ?1");
     if (!st)
         return -1;
@@ -68,6 +70,7 @@ int index_folder_status(struct mail_index *idx, int64_t folder_id,
         out->unseen = (uint32_t)sqlite3_column_int64(st, 1);
         out->deleted = (uint32_t)sqlite3_column_int64(st, 2);
         out->size = (uint64_t)sqlite3_column_int64(st, 3);
+        out->deleted_size = (uint64_t)sqlite3_column_int64(st, 4);
     }
     sqlite3_finalize(st);
     return rc == SQLITE_ROW ? 0 : -1;

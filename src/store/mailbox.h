@@ -302,10 +302,14 @@ int store_folder_rename(int datadirfd, const struct account *a, const char *from
                         const char *to);
 int store_folder_subscribe(int datadirfd, const struct account *a, const char *name,
                            bool on);
+/* 1 when the folder exists, 0 when not (or its name is not one), -1 on
+ * error. */
+int store_folder_exists(int datadirfd, const struct account *a, const char *name);
 /* STATUS figures without a snapshot (RFC 9051 6.3.11, RFC 8438 SIZE). */
 struct mail_status {
     uint32_t messages, unseen, deleted, uidnext, uidvalidity;
     uint64_t size, highest_modseq;
+    uint64_t deleted_size; /* bytes on disk an EXPUNGE would free */
     char mailboxid[40];
 };
 int store_folder_status(int datadirfd, const struct account *a, const char *name,

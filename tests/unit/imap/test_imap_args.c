@@ -131,16 +131,17 @@ static void test_status(void **state)
     struct imap_parser *p = t_parser(
         &c,
         "Drafts (MESSAGES UIDNEXT UIDVALIDITY UNSEEN DELETED SIZE HIGHESTMODSEQ RECENT "
-        "APPENDLIMIT MAILBOXID)",
+        "APPENDLIMIT MAILBOXID DELETED-STORAGE)",
         NULL, 0);
     assert_int_equal(imap_status_parse(p, &m, &items), 0);
     assert_string_equal(m, "Drafts");
-    assert_int_equal(items, (1u << 10) - 1);
+    assert_int_equal(items, (1u << 11) - 1);
     assert_string_equal(imap_status_item_name(IMAP_STATUS_HIGHESTMODSEQ),
                         "HIGHESTMODSEQ");
     imap_parser_free(&p);
-    const char *bad[] = {"Drafts ()",       "Drafts (FOO)",        "Drafts",
-                         "Drafts MESSAGES", "Drafts (MESSAGES) x", NULL};
+    const char *bad[] = {
+        "Drafts ()",           "Drafts (FOO)",      "Drafts", "Drafts MESSAGES",
+        "Drafts (MESSAGES) x", "Drafts (DELETED-)", NULL};
     for (size_t i = 0; bad[i]; i++) {
         p = t_parser(&c, bad[i], NULL, 0);
         assert_int_equal(imap_status_parse(p, &m, &items), -1);
