@@ -6,7 +6,6 @@ refused; an unknown root or mailbox is NO; STATUS DELETED-STORAGE counts
 the messages marked \\Deleted. Without a limit there is no QUOTA
 capability and INBOX has no quota root."""
 
-import imaplib
 import os
 import re
 import smtplib
