@@ -10,6 +10,7 @@ build_pkgs=(
   build-essential meson ninja-build pkg-config
   libevent-dev libssl-dev libsqlite3-dev libgmime-3.0-dev libinih-dev
   libc-ares-dev libcrypt-dev libidn2-dev libsystemd-dev libssh-dev libopendkim-dev
+  zlib1g-dev
 )
 # `make test`: cmocka, and the real clients the integration tests drive
 # (mbsync is isync, mutt runs under tmux; swaks needs libnet-ssleay-perl

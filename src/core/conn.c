@@ -3,6 +3,7 @@
  * (the reaper event), never inside the caller's frame. */
 #include "core/conn.h"
 
+#include "core/conn_deflate.h"
 #include "core/iplimit.h"
 #include "core/limits.h"
 #include "core/log.h"
@@ -244,6 +245,25 @@ void conn_loop_free(struct loop *loop)
     loop->flush_head = NULL;
 }
 
+/* The layers of a conn: c->bev on top, then TLS and/or DEFLATE filters,
+ * the socket's bufferevent at the bottom. */
+static struct bufferevent *bottom(struct conn *c)
+{
+    struct bufferevent *b = c->bev, *under;
+    while ((under = bufferevent_get_underlying(b)) != NULL)
+        b = under;
+    return b;
+}
+
+/* The TLS layer, or NULL. */
+static struct bufferevent *tls_layer(struct conn *c)
+{
+    for (struct bufferevent *b = c->bev; b; b = bufferevent_get_underlying(b))
+        if (bufferevent_openssl_get_ssl(b))
+            return b;
+    return NULL;
+}
+
 static void reap_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct conn *c = arg;
@@ -259,9 +279,8 @@ static void reap_cb(evutil_socket_t fd, short what, void *arg)
     if (c->bev) {
         if (c->direct)
             evbuffer_remove_cb(conn_output(c), out_added_cb, c);
-        struct bufferevent *under = bufferevent_get_underlying(c->bev);
-        if (under) /* conn_close may have watched it; c goes away now */
-            evbuffer_remove_cb(bufferevent_get_output(under), under_drained_cb, c);
+        /* conn_close may have watched it; c goes away now */
+        evbuffer_remove_cb(bufferevent_get_output(bottom(c)), under_drained_cb, c);
         bufferevent_free(c->bev);
     }
     event_free(c->reaper);
@@ -296,9 +315,20 @@ static void update_read_state(struct conn *c)
     apply_read_state(c);
 }
 
+/* Only the top layer times the session out: a layer below kept the
+ * timeout it had before an upgrade (a login's 60 s under a 30 min IMAP
+ * session after STARTTLS) and ended the session early. */
+static void clear_lower_timeouts(struct conn *c)
+{
+    for (struct bufferevent *b = bufferevent_get_underlying(c->bev); b;
+         b = bufferevent_get_underlying(b))
+        bufferevent_set_timeouts(b, NULL, NULL);
+}
+
 static void setup_bev(struct conn *c)
 {
     bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
+    clear_lower_timeouts(c);
     conn_set_idle_timeout(c, c->idle_sec);
     apply_read_state(c);
     if (c->direct) { /* a new socket bufferevent starts with EV_WRITE on */
@@ -498,12 +528,14 @@ void conn_resume(struct conn *c)
     update_read_state(c);
 }
 
-/* Wraps the plain bev in a TLS filter (server or client side). The
- * injected-command hole (e.g. "STARTTLS\r\nRSET\r\n" in one write):
- * whatever arrived after the upgrade command is thrown away unread. */
-static int starttls_with(struct conn *c, SSL *ssl, enum bufferevent_ssl_state state)
+/* Before a filter goes on top (TLS, DEFLATE): the filter drives the
+ * layer below from now on, and the reply announcing the upgrade leaves
+ * as it was written. The injected-command hole (e.g.
+ * "STARTTLS\r\nRSET\r\n" in one write): whatever arrived after the
+ * upgrade command is thrown away unread. */
+static void before_layer(struct conn *c, const char *what)
 {
-    if (c->direct) { /* the TLS filter drives the socket from now on */
+    if (c->direct) {
         evbuffer_remove_cb(conn_output(c), out_added_cb, c);
         flush_unqueue(c);
         c->direct = c->write_armed = false;
@@ -513,7 +545,13 @@ static int starttls_with(struct conn *c, SSL *ssl, enum bufferevent_ssl_state st
     size_t dropped = evbuffer_get_length(in);
     evbuffer_drain(in, dropped);
     if (dropped)
-        log_warn(c->id, "core tls plaintext_discarded bytes=%zu", dropped);
+        log_warn(c->id, "core %s_discarded bytes=%zu", what, dropped);
+}
+
+/* Wraps the plain bev in a TLS filter (server or client side). */
+static int starttls_with(struct conn *c, SSL *ssl, enum bufferevent_ssl_state state)
+{
+    before_layer(c, "tls plaintext");
     struct bufferevent *tls =
         bufferevent_openssl_filter_new(c->loop->base, c->bev, ssl, state,
                                        BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
@@ -547,9 +585,28 @@ int conn_starttls_client(struct conn *c, SSL *ssl)
     return starttls_with(c, ssl, BUFFEREVENT_SSL_CONNECTING);
 }
 
+int conn_compress(struct conn *c)
+{
+    if (c->compressed || c->closing)
+        return -1;
+    before_layer(c, "deflate uncompressed");
+    struct bufferevent *z = conn_deflate_new(c->bev);
+    if (!z)
+        return -1;
+    c->bev = z;
+    c->compressed = true;
+    setup_bev(c);
+    return 0;
+}
+
 SSL *conn_ssl(struct conn *c)
 {
-    return c->tls ? bufferevent_openssl_get_ssl(c->bev) : NULL;
+    struct bufferevent *tls = NULL;
+    if (c->tls)
+        tls = tls_layer(c);
+    if (!tls)
+        return NULL;
+    return bufferevent_openssl_get_ssl(tls);
 }
 
 void conn_tls_describe(struct conn *c, char *buf, size_t len)
@@ -566,15 +623,15 @@ static void grace_cb(evutil_socket_t fd, short what, void *arg)
     conn_abort(arg);
 }
 
-/* Everything written has reached the socket. After STARTTLS the bev is a
- * filter: its output drains into the underlying bev, which may still hold
- * the last reply's TLS records. */
+/* Everything written has reached the socket. After STARTTLS or COMPRESS
+ * the bev is a filter: its output drains into the layers below, which may
+ * still hold the last reply's records. */
 static bool output_flushed(struct conn *c)
 {
-    if (evbuffer_get_length(conn_output(c)) > 0)
-        return false;
-    struct bufferevent *under = bufferevent_get_underlying(c->bev);
-    return !under || evbuffer_get_length(bufferevent_get_output(under)) == 0;
+    for (struct bufferevent *b = c->bev; b; b = bufferevent_get_underlying(b))
+        if (evbuffer_get_length(bufferevent_get_output(b)) > 0)
+            return false;
+    return true;
 }
 
 static void under_drained_cb(struct evbuffer *buf, const struct evbuffer_cb_info *info,
@@ -591,13 +648,14 @@ void conn_close(struct conn *c)
         return;
     c->closing = true;
     apply_read_state(c);
+    if (c->compressed) /* the last reply may still be inside zlib */
+        conn_deflate_flush(c->bev);
     if (output_flushed(c)) {
         conn_abort(c);
         return;
     }
-    struct bufferevent *under = bufferevent_get_underlying(c->bev);
-    if (under)
-        evbuffer_add_cb(bufferevent_get_output(under), under_drained_cb, c);
+    if (bottom(c) != c->bev)
+        evbuffer_add_cb(bufferevent_get_output(bottom(c)), under_drained_cb, c);
     /* write_cb finishes the close when the output has drained. */
     bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
     struct timeval tv = {SESSION_CLOSE_GRACE_SEC, 0};
@@ -613,9 +671,8 @@ void conn_abort(struct conn *c)
     c->aborted = c->closing = true;
     bufferevent_disable(c->bev, EV_READ | EV_WRITE);
     bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
-    struct bufferevent *under = bufferevent_get_underlying(c->bev);
-    if (under) /* conn_close may have watched it; c goes away soon */
-        evbuffer_remove_cb(bufferevent_get_output(under), under_drained_cb, c);
+    /* conn_close may have watched it; c goes away soon */
+    evbuffer_remove_cb(bufferevent_get_output(bottom(c)), under_drained_cb, c);
     if (c->grace)
         evtimer_del(c->grace);
     if (c->stall)
@@ -666,9 +723,13 @@ static void after_write(struct conn *c)
     }
 }
 
+/* Under COMPRESS this runs once the writes of a pass have gone into the
+ * compressor: they are flushed to the peer together. */
 static void write_cb(struct bufferevent *bev, void *arg)
 {
     struct conn *c = arg;
+    if (c->compressed && !c->aborted)
+        conn_deflate_flush(c->bev);
     disarm_write(c);
     after_write(c);
 }
@@ -676,7 +737,8 @@ static void write_cb(struct bufferevent *bev, void *arg)
 static void log_tls_error(struct conn *c)
 {
     unsigned long e;
-    while ((e = bufferevent_get_openssl_error(c->bev)) != 0) {
+    struct bufferevent *tls = tls_layer(c);
+    while (tls && (e = bufferevent_get_openssl_error(tls)) != 0) {
         char buf[200];
         ERR_error_string_n(e, buf, sizeof buf);
         log_info(c->id, "core tls error=\"%s\"", buf);
@@ -688,8 +750,8 @@ static void log_tls_error(struct conn *c)
  * in the underlying output. Send it before closing, best effort. */
 static void flush_tls_alert(struct conn *c)
 {
-    struct bufferevent *under = bufferevent_get_underlying(c->bev);
-    if (!under)
+    struct bufferevent *under = bottom(c);
+    if (under == c->bev)
         return;
     struct evbuffer *out = bufferevent_get_output(under);
     size_t len = evbuffer_get_length(out);

@@ -44,6 +44,7 @@ struct conn {
     int peer_port;
     bool loopback;     /* peer is 127/8 or ::1 */
     bool tls;          /* TLS is up (implicit or after an upgrade) */
+    bool compressed;   /* DEFLATE is on (conn_compress) */
     bool closing;      /* no more input is handled; output drains */
     bool aborted;      /* the conn's own reference is dropped */
     bool paused;       /* reading stopped by the protocol (async work) */
@@ -134,6 +135,12 @@ int conn_starttls(struct conn *c);
  * before is discarded, as in conn_starttls. ops->on_tls runs when the
  * handshake completes; a failed handshake aborts the conn. 0 or -1. */
 int conn_starttls_client(struct conn *c, SSL *ssl);
+/* Puts DEFLATE (RFC 4978, core/conn_deflate.h) over the connection, after
+ * the reply that accepts it is written: that reply leaves uncompressed,
+ * everything after it compressed, and input is decompressed from the next
+ * byte on (any byte already received is discarded, as in conn_starttls).
+ * Once per connection. 0 or -1. */
+int conn_compress(struct conn *c);
 /* "TLSv1.3 TLS_AES_256_GCM_SHA384", or "" without TLS. */
 void conn_tls_describe(struct conn *c, char *buf, size_t len);
 SSL *conn_ssl(struct conn *c);

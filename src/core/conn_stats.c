@@ -40,10 +40,10 @@ static int socket_fd(struct conn *c)
 {
     if (!c->bev)
         return -1;
-    struct bufferevent *under = bufferevent_get_underlying(c->bev);
-    if (under)
-        return bufferevent_getfd(under);
-    return bufferevent_getfd(c->bev);
+    struct bufferevent *b = c->bev, *under;
+    while ((under = bufferevent_get_underlying(b)) != NULL)
+        b = under; /* the socket's, below TLS and DEFLATE */
+    return bufferevent_getfd(b);
 }
 
 /* "u@bücher.example" for u@xn--bcher-kva.example: logs show U-labels. */

@@ -428,6 +428,19 @@ int session_starttls(struct session *s)
     return 0;
 }
 
+int session_compress(struct session *s)
+{
+    if (conn_compress(s->conn) < 0)
+        return -1;
+    log_info(s->id, "%s compress mechanism=deflate", s->proto->name);
+    return 0;
+}
+
+bool session_compressed(const struct session *s)
+{
+    return s->conn->compressed;
+}
+
 bool session_tls(const struct session *s)
 {
     return s->conn->tls;
