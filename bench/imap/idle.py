@@ -1,7 +1,9 @@
 """Memory per idle IMAP session: opens N connections that log in, SELECT
 INBOX and IDLE, then prints the PSS growth of the server (the sum over the
 given PID and all its descendants, as Dovecot runs a process per session)
-per session in KiB. Usage: idle.py HOST PORT USER PASSWORD N PID"""
+per session in KiB. With "compress" last, each session turns on
+COMPRESS=DEFLATE (RFC 4978) after LOGIN and sends the rest compressed.
+Usage: idle.py HOST PORT USER PASSWORD N PID [compress]"""
 
 import os
 import resource
@@ -9,6 +11,7 @@ import selectors
 import socket
 import sys
 import time
+import zlib
 
 
 def tree(pid):
@@ -42,7 +45,23 @@ def pss(pid):
     return total
 
 
-def main(host, port, user, password, n, pid):
+def open_session(host, port, user, password, compress):
+    """A connected socket that has sent LOGIN, SELECT and IDLE, and the
+    function that turns what it receives into plain text."""
+    s = socket.create_connection((host, int(port)))
+    if not compress:
+        s.sendall(f"a LOGIN {user} {password}\r\nb SELECT INBOX\r\nc IDLE\r\n".encode())
+        return s, lambda data: data
+    f = s.makefile("rb")
+    s.sendall(f"a LOGIN {user} {password}\r\nz COMPRESS DEFLATE\r\n".encode())
+    while not f.readline().startswith(b"z "):
+        pass
+    out, inflate = zlib.compressobj(6, zlib.DEFLATED, -15), zlib.decompressobj(-15)
+    s.sendall(out.compress(b"b SELECT INBOX\r\nc IDLE\r\n") + out.flush(zlib.Z_SYNC_FLUSH))
+    return s, inflate.decompress
+
+
+def main(host, port, user, password, n, pid, mode=""):
     n, pid = int(n), int(pid)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, n + 256), hard))
@@ -51,10 +70,9 @@ def main(host, port, user, password, n, pid):
     sel = selectors.DefaultSelector()
     socks, waiting = [], set()
     for i in range(n):
-        s = socket.create_connection((host, int(port)))
-        s.sendall(f"a LOGIN {user} {password}\r\nb SELECT INBOX\r\nc IDLE\r\n".encode())
+        s, plain = open_session(host, port, user, password, mode == "compress")
         s.setblocking(False)
-        sel.register(s, selectors.EVENT_READ, bytearray())
+        sel.register(s, selectors.EVENT_READ, (bytearray(), plain))
         socks.append(s)
         waiting.add(s)
     deadline = time.monotonic() + 120
@@ -64,12 +82,13 @@ def main(host, port, user, password, n, pid):
                 data = key.fileobj.recv(65536)
             except BlockingIOError:
                 continue
-            key.data.extend(data)
-            if b"\r\n+ " in key.data or key.data.startswith(b"+ "):
+            text, plain = key.data
+            text.extend(plain(data))
+            if b"\r\n+ " in text or text.startswith(b"+ "):
                 waiting.discard(key.fileobj)
                 sel.unregister(key.fileobj)
             elif not data:
-                raise SystemExit("session closed: %r" % bytes(key.data[-200:]))
+                raise SystemExit("session closed: %r" % bytes(text[-200:]))
     if waiting:
         raise SystemExit(f"{len(waiting)} sessions never idled")
     time.sleep(1)
@@ -80,4 +99,4 @@ def main(host, port, user, password, n, pid):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:7])
+    main(*sys.argv[1:8])

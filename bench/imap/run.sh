@@ -8,7 +8,8 @@
 # x, UID SEARCH BODY x, UID SORT (DATE) UTF-8 ALL, UID THREAD REFERENCES
 # UTF-8 ALL, UID STORE 1:* +FLAGS (\Seen), and a warm SELECT. Prints the
 # median of RUNS for each and the ratio portico/dovecot; then the PSS
-# growth per session with IDLE_SESSIONS logged-in sessions in IDLE.
+# growth per session with IDLE_SESSIONS logged-in sessions in IDLE, plain
+# and with COMPRESS=DEFLATE (Dovecot with its imap_zlib plugin).
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 here=$(cd "$(dirname "$0")" && pwd)
@@ -135,3 +136,20 @@ done
 read -r _ pk _ _ < <(python3 "$here/idle.py" 127.0.0.1 "$pport" bench@example.org bench-pw "$IDLE_SESSIONS" "$ppid")
 read -r _ dk _ _ < <(python3 "$here/idle.py" 127.0.0.1 "$dport" bench bench-pw "$IDLE_SESSIONS" "$dpid")
 printf '%-22s %8s KiB %8s KiB %7s\n' "idle PSS/session" "$pk" "$dk" "$(ratio "$pk" "$dk")"
+
+# The same with COMPRESS=DEFLATE on in each session (RFC 4978): portico
+# as it runs above, Dovecot with its imap_zlib plugin in a second instance
+# (so the timings above ran without the plugin).
+zport=$(free_port)
+zd="$work/dovecot-z"
+mkdir -p "$zd/run"
+sed -e "s|$dd/run|$zd/run|g" -e "s|log_path = $dd/log|log_path = $zd/log|" \
+    -e "s|port = $dport|port = $zport|" "$dd/dovecot.conf" > "$zd/dovecot.conf"
+printf 'protocol imap {\n  mail_plugins = $mail_plugins imap_zlib\n}\n' >> "$zd/dovecot.conf"
+dovecot -F -c "$zd/dovecot.conf" &
+zpid=$!
+pids+=($zpid)
+wait_port "$zport"
+read -r _ pk _ _ < <(python3 "$here/idle.py" 127.0.0.1 "$pport" bench@example.org bench-pw "$IDLE_SESSIONS" "$ppid" compress)
+read -r _ dk _ _ < <(python3 "$here/idle.py" 127.0.0.1 "$zport" bench bench-pw "$IDLE_SESSIONS" "$zpid" compress)
+printf '%-22s %8s KiB %8s KiB %7s\n' "idle PSS, COMPRESS" "$pk" "$dk" "$(ratio "$pk" "$dk")"

@@ -152,7 +152,8 @@ static const struct config_key keys[] = {
         "(the soft limit is raised to the hard one at start)."),
     INT("portico", "login_timeout", login_timeout, 0, 86400, "0",
         "Seconds a POP3, IMAP, FTP or submission client has from connecting to logging "
-        "in, whatever it sends meanwhile; `0` means 120."),
+        "in, whatever it sends meanwhile; `0` means 120. IMAP's idle limit before "
+        "login (60 s) is never longer than this."),
     NETS("portico", "trusted_proxies", trusted_proxies, "",
          "Addresses or networks (`127.0.0.1 10.0.0.0/8`) allowed to send a PROXY "
          "protocol header on listeners with `proxy_protocol = yes`; empty: none."),

@@ -1,5 +1,5 @@
-/* imap misc: ENABLE (RFC 5161, RFC 9051 6.3.1), ID (RFC 2971) and
- * NAMESPACE (RFC 2342, RFC 9051 6.3.10). */
+/* imap misc: ENABLE (RFC 5161, RFC 9051 6.3.1), ID (RFC 2971), NAMESPACE
+ * (RFC 2342, RFC 9051 6.3.10) and COMPRESS (RFC 4978). */
 #include "imap/imap.h"
 
 #include "core/log.h"
@@ -118,4 +118,36 @@ void imap_cmd_namespace(struct session *s, char *args)
     }
     session_reply(s, "* NAMESPACE ((\"\" \"/\")) NIL NIL");
     imap_tagged(s, "OK", "NAMESPACE completed");
+}
+
+/* RFC 4978 3: COMPRESS DEFLATE. The OK leaves uncompressed; both
+ * directions are compressed from the byte after it. Once per session
+ * ([COMPRESSIONACTIVE]). */
+void imap_cmd_compress(struct session *s, char *args)
+{
+    char err[128] = "";
+    struct imap_parser *p = imap_parser_for(s, args, err, sizeof err);
+    if (!p)
+        return;
+    const char *mech = NULL;
+    int rc = imap_atom(p, &mech);
+    if (rc == 0)
+        rc = imap_end(p);
+    bool deflate = rc == 0 && strcasecmp(mech, "DEFLATE") == 0;
+    imap_parser_free(&p);
+    if (rc < 0) {
+        imap_bad(s, err);
+        return;
+    }
+    if (!deflate) {
+        imap_bad(s, "Only DEFLATE is offered");
+        return;
+    }
+    if (session_compressed(s)) {
+        imap_tagged(s, "NO", "[COMPRESSIONACTIVE] DEFLATE is already on");
+        return;
+    }
+    imap_tagged(s, "OK", "DEFLATE active");
+    if (session_compress(s) < 0)
+        session_close(s);
 }

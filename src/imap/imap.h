@@ -263,6 +263,7 @@ void imap_cmd_authenticate(struct session *s, char *args);
 void imap_cmd_enable(struct session *s, char *args);
 void imap_cmd_id(struct session *s, char *args);
 void imap_cmd_namespace(struct session *s, char *args);
+void imap_cmd_compress(struct session *s, char *args);
 /* cmd_select.c: SELECT, EXAMINE (RFC 9051 6.3.2/3, RFC 7162 3.1.2/3.2.5),
  * UNSELECT (RFC 3691), CLOSE (6.4.1) */
 void imap_cmd_select(struct session *s, char *args);

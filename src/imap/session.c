@@ -41,6 +41,7 @@ static const struct command commands[] = {
     {"ENABLE", STATE_BIT(IMAP_AUTHENTICATED), 0, imap_cmd_enable},
     {"ID", ANY, 0, imap_cmd_id},
     {"NAMESPACE", AUTH, 0, imap_cmd_namespace},
+    {"COMPRESS", AUTH, 0, imap_cmd_compress},
     {"SELECT", AUTH, 0, imap_cmd_select},
     {"EXAMINE", AUTH, 0, imap_cmd_examine},
     {"CREATE", AUTH, 0, imap_cmd_create},
@@ -81,7 +82,8 @@ uint64_t imap_appendlimit(void)
 
 /* RFC 9051 7.2.2 (and the issue's list): advertised exactly as they work.
  * Before TLS off loopback: LOGINDISABLED and no AUTH= (RFC 9051 6.2.3,
- * 11.1); STARTTLS only before TLS. */
+ * 11.1); STARTTLS only before TLS; COMPRESS=DEFLATE once logged in and
+ * until it is on (RFC 4978 3). */
 void imap_capabilities(struct session *s, char *buf, size_t len)
 {
     bool preauth = s->state == IMAP_NOT_AUTHENTICATED;
@@ -96,11 +98,14 @@ void imap_capabilities(struct session *s, char *buf, size_t len)
         login = " AUTH=PLAIN AUTH=LOGIN SASL-IR";
     else if (preauth)
         login = " LOGINDISABLED";
+    const char *compress = "";
+    if (!preauth && !session_compressed(s))
+        compress = " COMPRESS=DEFLATE";
     snprintf(buf, len,
              "IMAP4rev1 IMAP4rev2%s%s LITERAL+ ENABLE IDLE NAMESPACE ID UIDPLUS MOVE "
              "UNSELECT CHILDREN LIST-EXTENDED LIST-STATUS SPECIAL-USE STATUS=SIZE "
-             "CONDSTORE QRESYNC %s OBJECTID UTF8=ACCEPT " IMAP_CAPS_SEARCH "%s",
-             starttls, login, limit, imap_quota_caps());
+             "CONDSTORE QRESYNC %s OBJECTID UTF8=ACCEPT " IMAP_CAPS_SEARCH "%s%s",
+             starttls, login, limit, imap_quota_caps(), compress);
 }
 
 struct imap_parser *imap_parser_for(struct session *s, char *args, char *err,
@@ -267,6 +272,18 @@ void imap_cmd_logout(struct session *s, char *args)
     session_close(s);
 }
 
+/* A client that has not logged in is not left idle longer than
+ * [portico] login_timeout gives it to log in at all. */
+static unsigned config_timeout(unsigned state)
+{
+    if (state != IMAP_NOT_AUTHENTICATED || !runtime)
+        return 0;
+    int login = runtime->cfg->login_timeout;
+    if (login > 0 && login < IMAP_TIMEOUT_PREAUTH_SEC)
+        return (unsigned)login;
+    return 0;
+}
+
 static const struct proto imap_proto = {
     .name = "imap",
     .login_deadline = true,
@@ -274,6 +291,7 @@ static const struct proto imap_proto = {
     .tagged = true,
     .idle_timeout_sec = IMAP_TIMEOUT_AUTH_SEC,
     .state_timeouts = state_timeouts,
+    .config_timeout = config_timeout,
     .commands = commands,
     .state_names = state_names,
     .literal_at_end = imap_literal_at_end,

@@ -1,7 +1,8 @@
 """IMAP (issue 9) with the mail clients people use, each a real program:
 mbsync (isync) syncing both ways, mutt reading and moving a message under
 tmux, fetchmail over IMAP in keep and nokeep mode. Messages arrive by SMTP
-(smtplib); what the clients did is checked with imaplib."""
+(smtplib); what the clients did is checked with imaplib. mbsync and mutt
+(imap_deflate) run compressed (COMPRESS=DEFLATE, RFC 4978)."""
 
 import imaplib
 import os
@@ -138,6 +139,8 @@ class MbsyncTest(ClientTest):
         self.mbsync()
         self.assertEqual(self.commands_logged(), before, "a sync with nothing new wrote")
         self.assertEqual(set(self.local_files(local, "INBOX")), {"client test 0"})
+        # isync 1.4 compresses whenever COMPRESS=DEFLATE is offered (RFC 4978).
+        self.assertIn("imap compress mechanism=deflate", self.server.stderr())
 
 
 class MuttTest(ClientTest):
@@ -177,7 +180,8 @@ class MuttTest(ClientTest):
                     f"set ssl_starttls=no\nset ssl_force_tls=no\n"
                     f"set confirmappend=no\nset delete=yes\nset move=no\n"
                     f"set header_cache=''\nset message_cachedir=''\nset sort=date\n"
-                    f"set imap_check_subscribed=no\nset mail_check=1\nset timeout=1\n")
+                    f"set imap_check_subscribed=no\nset mail_check=1\nset timeout=1\n"
+                    f"set imap_deflate=yes\n")
         env = dict(os.environ, HOME=self.dir, TERM="xterm")
         subprocess.run(self.tmux + ["new-session", "-d", "-s", self.session, "-x", "160",
                                     "-y", "40", f"mutt -n -F {rc}"], check=True, env=env)
@@ -201,6 +205,7 @@ class MuttTest(ClientTest):
             self.keys("q", check=False)
         wait_until(lambda: self.subjects("INBOX") == {}, timeout=15, what="INBOX empty")
         self.assertIn("\\Seen", self.subjects("Archive")["client test 0"])
+        self.assertIn("imap compress mechanism=deflate", self.server.stderr())  # imap_deflate
 
 
 class FetchmailImapTest(ClientTest):
