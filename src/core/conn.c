@@ -279,8 +279,9 @@ static void reap_cb(evutil_socket_t fd, short what, void *arg)
     if (c->bev) {
         if (c->direct)
             evbuffer_remove_cb(conn_output(c), out_added_cb, c);
-        /* conn_close may have watched it; c goes away now */
-        evbuffer_remove_cb(bufferevent_get_output(bottom(c)), under_drained_cb, c);
+        struct bufferevent *under = bottom(c);
+        if (under != c->bev) /* conn_close may have watched it; c goes away now */
+            evbuffer_remove_cb(bufferevent_get_output(under), under_drained_cb, c);
         bufferevent_free(c->bev);
     }
     event_free(c->reaper);
@@ -671,8 +672,9 @@ void conn_abort(struct conn *c)
     c->aborted = c->closing = true;
     bufferevent_disable(c->bev, EV_READ | EV_WRITE);
     bufferevent_setcb(c->bev, NULL, NULL, NULL, NULL);
-    /* conn_close may have watched it; c goes away soon */
-    evbuffer_remove_cb(bufferevent_get_output(bottom(c)), under_drained_cb, c);
+    struct bufferevent *under = bottom(c);
+    if (under != c->bev) /* conn_close may have watched it; c goes away soon */
+        evbuffer_remove_cb(bufferevent_get_output(under), under_drained_cb, c);
     if (c->grace)
         evtimer_del(c->grace);
     if (c->stall)
