@@ -13,7 +13,6 @@
 #include <event2/event.h>
 #include <stdbool.h>
 #include <stdlib.h>
-#include <string.h>
 #include <zlib.h>
 
 /* Our window: 2 KiB (RFC 4978 4 lets the sender choose a smaller one);
@@ -25,7 +24,8 @@
 #define DEFLATE_RESERVE 4096 /* output space asked for per step */
 #define DEFLATE_STEP_IN 16384
 /* DEFLATE expands at most about 1032:1: input is fed in pieces so that
- * one piece cannot take the decompressed input far past its limit. */
+ * one piece cannot take the decompressed input more than
+ * CONN_DEFLATE_IN_SLACK past its limit, and no smaller than that allows. */
 #define INFLATE_RATIO 1032
 
 struct deflate_ctx {
@@ -132,6 +132,8 @@ static enum bufferevent_filter_result inflate_in(struct evbuffer *src,
         room = (size_t)limit;
     while (evbuffer_get_length(src) > 0 && made < room) {
         size_t max = (room - made) / INFLATE_RATIO + 1;
+        if (max < CONN_DEFLATE_IN_SLACK / INFLATE_RATIO)
+            max = CONN_DEFLATE_IN_SLACK / INFLATE_RATIO;
         unsigned char *data = NULL;
         size_t n = piece(src, max, &data);
         x->in.next_in = data;

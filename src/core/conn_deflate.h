@@ -3,9 +3,11 @@
 #pragma once
 #include <event2/bufferevent.h>
 
-/* Decompressed input held at most (the filter's read high-water mark),
- * and compressed output the layer below holds before more waits above. */
+/* Decompressed input held at most (the filter's read high-water mark,
+ * passed by at most the slack), and compressed output the layer below
+ * holds before more waits above. */
 #define CONN_DEFLATE_IN_HIGH (256u << 10)
+#define CONN_DEFLATE_IN_SLACK (64u << 10)
 #define CONN_DEFLATE_OUT_HIGH (256u << 10)
 
 /* A filter compressing what is written to it and decompressing what is

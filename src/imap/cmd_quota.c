@@ -9,7 +9,6 @@
 #include "core/config.h"
 #include "imap/parse.h"
 
-#include <errno.h>
 #include <event2/buffer.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -52,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (int i = 0; i < 64; i++)
             event_base_loop(base, EVLOOP_NONBLOCK);
     }
-    if (most > CONN_DEFLATE_IN_HIGH + 65536)
+    if (most > CONN_DEFLATE_IN_HIGH + CONN_DEFLATE_IN_SLACK)
         abort();
     bufferevent_free(z);
     bufferevent_free(pair[1]);
