@@ -71,16 +71,23 @@ static int run(z_stream *z, bool compress, int flush, struct evbuffer *dst, size
     }
 }
 
-/* The first piece of src, at most max bytes. */
-static size_t piece(struct evbuffer *src, size_t max, unsigned char **data)
+/* Runs z over the first piece of src, at most max bytes, and drains what
+ * it took. */
+static int feed(z_stream *z, bool compress, int flush, struct evbuffer *src, size_t max,
+                struct evbuffer *dst, size_t *made)
 {
     struct evbuffer_iovec v;
     if (evbuffer_peek(src, -1, NULL, &v, 1) < 1)
         return 0;
-    *data = v.iov_base;
-    if (v.iov_len < max)
-        return v.iov_len;
-    return max;
+    size_t n = v.iov_len;
+    if (n > max)
+        n = max;
+    z->next_in = v.iov_base;
+    z->avail_in = (uInt)n;
+    if (run(z, compress, flush, dst, made) < 0)
+        return -1;
+    evbuffer_drain(src, n - z->avail_in);
+    return 0;
 }
 
 /* Writes (src: what the protocol wrote; dst: the layer below). A normal
@@ -96,13 +103,8 @@ static enum bufferevent_filter_result deflate_out(struct evbuffer *src,
     size_t made = 0;
     bool took = false;
     while (evbuffer_get_length(src) > 0 && (limit < 0 || made < (size_t)limit)) {
-        unsigned char *data = NULL;
-        size_t n = piece(src, DEFLATE_STEP_IN, &data);
-        x->out.next_in = data;
-        x->out.avail_in = (uInt)n;
-        if (run(&x->out, true, Z_NO_FLUSH, dst, &made) < 0)
+        if (feed(&x->out, true, Z_NO_FLUSH, src, DEFLATE_STEP_IN, dst, &made) < 0)
             return BEV_ERROR;
-        evbuffer_drain(src, n - x->out.avail_in);
         x->dirty = took = true;
     }
     if (mode != BEV_NORMAL && x->dirty && evbuffer_get_length(src) == 0) {
@@ -134,16 +136,11 @@ static enum bufferevent_filter_result inflate_in(struct evbuffer *src,
         size_t max = (room - made) / INFLATE_RATIO + 1;
         if (max < CONN_DEFLATE_IN_SLACK / INFLATE_RATIO)
             max = CONN_DEFLATE_IN_SLACK / INFLATE_RATIO;
-        unsigned char *data = NULL;
-        size_t n = piece(src, max, &data);
-        x->in.next_in = data;
-        x->in.avail_in = (uInt)n;
-        if (run(&x->in, false, Z_SYNC_FLUSH, dst, &made) < 0) {
+        if (feed(&x->in, false, Z_SYNC_FLUSH, src, max, dst, &made) < 0) {
             log_info(0, "core deflate error=\"%s\"", x->in.msg ? x->in.msg : "corrupt");
             bufferevent_trigger_event(x->bev, BEV_EVENT_READING | BEV_EVENT_ERROR, 0);
             return BEV_ERROR;
         }
-        evbuffer_drain(src, n - x->in.avail_in);
     }
     if (made == 0)
         return BEV_NEED_MORE;
