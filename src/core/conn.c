@@ -255,6 +255,13 @@ static struct bufferevent *bottom(struct conn *c)
     return b;
 }
 
+int conn_socket_fd(struct conn *c)
+{
+    if (!c->bev)
+        return -1;
+    return bufferevent_getfd(bottom(c));
+}
+
 /* The TLS layer, or NULL. */
 static struct bufferevent *tls_layer(struct conn *c)
 {

@@ -141,6 +141,8 @@ int conn_starttls_client(struct conn *c, SSL *ssl);
  * byte on (any byte already received is discarded, as in conn_starttls).
  * Once per connection. 0 or -1. */
 int conn_compress(struct conn *c);
+/* The socket's fd, below any TLS and DEFLATE layer; -1 without one. */
+int conn_socket_fd(struct conn *c);
 /* "TLSv1.3 TLS_AES_256_GCM_SHA384", or "" without TLS. */
 void conn_tls_describe(struct conn *c, char *buf, size_t len);
 SSL *conn_ssl(struct conn *c);

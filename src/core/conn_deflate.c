@@ -31,8 +31,9 @@
 struct deflate_ctx {
     z_stream out, in;
     bool out_ready, in_ready;
-    bool dirty; /* input went into the compressor since its last flush */
-    struct bufferevent *bev;
+    bool dirty;      /* input went into the compressor since its last flush */
+    bool want_flush; /* a flush waits for the layer below to take the rest */
+    struct bufferevent *bev, *under;
 };
 
 static void ctx_free(void *arg)
@@ -90,10 +91,14 @@ static int feed(z_stream *z, bool compress, int flush, struct evbuffer *src, siz
     return 0;
 }
 
-/* Writes (src: what the protocol wrote; dst: the layer below). A normal
- * pass takes what fits under the lower layer's high-water mark (limit)
- * without flushing; a flush (conn_deflate_flush) takes everything and ends
- * with Z_SYNC_FLUSH so the peer can decompress all of it now. */
+/* Writes (src: what the protocol wrote; dst: the layer below). A pass
+ * takes what fits under the lower layer's high-water mark (libevent's
+ * limit; ours for a flush, which libevent leaves unlimited) without
+ * flushing. A flush (conn_deflate_flush) that has taken everything ends
+ * with Z_SYNC_FLUSH so the peer can decompress all of it now; one that
+ * could not is finished by the pass that takes the rest. A flush that took
+ * everything regardless would, since each flush runs the write callback
+ * again, pump a whole FETCH into memory for a client that reads nothing. */
 static enum bufferevent_filter_result deflate_out(struct evbuffer *src,
                                                   struct evbuffer *dst, ev_ssize_t limit,
                                                   enum bufferevent_flush_mode mode,
@@ -102,15 +107,23 @@ static enum bufferevent_filter_result deflate_out(struct evbuffer *src,
     struct deflate_ctx *x = arg;
     size_t made = 0;
     bool took = false;
+    if (mode != BEV_NORMAL) {
+        size_t held = evbuffer_get_length(bufferevent_get_output(x->under));
+        limit = 0;
+        if (held < CONN_DEFLATE_OUT_HIGH)
+            limit = (ev_ssize_t)(CONN_DEFLATE_OUT_HIGH - held);
+        x->want_flush = true;
+    }
     while (evbuffer_get_length(src) > 0 && (limit < 0 || made < (size_t)limit)) {
         if (feed(&x->out, true, Z_NO_FLUSH, src, DEFLATE_STEP_IN, dst, &made) < 0)
             return BEV_ERROR;
         x->dirty = took = true;
     }
-    if (mode != BEV_NORMAL && x->dirty && evbuffer_get_length(src) == 0) {
+    if (x->want_flush && evbuffer_get_length(src) == 0) {
+        x->want_flush = false;
         x->out.next_in = NULL;
         x->out.avail_in = 0;
-        if (run(&x->out, true, Z_SYNC_FLUSH, dst, &made) < 0)
+        if (x->dirty && run(&x->out, true, Z_SYNC_FLUSH, dst, &made) < 0)
             return BEV_ERROR;
         x->dirty = false;
     }
@@ -166,6 +179,7 @@ struct bufferevent *conn_deflate_new(struct bufferevent *under)
         return NULL;
     }
     x->bev = bev;
+    x->under = under;
     bufferevent_setwatermark(bev, EV_READ, 0, CONN_DEFLATE_IN_HIGH);
     /* Compressed output waits above the layer below once it holds this
      * much: the protocol's own back-pressure then sees it. */

@@ -10,7 +10,6 @@
 #include "core/metrics.h"
 #include "core/tcpstats.h"
 
-#include <event2/bufferevent.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -36,16 +35,6 @@ void conn_command_done(struct conn *c, uint64_t start_us)
     metrics_latency(c->svc, took);
 }
 
-static int socket_fd(struct conn *c)
-{
-    if (!c->bev)
-        return -1;
-    struct bufferevent *b = c->bev, *under;
-    while ((under = bufferevent_get_underlying(b)) != NULL)
-        b = under; /* the socket's, below TLS and DEFLATE */
-    return bufferevent_getfd(b);
-}
-
 /* "u@bücher.example" for u@xn--bcher-kva.example: logs show U-labels. */
 static void shown_user(const char *user, char *out, size_t len)
 {
@@ -66,7 +55,7 @@ static void shown_user(const char *user, char *out, size_t len)
 void conn_log_end(struct conn *c)
 {
     uint64_t in, out;
-    tcp_bytes(socket_fd(c), &in, &out);
+    tcp_bytes(conn_socket_fd(c), &in, &out);
     in += c->extra_in;
     out += c->extra_out;
     uint64_t ms = (metrics_now_us() - c->start_us) / 1000u;

@@ -117,7 +117,7 @@ static size_t filter_line(struct session *s, char *line, size_t len)
 
 static void remember_addresses(struct ftp *f)
 {
-    evutil_socket_t fd = bufferevent_getfd(f->s->conn->bev);
+    evutil_socket_t fd = conn_socket_fd(f->s->conn);
     f->peerlen = sizeof f->peer;
     f->locallen = sizeof f->local;
     if (getpeername(fd, (struct sockaddr *)&f->peer, &f->peerlen) < 0)

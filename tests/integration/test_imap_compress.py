@@ -10,6 +10,9 @@ with the server's memory bounded. mbsync (isync) and mutt use it in
 test_imap_clients.py. Also: a session that logged in after STARTTLS is
 not cut at the pre-login idle limit (the layer below TLS kept it)."""
 
+import base64
+import hashlib
+import os
 import re
 import smtplib
 import socket
@@ -190,6 +193,38 @@ class CompressTest(ServerTest):
     def rss_kib(self):
         with open(f"/proc/{self.server.proc.pid}/status") as f:
             return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
+
+    def test_large_body_streams_bounded(self):
+        """32 MiB that compresses poorly, fetched by a client that reads
+        nothing for a second: the output waits in bounded buffers (the
+        layer below the compressor holds 256 KiB), then arrives whole."""
+        local = USER.split("@")[0]
+        d = os.path.join(self.server.data_dir, "users", DOMAIN, local, "mail", ".Big")
+        for sub in ("tmp", "new", "cur"):
+            os.makedirs(os.path.join(d, sub), exist_ok=True)
+        noise = base64.b64encode(os.urandom(3 << 20))
+        lines = b"\n".join(noise[i:i + 76] for i in range(0, len(noise), 76))
+        body = b"Subject: noise\n\n" + lines * 8 + b"\n"
+        with open(os.path.join(d, "new", "1700000000.noise.host"), "wb") as f:
+            f.write(body)
+        wire = body.replace(b"\n", b"\r\n")
+        r, z = self.start()
+        _, tagged = z.cmd("c SELECT Big")
+        self.assertTrue(tagged.startswith(b"c OK"), tagged)
+        before = self.rss_kib()
+        z.send(b"d FETCH 1 BODY.PEEK[]\r\n")
+        time.sleep(1)  # the client reads nothing meanwhile
+        waiting = self.rss_kib() - before
+        head = z.line(timeout=30)
+        m = re.match(rb"^\* 1 FETCH \(BODY\[\] \{(\d+)\}\r\n$", head)
+        self.assertTrue(m, head)
+        self.assertEqual(int(m.group(1)), len(wire))
+        got = z.literal(len(wire))
+        self.assertEqual(hashlib.sha256(got).digest(), hashlib.sha256(wire).digest())
+        self.assertEqual(z.line(), b")\r\n")
+        self.assertTrue(z.line().startswith(b"d OK"))
+        self.assertLess(waiting, 8 << 10, f"RSS grew {waiting} KiB while unread")
+        self.assertGreater(z.wire, len(wire) // 2)  # it did not compress away
 
     def test_bomb_is_an_overlong_line(self):
         r, z = self.start()
