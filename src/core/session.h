@@ -244,8 +244,9 @@ void session_set_max_literal(struct session *s, uint64_t max);
 /* Upgrades to TLS after the "go ahead" reply; see conn_starttls(). */
 int session_starttls(struct session *s);
 /* Compresses both ways (DEFLATE) after the reply accepting it; see
- * conn_compress(). True once on. */
+ * conn_compress(). */
 int session_compress(struct session *s);
+/* True once DEFLATE is on. */
 bool session_compressed(const struct session *s);
 bool session_tls(const struct session *s);
 /* True if a plaintext password may be sent now: TLS is up, or
