@@ -3,7 +3,6 @@ anonymous read-only access, idle and data-connection timeouts, and the
 per-address session limit; each checks that the server still serves."""
 
 import ftplib
-import io
 import os
 import socket
 import tempfile
@@ -99,6 +98,25 @@ class FtpTimeoutsAndLimits(FtpServerTest):
         if resp.startswith("1"):
             resp = f.getline()
         self.assertTrue(resp.startswith("425"), resp)
+        self.assertTrue(f.voidcmd("NOOP").startswith("200"))
+        f.quit()
+
+    def test_transfer_over_tls_outlasts_the_idle_limit(self):
+        """The control connection has no idle limit during a transfer
+        (RFC 959 5.4); after AUTH TLS the socket's layer below TLS kept
+        idle_timeout and cut the control connection mid-transfer."""
+        f = ftplib.FTP_TLS(context=ftp_common.tls_context())
+        f.connect("127.0.0.1", self.port(), timeout=30)
+        f.login(ftp_common.USER, ftp_common.PASSWORD)  # AUTH TLS first
+        f.prot_p()
+        conn = f.transfercmd("STOR slow.bin")
+        for _ in range(9):  # 4.5 s in all; each pause within data_timeout
+            conn.sendall(b"z" * 1000)
+            time.sleep(0.5)
+        conn.unwrap()
+        conn.close()
+        self.assertTrue(f.voidresp().startswith("226"))
+        self.assertEqual(os.path.getsize(os.path.join(self.files_dir(), "slow.bin")), 9000)
         self.assertTrue(f.voidcmd("NOOP").startswith("200"))
         f.quit()
 
