@@ -220,8 +220,12 @@ class NonReadingClients(ResourceServer):
         wait_until(lambda: self.server.stderr().count(" session_end ") >= 20 + self.CLIENTS,
                    timeout=60, what="sessions closed")
         # AddressSanitizer's shadow (an eighth of the memory once used) stays
-        # resident after its allocator returns the memory itself.
-        slack = 16 * 1024 + (peak - start) // 8 if asan(pid) else 16 * 1024
+        # resident after its allocator returns the memory itself, and its
+        # allocator keeps a varying part of its regions (after close: 12-15
+        # MiB above the start in 18 runs here, 29 MiB in one more).
+        slack = 16 * 1024
+        if asan(pid):
+            slack = 24 * 1024 + (peak - start) // 8
         wait_until(lambda: rss_kib(pid) - start < slack, timeout=30,
                    what=f"RSS back within {slack} KiB of {start} KiB (now {rss_kib(pid)})")
         print(f"after close {rss_kib(pid)} KiB", end=" ")
