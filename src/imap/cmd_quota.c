@@ -127,9 +127,20 @@ static void quota_done(struct session *s, void *arg)
     free(job);
 }
 
-static void start(struct session *s, struct quota_job *job)
+/* The usage, on the pool: of the account, and for GETQUOTAROOT (mailbox
+ * not NULL) after checking the mailbox exists. */
+static void start(struct session *s, const char *mailbox)
 {
+    struct quota_job *job = calloc(1, sizeof *job);
+    if (!job) {
+        imap_tagged(s, "NO", "[SERVERBUG] out of memory");
+        return;
+    }
     job->account = imap_of(s)->account;
+    if (mailbox) {
+        snprintf(job->mailbox, sizeof job->mailbox, "%s", mailbox);
+        job->by_mailbox = true;
+    }
     if (session_work(s, quota_work, quota_done, job) < 0) {
         imap_tagged(s, "NO", "[UNAVAILABLE] try again later");
         free(job);
@@ -151,20 +162,12 @@ void imap_cmd_getquota(struct session *s, char *args)
     bool known = rc == 0 && imap_quota_on() && len == strlen(QUOTA_ROOT) &&
                  memcmp(root, QUOTA_ROOT, len) == 0;
     imap_parser_free(&p);
-    if (rc < 0) {
+    if (rc < 0)
         imap_bad(s, err);
-        return;
-    }
-    if (!known) {
+    else if (!known)
         imap_tagged(s, "NO", "[NONEXISTENT] no such quota root");
-        return;
-    }
-    struct quota_job *job = calloc(1, sizeof *job);
-    if (!job) {
-        imap_tagged(s, "NO", "[SERVERBUG] out of memory");
-        return;
-    }
-    start(s, job);
+    else
+        start(s, NULL);
 }
 
 /* RFC 9208 4.1.2: GETQUOTAROOT mailbox. */
@@ -175,24 +178,17 @@ void imap_cmd_getquotaroot(struct session *s, char *args)
     if (!p)
         return;
     const char *name = NULL;
+    char mailbox[MAIL_MAX_FOLDER + 1] = "";
     int rc = imap_mailbox(p, &name);
     if (rc == 0)
         rc = imap_end(p);
-    struct quota_job *job = NULL;
-    if (rc == 0 && (job = calloc(1, sizeof *job)) != NULL) {
-        snprintf(job->mailbox, sizeof job->mailbox, "%s", name);
-        job->by_mailbox = true;
-    }
+    if (rc == 0)
+        snprintf(mailbox, sizeof mailbox, "%s", name);
     imap_parser_free(&p);
-    if (rc < 0) {
+    if (rc < 0)
         imap_bad(s, err);
-        return;
-    }
-    if (!job) {
-        imap_tagged(s, "NO", "[SERVERBUG] out of memory");
-        return;
-    }
-    start(s, job);
+    else
+        start(s, mailbox);
 }
 
 /* RFC 9208 4.1.3: without QUOTASET the limits are not the client's to set. */
